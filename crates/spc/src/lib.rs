@@ -81,8 +81,12 @@ pub fn analyse(series: &Series<'_>, settings: &Settings) -> Result<Analysis, Spc
         .collect();
 
     let bounds = segment_bounds(&settings.segment_starts, len);
-    let screen = settings.screens_moving_ranges();
     let ptd = settings.convention == Convention::Ptd;
+    let screen = match (settings.screens_moving_ranges(), ptd) {
+        (false, _) => limits::Screen::Off,
+        (true, true) => limits::Screen::Ptd,
+        (true, false) => limits::Screen::On,
+    };
     let mut segments = Vec::with_capacity(bounds.len().saturating_sub(1));
     for (number, w) in bounds.windows(2).enumerate() {
         let (start, end) = (w[0], w[1]);

@@ -24,11 +24,23 @@ struct Lines {
     sigma_2: f64,
 }
 
+/// Whether and how moving ranges are screened for outliers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Off,
+    /// Drop moving ranges at or above 3.267 × their mean, once. A flat series (mean 0) has no
+    /// outlying range, so it keeps its limits on the mean.
+    On,
+    /// As NHSRplotthedots: keep only ranges strictly below 3.267 × the mean, so a flat
+    /// series keeps none and has no limits at all.
+    Ptd,
+}
+
 /// Mean of the moving ranges between neighbouring rows that both have a value. A missing
-/// row drops both moving ranges next to it. With `screen`, moving ranges at or above
+/// row drops both moving ranges next to it. With screening, moving ranges at or above
 /// 3.267 × the mean are dropped once and the mean recomputed; `None` when no moving range
-/// is left (a single point, or a constant series under screening).
-pub fn mean_moving_range(values: &[Option<f64>], screen: bool) -> Option<f64> {
+/// is left (a single point, or a constant series under `Screen::Ptd`).
+pub fn mean_moving_range(values: &[Option<f64>], screen: Screen) -> Option<f64> {
     let ranges = || {
         values.windows(2).filter_map(|w| match (w[0], w[1]) {
             (Some(a), Some(b)) => Some((b - a).abs()),
@@ -40,7 +52,7 @@ pub fn mean_moving_range(values: &[Option<f64>], screen: bool) -> Option<f64> {
         return None;
     }
     let mean = sum / count as f64;
-    if !screen {
+    if screen == Screen::Off || (screen == Screen::On && mean == 0.0) {
         return Some(mean);
     }
     let limit = MR_SCREEN * mean;
@@ -81,7 +93,7 @@ pub fn fill_segment(
     y: &[Option<f64>],
     n: &[Option<f64>],
     base: usize,
-    screen: bool,
+    screen: Screen,
     out: &mut [Point],
 ) {
     let base = base.min(y.len());
@@ -185,7 +197,7 @@ fn fill_ratio(
     y: &[Option<f64>],
     n: &[Option<f64>],
     base: usize,
-    screen: bool,
+    screen: Screen,
     out: &mut [Point],
 ) {
     let proportion = matches!(kind, ChartKind::P | ChartKind::PPrime);
@@ -244,14 +256,15 @@ mod tests {
     #[test]
     fn moving_range_skips_gaps() {
         let v = [Some(1.0), Some(3.0), None, Some(10.0), Some(11.0)];
-        assert_eq!(mean_moving_range(&v, false), Some(1.5));
+        assert_eq!(mean_moving_range(&v, Screen::Off), Some(1.5));
     }
 
     #[test]
     fn screening_a_constant_series_leaves_no_moving_range() {
         let v = [Some(1.0); 5];
-        assert_eq!(mean_moving_range(&v, false), Some(0.0));
-        assert_eq!(mean_moving_range(&v, true), None);
+        assert_eq!(mean_moving_range(&v, Screen::Off), Some(0.0));
+        assert_eq!(mean_moving_range(&v, Screen::Ptd), None);
+        assert_eq!(mean_moving_range(&v, Screen::On), Some(0.0));
     }
 
     #[test]

@@ -1,0 +1,222 @@
+//! Periods of a series: ISO dates or integers, their order, their labels, and the missing
+//! periods between them.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Period {
+    /// Days since 1970-01-01.
+    Date(i32),
+    Int(i64),
+}
+
+impl Period {
+    /// Parse `2024-03-01`, `2024-03` (the first of the month) or an integer such as `202403`.
+    pub fn parse(s: &str) -> Result<Period, String> {
+        let t = s.trim();
+        if let Some(d) = parse_iso_date(t) {
+            return Ok(Period::Date(d));
+        }
+        if t.contains('-') && !t.starts_with('-') {
+            return Err(format!(
+                "period '{t}' is not a valid date; expected an ISO date such as 2024-03-01"
+            ));
+        }
+        t.parse::<i64>().map(Period::Int).map_err(|_| {
+            format!(
+                "period '{t}' is neither a date nor an integer; expected an ISO date such as 2024-03-01 or an integer such as 202403"
+            )
+        })
+    }
+
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Period::Date(_) => "a date",
+            Period::Int(_) => "an integer",
+        }
+    }
+
+    pub fn same_kind(self, other: Period) -> bool {
+        matches!((self, other), (Period::Date(_), Period::Date(_)) | (Period::Int(_), Period::Int(_)))
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Period::Date(d) => {
+                let (y, m, day) = civil_from_days(*d);
+                write!(f, "{y:04}-{m:02}-{day:02}")
+            }
+            Period::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+fn parse_iso_date(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<i32> {
+        let part = b.get(r)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(part).ok()?.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, m, d) = match b.len() {
+        10 if b[4] == b'-' && b[7] == b'-' => (digits(0..4)?, digits(5..7)?, digits(8..10)?),
+        7 if b[4] == b'-' => (digits(0..4)?, digits(5..7)?, 1),
+        _ => return None,
+    };
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m as u32) as i32 {
+        return None;
+    }
+    Some(days_from_civil(y, m as u32, d as u32))
+}
+
+pub fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = (y - era * 400) as u32;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe as i32 - 719_468
+}
+
+pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = (z - era * 146_097) as u32;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe as i32 + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// How a series steps from one period to the next, so that missing periods can be shown.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cadence {
+    /// Same day of every month (e.g. the 1st).
+    Monthly,
+    /// A fixed number of days (1 daily, 7 weekly).
+    Days(i32),
+    Integers(i64),
+    /// Irregular: no periods are inserted.
+    Irregular,
+}
+
+/// Detect the cadence of sorted, distinct periods.
+pub fn cadence(periods: &[Period]) -> Cadence {
+    if periods.len() < 2 {
+        return Cadence::Irregular;
+    }
+    match periods[0] {
+        Period::Date(_) => {
+            let days: Vec<i32> = periods.iter().map(|p| if let Period::Date(d) = p { *d } else { 0 }).collect();
+            let day_of_month = |d: i32| civil_from_days(d).2;
+            let dom = day_of_month(days[0]);
+            if dom <= 28 && days.iter().all(|d| day_of_month(*d) == dom) {
+                return Cadence::Monthly;
+            }
+            let step = days.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(0);
+            if (step == 1 || step == 7) && days.windows(2).all(|w| (w[1] - w[0]) % step == 0) {
+                Cadence::Days(step)
+            } else {
+                Cadence::Irregular
+            }
+        }
+        Period::Int(_) => {
+            let ints: Vec<i64> = periods.iter().map(|p| if let Period::Int(i) = p { *i } else { 0 }).collect();
+            let step = ints.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(0);
+            if step > 0 && ints.windows(2).all(|w| (w[1] - w[0]) % step == 0) {
+                Cadence::Integers(step)
+            } else {
+                Cadence::Irregular
+            }
+        }
+    }
+}
+
+/// The period after `p` at this cadence.
+pub fn next(p: Period, c: Cadence) -> Option<Period> {
+    match (p, c) {
+        (Period::Date(d), Cadence::Monthly) => {
+            let (y, m, day) = civil_from_days(d);
+            let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            Some(Period::Date(days_from_civil(y, m, day)))
+        }
+        (Period::Date(d), Cadence::Days(s)) => Some(Period::Date(d + s)),
+        (Period::Int(i), Cadence::Integers(s)) => Some(Period::Int(i + s)),
+        _ => None,
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A label for a chart axis: "Apr 2016" for monthly series, "2 Jan 2020" otherwise.
+pub fn axis_label(p: Period, c: Cadence) -> String {
+    match p {
+        Period::Date(d) => {
+            let (y, m, day) = civil_from_days(d);
+            let month = MONTHS[(m - 1) as usize];
+            if c == Cadence::Monthly { format!("{month} {y}") } else { format!("{day} {month} {y}") }
+        }
+        Period::Int(i) => i.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_dates_months_and_integers() {
+        assert_eq!(Period::parse("2024-03-01").unwrap().to_string(), "2024-03-01");
+        assert_eq!(Period::parse("2024-03").unwrap().to_string(), "2024-03-01");
+        assert_eq!(Period::parse("202403").unwrap(), Period::Int(202_403));
+        assert!(Period::parse("2024-02-30").is_err());
+        assert!(Period::parse("March").is_err());
+    }
+
+    #[test]
+    fn monthly_cadence_steps_by_month() {
+        let p: Vec<Period> = ["2023-11-01", "2023-12-01", "2024-02-01"]
+            .iter()
+            .map(|s| Period::parse(s).unwrap())
+            .collect();
+        let c = cadence(&p);
+        assert_eq!(c, Cadence::Monthly);
+        assert_eq!(next(p[1], c).unwrap().to_string(), "2024-01-01");
+        assert_eq!(axis_label(p[0], c), "Nov 2023");
+    }
+
+    proptest! {
+        #[test]
+        fn civil_round_trip(days in -800_000i32..800_000) {
+            let (y, m, d) = civil_from_days(days);
+            prop_assert_eq!(days_from_civil(y, m, d), days);
+        }
+
+        #[test]
+        fn any_text_parses_or_errors_without_panic(s in "\\PC{0,20}") {
+            let _ = Period::parse(&s);
+        }
+    }
+}
