@@ -187,8 +187,8 @@ mod tests {
         let rows = all("a,\"b,c\",d\r\n\"x\"\"y\",,\"multi\nline\"\nlast,2,3");
         assert_eq!(rows[0][1], ("b,c".into(), 1, 3));
         assert_eq!(rows[1][0], ("x\"y".into(), 2, 1));
-        assert_eq!(rows[1][1], ("".into(), 2, 7));
-        assert_eq!(rows[1][2], ("multi\nline".into(), 2, 8));
+        assert_eq!(rows[1][1], ("".into(), 2, 8));
+        assert_eq!(rows[1][2], ("multi\nline".into(), 2, 9));
         assert_eq!(rows[2][0], ("last".into(), 4, 1));
     }
 

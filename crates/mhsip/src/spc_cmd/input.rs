@@ -22,7 +22,7 @@ impl fmt::Display for InputError {
 }
 
 /// Collects errors, keeping the first few hundred and counting the rest.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Errors {
     pub list: Vec<InputError>,
     pub more: usize,
