@@ -82,10 +82,18 @@ pub fn generate_spc_input(series: usize, points: usize, seed: u64) -> Vec<u8> {
     for s in 0..series {
         let level = 5.0 + rng.unit() * 40.0;
         let sd = level * (0.05 + rng.unit() * 0.2);
-        let step_at = if rng.unit() < 0.33 { Some((rng.unit() * points as f64) as usize) } else { None };
+        let step_at = if rng.unit() < 0.33 {
+            Some((rng.unit() * points as f64) as usize)
+        } else {
+            None
+        };
         let step = (rng.unit() - 0.5) * 4.0 * sd;
         for (i, p) in periods.iter().enumerate() {
-            let shift = if step_at.is_some_and(|k| i >= k) { step } else { 0.0 };
+            let shift = if step_at.is_some_and(|k| i >= k) {
+                step
+            } else {
+                0.0
+            };
             let v = (level + shift + sd * rng.normal()).max(0.0);
             let _ = writeln!(out, "S{s:05},{p},{v:.2}");
         }
@@ -95,11 +103,22 @@ pub fn generate_spc_input(series: usize, points: usize, seed: u64) -> Vec<u8> {
 
 pub fn run(args: &BenchArgs) -> Result<()> {
     match &args.what {
-        BenchWhat::SpcData { series, points, seed } => {
-            std::io::stdout().lock().write_all(&generate_spc_input(*series, *points, *seed))?;
+        BenchWhat::SpcData {
+            series,
+            points,
+            seed,
+        } => {
+            std::io::stdout()
+                .lock()
+                .write_all(&generate_spc_input(*series, *points, *seed))?;
             Ok(())
         }
-        BenchWhat::Spc { series, points, runs, data } => bench_spc(*series, *points, (*runs).max(1), data.clone()),
+        BenchWhat::Spc {
+            series,
+            points,
+            runs,
+            data,
+        } => bench_spc(*series, *points, (*runs).max(1), data.clone()),
     }
 }
 
@@ -107,16 +126,33 @@ fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -
     let bytes = generate_spc_input(series, points, 42);
     let (path, temporary) = match data {
         Some(p) => (p, false),
-        None => (std::env::temp_dir().join(format!("mhsip-bench-spc-{}x{}-{}.csv", series, points, std::process::id())), true),
+        None => (
+            std::env::temp_dir().join(format!(
+                "mhsip-bench-spc-{}x{}-{}.csv",
+                series,
+                points,
+                std::process::id()
+            )),
+            true,
+        ),
     };
-    std::fs::write(&path, &bytes).with_context(|| format!("{}: cannot write the benchmark data", path.display()))?;
+    std::fs::write(&path, &bytes)
+        .with_context(|| format!("{}: cannot write the benchmark data", path.display()))?;
     let total_points = series * points;
-    println!("mhsip bench spc: {series} series x {points} points = {total_points} points ({:.1} MB CSV at {})", bytes.len() as f64 / 1e6, path.display());
-    println!("machine: {} logical cores available", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "mhsip bench spc: {series} series x {points} points = {total_points} points ({:.1} MB CSV at {})",
+        bytes.len() as f64 / 1e6,
+        path.display()
+    );
+    println!(
+        "machine: {} logical cores available",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
     // 1. The engine alone, one thread: parsed input in memory, analyse every series.
     let args = default_args(path.clone());
-    let parsed = spc_cmd::input::parse("bench", &bytes).map_err(|e| anyhow::anyhow!("generated data did not parse: {:?}", e.list.first()))?;
+    let parsed = spc_cmd::input::parse("bench", &bytes)
+        .map_err(|e| anyhow::anyhow!("generated data did not parse: {:?}", e.list.first()))?;
     let settings = spc::Settings::default();
     let mut engine_times = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -124,7 +160,11 @@ fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -
         let mut specials = 0usize;
         for s in &parsed.series {
             let a = spc::analyse(&spc::Series::values(&s.values), &settings)?;
-            specials += a.points.iter().filter(|p| p.point_type.is_some_and(|t| t.is_special_cause())).count();
+            specials += a
+                .points
+                .iter()
+                .filter(|p| p.point_type.is_some_and(|t| t.is_special_cause()))
+                .count();
         }
         engine_times.push(t.elapsed());
         std::hint::black_box(specials);
@@ -154,7 +194,11 @@ fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -
         inproc.push(t.elapsed());
     }
     let (best, median) = best_median(&mut inproc);
-    println!("in-process parse+compute+CSV: best {:>8.2} ms  median {:>8.2} ms (one thread)", ms(best), ms(median));
+    println!(
+        "in-process parse+compute+CSV: best {:>8.2} ms  median {:>8.2} ms (one thread)",
+        ms(best),
+        ms(median)
+    );
 
     // 3. The whole process, as an analyst runs it.
     let exe = std::env::current_exe().context("cannot find the mhsip executable")?;

@@ -17,7 +17,8 @@ pub struct Field<'a> {
 impl Field<'_> {
     /// 1-based column in characters, as an editor shows it.
     pub fn column(&self, buf: &str) -> usize {
-        buf.get(self.line_start..self.start).map_or(1, |s| s.chars().count() + 1)
+        buf.get(self.line_start..self.start)
+            .map_or(1, |s| s.chars().count() + 1)
     }
 }
 
@@ -40,7 +41,13 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Read `buf` (already checked to be UTF-8, byte-order mark removed).
     pub fn new(buf: &'a str, delimiter: u8) -> Self {
-        Reader { buf, pos: 0, line: 1, line_start: 0, delimiter }
+        Reader {
+            buf,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+            delimiter,
+        }
     }
 
     /// Read the next record into `out`. Returns `Ok(false)` at the end of the input. Blank
@@ -90,7 +97,11 @@ impl<'a> Reader<'a> {
 
     fn error_here(&self, message: &str) -> ScanError {
         let column = self.buf[self.line_start..self.pos].chars().count() + 1;
-        ScanError { line: self.line, column, message: message.to_string() }
+        ScanError {
+            line: self.line,
+            column,
+            message: message.to_string(),
+        }
     }
 
     fn field(&mut self) -> Result<Field<'a>, ScanError> {
@@ -110,14 +121,22 @@ impl<'a> Reader<'a> {
                     .map_or(bytes.len(), |k| end + 1 + k);
             }
             self.pos = end;
-            return Ok(Field { text: Cow::Borrowed(&self.buf[start..end]), line, line_start, start });
+            return Ok(Field {
+                text: Cow::Borrowed(&self.buf[start..end]),
+                line,
+                line_start,
+                start,
+            });
         }
         // Quoted field.
         self.pos += 1;
         let mut owned: Option<String> = None;
         let mut chunk_start = self.pos;
         loop {
-            let Some(k) = bytes[self.pos..].iter().position(|b| *b == b'"' || *b == b'\n') else {
+            let Some(k) = bytes[self.pos..]
+                .iter()
+                .position(|b| *b == b'"' || *b == b'\n')
+            else {
                 return Err(ScanError {
                     line,
                     column: self.buf[line_start..start].chars().count() + 1,
@@ -147,7 +166,12 @@ impl<'a> Reader<'a> {
                 }
                 None => Cow::Borrowed(&self.buf[chunk_start..at]),
             };
-            return Ok(Field { text, line, line_start, start });
+            return Ok(Field {
+                text,
+                line,
+                line_start,
+                start,
+            });
         }
     }
 }
@@ -163,7 +187,8 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, ScanError> {
         ScanError {
             line,
             column,
-            message: "the file is not UTF-8 text; expected UTF-8 (in Excel: Save As \"CSV UTF-8\")".into(),
+            message: "the file is not UTF-8 text; expected UTF-8 (in Excel: Save As \"CSV UTF-8\")"
+                .into(),
         }
     })
 }
@@ -177,7 +202,11 @@ mod tests {
         let mut rec = Vec::new();
         let mut out = Vec::new();
         while r.next_record(&mut rec).unwrap() {
-            out.push(rec.iter().map(|f| (f.text.to_string(), f.line, f.column(text))).collect());
+            out.push(
+                rec.iter()
+                    .map(|f| (f.text.to_string(), f.line, f.column(text)))
+                    .collect(),
+            );
         }
         out
     }

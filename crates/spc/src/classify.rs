@@ -157,7 +157,13 @@ mod tests {
     fn target_on_a_limit_depends_on_the_comparison() {
         let args = (Direction::Decrease, Some(10.0), Some(2.0), Some(10.0));
         assert_eq!(
-            assurance(args.0, args.1, args.2, args.3, AssuranceComparison::Inclusive),
+            assurance(
+                args.0,
+                args.1,
+                args.2,
+                args.3,
+                AssuranceComparison::Inclusive
+            ),
             Assurance::Pass
         );
         assert_eq!(
@@ -168,8 +174,16 @@ mod tests {
 
     #[test]
     fn improvement_wins_a_conflict() {
-        let mut p = Point { value: Some(1.0), centre: Some(0.0), ..Point::default() };
-        let f = Flags { shift: Some(Side::High), trend_low: true, ..Flags::default() };
+        let mut p = Point {
+            value: Some(1.0),
+            centre: Some(0.0),
+            ..Point::default()
+        };
+        let f = Flags {
+            shift: Some(Side::High),
+            trend_low: true,
+            ..Flags::default()
+        };
         apply_mdc(&mut p, &f, Direction::Increase);
         assert_eq!(p.point_type, Some(PointType::Improvement(Side::High)));
         apply_mdc(&mut p, &f, Direction::Decrease);

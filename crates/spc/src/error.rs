@@ -6,12 +6,31 @@ use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SpcError {
-    NotFinite { index: usize },
-    Negative { index: usize, value: f64, chart: ChartKind },
-    MissingDenominator { index: usize, chart: ChartKind },
-    NonPositiveDenominator { index: usize, value: f64 },
-    ProportionAboveOne { index: usize, value: f64, denominator: f64 },
-    LengthMismatch { values: usize, denominators: usize },
+    NotFinite {
+        index: usize,
+    },
+    Negative {
+        index: usize,
+        value: f64,
+        chart: ChartKind,
+    },
+    MissingDenominator {
+        index: usize,
+        chart: ChartKind,
+    },
+    NonPositiveDenominator {
+        index: usize,
+        value: f64,
+    },
+    ProportionAboveOne {
+        index: usize,
+        value: f64,
+        denominator: f64,
+    },
+    LengthMismatch {
+        values: usize,
+        denominators: usize,
+    },
     Setting(String),
 }
 
@@ -41,7 +60,10 @@ impl fmt::Display for SpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SpcError::NotFinite { .. } => {
-                write!(f, "value is not a finite number; expected a number such as 12.5")
+                write!(
+                    f,
+                    "value is not a finite number; expected a number such as 12.5"
+                )
             }
             SpcError::Negative { value, chart, .. } => write!(
                 f,
@@ -55,11 +77,16 @@ impl fmt::Display for SpcError {
                 f,
                 "denominator {value} is not above zero; expected the exposure, a number greater than 0"
             ),
-            SpcError::ProportionAboveOne { value, denominator, .. } => write!(
+            SpcError::ProportionAboveOne {
+                value, denominator, ..
+            } => write!(
                 f,
                 "value {value} is larger than its denominator {denominator}; a proportion expects 0 <= value <= denominator"
             ),
-            SpcError::LengthMismatch { values, denominators } => write!(
+            SpcError::LengthMismatch {
+                values,
+                denominators,
+            } => write!(
                 f,
                 "{values} values but {denominators} denominators; expected one denominator per value"
             ),

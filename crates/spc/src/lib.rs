@@ -43,9 +43,7 @@ pub use anhoj::binomial_half_quantile;
 pub use error::SpcError;
 pub use limits::{D2, MDC_LIMIT, MR_SCREEN};
 pub use result::{Analysis, Anhoj, Assurance, Point, PointType, Segment, Summary, Variation};
-pub use settings::{
-    AssuranceComparison, ChartKind, Convention, Direction, Settings, Side,
-};
+pub use settings::{AssuranceComparison, ChartKind, Convention, Direction, Settings, Side};
 
 /// The data of one series, in period order. A `None` value is a missing period (a gap).
 #[derive(Clone, Copy, Debug)]
@@ -57,11 +55,17 @@ pub struct Series<'a> {
 
 impl<'a> Series<'a> {
     pub fn values(values: &'a [Option<f64>]) -> Self {
-        Series { values, denominators: None }
+        Series {
+            values,
+            denominators: None,
+        }
     }
 
     pub fn with_denominators(values: &'a [Option<f64>], denominators: &'a [Option<f64>]) -> Self {
-        Series { values, denominators: Some(denominators) }
+        Series {
+            values,
+            denominators: Some(denominators),
+        }
     }
 }
 
@@ -77,7 +81,10 @@ pub fn analyse(series: &Series<'_>, settings: &Settings) -> Result<Analysis, Spc
     let len = y.len();
     let mut points: Vec<Point> = y
         .iter()
-        .map(|v| Point { value: *v, ..Point::default() })
+        .map(|v| Point {
+            value: *v,
+            ..Point::default()
+        })
         .collect();
 
     let bounds = segment_bounds(&settings.segment_starts, len);
@@ -142,7 +149,11 @@ pub fn analyse(series: &Series<'_>, settings: &Settings) -> Result<Analysis, Spc
     }
 
     let summary = summarise(&points, &segments, settings);
-    Ok(Analysis { points, segments, summary })
+    Ok(Analysis {
+        points,
+        segments,
+        summary,
+    })
 }
 
 fn validate_settings(s: &Settings) -> Result<(), SpcError> {
@@ -164,7 +175,9 @@ fn validate_settings(s: &Settings) -> Result<(), SpcError> {
         ));
     }
     if s.target.is_some_and(|t| !t.is_finite()) {
-        return Err(SpcError::Setting("the target must be a finite number".into()));
+        return Err(SpcError::Setting(
+            "the target must be a finite number".into(),
+        ));
     }
     Ok(())
 }
@@ -179,7 +192,10 @@ fn charted_values(series: &Series<'_>, settings: &Settings) -> Result<Charted, S
     if let Some(d) = series.denominators
         && d.len() != len
     {
-        return Err(SpcError::LengthMismatch { values: len, denominators: d.len() });
+        return Err(SpcError::LengthMismatch {
+            values: len,
+            denominators: d.len(),
+        });
     }
     for (index, v) in series.values.iter().enumerate() {
         if let Some(v) = v {
@@ -197,14 +213,21 @@ fn charted_values(series: &Series<'_>, settings: &Settings) -> Result<Charted, S
                     | ChartKind::T
             );
             if must_be_non_negative && *v < 0.0 {
-                return Err(SpcError::Negative { index, value: *v, chart: kind });
+                return Err(SpcError::Negative {
+                    index,
+                    value: *v,
+                    chart: kind,
+                });
             }
         }
     }
     let dens = match series.denominators {
         Some(d) if kind.charts_ratio_when_given() => Some(d),
         _ if kind.needs_denominator() => {
-            return Err(SpcError::MissingDenominator { index: 0, chart: kind });
+            return Err(SpcError::MissingDenominator {
+                index: 0,
+                chart: kind,
+            });
         }
         _ => None,
     };
@@ -222,7 +245,11 @@ fn charted_values(series: &Series<'_>, settings: &Settings) -> Result<Charted, S
             return Err(SpcError::NonPositiveDenominator { index, value: d });
         }
         if matches!(kind, ChartKind::P | ChartKind::PPrime) && *v > d {
-            return Err(SpcError::ProportionAboveOne { index, value: *v, denominator: d });
+            return Err(SpcError::ProportionAboveOne {
+                index,
+                value: *v,
+                denominator: d,
+            });
         }
         y.push(Some(v / d));
     }
@@ -230,13 +257,21 @@ fn charted_values(series: &Series<'_>, settings: &Settings) -> Result<Charted, S
         Ok((y, dens.to_vec(), Some(settings.multiplier)))
     } else {
         let m = settings.multiplier;
-        Ok((y.into_iter().map(|v| v.map(|x| x * m)).collect(), vec![None; len], None))
+        Ok((
+            y.into_iter().map(|v| v.map(|x| x * m)).collect(),
+            vec![None; len],
+            None,
+        ))
     }
 }
 
 /// Segment boundaries: 0, each valid rebase index in order, len.
 fn segment_bounds(starts: &[usize], len: usize) -> Vec<usize> {
-    let mut b: Vec<usize> = starts.iter().copied().filter(|s| *s > 0 && *s < len).collect();
+    let mut b: Vec<usize> = starts
+        .iter()
+        .copied()
+        .filter(|s| *s > 0 && *s < len)
+        .collect();
     b.sort_unstable();
     b.dedup();
     b.insert(0, 0);
@@ -267,16 +302,18 @@ fn baseline_rows(values: &[Option<f64>], baseline: Option<usize>, ptd: bool) -> 
 
 fn summarise(points: &[Point], segments: &[Segment], settings: &Settings) -> Summary {
     let latest = points.iter().rev().find(|p| p.value.is_some());
-    let (centre, lower, upper) = latest
-        .or(points.last())
-        .map_or((None, None, None), |p| (p.centre, p.lower_limit, p.upper_limit));
+    let (centre, lower, upper) = latest.or(points.last()).map_or((None, None, None), |p| {
+        (p.centre, p.lower_limit, p.upper_limit)
+    });
     Summary {
         points: points.iter().filter(|p| p.value.is_some()).count(),
         segments: segments.len(),
         centre,
         lower_limit: lower,
         upper_limit: upper,
-        variation: latest.and_then(|p| p.point_type).map(Variation::from_point_type),
+        variation: latest
+            .and_then(|p| p.point_type)
+            .map(Variation::from_point_type),
         assurance: classify::assurance(
             settings.direction,
             settings.target,

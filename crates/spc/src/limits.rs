@@ -102,7 +102,11 @@ pub fn fill_segment(
         ChartKind::Xmr => {
             let centre = mean(by);
             let amr = mean_moving_range(by, screen);
-            fill_constant(out, centre, amr.map(|a| (MDC_LIMIT * a, 2.0 * (MDC_LIMIT / 3.0) * a)));
+            fill_constant(
+                out,
+                centre,
+                amr.map(|a| (MDC_LIMIT * a, 2.0 * (MDC_LIMIT / 3.0) * a)),
+            );
         }
         ChartKind::I => {
             let centre = mean(by);
@@ -133,8 +137,10 @@ pub fn fill_segment(
             clip(out, Some(0.0), None);
         }
         ChartKind::T => {
-            let transformed: Vec<Option<f64>> =
-                by.iter().map(|v| v.map(|x| x.powf(1.0 / T_EXPONENT))).collect();
+            let transformed: Vec<Option<f64>> = by
+                .iter()
+                .map(|v| v.map(|x| x.powf(1.0 / T_EXPONENT)))
+                .collect();
             let centre = mean(&transformed);
             let sigma = mean_moving_range(&transformed, screen).map(|a| a / D2);
             let back = |t: f64| t.max(0.0).powf(T_EXPONENT);
@@ -158,7 +164,14 @@ fn fill_constant(out: &mut [Point], centre: Option<f64>, widths: Option<(f64, f6
     for p in out.iter_mut() {
         p.centre = centre;
         if let (Some(c), Some((w3, w2))) = (centre, widths) {
-            set_lines(p, Lines { centre: c, sigma_limit: w3, sigma_2: w2 });
+            set_lines(
+                p,
+                Lines {
+                    centre: c,
+                    sigma_limit: w3,
+                    sigma_2: w2,
+                },
+            );
         }
     }
 }
@@ -242,7 +255,14 @@ fn fill_ratio(
         if let (Some(c), Some(d), Some(sz)) = (centre, d, sigma_z) {
             let s = sigma_of(c, *d) * sz;
             if s.is_finite() {
-                set_lines(p, Lines { centre: c, sigma_limit: 3.0 * s, sigma_2: 2.0 * s });
+                set_lines(
+                    p,
+                    Lines {
+                        centre: c,
+                        sigma_limit: 3.0 * s,
+                        sigma_2: 2.0 * s,
+                    },
+                );
             }
         }
     }
@@ -269,7 +289,10 @@ mod tests {
 
     #[test]
     fn median_of_even_count_is_the_middle_mean() {
-        assert_eq!(median(&[Some(4.0), None, Some(1.0), Some(3.0), Some(2.0)]), Some(2.5));
+        assert_eq!(
+            median(&[Some(4.0), None, Some(1.0), Some(3.0), Some(2.0)]),
+            Some(2.5)
+        );
         assert_eq!(median(&[None]), None);
     }
 }

@@ -66,7 +66,9 @@ fn shift(points: &[Point], run_length: usize, flags: &mut [Flags]) {
     let mut start = 0;
     let mut current = 0i8;
     for i in 0..=points.len() {
-        let s = points.get(i).map_or(0, |p| side_of_centre(p.value, p.centre));
+        let s = points
+            .get(i)
+            .map_or(0, |p| side_of_centre(p.value, p.centre));
         if s != current || s == 0 {
             if current != 0 && i - start >= run_length {
                 for f in &mut flags[start..i] {
@@ -182,10 +184,18 @@ mod tests {
     #[test]
     fn a_point_on_the_centre_or_a_gap_breaks_a_shift() {
         let v = [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0].map(Some);
-        assert!(evaluate(&pts(&v, 0.0), 7, false).iter().all(|f| f.shift.is_none()));
+        assert!(
+            evaluate(&pts(&v, 0.0), 7, false)
+                .iter()
+                .all(|f| f.shift.is_none())
+        );
         let mut v = vec![Some(1.0); 8];
         v[4] = None;
-        assert!(evaluate(&pts(&v, 0.0), 7, false).iter().all(|f| f.shift.is_none()));
+        assert!(
+            evaluate(&pts(&v, 0.0), 7, false)
+                .iter()
+                .all(|f| f.shift.is_none())
+        );
     }
 
     #[test]
@@ -194,12 +204,19 @@ mod tests {
         let f = evaluate(&pts(&v, 100.0), 7, false);
         assert!(f.iter().all(|f| f.trend_high && !f.trend_low));
         let v = [0.0, 1.0, 2.0, 2.0, 3.0, 4.0, 5.0].map(Some);
-        assert!(evaluate(&pts(&v, 100.0), 7, false).iter().all(|f| !f.in_trend()));
+        assert!(
+            evaluate(&pts(&v, 100.0), 7, false)
+                .iter()
+                .all(|f| !f.in_trend())
+        );
     }
 
     #[test]
     fn peak_between_two_trends_belongs_to_both() {
-        let v = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0].map(Some);
+        let v = [
+            0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0,
+        ]
+        .map(Some);
         let f = evaluate(&pts(&v, 100.0), 7, false);
         assert!(f[6].trend_high && f[6].trend_low);
         assert!(f[5].trend_high && !f[5].trend_low);

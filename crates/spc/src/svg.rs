@@ -99,7 +99,11 @@ pub fn render(analysis: &Analysis, settings: &Settings, labels: &Labels<'_>) -> 
         );
     }
     let d = step_path(&scale, analysis, |p| p.centre);
-    let _ = write!(out, r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.5"/>"#, colours::MEAN);
+    let _ = write!(
+        out,
+        r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.5"/>"#,
+        colours::MEAN
+    );
     if let Some(t) = settings.target {
         let y = scale.y(t);
         let _ = write!(
@@ -120,17 +124,31 @@ pub fn render(analysis: &Analysis, settings: &Settings, labels: &Labels<'_>) -> 
     for (i, p) in pts.iter().enumerate() {
         match p.value {
             Some(v) => {
-                let _ = write!(d, "{}{:.1},{:.1}", if pen_down { "L" } else { "M" }, scale.x(i), scale.y(v));
+                let _ = write!(
+                    d,
+                    "{}{:.1},{:.1}",
+                    if pen_down { "L" } else { "M" },
+                    scale.x(i),
+                    scale.y(v)
+                );
                 pen_down = true;
             }
             None => pen_down = false,
         }
     }
-    let _ = write!(out, r##"<path d="{d}" fill="none" stroke="#7F7F7F" stroke-width="1.2"/>"##);
+    let _ = write!(
+        out,
+        r##"<path d="{d}" fill="none" stroke="#7F7F7F" stroke-width="1.2"/>"##
+    );
 
     for (i, p) in pts.iter().enumerate() {
-        let (Some(v), Some(pt)) = (p.value, p.point_type) else { continue };
-        let label = labels.x_labels.get(i).map_or_else(|| format!("Point {}", i + 1), |s| s.clone());
+        let (Some(v), Some(pt)) = (p.value, p.point_type) else {
+            continue;
+        };
+        let label = labels
+            .x_labels
+            .get(i)
+            .map_or_else(|| format!("Point {}", i + 1), |s| s.clone());
         let _ = write!(
             out,
             r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{}"><title>{}: {} ({})</title></circle>"#,
@@ -194,8 +212,16 @@ fn describe(analysis: &Analysis, settings: &Settings, labels: &Labels<'_>) -> St
     let mut d = String::new();
     match latest {
         Some((i, p)) => {
-            let when = labels.x_labels.get(i).cloned().unwrap_or_else(|| format!("point {}", i + 1));
-            let _ = write!(d, "Latest value {} ({when}). ", fmt_num(p.value.unwrap_or_default()));
+            let when = labels
+                .x_labels
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("point {}", i + 1));
+            let _ = write!(
+                d,
+                "Latest value {} ({when}). ",
+                fmt_num(p.value.unwrap_or_default())
+            );
         }
         None => d.push_str("No values. "),
     }
@@ -210,7 +236,12 @@ fn describe(analysis: &Analysis, settings: &Settings, labels: &Labels<'_>) -> St
         let _ = write!(d, "{}. ", v.describe());
     }
     if s.assurance != Assurance::None {
-        let _ = write!(d, "{} ({}). ", s.assurance.describe(), fmt_num(settings.target.unwrap_or_default()));
+        let _ = write!(
+            d,
+            "{} ({}). ",
+            s.assurance.describe(),
+            fmt_num(settings.target.unwrap_or_default())
+        );
     }
     let specials = analysis
         .points
@@ -263,7 +294,12 @@ impl Scale {
         let ticks = nice_ticks(lo, hi, 6);
         let lo = lo.min(*ticks.first().unwrap_or(&lo));
         let hi = hi.max(*ticks.last().unwrap_or(&hi));
-        Scale { lo, hi, n: analysis.points.len(), ticks }
+        Scale {
+            lo,
+            hi,
+            n: analysis.points.len(),
+            ticks,
+        }
     }
 
     fn x(&self, i: usize) -> f64 {
@@ -319,8 +355,10 @@ fn axes(out: &mut String, scale: &Scale, labels: &Labels<'_>, n: usize) {
     );
     // At most about 12 date labels, evenly spaced, always including the latest.
     let every = n.div_ceil(12).max(1);
-    for i in (0..n).filter(|i| (n - 1 - i) % every == 0) {
-        let Some(label) = labels.x_labels.get(i) else { continue };
+    for i in (0..n).filter(|i| (n - 1 - i).is_multiple_of(every)) {
+        let Some(label) = labels.x_labels.get(i) else {
+            continue;
+        };
         let x = scale.x(i);
         let _ = write!(
             out,
@@ -390,7 +428,11 @@ fn annotations(out: &mut String, scale: &Scale, notes: &[Annotation], n: usize) 
         let row = (0..3).find(|r| row_end[*r] < x).unwrap_or(k % 3);
         row_end[row] = x + width + 8.0;
         let y = TOP - 30.0 + row as f64 * 11.0;
-        let anchor = if x + width > WIDTH - RIGHT { "end" } else { "start" };
+        let anchor = if x + width > WIDTH - RIGHT {
+            "end"
+        } else {
+            "start"
+        };
         let _ = write!(
             out,
             r##"<g class="annotation"><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#005EB8" stroke-dasharray="3 2"/><text x="{:.1}" y="{y:.1}" font-size="10" text-anchor="{anchor}" fill="#005EB8">{}</text></g>"##,
@@ -453,9 +495,7 @@ fn icons(out: &mut String, analysis: &Analysis) {
 
 fn legend(out: &mut String, analysis: &Analysis) {
     let mut kinds: Vec<(&str, &str)> = vec![("Common cause", colours::COMMON)];
-    let has = |f: fn(PointType) -> bool| {
-        analysis.points.iter().filter_map(|p| p.point_type).any(f)
-    };
+    let has = |f: fn(PointType) -> bool| analysis.points.iter().filter_map(|p| p.point_type).any(f);
     if has(|p| matches!(p, PointType::Improvement(_))) {
         kinds.push(("Improvement", colours::IMPROVEMENT));
     }
@@ -511,7 +551,11 @@ pub fn fmt_num(v: f64) -> String {
         4
     };
     let s = format!("{v:.decimals$}");
-    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
     if s == "-0" { "0".into() } else { s }
 }
 

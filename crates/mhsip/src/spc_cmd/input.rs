@@ -17,7 +17,11 @@ pub struct InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -108,7 +112,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
         }
     };
     if text.trim().is_empty() {
-        errors.push(err(1, 1, format!("the file is empty; expected a header line with {EXPECTED_HEADER}")));
+        errors.push(err(
+            1,
+            1,
+            format!("the file is empty; expected a header line with {EXPECTED_HEADER}"),
+        ));
         return Err(errors);
     }
     let mut reader = Reader::new(text, sniff_delimiter(text));
@@ -160,7 +168,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
         }
         let name = record[columns.series].text.trim();
         if name.is_empty() {
-            errors.push(err(line, record[columns.series].column(text), "the series name is empty; expected a name such as RRK_restraint".into()));
+            errors.push(err(
+                line,
+                record[columns.series].column(text),
+                "the series name is empty; expected a name such as RRK_restraint".into(),
+            ));
             continue;
         }
         let pf = &record[columns.period];
@@ -175,7 +187,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
         let value = match parse_number(&vf.text) {
             Ok(v) => v,
             Err(m) => {
-                errors.push(err(line, vf.column(text), format!("value {m}; expected a number such as 12.5, or blank for a missing period")));
+                errors.push(err(
+                    line,
+                    vf.column(text),
+                    format!(
+                        "value {m}; expected a number such as 12.5, or blank for a missing period"
+                    ),
+                ));
                 continue;
             }
         };
@@ -226,13 +244,20 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
             errors.push(e);
             continue;
         }
-        series.push(prepare(std::mem::take(&mut names[i]), r, columns.denominator.is_some()));
+        series.push(prepare(
+            std::mem::take(&mut names[i]),
+            r,
+            columns.denominator.is_some(),
+        ));
     }
     if !errors.is_empty() {
         errors.list.sort_by_key(|e| (e.line, e.column));
         return Err(errors);
     }
-    Ok(DataFile { series, has_denominator: columns.denominator.is_some() })
+    Ok(DataFile {
+        series,
+        has_denominator: columns.denominator.is_some(),
+    })
 }
 
 fn unreachable_empty(errors: &mut Errors, file: &str) -> Columns {
@@ -244,7 +269,14 @@ fn unreachable_empty(errors: &mut Errors, file: &str) -> Columns {
         column: 1,
         message: format!("the file is empty; expected a header line with {EXPECTED_HEADER}"),
     });
-    Columns { series: 0, period: 0, value: 0, denominator: None, count: 0, names: String::new() }
+    Columns {
+        series: 0,
+        period: 0,
+        value: 0,
+        denominator: None,
+        count: 0,
+        names: String::new(),
+    }
 }
 
 /// Blank (or `NA`) is a missing value; anything else must be a finite number.
@@ -282,19 +314,46 @@ fn header_columns(record: &[Field], text: &str) -> Result<Columns, (usize, usize
     for (i, f) in record.iter().enumerate() {
         let name = f.text.trim().to_ascii_lowercase();
         let Some(k) = NAMES.iter().position(|n| *n == name) else {
-            return Err((f.line, f.column(text), format!("unknown column '{}'; expected {EXPECTED_HEADER}", shorten(f.text.trim()))));
+            return Err((
+                f.line,
+                f.column(text),
+                format!(
+                    "unknown column '{}'; expected {EXPECTED_HEADER}",
+                    shorten(f.text.trim())
+                ),
+            ));
         };
         if found[k].is_some() {
-            return Err((f.line, f.column(text), format!("column '{name}' appears twice; expected each column once")));
+            return Err((
+                f.line,
+                f.column(text),
+                format!("column '{name}' appears twice; expected each column once"),
+            ));
         }
         found[k] = Some(i);
     }
     let line = record.first().map_or(1, |f| f.line);
-    let missing: Vec<&str> = NAMES[..3].iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(n, _)| *n).collect();
+    let missing: Vec<&str> = NAMES[..3]
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(n, _)| *n)
+        .collect();
     if !missing.is_empty() {
-        return Err((line, 1, format!("the header lacks {}; expected {EXPECTED_HEADER}", missing.join(", "))));
+        return Err((
+            line,
+            1,
+            format!(
+                "the header lacks {}; expected {EXPECTED_HEADER}",
+                missing.join(", ")
+            ),
+        ));
     }
-    let names = record.iter().map(|f| f.text.trim().to_ascii_lowercase()).collect::<Vec<_>>().join(",");
+    let names = record
+        .iter()
+        .map(|f| f.text.trim().to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(",");
     Ok(Columns {
         series: found[0].unwrap_or(0),
         period: found[1].unwrap_or(0),
@@ -309,7 +368,10 @@ fn header_columns(record: &[Field], text: &str) -> Result<Columns, (usize, usize
 fn check_periods(file: &str, name: &str, rows: &[Row]) -> Option<InputError> {
     let first = rows.first()?;
     if let Some(r) = rows.iter().find(|r| !r.period.same_kind(first.period)) {
-        let other = rows.iter().find(|o| o.period.same_kind(first.period)).map_or(0, |o| o.line);
+        let other = rows
+            .iter()
+            .find(|o| o.period.same_kind(first.period))
+            .map_or(0, |o| o.line);
         return Some(InputError {
             file: file.to_string(),
             line: r.line,
@@ -347,9 +409,7 @@ fn prepare(name: String, rows: Vec<Row>, with_denominator: bool) -> PreparedSeri
     let limit = periods.len() * 4 + 16;
     let mut fill = cadence != Cadence::Irregular;
     for row in rows {
-        if fill
-            && let Some(prev) = filled.last().copied()
-        {
+        if fill && let Some(prev) = filled.last().copied() {
             let mut p = period::next(prev, cadence);
             while let Some(q) = p.filter(|q| *q < row.period) {
                 if filled.len() >= limit {
@@ -364,10 +424,24 @@ fn prepare(name: String, rows: Vec<Row>, with_denominator: bool) -> PreparedSeri
         filled.push(row.period);
         origin.push(Some(row));
     }
-    let values = origin.iter().map(|r| r.as_ref().and_then(|r| r.value)).collect();
-    let denominators = with_denominator
-        .then(|| origin.iter().map(|r| r.as_ref().and_then(|r| r.denominator)).collect());
-    PreparedSeries { name, periods: filled, values, denominators, origin, cadence }
+    let values = origin
+        .iter()
+        .map(|r| r.as_ref().and_then(|r| r.value))
+        .collect();
+    let denominators = with_denominator.then(|| {
+        origin
+            .iter()
+            .map(|r| r.as_ref().and_then(|r| r.denominator))
+            .collect()
+    });
+    PreparedSeries {
+        name,
+        periods: filled,
+        values,
+        denominators,
+        origin,
+        cadence,
+    }
 }
 
 #[cfg(test)]
@@ -383,7 +457,11 @@ mod tests {
 
     #[test]
     fn reads_series_in_any_row_order_and_sorts_names() {
-        let f = parse("x", b"series,period,value\nB,2024-02-01,2\nA,2024-01-01,1\nB,2024-01-01,1\n").unwrap();
+        let f = parse(
+            "x",
+            b"series,period,value\nB,2024-02-01,2\nA,2024-01-01,1\nB,2024-01-01,1\n",
+        )
+        .unwrap();
         let names: Vec<&str> = f.series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["A", "B"]);
         assert_eq!(f.series[1].values, [Some(1.0), Some(2.0)]);
@@ -391,7 +469,11 @@ mod tests {
 
     #[test]
     fn missing_months_become_gaps() {
-        let f = parse("x", b"series,period,value\nA,2024-01-01,1\nA,2024-04-01,4\nA,2024-02-01,\n").unwrap();
+        let f = parse(
+            "x",
+            b"series,period,value\nA,2024-01-01,1\nA,2024-04-01,4\nA,2024-02-01,\n",
+        )
+        .unwrap();
         let s = &f.series[0];
         assert_eq!(s.values, [Some(1.0), None, None, Some(4.0)]);
         assert!(s.origin[2].is_none());
@@ -399,19 +481,33 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_column() {
-        assert_eq!(messages("series,period,value\nA,2024-01-01,abc\n"), [
-            "in.csv:2:14: value 'abc' is not a number; expected a number such as 12.5, or blank for a missing period"
-        ]);
+        assert_eq!(
+            messages("series,period,value\nA,2024-01-01,abc\n"),
+            [
+                "in.csv:2:14: value 'abc' is not a number; expected a number such as 12.5, or blank for a missing period"
+            ]
+        );
         let dup = messages("series,period,value\nA,2024-01-01,1\nA,2024-01-01,2\n");
-        assert!(dup[0].starts_with("in.csv:3:3: duplicate period 2024-01-01 for series 'A' (first on line 2)"), "{dup:?}");
+        assert!(
+            dup[0].starts_with(
+                "in.csv:3:3: duplicate period 2024-01-01 for series 'A' (first on line 2)"
+            ),
+            "{dup:?}"
+        );
         assert!(messages("")[0].starts_with("in.csv:1:1: the file is empty"));
         assert!(messages("series,period,value\n")[0].contains("no data rows"));
-        assert!(messages("series,when,value\n")[0].starts_with("in.csv:1:8: unknown column 'when'"));
+        assert!(
+            messages("series,when,value\n")[0].starts_with("in.csv:1:8: unknown column 'when'")
+        );
     }
 
     #[test]
     fn semicolons_and_bom_are_accepted() {
-        let f = parse("x", "\u{feff}series;period;value\nA;2024-01-01;1\n".as_bytes()).unwrap();
+        let f = parse(
+            "x",
+            "\u{feff}series;period;value\nA;2024-01-01;1\n".as_bytes(),
+        )
+        .unwrap();
         assert_eq!(f.series[0].values, [Some(1.0)]);
     }
 }

@@ -18,12 +18,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Input: CSV with a header series,period,value[,denominator]. Period is an ISO date \
+#[command(
+    after_help = "Input: CSV with a header series,period,value[,denominator]. Period is an ISO date \
 (2024-03-01) or an integer; rows may come in any order; a blank value is a missing period. \
 Errors are printed as FILE:LINE:COLUMN: message, and nothing is written to stdout.\n\n\
 Examples:\n  mhsip spc data.csv --direction decrease --summary\n  \
 mhsip spc rates.csv --chart u --per 1000 --direction decrease --svg charts/\n  \
-mhsip spc data.csv --convention ptd --direction increase   # as NHSRplotthedots 0.2.2")]
+mhsip spc data.csv --convention ptd --direction increase   # as NHSRplotthedots 0.2.2"
+)]
 pub struct SpcArgs {
     /// CSV file to read; `-` or nothing reads standard input.
     pub file: Option<PathBuf>,
@@ -131,7 +133,8 @@ fn read_input(file: Option<&Path>) -> Result<(String, Vec<u8>)> {
         None => read_stdin(),
         Some(p) if p == Path::new("-") => read_stdin(),
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read the file", p.display()))?;
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the file", p.display()))?;
             Ok((p.display().to_string(), bytes))
         }
     }
@@ -139,7 +142,10 @@ fn read_input(file: Option<&Path>) -> Result<(String, Vec<u8>)> {
 
 fn read_stdin() -> Result<(String, Vec<u8>)> {
     let mut bytes = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut bytes).context("<stdin>: cannot read standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .context("<stdin>: cannot read standard input")?;
     Ok(("<stdin>".into(), bytes))
 }
 
@@ -164,7 +170,8 @@ pub fn analyse_input(
     };
     let overrides = match &args.series_settings {
         Some(path) => {
-            let b = std::fs::read(path).with_context(|| format!("{}: cannot read the settings file", path.display()))?;
+            let b = std::fs::read(path)
+                .with_context(|| format!("{}: cannot read the settings file", path.display()))?;
             match series_settings::parse(&path.display().to_string(), &b) {
                 Ok(o) => o,
                 Err(e) => return Ok(Err(e)),
@@ -187,20 +194,37 @@ pub fn analyse_input(
     }
     let ratio = data.has_denominator && args.chart.charts_ratio_when_given();
     if args.per.is_some() && !ratio {
-        writeln!(stderr, "warning: --per only scales value/denominator; this {} chart of plain values ignores it", args.chart)?;
+        writeln!(
+            stderr,
+            "warning: --per only scales value/denominator; this {} chart of plain values ignores it",
+            args.chart
+        )?;
     }
     let global_rebase: Vec<RebaseAt> = match parse_global_rebase(&args.rebase) {
         Ok(r) => r,
         Err(m) => {
-            errors.push(InputError { file: "--rebase".into(), line: 1, column: 1, message: m });
+            errors.push(InputError {
+                file: "--rebase".into(),
+                line: 1,
+                column: 1,
+                message: m,
+            });
             return Ok(Err(errors));
         }
     };
-    let names: std::collections::HashSet<&str> = data.series.iter().map(|s| s.name.as_str()).collect();
-    let mut unknown: Vec<(&String, usize)> = overrides.iter().filter(|(k, _)| !names.contains(k.as_str())).map(|(k, o)| (k, o.line)).collect();
+    let names: std::collections::HashSet<&str> =
+        data.series.iter().map(|s| s.name.as_str()).collect();
+    let mut unknown: Vec<(&String, usize)> = overrides
+        .iter()
+        .filter(|(k, _)| !names.contains(k.as_str()))
+        .map(|(k, o)| (k, o.line))
+        .collect();
     unknown.sort_by_key(|(_, l)| *l);
     for (name, line) in unknown {
-        writeln!(stderr, "warning: series settings line {line}: no series '{name}' in {label}")?;
+        writeln!(
+            stderr,
+            "warning: series settings line {line}: no series '{name}' in {label}"
+        )?;
     }
 
     let mut settings = Vec::with_capacity(data.series.len());
@@ -226,14 +250,25 @@ pub fn analyse_input(
         errors.list.sort_by_key(|e| (e.line, e.column));
         return Ok(Err(errors));
     }
-    Ok(Ok(Analysed { series: data.series, settings, analyses: ok }))
+    Ok(Ok(Analysed {
+        series: data.series,
+        settings,
+        analyses: ok,
+    }))
 }
 
 fn parse_global_rebase(items: &[String]) -> std::result::Result<Vec<RebaseAt>, String> {
     items
         .iter()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| Period::parse(s).map(|p| RebaseAt { period: p, source: "--rebase".into() }).map_err(|m| format!("rebase: {m}")))
+        .map(|s| {
+            Period::parse(s)
+                .map(|p| RebaseAt {
+                    period: p,
+                    source: "--rebase".into(),
+                })
+                .map_err(|m| format!("rebase: {m}"))
+        })
         .collect()
 }
 
@@ -270,7 +305,9 @@ fn settings_for(
         chart: args.chart,
         direction: o.and_then(|o| o.direction).unwrap_or(args.direction),
         convention: args.convention,
-        screen_mr: args.screen_mr.map(|s| matches!(s, Switch::On | Switch::True)),
+        screen_mr: args
+            .screen_mr
+            .map(|s| matches!(s, Switch::On | Switch::True)),
         run_length: args.run_length as usize,
         target: o.and_then(|o| o.target).or(args.target),
         segment_starts: starts,
@@ -297,19 +334,34 @@ fn split_source(source: &str) -> (String, usize, usize) {
 
 /// Name the line and column of the point an engine error is about.
 fn locate(label: &str, s: &PreparedSeries, e: &spc::SpcError) -> InputError {
-    let row = e.index().and_then(|i| s.origin.get(i)).and_then(|r| r.as_ref());
+    let row = e
+        .index()
+        .and_then(|i| s.origin.get(i))
+        .and_then(|r| r.as_ref());
     let (line, column) = match row {
         Some(r) if e.is_about_denominator() && r.den_col > 0 => (r.line, r.den_col as usize),
         Some(r) => (r.line, r.value_col as usize),
         None => (s.origin.iter().flatten().next().map_or(1, |r| r.line), 1),
     };
-    InputError { file: label.into(), line, column, message: format!("series '{}': {e}", s.name) }
+    InputError {
+        file: label.into(),
+        line,
+        column,
+        message: format!("series '{}': {e}", s.name),
+    }
 }
 
 /// Analyse every series, spread over threads in contiguous chunks (results keep their order).
-fn compute(series: &[PreparedSeries], settings: &[Settings], threads: usize) -> Vec<Result<spc::Analysis, spc::SpcError>> {
+fn compute(
+    series: &[PreparedSeries],
+    settings: &[Settings],
+    threads: usize,
+) -> Vec<Result<spc::Analysis, spc::SpcError>> {
     let run_one = |(s, set): (&PreparedSeries, &Settings)| {
-        let input = spc::Series { values: &s.values, denominators: s.denominators.as_deref() };
+        let input = spc::Series {
+            values: &s.values,
+            denominators: s.denominators.as_deref(),
+        };
         spc::analyse(&input, set)
     };
     let threads = workers(threads, series.len());
@@ -321,9 +373,14 @@ fn compute(series: &[PreparedSeries], settings: &[Settings], threads: usize) -> 
         let handles: Vec<_> = series
             .chunks(chunk)
             .zip(settings.chunks(chunk))
-            .map(|(ss, sets)| scope.spawn(move || ss.iter().zip(sets).map(run_one).collect::<Vec<_>>()))
+            .map(|(ss, sets)| {
+                scope.spawn(move || ss.iter().zip(sets).map(run_one).collect::<Vec<_>>())
+            })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     })
 }
 
@@ -339,7 +396,12 @@ fn write_output(args: &SpcArgs, out: &Analysed, stdout: &mut dyn Write) -> Resul
     let threads = workers(args.threads, n);
     let chunk = n.div_ceil(threads.max(1)).max(1);
     let format_chunk = |range: std::ops::Range<usize>| -> Vec<u8> {
-        let mut buf = Vec::with_capacity(range.len() * 64 * 40);
+        let points: usize = range.clone().map(|i| out.series[i].periods.len()).sum();
+        let mut buf = Vec::with_capacity(if args.summary {
+            range.len() * 120
+        } else {
+            points * 180
+        });
         for i in range {
             let (s, a) = (&out.series[i], &out.analyses[i]);
             match (args.format, args.summary) {
@@ -355,17 +417,33 @@ fn write_output(args: &SpcArgs, out: &Analysed, stdout: &mut dyn Write) -> Resul
         }
         buf
     };
-    let ranges: Vec<std::ops::Range<usize>> = (0..n).step_by(chunk).map(|s| s..(s + chunk).min(n)).collect();
+    let ranges: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(chunk)
+        .map(|s| s..(s + chunk).min(n))
+        .collect();
     let parts: Vec<Vec<u8>> = if threads > 1 {
         std::thread::scope(|scope| {
-            let hs: Vec<_> = ranges.iter().cloned().map(|r| scope.spawn(move || format_chunk(r))).collect();
-            hs.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            let hs: Vec<_> = ranges
+                .iter()
+                .cloned()
+                .map(|r| scope.spawn(move || format_chunk(r)))
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
         })
     } else {
         ranges.into_iter().map(format_chunk).collect()
     };
     match args.format {
-        Format::Csv => stdout.write_all(if args.summary { output::SUMMARY_HEADER } else { output::POINT_HEADER }.as_bytes())?,
+        Format::Csv => stdout.write_all(
+            if args.summary {
+                output::SUMMARY_HEADER
+            } else {
+                output::POINT_HEADER
+            }
+            .as_bytes(),
+        )?,
         Format::Json => stdout.write_all(b"[\n")?,
     }
     for p in parts {
@@ -379,11 +457,25 @@ fn write_output(args: &SpcArgs, out: &Analysed, stdout: &mut dyn Write) -> Resul
 }
 
 fn write_svgs(dir: &Path, out: &Analysed) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
     let mut used: HashMap<String, usize> = HashMap::new();
     for ((s, a), set) in out.series.iter().zip(&out.analyses).zip(&out.settings) {
-        let labels: Vec<String> = s.periods.iter().map(|p| period::axis_label(*p, s.cadence)).collect();
-        let svg = spc::svg::render(a, set, &spc::svg::Labels { title: &s.name, x_labels: &labels, y_label: "", annotations: &[] });
+        let labels: Vec<String> = s
+            .periods
+            .iter()
+            .map(|p| period::axis_label(*p, s.cadence))
+            .collect();
+        let svg = spc::svg::render(
+            a,
+            set,
+            &spc::svg::Labels {
+                title: &s.name,
+                x_labels: &labels,
+                y_label: "",
+                annotations: &[],
+            },
+        );
         let mut stem = file_stem(&s.name);
         let n = used.entry(stem.clone()).or_insert(0);
         *n += 1;
@@ -391,7 +483,8 @@ fn write_svgs(dir: &Path, out: &Analysed) -> Result<()> {
             stem = format!("{stem}-{n}");
         }
         let path = dir.join(format!("{stem}.svg"));
-        std::fs::write(&path, svg).with_context(|| format!("{}: cannot write the chart", path.display()))?;
+        std::fs::write(&path, svg)
+            .with_context(|| format!("{}: cannot write the chart", path.display()))?;
     }
     Ok(())
 }
@@ -400,7 +493,13 @@ fn write_svgs(dir: &Path, out: &Analysed) -> Result<()> {
 pub fn file_stem(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let s = s.trim_start_matches('.').to_string();
     if s.is_empty() { "series".into() } else { s }

@@ -24,7 +24,10 @@ fn push_side(out: &mut Vec<u8>, s: Option<Side>) {
 
 /// A CSV field, quoted only when it must be.
 pub fn push_csv_text(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) || s.starts_with(' ') || s.ends_with(' ') {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        || s.starts_with(' ')
+        || s.ends_with(' ')
+    {
         out.push(b'"');
         out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
         out.push(b'"');
@@ -34,19 +37,57 @@ pub fn push_csv_text(out: &mut Vec<u8>, s: &str) {
 }
 
 fn push_usize(out: &mut Vec<u8>, n: usize) {
-    out.extend_from_slice(n.to_string().as_bytes());
+    let mut b = itoa::Buffer::new();
+    out.extend_from_slice(b.format(n).as_bytes());
+}
+
+/// Formats numbers, remembering the last text of each column: centre lines and limits repeat
+/// from point to point, and formatting floats is most of the cost of writing a large file.
+struct LineCache {
+    last: [(u64, Vec<u8>); 5],
+}
+
+impl LineCache {
+    fn new() -> Self {
+        LineCache {
+            last: std::array::from_fn(|_| (u64::MAX, Vec::new())),
+        }
+    }
+
+    fn push(&mut self, out: &mut Vec<u8>, column: usize, v: Option<f64>) {
+        let Some(x) = v else { return };
+        let (bits, text) = &mut self.last[column];
+        if *bits != x.to_bits() || text.is_empty() {
+            text.clear();
+            push_num(text, Some(x));
+            *bits = x.to_bits();
+        }
+        out.extend_from_slice(text);
+    }
 }
 
 pub fn points_csv(out: &mut Vec<u8>, s: &PreparedSeries, a: &Analysis) {
     let mut name = Vec::with_capacity(s.name.len() + 2);
     push_csv_text(&mut name, &s.name);
+    let mut cache = LineCache::new();
     for (period, p) in s.periods.iter().zip(&a.points) {
         out.extend_from_slice(&name);
         out.push(b',');
-        out.extend_from_slice(period.to_string().as_bytes());
-        for v in [p.value, p.centre, p.lower_limit, p.upper_limit, p.lower_2sigma, p.upper_2sigma] {
+        period.write_to(out);
+        out.push(b',');
+        push_num(out, p.value);
+        for (k, v) in [
+            p.centre,
+            p.lower_limit,
+            p.upper_limit,
+            p.lower_2sigma,
+            p.upper_2sigma,
+        ]
+        .into_iter()
+        .enumerate()
+        {
             out.push(b',');
-            push_num(out, v);
+            cache.push(out, k, v);
         }
         for f in [p.astronomical, p.shift, p.trend, p.two_in_three] {
             out.push(b',');
@@ -83,7 +124,11 @@ pub fn summary_csv(out: &mut Vec<u8>, s: &PreparedSeries, a: &Analysis) {
     push_usize(out, m.anhoj.longest_run);
     out.push(b',');
     push_usize(out, m.anhoj.crossings);
-    out.extend_from_slice(if m.anhoj.runs_signal { b",true\n" } else { b",false\n" });
+    out.extend_from_slice(if m.anhoj.runs_signal {
+        b",true\n"
+    } else {
+        b",false\n"
+    });
 }
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
@@ -95,7 +140,9 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
             '\n' => out.extend_from_slice(b"\\n"),
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
             c => {
                 let mut b = [0u8; 4];
                 out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
@@ -131,7 +178,13 @@ fn json_anhoj(out: &mut Vec<u8>, a: &Anhoj) {
 
 /// One series as a JSON object: its settings, summary, segments and (unless `summary_only`)
 /// its points.
-pub fn series_json(out: &mut Vec<u8>, s: &PreparedSeries, a: &Analysis, settings: &Settings, summary_only: bool) {
+pub fn series_json(
+    out: &mut Vec<u8>,
+    s: &PreparedSeries,
+    a: &Analysis,
+    settings: &Settings,
+    summary_only: bool,
+) {
     let m = &a.summary;
     out.extend_from_slice(b"{\"series\":");
     json_str(out, &s.name);
@@ -165,8 +218,20 @@ pub fn series_json(out: &mut Vec<u8>, s: &PreparedSeries, a: &Analysis, settings
             out.push(b',');
         }
         out.extend_from_slice(b"{\"first_period\":");
-        json_str(out, &s.periods.get(seg.start).map(|p| p.to_string()).unwrap_or_default());
-        out.extend_from_slice(format!(",\"points\":{},\"trial\":{},\"centre\":", seg.points, seg.trial).as_bytes());
+        json_str(
+            out,
+            &s.periods
+                .get(seg.start)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+        );
+        out.extend_from_slice(
+            format!(
+                ",\"points\":{},\"trial\":{},\"centre\":",
+                seg.points, seg.trial
+            )
+            .as_bytes(),
+        );
         json_num(out, seg.centre);
         out.extend_from_slice(b",\"anhoj\":");
         json_anhoj(out, &seg.anhoj);
@@ -203,7 +268,9 @@ pub fn series_json(out: &mut Vec<u8>, s: &PreparedSeries, a: &Analysis, settings
             }
             out.extend_from_slice(b",\"point_type\":");
             json_opt_str(out, p.point_type.map(|t| t.as_str()));
-            out.extend_from_slice(format!(",\"segment\":{},\"trial\":{}}}", p.segment, p.trial).as_bytes());
+            out.extend_from_slice(
+                format!(",\"segment\":{},\"trial\":{}}}", p.segment, p.trial).as_bytes(),
+            );
         }
         out.push(b']');
     }

@@ -36,8 +36,42 @@ impl Period {
         }
     }
 
+    /// Append the period as text without allocating (the hot path of large outputs).
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        match self {
+            Period::Date(d) => {
+                let (y, m, day) = civil_from_days(d);
+                if (0..=9999).contains(&y) {
+                    let y = y as u32;
+                    let digits = [
+                        b'0' + (y / 1000) as u8,
+                        b'0' + (y / 100 % 10) as u8,
+                        b'0' + (y / 10 % 10) as u8,
+                        b'0' + (y % 10) as u8,
+                        b'-',
+                        b'0' + (m / 10) as u8,
+                        b'0' + (m % 10) as u8,
+                        b'-',
+                        b'0' + (day / 10) as u8,
+                        b'0' + (day % 10) as u8,
+                    ];
+                    out.extend_from_slice(&digits);
+                } else {
+                    out.extend_from_slice(self.to_string().as_bytes());
+                }
+            }
+            Period::Int(i) => {
+                let mut b = itoa::Buffer::new();
+                out.extend_from_slice(b.format(i).as_bytes());
+            }
+        }
+    }
+
     pub fn same_kind(self, other: Period) -> bool {
-        matches!((self, other), (Period::Date(_), Period::Date(_)) | (Period::Int(_), Period::Int(_)))
+        matches!(
+            (self, other),
+            (Period::Date(_), Period::Date(_)) | (Period::Int(_), Period::Int(_))
+        )
     }
 }
 
@@ -126,7 +160,10 @@ pub fn cadence(periods: &[Period]) -> Cadence {
     }
     match periods[0] {
         Period::Date(_) => {
-            let days: Vec<i32> = periods.iter().map(|p| if let Period::Date(d) = p { *d } else { 0 }).collect();
+            let days: Vec<i32> = periods
+                .iter()
+                .map(|p| if let Period::Date(d) = p { *d } else { 0 })
+                .collect();
             let day_of_month = |d: i32| civil_from_days(d).2;
             let dom = day_of_month(days[0]);
             if dom <= 28 && days.iter().all(|d| day_of_month(*d) == dom) {
@@ -140,7 +177,10 @@ pub fn cadence(periods: &[Period]) -> Cadence {
             }
         }
         Period::Int(_) => {
-            let ints: Vec<i64> = periods.iter().map(|p| if let Period::Int(i) = p { *i } else { 0 }).collect();
+            let ints: Vec<i64> = periods
+                .iter()
+                .map(|p| if let Period::Int(i) = p { *i } else { 0 })
+                .collect();
             let step = ints.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(0);
             if step > 0 && ints.windows(2).all(|w| (w[1] - w[0]) % step == 0) {
                 Cadence::Integers(step)
@@ -175,7 +215,11 @@ pub fn axis_label(p: Period, c: Cadence) -> String {
         Period::Date(d) => {
             let (y, m, day) = civil_from_days(d);
             let month = MONTHS[(m - 1) as usize];
-            if c == Cadence::Monthly { format!("{month} {y}") } else { format!("{day} {month} {y}") }
+            if c == Cadence::Monthly {
+                format!("{month} {y}")
+            } else {
+                format!("{day} {month} {y}")
+            }
         }
         Period::Int(i) => i.to_string(),
     }
@@ -188,8 +232,14 @@ mod tests {
 
     #[test]
     fn parses_dates_months_and_integers() {
-        assert_eq!(Period::parse("2024-03-01").unwrap().to_string(), "2024-03-01");
+        assert_eq!(
+            Period::parse("2024-03-01").unwrap().to_string(),
+            "2024-03-01"
+        );
         assert_eq!(Period::parse("2024-03").unwrap().to_string(), "2024-03-01");
+        let mut b = Vec::new();
+        Period::parse("0999-12-31").unwrap().write_to(&mut b);
+        assert_eq!(b, b"0999-12-31");
         assert_eq!(Period::parse("202403").unwrap(), Period::Int(202_403));
         assert!(Period::parse("2024-02-30").is_err());
         assert!(Period::parse("March").is_err());

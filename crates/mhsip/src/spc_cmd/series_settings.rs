@@ -29,7 +29,12 @@ const COLUMNS: [&str; 5] = ["series", "direction", "target", "rebase", "baseline
 
 pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>, Errors> {
     let mut errors = Errors::default();
-    let err = |line: usize, column: usize, message: String| InputError { file: file.into(), line, column, message };
+    let err = |line: usize, column: usize, message: String| InputError {
+        file: file.into(),
+        line,
+        column,
+        message,
+    };
     let text = match csvscan::decode_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -55,8 +60,19 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>
         let name = f.text.trim().to_ascii_lowercase();
         match COLUMNS.iter().position(|c| *c == name) {
             Some(k) if col[k].is_none() => col[k] = Some(i),
-            Some(_) => errors.push(err(f.line, f.column(text), format!("column '{name}' appears twice; expected each column once"))),
-            None => errors.push(err(f.line, f.column(text), format!("unknown column '{}'; expected series,direction,target,rebase,baseline", f.text.trim()))),
+            Some(_) => errors.push(err(
+                f.line,
+                f.column(text),
+                format!("column '{name}' appears twice; expected each column once"),
+            )),
+            None => errors.push(err(
+                f.line,
+                f.column(text),
+                format!(
+                    "unknown column '{}'; expected series,direction,target,rebase,baseline",
+                    f.text.trim()
+                ),
+            )),
         }
     }
     if col[0].is_none() {
@@ -79,15 +95,29 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>
         let line = rec[0].line;
         if rec.len() != width {
             let c = rec.last().map_or(1, |f| f.column(text));
-            errors.push(err(line, c, format!("found {} fields but the header has {width}", rec.len())));
+            errors.push(err(
+                line,
+                c,
+                format!("found {} fields but the header has {width}", rec.len()),
+            ));
             continue;
         }
         let cell = |k: usize| col[k].map(|i| &rec[i]);
-        let Some(series) = cell(0).map(|f| f.text.trim().to_string()).filter(|s| !s.is_empty()) else {
-            errors.push(err(line, 1, "the series name is empty; expected the name used in the data file".into()));
+        let Some(series) = cell(0)
+            .map(|f| f.text.trim().to_string())
+            .filter(|s| !s.is_empty())
+        else {
+            errors.push(err(
+                line,
+                1,
+                "the series name is empty; expected the name used in the data file".into(),
+            ));
             continue;
         };
-        let mut o = SeriesOverride { line, ..SeriesOverride::default() };
+        let mut o = SeriesOverride {
+            line,
+            ..SeriesOverride::default()
+        };
         if let Some(f) = cell(1).filter(|f| !f.text.trim().is_empty()) {
             match f.text.parse::<Direction>() {
                 Ok(d) => o.direction = Some(d),
@@ -97,14 +127,21 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>
         if let Some(f) = cell(2) {
             match parse_number(&f.text) {
                 Ok(t) => o.target = t,
-                Err(m) => errors.push(err(line, f.column(text), format!("target {m}; expected a number, or blank for no target"))),
+                Err(m) => errors.push(err(
+                    line,
+                    f.column(text),
+                    format!("target {m}; expected a number, or blank for no target"),
+                )),
             }
         }
         if let Some(f) = cell(3).filter(|f| !f.text.trim().is_empty()) {
             let mut dates = Vec::new();
             for part in f.text.split(',') {
                 match Period::parse(part) {
-                    Ok(p) => dates.push(RebaseAt { period: p, source: format!("{file}:{line}:{}", f.column(text)) }),
+                    Ok(p) => dates.push(RebaseAt {
+                        period: p,
+                        source: format!("{file}:{line}:{}", f.column(text)),
+                    }),
                     Err(m) => errors.push(err(line, f.column(text), format!("rebase: {m}"))),
                 }
             }
@@ -122,7 +159,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>
         }
         out.insert(series, o);
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -137,12 +178,22 @@ mod tests {
         assert_eq!(a.target, Some(5.0));
         assert_eq!(a.rebase.as_ref().unwrap().len(), 2);
         assert_eq!(a.baseline, Some(12));
-        assert_eq!(s["B"], SeriesOverride { line: 3, ..Default::default() });
+        assert_eq!(
+            s["B"],
+            SeriesOverride {
+                line: 3,
+                ..Default::default()
+            }
+        );
     }
 
     #[test]
     fn bad_cells_are_located() {
         let e = parse("s.csv", b"series,direction\nA,sideways\n").unwrap_err();
-        assert!(e.list[0].to_string().starts_with("s.csv:2:3: unknown direction 'sideways'"));
+        assert!(
+            e.list[0]
+                .to_string()
+                .starts_with("s.csv:2:3: unknown direction 'sideways'")
+        );
     }
 }

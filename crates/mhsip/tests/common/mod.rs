@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spc").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/spc")
+        .join(name)
 }
 
 pub struct Run {
@@ -20,7 +22,11 @@ pub struct Run {
 pub fn mhsip(args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mhsip"))
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -75,7 +81,11 @@ pub fn read_fixture(name: &str) -> Vec<HashMap<String, String>> {
 pub fn close(ours: &str, theirs: &str) -> bool {
     let parse = |s: &str| -> Option<f64> {
         let t = s.trim();
-        if t.is_empty() || t == "NA" || t == "nan" { None } else { t.parse().ok() }
+        if t.is_empty() || t == "NA" || t == "nan" {
+            None
+        } else {
+            t.parse().ok()
+        }
     };
     match (parse(ours), parse(theirs)) {
         (None, None) => true,
@@ -94,7 +104,9 @@ pub fn flag(peer: &str) -> &'static str {
 }
 
 /// Key a per-point output by (series, period).
-pub fn by_point(rows: Vec<HashMap<String, String>>) -> HashMap<(String, String), HashMap<String, String>> {
+pub fn by_point(
+    rows: Vec<HashMap<String, String>>,
+) -> HashMap<(String, String), HashMap<String, String>> {
     rows.into_iter()
         .map(|r| ((r["series"].clone(), r["period"].clone()), r))
         .collect()
