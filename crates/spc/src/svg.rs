@@ -476,7 +476,11 @@ fn icons(out: &mut String, analysis: &Analysis) {
                 cy + 7.0
             );
         }
-        out.push_str("</g>");
+        let _ = write!(
+            out,
+            r##"<text x="{cx1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#4C6272">Variation</text></g>"##,
+            cy + r + 13.0
+        );
     }
     if s.assurance != Assurance::None {
         let (colour, letter) = match s.assurance {
@@ -486,9 +490,10 @@ fn icons(out: &mut String, analysis: &Analysis) {
         };
         let _ = write!(
             out,
-            r##"<g class="icon assurance"><title>{}</title><circle cx="{cx2}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="3"/><text x="{cx2}" y="{:.1}" font-size="20" font-weight="bold" text-anchor="middle" fill="{colour}">{letter}</text></g>"##,
+            r##"<g class="icon assurance"><title>{}</title><circle cx="{cx2}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="3"/><text x="{cx2}" y="{:.1}" font-size="20" font-weight="bold" text-anchor="middle" fill="{colour}">{letter}</text><text x="{cx2}" y="{:.1}" font-size="10" text-anchor="middle" fill="#4C6272">Assurance</text></g>"##,
             s.assurance.describe(),
-            cy + 7.0
+            cy + 7.0,
+            cy + r + 13.0
         );
     }
 }
