@@ -1,0 +1,392 @@
+//! The programme's measures as named, versioned definitions: what is counted, over what,
+//! which way is better, and how it is charted. The store computes them; pages explain them
+//! with `description`.
+
+use crate::codes::{InterventionGroup, InterventionType, SexualSafetyCategory};
+use serde::Serialize;
+use spc::{ChartKind, Direction};
+
+/// The programme's three objectives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    RestrictivePractice,
+    SelfHarmAwol,
+    SexualSafety,
+}
+
+impl Objective {
+    pub const ALL: [Objective; 3] = [Objective::RestrictivePractice, Objective::SelfHarmAwol, Objective::SexualSafety];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Objective::RestrictivePractice => "restrictive_practice",
+            Objective::SelfHarmAwol => "self_harm_awol",
+            Objective::SexualSafety => "sexual_safety",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Objective::RestrictivePractice => "Restrictive practice",
+            Objective::SelfHarmAwol => "Self-harm, AWOL and leave",
+            Objective::SexualSafety => "Sexual safety",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Objective> {
+        Objective::ALL.into_iter().find(|o| o.as_str() == s.trim())
+    }
+}
+
+/// Which restrictive interventions count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InterventionFilter {
+    All,
+    Group(InterventionGroup),
+    Type(InterventionType),
+}
+
+impl InterventionFilter {
+    pub fn matches(self, t: InterventionType) -> bool {
+        match self {
+            InterventionFilter::All => true,
+            InterventionFilter::Group(g) => t.group() == g,
+            InterventionFilter::Type(x) => t == x,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SelfHarmFilter {
+    All,
+    ModerateOrWorse,
+    OnLeave,
+}
+
+/// What is counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Numerator {
+    Interventions(InterventionFilter),
+    /// Distinct patients with at least one restrictive intervention.
+    PeopleRestricted,
+    /// Restrictive intervention incidents with a post-incident review held with the patient.
+    IncidentsReviewedWithPatient,
+    /// Median minutes of physical restraint (a statistic, not a count).
+    MedianRestraintMinutes,
+    SelfHarm(SelfHarmFilter),
+    /// Days since the previous self-harm incident, one value per incident (G chart).
+    DaysBetweenSelfHarm,
+    Awol,
+    /// Leave periods whose patient came back no more than 10 minutes after the agreed time.
+    LeaveReturnedOnTime,
+    SexualSafety(Option<SexualSafetyCategory>),
+    /// Survey answers "yes" to "Do you feel sexually safe on this ward?".
+    FeltSexuallySafe,
+}
+
+/// What it is counted over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Denominator {
+    OccupiedBedDays,
+    /// Occupied bed days less days on leave (MHS25): the denominator for AWOL.
+    BedDaysLessLeave,
+    /// Distinct patients with a ward stay in the period.
+    Inpatients,
+    RestrictiveIncidents,
+    /// Leave periods that ended (the patient returned) in the period.
+    LeavePeriodsEnded,
+    SurveyAnswers,
+    /// A count or statistic on its own.
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Measure {
+    pub id: &'static str,
+    pub version: u32,
+    pub title: &'static str,
+    /// What the measure means, in plain English, for ward managers and boards.
+    pub description: &'static str,
+    pub objective: Objective,
+    #[serde(skip)]
+    pub numerator: Numerator,
+    #[serde(skip)]
+    pub denominator: Denominator,
+    pub multiplier: f64,
+    #[serde(serialize_with = "ser_display")]
+    pub direction: Direction,
+    #[serde(serialize_with = "ser_display")]
+    pub chart: ChartKind,
+    pub target: Option<f64>,
+    /// Unit shown after values: "per 1,000 OBD", "%", "minutes"...
+    pub unit: &'static str,
+    /// The related national (MHSDS) measure, if any.
+    pub national: Option<&'static str>,
+}
+
+fn ser_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+impl Measure {
+    /// Whether this is a rate or proportion whose denominator matters for disclosure.
+    pub fn is_rate(&self) -> bool {
+        matches!(self.denominator, Denominator::OccupiedBedDays | Denominator::BedDaysLessLeave)
+    }
+
+    pub fn is_proportion(&self) -> bool {
+        matches!(
+            self.denominator,
+            Denominator::Inpatients | Denominator::RestrictiveIncidents | Denominator::LeavePeriodsEnded | Denominator::SurveyAnswers
+        )
+    }
+
+    /// Whether it can be broken down by patient characteristics (it counts patients' events).
+    pub fn stratifiable(&self) -> bool {
+        matches!(
+            self.numerator,
+            Numerator::Interventions(_) | Numerator::PeopleRestricted | Numerator::SelfHarm(_) | Numerator::Awol
+        )
+    }
+}
+
+const PER_1000: f64 = 1000.0;
+const OBD: &str = "per 1,000 occupied bed days";
+
+fn rate(id: &'static str, title: &'static str, description: &'static str, objective: Objective, numerator: Numerator) -> Measure {
+    Measure {
+        id,
+        version: 1,
+        title,
+        description,
+        objective,
+        numerator,
+        denominator: Denominator::OccupiedBedDays,
+        multiplier: PER_1000,
+        direction: Direction::Decrease,
+        chart: ChartKind::Xmr,
+        target: None,
+        unit: OBD,
+        national: None,
+    }
+}
+
+/// Every measure the programme reports, in catalogue order.
+pub fn catalogue() -> Vec<Measure> {
+    use InterventionFilter as F;
+    use Numerator as N;
+    use Objective::*;
+    vec![
+        Measure {
+            national: Some("MHS96"),
+            ..rate("ri_rate", "Restrictive interventions per 1,000 occupied bed days", "Every restrictive intervention (physical, chemical and mechanical restraint, seclusion and segregation) for every 1,000 nights patients spent on the ward. Lower is better.", RestrictivePractice, N::Interventions(F::All))
+        },
+        rate("ri_physical_rate", "Physical restraint per 1,000 occupied bed days", "Physical restraints of any position (prone, supine, side, seated, kneeling, standing, restrictive escort, other) for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Physical))),
+        rate("ri_prone_rate", "Prone restraint per 1,000 occupied bed days", "Face-down (prone) physical restraint, which carries the highest risk of harm, for every 1,000 occupied bed days. The programme aims to end it.", RestrictivePractice, N::Interventions(F::Type(InterventionType::PhysicalProne))),
+        rate("ri_chemical_rate", "Chemical restraint per 1,000 occupied bed days", "Medication given to control behaviour (by injection, orally or otherwise), for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Chemical))),
+        rate("ri_rapid_tranq_rate", "Rapid tranquillisation per 1,000 occupied bed days", "Injections given as rapid tranquillisation (MHSDS code 14), for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Type(InterventionType::ChemicalRapidTranquillisation))),
+        rate("ri_mechanical_rate", "Mechanical restraint per 1,000 occupied bed days", "Use of a device (such as handcuffs or belts) to restrict movement, for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Mechanical))),
+        rate("ri_seclusion_rate", "Seclusion per 1,000 occupied bed days", "Episodes of seclusion (a patient kept apart in a room they cannot leave), for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Seclusion))),
+        rate("ri_segregation_rate", "Long-term segregation per 1,000 occupied bed days", "Episodes of long-term segregation, for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Segregation))),
+        Measure {
+            id: "people_restricted",
+            version: 1,
+            title: "People subject to restrictive interventions",
+            description: "The number of different patients who had at least one restrictive intervention in the period.",
+            objective: RestrictivePractice,
+            numerator: N::PeopleRestricted,
+            denominator: Denominator::None,
+            multiplier: 1.0,
+            direction: Direction::Decrease,
+            chart: ChartKind::C,
+            target: None,
+            unit: "people",
+            national: Some("MHS76"),
+        },
+        Measure {
+            id: "pct_inpatients_restricted",
+            version: 1,
+            title: "% of inpatients subject to restrictive interventions",
+            description: "Of all the patients who spent time on the ward in the period, the percentage who had at least one restrictive intervention.",
+            objective: RestrictivePractice,
+            numerator: N::PeopleRestricted,
+            denominator: Denominator::Inpatients,
+            multiplier: 100.0,
+            direction: Direction::Decrease,
+            chart: ChartKind::Xmr,
+            target: None,
+            unit: "%",
+            national: Some("MHS97"),
+        },
+        Measure {
+            id: "median_restraint_minutes",
+            version: 1,
+            title: "Median minutes of physical restraint",
+            description: "The middle length, in minutes, of the physical restraints that started in the period: half were shorter, half longer.",
+            objective: RestrictivePractice,
+            numerator: N::MedianRestraintMinutes,
+            denominator: Denominator::None,
+            multiplier: 1.0,
+            direction: Direction::Decrease,
+            chart: ChartKind::Xmr,
+            target: None,
+            unit: "minutes",
+            national: Some("MHS98a"),
+        },
+        Measure {
+            id: "pct_incidents_reviewed_with_patient",
+            version: 1,
+            title: "% of restrictive incidents with a post-incident review with the patient",
+            description: "Of the incidents in which a patient was restricted, the percentage where staff reviewed what happened with the patient afterwards. Higher is better.",
+            objective: RestrictivePractice,
+            numerator: N::IncidentsReviewedWithPatient,
+            denominator: Denominator::RestrictiveIncidents,
+            multiplier: 100.0,
+            direction: Direction::Increase,
+            chart: ChartKind::Xmr,
+            target: Some(90.0),
+            unit: "%",
+            national: None,
+        },
+        rate("self_harm_rate", "Self-harm incidents per 1,000 occupied bed days", "Every recorded self-harm incident, on the ward or on leave, for every 1,000 occupied bed days.", SelfHarmAwol, N::SelfHarm(SelfHarmFilter::All)),
+        rate("self_harm_moderate_rate", "Self-harm with moderate or worse harm per 1,000 occupied bed days", "Self-harm incidents graded moderate, severe or fatal physical harm, for every 1,000 occupied bed days.", SelfHarmAwol, N::SelfHarm(SelfHarmFilter::ModerateOrWorse)),
+        rate("self_harm_on_leave_rate", "Self-harm on leave per 1,000 occupied bed days", "Self-harm incidents while the patient was on agreed leave from the ward, for every 1,000 occupied bed days.", SelfHarmAwol, N::SelfHarm(SelfHarmFilter::OnLeave)),
+        Measure {
+            denominator: Denominator::BedDaysLessLeave,
+            unit: "per 1,000 bed days (less leave)",
+            national: Some("MHS31 / MHS25"),
+            ..rate("awol_rate", "AWOL episodes per 1,000 occupied bed days (less leave)", "Episodes of absence without leave that started in the period, for every 1,000 bed days spent on the ward (days on leave are left out, as in MHSDS).", SelfHarmAwol, N::Awol)
+        },
+        Measure {
+            id: "pct_leave_on_time",
+            version: 1,
+            title: "% of leave periods returned on time",
+            description: "Of the leave periods that ended in the period, the percentage where the patient returned no more than 10 minutes after the agreed time. Higher is better.",
+            objective: SelfHarmAwol,
+            numerator: N::LeaveReturnedOnTime,
+            denominator: Denominator::LeavePeriodsEnded,
+            multiplier: 100.0,
+            direction: Direction::Increase,
+            chart: ChartKind::Xmr,
+            target: Some(95.0),
+            unit: "%",
+            national: None,
+        },
+        Measure {
+            id: "days_between_self_harm",
+            version: 1,
+            title: "Days between self-harm incidents",
+            description: "For each self-harm incident, the days since the one before it (a G chart). Rare events are easier to see this way: longer gaps are better.",
+            objective: SelfHarmAwol,
+            numerator: N::DaysBetweenSelfHarm,
+            denominator: Denominator::None,
+            multiplier: 1.0,
+            direction: Direction::Increase,
+            chart: ChartKind::G,
+            target: None,
+            unit: "days",
+            national: None,
+        },
+        rate("sexual_safety_rate", "Sexual safety incidents per 1,000 occupied bed days", "Every sexual safety incident (assault, verbal or non-verbal harassment, online sexual activity), for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(None)),
+        rate("sexual_assault_rate", "Sexual assaults per 1,000 occupied bed days", "Sexual assaults, including rape and touching without consent, for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::Assault))),
+        rate("sexual_harassment_verbal_rate", "Verbal sexual harassment per 1,000 occupied bed days", "Incidents of verbal sexual harassment, for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::VerbalHarassment))),
+        rate("sexual_harassment_nonverbal_rate", "Non-verbal sexual harassment per 1,000 occupied bed days", "Incidents of non-verbal sexual harassment (including exposure), for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::NonVerbalHarassment))),
+        rate("sexual_online_rate", "Online sexual activity incidents per 1,000 occupied bed days", "Incidents of online sexual activity, for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::Online))),
+        Measure {
+            id: "pct_feel_sexually_safe",
+            version: 1,
+            title: "% of patients who feel sexually safe",
+            description: "Of the patients who answered the ward survey question \"Do you feel sexually safe on this ward?\", the percentage who said yes. Higher is better.",
+            objective: SexualSafety,
+            numerator: N::FeltSexuallySafe,
+            denominator: Denominator::SurveyAnswers,
+            multiplier: 100.0,
+            direction: Direction::Increase,
+            chart: ChartKind::Xmr,
+            target: Some(90.0),
+            unit: "%",
+            national: None,
+        },
+    ]
+}
+
+/// A measure by id.
+pub fn find(id: &str) -> Option<Measure> {
+    catalogue().into_iter().find(|m| m.id == id)
+}
+
+/// Characteristics a measure can be broken down by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stratifier {
+    EthnicGroup,
+    AgeBand,
+    Sex,
+    LdAutism,
+}
+
+impl Stratifier {
+    pub const ALL: [Stratifier; 4] = [Stratifier::EthnicGroup, Stratifier::AgeBand, Stratifier::Sex, Stratifier::LdAutism];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stratifier::EthnicGroup => "ethnic_group",
+            Stratifier::AgeBand => "age_band",
+            Stratifier::Sex => "sex",
+            Stratifier::LdAutism => "ld_autism",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stratifier::EthnicGroup => "Ethnic group",
+            Stratifier::AgeBand => "Age band",
+            Stratifier::Sex => "Sex",
+            Stratifier::LdAutism => "Learning disability or autism",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stratifier> {
+        Stratifier::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+
+    /// The reference group for rate ratios: White for ethnicity (as NHS publications do);
+    /// otherwise the caller picks the group with the most exposure.
+    pub fn fixed_reference(self) -> Option<&'static str> {
+        match self {
+            Stratifier::EthnicGroup => Some("White"),
+            Stratifier::LdAutism => Some("No"),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_and_every_measure_is_explained() {
+        let all = catalogue();
+        let ids: HashSet<&str> = all.iter().map(|m| m.id).collect();
+        assert_eq!(ids.len(), all.len());
+        assert!(all.len() >= 20);
+        for m in &all {
+            assert!(m.description.len() > 40, "{}", m.id);
+            assert!(m.version >= 1);
+        }
+        for o in Objective::ALL {
+            assert!(all.iter().any(|m| m.objective == o));
+        }
+    }
+
+    #[test]
+    fn prone_filter_counts_only_prone() {
+        let f = InterventionFilter::Type(InterventionType::PhysicalProne);
+        assert!(f.matches(InterventionType::PhysicalProne));
+        assert!(!f.matches(InterventionType::PhysicalSupine));
+        assert!(InterventionFilter::Group(InterventionGroup::Physical).matches(InterventionType::PhysicalSupine));
+    }
+}
