@@ -96,11 +96,15 @@ impl InterventionType {
     pub fn group(self) -> InterventionGroup {
         use InterventionType::*;
         match self {
-            PhysicalProne | PhysicalRetired | PhysicalStanding | RestrictiveEscort | PhysicalSupine | PhysicalSide
-            | PhysicalSeated | PhysicalKneeling | PhysicalOther => InterventionGroup::Physical,
-            ChemicalRetired | ChemicalRapidTranquillisation | ChemicalInjection | ChemicalOral | ChemicalOther => {
-                InterventionGroup::Chemical
+            PhysicalProne | PhysicalRetired | PhysicalStanding | RestrictiveEscort
+            | PhysicalSupine | PhysicalSide | PhysicalSeated | PhysicalKneeling | PhysicalOther => {
+                InterventionGroup::Physical
             }
+            ChemicalRetired
+            | ChemicalRapidTranquillisation
+            | ChemicalInjection
+            | ChemicalOral
+            | ChemicalOther => InterventionGroup::Chemical,
             Mechanical => InterventionGroup::Mechanical,
             Seclusion => InterventionGroup::Seclusion,
             Segregation => InterventionGroup::Segregation,
@@ -234,7 +238,9 @@ impl EthnicCategory {
         use EthnicCategory::*;
         match self {
             WhiteBritish | WhiteIrish | WhiteOther => "White",
-            MixedWhiteBlackCaribbean | MixedWhiteBlackAfrican | MixedWhiteAsian | MixedOther => "Mixed",
+            MixedWhiteBlackCaribbean | MixedWhiteBlackAfrican | MixedWhiteAsian | MixedOther => {
+                "Mixed"
+            }
             Indian | Pakistani | Bangladeshi | AsianOther => "Asian or Asian British",
             Caribbean | African | BlackOther => "Black or Black British",
             Chinese | OtherEthnic => "Other ethnic group",
@@ -301,7 +307,15 @@ code_list!(
 );
 
 /// Age bands used for inequality comparisons.
-pub const AGE_BANDS: [&str; 7] = ["Under 18", "18 to 24", "25 to 34", "35 to 44", "45 to 54", "55 to 64", "65 and over"];
+pub const AGE_BANDS: [&str; 7] = [
+    "Under 18",
+    "18 to 24",
+    "25 to 34",
+    "35 to 44",
+    "45 to 54",
+    "55 to 64",
+    "65 and over",
+];
 
 pub fn age_band(age: i32) -> &'static str {
     match age {
@@ -330,25 +344,58 @@ mod tests {
 
     #[test]
     fn codes_and_labels_both_parse() {
-        assert_eq!(InterventionType::parse("01").unwrap(), InterventionType::PhysicalProne);
-        assert_eq!(InterventionType::parse("1").unwrap(), InterventionType::PhysicalProne);
-        assert_eq!(InterventionType::parse("physical restraint - prone").unwrap(), InterventionType::PhysicalProne);
-        assert_eq!(InterventionType::parse("02").unwrap().group(), InterventionGroup::Physical);
-        assert_eq!(InterventionType::parse("03").unwrap().group(), InterventionGroup::Chemical);
+        assert_eq!(
+            InterventionType::parse("01").unwrap(),
+            InterventionType::PhysicalProne
+        );
+        assert_eq!(
+            InterventionType::parse("1").unwrap(),
+            InterventionType::PhysicalProne
+        );
+        assert_eq!(
+            InterventionType::parse("physical restraint - prone").unwrap(),
+            InterventionType::PhysicalProne
+        );
+        assert_eq!(
+            InterventionType::parse("02").unwrap().group(),
+            InterventionGroup::Physical
+        );
+        assert_eq!(
+            InterventionType::parse("03").unwrap().group(),
+            InterventionGroup::Chemical
+        );
         let e = InterventionType::parse("Prone restraint").unwrap_err();
         assert!(e.contains("expected one of 01, 02"), "{e}");
-        assert_eq!(EthnicCategory::parse("n").unwrap().group(), "Black or Black British");
-        assert_eq!(EthnicCategory::parse("99").unwrap(), EthnicCategory::NotKnown);
+        assert_eq!(
+            EthnicCategory::parse("n").unwrap().group(),
+            "Black or Black British"
+        );
+        assert_eq!(
+            EthnicCategory::parse("99").unwrap(),
+            EthnicCategory::NotKnown
+        );
         assert_eq!(Sex::parse_lenient("f").unwrap(), Sex::Female);
         assert!(Harm::parse("Moderate harm").unwrap().moderate_or_worse());
     }
 
     #[test]
     fn duration_bands_follow_mhsds() {
-        assert_eq!(InterventionType::PhysicalProne.duration_band(10), "0-10 minutes");
-        assert_eq!(InterventionType::PhysicalProne.duration_band(11), "11-30 minutes");
-        assert_eq!(InterventionType::Seclusion.duration_band(25 * 60), "24-72 hours");
-        assert_eq!(InterventionType::Segregation.duration_band(200 * 24 * 60), "3 months+");
+        assert_eq!(
+            InterventionType::PhysicalProne.duration_band(10),
+            "0-10 minutes"
+        );
+        assert_eq!(
+            InterventionType::PhysicalProne.duration_band(11),
+            "11-30 minutes"
+        );
+        assert_eq!(
+            InterventionType::Seclusion.duration_band(25 * 60),
+            "24-72 hours"
+        );
+        assert_eq!(
+            InterventionType::Segregation.duration_band(200 * 24 * 60),
+            "3 months+"
+        );
     }
 
     #[test]

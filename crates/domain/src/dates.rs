@@ -12,18 +12,33 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
     let t = s.trim();
     let bad = || format!("'{t}' is not a date; expected YYYY-MM-DD or DD/MM/YYYY");
     let (y, m, d) = if t.len() == 10 && t.as_bytes()[4] == b'-' && t.as_bytes()[7] == b'-' {
-        (num(&t[0..4]).ok_or_else(bad)?, num(&t[5..7]).ok_or_else(bad)?, num(&t[8..10]).ok_or_else(bad)?)
+        (
+            num(&t[0..4]).ok_or_else(bad)?,
+            num(&t[5..7]).ok_or_else(bad)?,
+            num(&t[8..10]).ok_or_else(bad)?,
+        )
     } else if t.contains('/') {
         let parts: Vec<&str> = t.split('/').collect();
-        if parts.len() != 3 || parts[2].len() != 4 || parts[0].is_empty() || parts[0].len() > 2 || parts[1].is_empty() || parts[1].len() > 2 {
+        if parts.len() != 3
+            || parts[2].len() != 4
+            || parts[0].is_empty()
+            || parts[0].len() > 2
+            || parts[1].is_empty()
+            || parts[1].len() > 2
+        {
             return Err(bad());
         }
-        (num(parts[2]).ok_or_else(bad)?, num(parts[1]).ok_or_else(bad)?, num(parts[0]).ok_or_else(bad)?)
+        (
+            num(parts[2]).ok_or_else(bad)?,
+            num(parts[1]).ok_or_else(bad)?,
+            num(parts[0]).ok_or_else(bad)?,
+        )
     } else {
         return Err(bad());
     };
     let month = Month::try_from(u8::try_from(m).map_err(|_| bad())?).map_err(|_| bad())?;
-    Date::from_calendar_date(y as i32, month, u8::try_from(d).map_err(|_| bad())?).map_err(|_| bad())
+    Date::from_calendar_date(y as i32, month, u8::try_from(d).map_err(|_| bad())?)
+        .map_err(|_| bad())
 }
 
 fn num(s: &str) -> Option<u32> {
@@ -39,10 +54,14 @@ pub fn parse_datetime(s: &str) -> Result<PrimitiveDateTime, String> {
     let (date_part, time_part) = match t.find(['T', ' ']) {
         Some(i) => (&t[..i], t[i + 1..].trim()),
         None => {
-            return Err(format!("'{t}' has no time; expected a date and time such as 2024-03-01 14:05"));
+            return Err(format!(
+                "'{t}' has no time; expected a date and time such as 2024-03-01 14:05"
+            ));
         }
     };
-    let date = parse_date(date_part).map_err(|_| format!("'{t}' is not a date and time; expected YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM"))?;
+    let date = parse_date(date_part).map_err(|_| {
+        format!("'{t}' is not a date and time; expected YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM")
+    })?;
     let bad = || format!("'{t}' has an invalid time; expected HH:MM or HH:MM:SS");
     let hms: Vec<&str> = time_part.trim_end_matches('Z').split(':').collect();
     if !(2..=3).contains(&hms.len()) {
@@ -116,7 +135,9 @@ impl PeriodKind {
     pub fn start_of(self, d: Date) -> Date {
         match self {
             PeriodKind::Month => d.replace_day(1).unwrap_or(d),
-            PeriodKind::Week => d - time::Duration::days(i64::from(d.weekday().number_days_from_monday())),
+            PeriodKind::Week => {
+                d - time::Duration::days(i64::from(d.weekday().number_days_from_monday()))
+            }
         }
     }
 
@@ -124,7 +145,11 @@ impl PeriodKind {
     pub fn next_start(self, start: Date) -> Date {
         match self {
             PeriodKind::Month => {
-                let (y, m) = if start.month() == Month::December { (start.year() + 1, Month::January) } else { (start.year(), start.month().next()) };
+                let (y, m) = if start.month() == Month::December {
+                    (start.year() + 1, Month::January)
+                } else {
+                    (start.year(), start.month().next())
+                };
                 Date::from_calendar_date(y, m, 1).unwrap_or(start)
             }
             PeriodKind::Week => start + time::Duration::days(7),
@@ -158,7 +183,9 @@ impl fmt::Display for PeriodKind {
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Whether a week starts on Monday.
 pub fn is_monday(d: Date) -> bool {
@@ -178,19 +205,42 @@ mod tests {
         assert_eq!(parse_date("1/3/2024").unwrap(), date!(2024 - 03 - 01));
         assert!(parse_date("2024-02-30").is_err());
         assert!(parse_date("03/01/24").is_err());
-        assert_eq!(parse_datetime("01/03/2024 14:05").unwrap(), datetime!(2024 - 03 - 01 14:05));
-        assert_eq!(parse_datetime("2024-03-01T14:05:30").unwrap(), datetime!(2024 - 03 - 01 14:05:30));
+        assert_eq!(
+            parse_datetime("01/03/2024 14:05").unwrap(),
+            datetime!(2024 - 03 - 01 14:05)
+        );
+        assert_eq!(
+            parse_datetime("2024-03-01T14:05:30").unwrap(),
+            datetime!(2024 - 03 - 01 14:05:30)
+        );
         assert!(parse_datetime("2024-03-01").is_err());
         assert!(parse_datetime("2024-03-01 25:00").is_err());
     }
 
     #[test]
     fn periods_start_on_the_first_and_on_monday() {
-        assert_eq!(PeriodKind::Month.start_of(date!(2024 - 03 - 17)), date!(2024 - 03 - 01));
-        assert_eq!(PeriodKind::Week.start_of(date!(2024 - 03 - 17)), date!(2024 - 03 - 11));
-        assert_eq!(PeriodKind::Month.next_start(date!(2024 - 12 - 01)), date!(2025 - 01 - 01));
-        assert_eq!(PeriodKind::Month.starts_between(date!(2024 - 01 - 15), date!(2024 - 03 - 01)).len(), 3);
-        assert_eq!(PeriodKind::Week.label(date!(2024 - 03 - 11)), "w/c 11 Mar 2024");
+        assert_eq!(
+            PeriodKind::Month.start_of(date!(2024 - 03 - 17)),
+            date!(2024 - 03 - 01)
+        );
+        assert_eq!(
+            PeriodKind::Week.start_of(date!(2024 - 03 - 17)),
+            date!(2024 - 03 - 11)
+        );
+        assert_eq!(
+            PeriodKind::Month.next_start(date!(2024 - 12 - 01)),
+            date!(2025 - 01 - 01)
+        );
+        assert_eq!(
+            PeriodKind::Month
+                .starts_between(date!(2024 - 01 - 15), date!(2024 - 03 - 01))
+                .len(),
+            3
+        );
+        assert_eq!(
+            PeriodKind::Week.label(date!(2024 - 03 - 11)),
+            "w/c 11 Mar 2024"
+        );
     }
 
     proptest! {

@@ -18,7 +18,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { min_count: 5, round_to: 5, min_bed_days: 100.0 }
+        Policy {
+            min_count: 5,
+            round_to: 5,
+            min_bed_days: 100.0,
+        }
     }
 }
 

@@ -7,10 +7,16 @@ use thiserror::Error;
 pub enum IdError {
     #[error("NHS number must have 10 digits (spaces allowed as 3-3-4); found {0} digits")]
     NhsLength(usize),
-    #[error("NHS number fails its modulus 11 check digit; expected a valid NHS number such as 943 476 5919")]
+    #[error(
+        "NHS number fails its modulus 11 check digit; expected a valid NHS number such as 943 476 5919"
+    )]
     NhsCheckDigit,
     #[error("ODS code '{code}' is not a valid {what}; expected {expected}")]
-    Ods { code: String, what: &'static str, expected: &'static str },
+    Ods {
+        code: String,
+        what: &'static str,
+        expected: &'static str,
+    },
     #[error("ward code '{0}' is not valid; expected 1 to 20 letters, digits, '-' or '_'")]
     Ward(String),
 }
@@ -91,7 +97,13 @@ pub enum OrgLevel {
 }
 
 impl OrgLevel {
-    pub const ALL: [OrgLevel; 5] = [OrgLevel::Region, OrgLevel::Icb, OrgLevel::Trust, OrgLevel::Site, OrgLevel::Ward];
+    pub const ALL: [OrgLevel; 5] = [
+        OrgLevel::Region,
+        OrgLevel::Icb,
+        OrgLevel::Trust,
+        OrgLevel::Site,
+        OrgLevel::Ward,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -105,12 +117,15 @@ impl OrgLevel {
 
     pub fn parse(s: &str) -> Option<OrgLevel> {
         let l = s.trim().to_ascii_lowercase();
-        OrgLevel::ALL.into_iter().find(|k| k.as_str() == l).or(match l.as_str() {
-            "nhs trust" => Some(OrgLevel::Trust),
-            "nhs england region" => Some(OrgLevel::Region),
-            "integrated care board" => Some(OrgLevel::Icb),
-            _ => None,
-        })
+        OrgLevel::ALL
+            .into_iter()
+            .find(|k| k.as_str() == l)
+            .or(match l.as_str() {
+                "nhs trust" => Some(OrgLevel::Trust),
+                "nhs england region" => Some(OrgLevel::Region),
+                "integrated care board" => Some(OrgLevel::Icb),
+                _ => None,
+            })
     }
 
     pub fn label(self) -> &'static str {
@@ -134,16 +149,36 @@ impl OdsCode {
         let code = s.trim().to_ascii_uppercase();
         let alnum = code.chars().all(|c| c.is_ascii_alphanumeric());
         let (ok, what, expected) = match level {
-            OrgLevel::Trust => (code.len() == 3 && code.starts_with('R'), "trust code", "3 characters starting with R, e.g. RW4"),
-            OrgLevel::Site => (code.len() == 5 && code.starts_with('R'), "site code", "5 characters: the trust code and 2 more, e.g. RW401"),
-            OrgLevel::Icb => (code.len() == 3 && code.starts_with('Q'), "ICB code", "3 characters starting with Q, e.g. QYG"),
-            OrgLevel::Region => (code.len() == 3 && code.starts_with('Y'), "region code", "Y and 2 characters, e.g. Y62"),
+            OrgLevel::Trust => (
+                code.len() == 3 && code.starts_with('R'),
+                "trust code",
+                "3 characters starting with R, e.g. RW4",
+            ),
+            OrgLevel::Site => (
+                code.len() == 5 && code.starts_with('R'),
+                "site code",
+                "5 characters: the trust code and 2 more, e.g. RW401",
+            ),
+            OrgLevel::Icb => (
+                code.len() == 3 && code.starts_with('Q'),
+                "ICB code",
+                "3 characters starting with Q, e.g. QYG",
+            ),
+            OrgLevel::Region => (
+                code.len() == 3 && code.starts_with('Y'),
+                "region code",
+                "Y and 2 characters, e.g. Y62",
+            ),
             OrgLevel::Ward => (false, "ODS code", "a ward code, not an ODS code"),
         };
         if ok && alnum {
             Ok(OdsCode(code))
         } else {
-            Err(IdError::Ods { code: s.trim().to_string(), what, expected })
+            Err(IdError::Ods {
+                code: s.trim().to_string(),
+                what,
+                expected,
+            })
         }
     }
 
@@ -170,7 +205,10 @@ pub struct WardCode(String);
 impl WardCode {
     pub fn parse(s: &str) -> Result<WardCode, IdError> {
         let t = s.trim();
-        if (1..=20).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if (1..=20).contains(&t.len())
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             Ok(WardCode(t.to_ascii_uppercase()))
         } else {
             Err(IdError::Ward(t.chars().take(30).collect()))
@@ -208,7 +246,11 @@ mod tests {
         // 000000001: sum = 2, 11 - 2 = 9 → valid with 9; find one whose check would be 10.
         let ten = (0..1000u32).find(|n| {
             let s = format!("{n:09}");
-            let sum: u32 = s.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * (10 - i as u32)).sum();
+            let sum: u32 = s
+                .bytes()
+                .enumerate()
+                .map(|(i, b)| u32::from(b - b'0') * (10 - i as u32))
+                .sum();
             11 - sum % 11 == 10
         });
         let n = ten.unwrap();

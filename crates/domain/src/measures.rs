@@ -16,7 +16,11 @@ pub enum Objective {
 }
 
 impl Objective {
-    pub const ALL: [Objective; 3] = [Objective::RestrictivePractice, Objective::SelfHarmAwol, Objective::SexualSafety];
+    pub const ALL: [Objective; 3] = [
+        Objective::RestrictivePractice,
+        Objective::SelfHarmAwol,
+        Objective::SexualSafety,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -132,21 +136,40 @@ fn ser_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Resul
 impl Measure {
     /// Whether this is a rate or proportion whose denominator matters for disclosure.
     pub fn is_rate(&self) -> bool {
-        matches!(self.denominator, Denominator::OccupiedBedDays | Denominator::BedDaysLessLeave)
+        matches!(
+            self.denominator,
+            Denominator::OccupiedBedDays | Denominator::BedDaysLessLeave
+        )
     }
 
     pub fn is_proportion(&self) -> bool {
         matches!(
             self.denominator,
-            Denominator::Inpatients | Denominator::RestrictiveIncidents | Denominator::LeavePeriodsEnded | Denominator::SurveyAnswers
+            Denominator::Inpatients
+                | Denominator::RestrictiveIncidents
+                | Denominator::LeavePeriodsEnded
+                | Denominator::SurveyAnswers
         )
+    }
+
+    /// How the measure is charted: its chart kind, direction and target, MDC rules.
+    pub fn spc_settings(&self) -> spc::Settings {
+        spc::Settings {
+            chart: self.chart,
+            direction: self.direction,
+            target: self.target,
+            ..spc::Settings::default()
+        }
     }
 
     /// Whether it can be broken down by patient characteristics (it counts patients' events).
     pub fn stratifiable(&self) -> bool {
         matches!(
             self.numerator,
-            Numerator::Interventions(_) | Numerator::PeopleRestricted | Numerator::SelfHarm(_) | Numerator::Awol
+            Numerator::Interventions(_)
+                | Numerator::PeopleRestricted
+                | Numerator::SelfHarm(_)
+                | Numerator::Awol
         )
     }
 }
@@ -154,7 +177,13 @@ impl Measure {
 const PER_1000: f64 = 1000.0;
 const OBD: &str = "per 1,000 occupied bed days";
 
-fn rate(id: &'static str, title: &'static str, description: &'static str, objective: Objective, numerator: Numerator) -> Measure {
+fn rate(
+    id: &'static str,
+    title: &'static str,
+    description: &'static str,
+    objective: Objective,
+    numerator: Numerator,
+) -> Measure {
     Measure {
         id,
         version: 1,
@@ -180,15 +209,63 @@ pub fn catalogue() -> Vec<Measure> {
     vec![
         Measure {
             national: Some("MHS96"),
-            ..rate("ri_rate", "Restrictive interventions per 1,000 occupied bed days", "Every restrictive intervention (physical, chemical and mechanical restraint, seclusion and segregation) for every 1,000 nights patients spent on the ward. Lower is better.", RestrictivePractice, N::Interventions(F::All))
+            ..rate(
+                "ri_rate",
+                "Restrictive interventions per 1,000 occupied bed days",
+                "Every restrictive intervention (physical, chemical and mechanical restraint, seclusion and segregation) for every 1,000 nights patients spent on the ward. Lower is better.",
+                RestrictivePractice,
+                N::Interventions(F::All),
+            )
         },
-        rate("ri_physical_rate", "Physical restraint per 1,000 occupied bed days", "Physical restraints of any position (prone, supine, side, seated, kneeling, standing, restrictive escort, other) for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Physical))),
-        rate("ri_prone_rate", "Prone restraint per 1,000 occupied bed days", "Face-down (prone) physical restraint, which carries the highest risk of harm, for every 1,000 occupied bed days. The programme aims to end it.", RestrictivePractice, N::Interventions(F::Type(InterventionType::PhysicalProne))),
-        rate("ri_chemical_rate", "Chemical restraint per 1,000 occupied bed days", "Medication given to control behaviour (by injection, orally or otherwise), for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Chemical))),
-        rate("ri_rapid_tranq_rate", "Rapid tranquillisation per 1,000 occupied bed days", "Injections given as rapid tranquillisation (MHSDS code 14), for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Type(InterventionType::ChemicalRapidTranquillisation))),
-        rate("ri_mechanical_rate", "Mechanical restraint per 1,000 occupied bed days", "Use of a device (such as handcuffs or belts) to restrict movement, for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Mechanical))),
-        rate("ri_seclusion_rate", "Seclusion per 1,000 occupied bed days", "Episodes of seclusion (a patient kept apart in a room they cannot leave), for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Seclusion))),
-        rate("ri_segregation_rate", "Long-term segregation per 1,000 occupied bed days", "Episodes of long-term segregation, for every 1,000 occupied bed days.", RestrictivePractice, N::Interventions(F::Group(InterventionGroup::Segregation))),
+        rate(
+            "ri_physical_rate",
+            "Physical restraint per 1,000 occupied bed days",
+            "Physical restraints of any position (prone, supine, side, seated, kneeling, standing, restrictive escort, other) for every 1,000 occupied bed days.",
+            RestrictivePractice,
+            N::Interventions(F::Group(InterventionGroup::Physical)),
+        ),
+        rate(
+            "ri_prone_rate",
+            "Prone restraint per 1,000 occupied bed days",
+            "Face-down (prone) physical restraint, which carries the highest risk of harm, for every 1,000 occupied bed days. The programme aims to end it.",
+            RestrictivePractice,
+            N::Interventions(F::Type(InterventionType::PhysicalProne)),
+        ),
+        rate(
+            "ri_chemical_rate",
+            "Chemical restraint per 1,000 occupied bed days",
+            "Medication given to control behaviour (by injection, orally or otherwise), for every 1,000 occupied bed days.",
+            RestrictivePractice,
+            N::Interventions(F::Group(InterventionGroup::Chemical)),
+        ),
+        rate(
+            "ri_rapid_tranq_rate",
+            "Rapid tranquillisation per 1,000 occupied bed days",
+            "Injections given as rapid tranquillisation (MHSDS code 14), for every 1,000 occupied bed days.",
+            RestrictivePractice,
+            N::Interventions(F::Type(InterventionType::ChemicalRapidTranquillisation)),
+        ),
+        rate(
+            "ri_mechanical_rate",
+            "Mechanical restraint per 1,000 occupied bed days",
+            "Use of a device (such as handcuffs or belts) to restrict movement, for every 1,000 occupied bed days.",
+            RestrictivePractice,
+            N::Interventions(F::Group(InterventionGroup::Mechanical)),
+        ),
+        rate(
+            "ri_seclusion_rate",
+            "Seclusion per 1,000 occupied bed days",
+            "Episodes of seclusion (a patient kept apart in a room they cannot leave), for every 1,000 occupied bed days.",
+            RestrictivePractice,
+            N::Interventions(F::Group(InterventionGroup::Seclusion)),
+        ),
+        rate(
+            "ri_segregation_rate",
+            "Long-term segregation per 1,000 occupied bed days",
+            "Episodes of long-term segregation, for every 1,000 occupied bed days.",
+            RestrictivePractice,
+            N::Interventions(F::Group(InterventionGroup::Segregation)),
+        ),
         Measure {
             id: "people_restricted",
             version: 1,
@@ -249,14 +326,38 @@ pub fn catalogue() -> Vec<Measure> {
             unit: "%",
             national: None,
         },
-        rate("self_harm_rate", "Self-harm incidents per 1,000 occupied bed days", "Every recorded self-harm incident, on the ward or on leave, for every 1,000 occupied bed days.", SelfHarmAwol, N::SelfHarm(SelfHarmFilter::All)),
-        rate("self_harm_moderate_rate", "Self-harm with moderate or worse harm per 1,000 occupied bed days", "Self-harm incidents graded moderate, severe or fatal physical harm, for every 1,000 occupied bed days.", SelfHarmAwol, N::SelfHarm(SelfHarmFilter::ModerateOrWorse)),
-        rate("self_harm_on_leave_rate", "Self-harm on leave per 1,000 occupied bed days", "Self-harm incidents while the patient was on agreed leave from the ward, for every 1,000 occupied bed days.", SelfHarmAwol, N::SelfHarm(SelfHarmFilter::OnLeave)),
+        rate(
+            "self_harm_rate",
+            "Self-harm incidents per 1,000 occupied bed days",
+            "Every recorded self-harm incident, on the ward or on leave, for every 1,000 occupied bed days.",
+            SelfHarmAwol,
+            N::SelfHarm(SelfHarmFilter::All),
+        ),
+        rate(
+            "self_harm_moderate_rate",
+            "Self-harm with moderate or worse harm per 1,000 occupied bed days",
+            "Self-harm incidents graded moderate, severe or fatal physical harm, for every 1,000 occupied bed days.",
+            SelfHarmAwol,
+            N::SelfHarm(SelfHarmFilter::ModerateOrWorse),
+        ),
+        rate(
+            "self_harm_on_leave_rate",
+            "Self-harm on leave per 1,000 occupied bed days",
+            "Self-harm incidents while the patient was on agreed leave from the ward, for every 1,000 occupied bed days.",
+            SelfHarmAwol,
+            N::SelfHarm(SelfHarmFilter::OnLeave),
+        ),
         Measure {
             denominator: Denominator::BedDaysLessLeave,
             unit: "per 1,000 bed days (less leave)",
             national: Some("MHS31 / MHS25"),
-            ..rate("awol_rate", "AWOL episodes per 1,000 occupied bed days (less leave)", "Episodes of absence without leave that started in the period, for every 1,000 bed days spent on the ward (days on leave are left out, as in MHSDS).", SelfHarmAwol, N::Awol)
+            ..rate(
+                "awol_rate",
+                "AWOL episodes per 1,000 occupied bed days (less leave)",
+                "Episodes of absence without leave that started in the period, for every 1,000 bed days spent on the ward (days on leave are left out, as in MHSDS).",
+                SelfHarmAwol,
+                N::Awol,
+            )
         },
         Measure {
             id: "pct_leave_on_time",
@@ -288,11 +389,41 @@ pub fn catalogue() -> Vec<Measure> {
             unit: "days",
             national: None,
         },
-        rate("sexual_safety_rate", "Sexual safety incidents per 1,000 occupied bed days", "Every sexual safety incident (assault, verbal or non-verbal harassment, online sexual activity), for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(None)),
-        rate("sexual_assault_rate", "Sexual assaults per 1,000 occupied bed days", "Sexual assaults, including rape and touching without consent, for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::Assault))),
-        rate("sexual_harassment_verbal_rate", "Verbal sexual harassment per 1,000 occupied bed days", "Incidents of verbal sexual harassment, for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::VerbalHarassment))),
-        rate("sexual_harassment_nonverbal_rate", "Non-verbal sexual harassment per 1,000 occupied bed days", "Incidents of non-verbal sexual harassment (including exposure), for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::NonVerbalHarassment))),
-        rate("sexual_online_rate", "Online sexual activity incidents per 1,000 occupied bed days", "Incidents of online sexual activity, for every 1,000 occupied bed days.", SexualSafety, N::SexualSafety(Some(SexualSafetyCategory::Online))),
+        rate(
+            "sexual_safety_rate",
+            "Sexual safety incidents per 1,000 occupied bed days",
+            "Every sexual safety incident (assault, verbal or non-verbal harassment, online sexual activity), for every 1,000 occupied bed days.",
+            SexualSafety,
+            N::SexualSafety(None),
+        ),
+        rate(
+            "sexual_assault_rate",
+            "Sexual assaults per 1,000 occupied bed days",
+            "Sexual assaults, including rape and touching without consent, for every 1,000 occupied bed days.",
+            SexualSafety,
+            N::SexualSafety(Some(SexualSafetyCategory::Assault)),
+        ),
+        rate(
+            "sexual_harassment_verbal_rate",
+            "Verbal sexual harassment per 1,000 occupied bed days",
+            "Incidents of verbal sexual harassment, for every 1,000 occupied bed days.",
+            SexualSafety,
+            N::SexualSafety(Some(SexualSafetyCategory::VerbalHarassment)),
+        ),
+        rate(
+            "sexual_harassment_nonverbal_rate",
+            "Non-verbal sexual harassment per 1,000 occupied bed days",
+            "Incidents of non-verbal sexual harassment (including exposure), for every 1,000 occupied bed days.",
+            SexualSafety,
+            N::SexualSafety(Some(SexualSafetyCategory::NonVerbalHarassment)),
+        ),
+        rate(
+            "sexual_online_rate",
+            "Online sexual activity incidents per 1,000 occupied bed days",
+            "Incidents of online sexual activity, for every 1,000 occupied bed days.",
+            SexualSafety,
+            N::SexualSafety(Some(SexualSafetyCategory::Online)),
+        ),
         Measure {
             id: "pct_feel_sexually_safe",
             version: 1,
@@ -327,7 +458,12 @@ pub enum Stratifier {
 }
 
 impl Stratifier {
-    pub const ALL: [Stratifier; 4] = [Stratifier::EthnicGroup, Stratifier::AgeBand, Stratifier::Sex, Stratifier::LdAutism];
+    pub const ALL: [Stratifier; 4] = [
+        Stratifier::EthnicGroup,
+        Stratifier::AgeBand,
+        Stratifier::Sex,
+        Stratifier::LdAutism,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -387,6 +523,9 @@ mod tests {
         let f = InterventionFilter::Type(InterventionType::PhysicalProne);
         assert!(f.matches(InterventionType::PhysicalProne));
         assert!(!f.matches(InterventionType::PhysicalSupine));
-        assert!(InterventionFilter::Group(InterventionGroup::Physical).matches(InterventionType::PhysicalSupine));
+        assert!(
+            InterventionFilter::Group(InterventionGroup::Physical)
+                .matches(InterventionType::PhysicalSupine)
+        );
     }
 }

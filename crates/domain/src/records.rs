@@ -117,7 +117,8 @@ pub struct LeavePeriod {
 impl LeavePeriod {
     /// Late means more than 10 minutes after the agreed time (DOMAIN.md section 3).
     pub fn returned_on_time(&self) -> Option<bool> {
-        self.actual_return.map(|r| (r - self.agreed_return).whole_minutes() <= 10)
+        self.actual_return
+            .map(|r| (r - self.agreed_return).whole_minutes() <= 10)
     }
 }
 

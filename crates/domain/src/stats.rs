@@ -16,12 +16,16 @@ pub struct Estimate {
 /// A rate of `count` events over `exposure` (e.g. occupied bed days) times `multiplier`.
 /// `None` when there is no exposure.
 pub fn rate(count: u64, exposure: f64, multiplier: f64) -> Option<Estimate> {
-    if !(exposure > 0.0) {
+    if exposure.is_nan() || exposure <= 0.0 {
         return None;
     }
     let (lo, hi) = poisson_interval(count);
     let k = multiplier / exposure;
-    Some(Estimate { value: count as f64 * k, lower: lo * k, upper: hi * k })
+    Some(Estimate {
+        value: count as f64 * k,
+        lower: lo * k,
+        upper: hi * k,
+    })
 }
 
 /// The 95% interval of a Poisson count: exact (by the Poisson distribution itself) up to 500
@@ -34,7 +38,11 @@ pub fn poisson_interval(count: u64) -> (f64, f64) {
     // Upper: the mean at which seeing k or fewer has probability 2.5%.
     let upper = solve_mean(|mu| poisson_cdf(k, mu) - 0.025);
     // Lower: the mean at which seeing k or more has probability 2.5%.
-    let lower = if k == 0 { 0.0 } else { solve_mean(|mu| poisson_cdf(k - 1, mu) - 0.975) };
+    let lower = if k == 0 {
+        0.0
+    } else {
+        solve_mean(|mu| poisson_cdf(k - 1, mu) - 0.975)
+    };
     (lower, upper)
 }
 
@@ -94,13 +102,23 @@ pub fn proportion(numerator: u64, denominator: u64, multiplier: f64) -> Option<E
 
 /// The ratio of two rates (group over reference) with a 95% interval by the log method.
 /// `None` when either count is zero or either exposure is not positive.
-pub fn rate_ratio(count: u64, exposure: f64, ref_count: u64, ref_exposure: f64) -> Option<Estimate> {
-    if count == 0 || ref_count == 0 || !(exposure > 0.0) || !(ref_exposure > 0.0) {
+pub fn rate_ratio(
+    count: u64,
+    exposure: f64,
+    ref_count: u64,
+    ref_exposure: f64,
+) -> Option<Estimate> {
+    let positive = |x: f64| x > 0.0;
+    if count == 0 || ref_count == 0 || !positive(exposure) || !positive(ref_exposure) {
         return None;
     }
     let rr = (count as f64 / exposure) / (ref_count as f64 / ref_exposure);
     let se = (1.0 / count as f64 + 1.0 / ref_count as f64).sqrt();
-    Some(Estimate { value: rr, lower: rr * (-Z95 * se).exp(), upper: rr * (Z95 * se).exp() })
+    Some(Estimate {
+        value: rr,
+        lower: rr * (-Z95 * se).exp(),
+        upper: rr * (Z95 * se).exp(),
+    })
 }
 
 /// Whether two intervals fail to overlap: a simple, conservative sign of a real difference.
@@ -130,7 +148,10 @@ mod tests {
     fn wilson_matches_a_textbook_value() {
         // 81 of 263: 0.3080, 95% CI 0.2553 to 0.3662 (Newcombe 1998).
         let e = proportion(81, 263, 1.0).unwrap();
-        assert!((e.lower - 0.2553).abs() < 1e-3 && (e.upper - 0.3662).abs() < 1e-3, "{e:?}");
+        assert!(
+            (e.lower - 0.2553).abs() < 1e-3 && (e.upper - 0.3662).abs() < 1e-3,
+            "{e:?}"
+        );
         assert!(proportion(0, 0, 100.0).is_none());
         assert_eq!(proportion(0, 10, 100.0).unwrap().lower, 0.0);
     }

@@ -1,1 +1,558 @@
-pub fn x(){}
+//! # ingest: from trusts' exports to validated records in the store
+//!
+//! Reads CSV (UTF-8 with or without BOM, UTF-16, Windows-1252; comma, semicolon or tab) and
+//! Excel files, applies a saved column mapping, validates every row into domain records,
+//! pseudonymises NHS numbers, and writes the whole file in one transaction: all of it or none
+//! of it. A dry run does everything but commit, and reports what would have happened. Every
+//! problem is reported as `FILE:LINE:COLUMN: reason`.
+
+pub mod csvscan;
+pub mod decode;
+pub mod formats;
+pub mod mapping;
+pub mod parse;
+pub mod pseudonym;
+pub mod table;
+
+use formats::Kind;
+use mapping::{Compiled, Mapping};
+use parse::{Columns, Record, Reference, RowError, RowReader};
+use pseudonym::Pseudonymiser;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use store::{Store, StoreError, UploadMeta, UploadSummary};
+use table::Content;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Key(String),
+}
+
+/// One upload to check (and, unless a dry run, to import).
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub kind: Kind,
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    pub mapping: Option<&'a Mapping>,
+    /// Who is uploading (a user name; never a patient's detail).
+    pub uploaded_by: &'a str,
+    /// Refuse rows for wards outside this trust (an uploader's own trust).
+    pub only_trust: Option<&'a str>,
+    pub dry_run: bool,
+}
+
+/// Where an import is, for a progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading and checking rows: done and total in bytes (CSV) or rows (Excel).
+    Checking,
+    /// Writing records: done and total in records.
+    Writing,
+}
+
+/// What happened: the counts, or every failing row.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub kind: &'static str,
+    pub file_name: String,
+    pub format: String,
+    pub rows_read: u64,
+    pub errors: Vec<RowError>,
+    /// Errors beyond those listed.
+    pub more_errors: u64,
+    pub warnings: Vec<String>,
+    /// Records per trust (or "all" for reference data), for the preview.
+    pub by_trust: Vec<(String, u64)>,
+    /// `None` when nothing was written because of errors.
+    pub summary: Option<UploadSummary>,
+    pub dry_run: bool,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Each error as `FILE:LINE:COLUMN: reason`.
+    pub fn error_lines(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .map(|e| format!("{}:{}:{}: {}", self.file_name, e.line, e.column, e.message))
+            .collect()
+    }
+}
+
+const KEEP_ERRORS: usize = 1000;
+const WRITE_CHUNK: usize = 10_000;
+
+/// Check and import one file.
+pub async fn import(
+    store: &Store,
+    keys: &mut Pseudonymiser,
+    req: &Request<'_>,
+    progress: &mut dyn FnMut(Phase, u64, u64),
+) -> Result<Report, IngestError> {
+    let mut report = Report {
+        kind: req.kind.as_str(),
+        file_name: req.file_name.to_string(),
+        format: String::new(),
+        rows_read: 0,
+        errors: Vec::new(),
+        more_errors: 0,
+        warnings: Vec::new(),
+        by_trust: Vec::new(),
+        summary: None,
+        dry_run: req.dry_run,
+    };
+    let fail = |report: &mut Report, line, column, message: String| {
+        report.errors.push(RowError {
+            line,
+            column,
+            message,
+        })
+    };
+
+    let compiled = match req.mapping {
+        Some(m) => match m.check() {
+            Ok(k) if k == req.kind => m.compile(),
+            Ok(k) => {
+                fail(
+                    &mut report,
+                    1,
+                    1,
+                    format!(
+                        "mapping '{}' is for {} files, not {}; expected a mapping of the same kind",
+                        m.name,
+                        k.as_str(),
+                        req.kind.as_str()
+                    ),
+                );
+                return Ok(report);
+            }
+            Err(e) => {
+                fail(&mut report, 1, 1, format!("mapping '{}': {e}", m.name));
+                return Ok(report);
+            }
+        },
+        None => Compiled::default(),
+    };
+
+    let content = match Content::open(req.bytes) {
+        Ok(c) => c,
+        Err(p) => {
+            fail(&mut report, p.line, p.column, p.message);
+            return Ok(report);
+        }
+    };
+    report.format = content.format().describe();
+    let text = content.text();
+    let size = content.size() as u64;
+    let mut rows = content.rows();
+    let mut fields = Vec::new();
+    match rows.next_row(&mut fields) {
+        Ok(true) => {}
+        Ok(false) => {
+            fail(
+                &mut report,
+                1,
+                1,
+                "the file is empty; expected a header line and data rows".into(),
+            );
+            return Ok(report);
+        }
+        Err(p) => {
+            fail(&mut report, p.line, p.column, p.message);
+            return Ok(report);
+        }
+    }
+    let Some(columns) = header_columns(req.kind, &fields, text, &compiled, &mut report) else {
+        return Ok(report);
+    };
+    let width = fields.len();
+
+    let reference = load_reference(store, req).await?;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut records: Vec<Record> = Vec::new();
+    let mut errors = 0u64;
+    loop {
+        match rows.next_row(&mut fields) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(p) => {
+                fail(&mut report, p.line, p.column, p.message);
+                errors += 1;
+                break;
+            }
+        }
+        report.rows_read += 1;
+        if report.rows_read.is_multiple_of(20_000) {
+            progress(Phase::Checking, rows.position() as u64, size);
+        }
+        let line = fields[0].line;
+        if fields.len() != width {
+            errors += 1;
+            if report.errors.len() < KEEP_ERRORS {
+                let col = fields.last().map_or(1, |f| f.column(text));
+                let hint = if fields.len() < width {
+                    "; is the line cut short?"
+                } else {
+                    "; is a value with a comma missing its quotes?"
+                };
+                fail(
+                    &mut report,
+                    line,
+                    col,
+                    format!(
+                        "the row has {} fields but the header has {width}{hint}",
+                        fields.len()
+                    ),
+                );
+            }
+            continue;
+        }
+        let mut reader = RowReader {
+            fields: &fields,
+            columns: &columns,
+            text,
+            mapping: &compiled,
+            line,
+            errors: Vec::new(),
+        };
+        let parsed = parse::parse_row(req.kind, &mut reader, &reference, keys);
+        if !reader.errors.is_empty() || parsed.is_none() {
+            errors += reader.errors.len().max(1) as u64;
+            for e in reader.errors {
+                if report.errors.len() < KEEP_ERRORS {
+                    report.errors.push(e);
+                }
+            }
+            continue;
+        }
+        let Some((key, record)) = parsed else {
+            continue;
+        };
+        if let Some(first) = seen.get(&key) {
+            errors += 1;
+            if report.errors.len() < KEEP_ERRORS {
+                let id = key
+                    .split('|')
+                    .skip(usize::from(req.kind.is_event()))
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                fail(
+                    &mut report,
+                    line,
+                    1,
+                    format!(
+                        "duplicate record {id}: the same identifier is on line {first}; expected each record once per file"
+                    ),
+                );
+            }
+            continue;
+        }
+        seen.insert(key, line);
+        records.push(record);
+    }
+    progress(Phase::Checking, size, size);
+    if report.rows_read == 0 && report.errors.is_empty() {
+        fail(
+            &mut report,
+            1,
+            1,
+            "the file has a header but no data rows; expected one record per row".into(),
+        );
+    }
+    if req.kind == Kind::Organisations {
+        check_parents(&records, &reference, &mut report);
+    }
+    report.more_errors = errors.saturating_sub(report.errors.len() as u64);
+    if !report.errors.is_empty() {
+        report.errors.sort_by_key(|e| (e.line, e.column));
+        return Ok(report);
+    }
+    report.by_trust = count_by_trust(&records);
+
+    let trust_code =
+        req.only_trust
+            .map(str::to_string)
+            .or_else(|| match report.by_trust.as_slice() {
+                [(t, _)] if t != "all" => Some(t.clone()),
+                _ => None,
+            });
+    let meta = UploadMeta {
+        kind: req.kind.as_str().into(),
+        file_name: req.file_name.into(),
+        sha256: hex_digest(req.bytes),
+        uploaded_by: req.uploaded_by.into(),
+        trust_code,
+        mapping: req.mapping.map(|m| m.name.clone()),
+    };
+    let mut import = store.begin_import(&meta).await?;
+    write_records(&mut import, records, progress).await?;
+    report.summary = Some(if req.dry_run {
+        import.rollback().await?
+    } else {
+        import.commit().await?
+    });
+    Ok(report)
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Map the header through the mapping to canonical names; report missing, doubled and
+/// unused columns.
+fn header_columns(
+    kind: Kind,
+    fields: &[csvscan::Field],
+    text: &str,
+    mapping: &Compiled,
+    report: &mut Report,
+) -> Option<Columns> {
+    let specs = kind.columns();
+    let mut columns = Columns::new();
+    let mut unused = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        let name = mapping.column(&f.text);
+        match specs.iter().find(|s| s.name.eq_ignore_ascii_case(name)) {
+            Some(spec) => {
+                if columns.insert(spec.name, i).is_some() {
+                    report.errors.push(RowError {
+                        line: f.line,
+                        column: f.column(text),
+                        message: format!(
+                            "column {} appears twice; expected each column once",
+                            spec.name
+                        ),
+                    });
+                }
+            }
+            None => unused.push(f.text.trim().chars().take(60).collect::<String>()),
+        }
+    }
+    let missing: Vec<&str> = specs
+        .iter()
+        .filter(|s| s.required && !columns.contains_key(s.name))
+        .map(|s| s.name)
+        .collect();
+    if !missing.is_empty() {
+        let hint = if fields.len() == 1 && fields[0].text.contains(['|', ',', ';', '\t']) {
+            " (the header is one column: are the columns separated by something other than commas, semicolons or tabs?)"
+        } else if mapping.is_empty() {
+            " (if this is your system's own export, choose a saved column mapping)"
+        } else {
+            ""
+        };
+        report.errors.push(RowError {
+            line: fields.first().map_or(1, |f| f.line),
+            column: 1,
+            message: format!(
+                "missing column{} {}; expected the {} columns of docs/formats.md{hint}",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.join(", "),
+                kind.as_str()
+            ),
+        });
+    }
+    if kind == Kind::BedDays {
+        let daily = ["CensusDate", "OccupiedBeds"]
+            .iter()
+            .all(|c| columns.contains_key(c));
+        let monthly = ["Month", "OccupiedBedDays"]
+            .iter()
+            .all(|c| columns.contains_key(c));
+        if daily == monthly {
+            report.errors.push(RowError {
+                line: 1,
+                column: 1,
+                message: "bed days need either CensusDate and OccupiedBeds (a daily census) or Month and OccupiedBedDays (monthly totals), not both or neither".into(),
+            });
+        }
+    }
+    if !report.errors.is_empty() {
+        return None;
+    }
+    if !unused.is_empty() {
+        report.warnings.push(format!(
+            "not used: column{} {}",
+            if unused.len() > 1 { "s" } else { "" },
+            unused.join(", ")
+        ));
+    }
+    Some(columns)
+}
+
+async fn load_reference(store: &Store, req: &Request<'_>) -> Result<Reference, IngestError> {
+    let mut r = Reference {
+        only_trust: req.only_trust.map(str::to_string),
+        ..Reference::default()
+    };
+    for o in store.organisations().await? {
+        let level = domain::OrgLevel::parse(&o.level).unwrap_or(domain::OrgLevel::Trust);
+        r.orgs.insert(o.code, (level, o.parent_code));
+    }
+    for w in store.wards().await? {
+        r.wards.insert(w.code, w.trust_code);
+    }
+    if req.kind == Kind::RestrictiveInterventions {
+        let trusts: Vec<String> = match req.only_trust {
+            Some(t) => vec![t.to_string()],
+            None => {
+                let mut t: Vec<String> = r.wards.values().cloned().collect();
+                t.sort();
+                t.dedup();
+                t
+            }
+        };
+        for t in trusts {
+            for s in store.stays_for_trust(&t).await? {
+                r.stays
+                    .entry(s.patient)
+                    .or_default()
+                    .push((s.ward_code, s.start_day, s.end_day));
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Every parent must exist, in the database or earlier in the same file.
+fn check_parents(records: &[Record], reference: &Reference, report: &mut Report) {
+    let in_file: std::collections::HashSet<&str> = records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Organisation(o) = r {
+                Some(o.code.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
+    for r in records {
+        if let Record::Organisation(o) = r
+            && let Some(p) = &o.parent
+            && !in_file.contains(p.as_str())
+            && !reference.orgs.contains_key(p.as_str())
+        {
+            report.errors.push(RowError { line: 1, column: 1, message: format!("{} names parent {p}, which is neither in this file nor already uploaded; expected its parent first", o.code) });
+        }
+    }
+}
+
+fn count_by_trust(records: &[Record]) -> Vec<(String, u64)> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for r in records {
+        let t = match r {
+            Record::Ward { trust, .. } => trust.clone(),
+            Record::Stay(t, _)
+            | Record::Intervention(t, _)
+            | Record::Incident(t, _)
+            | Record::Leave(t, _)
+            | Record::Awol(t, _)
+            | Record::Survey(t, _) => t.clone(),
+            _ => "all".into(),
+        };
+        *counts.entry(t).or_default() += 1;
+    }
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort();
+    v
+}
+
+/// Write records in chunks, grouped by type and trust, reporting progress.
+async fn write_records(
+    import: &mut store::Import,
+    records: Vec<Record>,
+    progress: &mut dyn FnMut(Phase, u64, u64),
+) -> Result<(), IngestError> {
+    let total = records.len() as u64;
+    let mut done = 0u64;
+    let mut orgs = Vec::new();
+    let mut wards = Vec::new();
+    let mut beds = Vec::new();
+    let mut patients = Vec::new();
+    let mut by_trust: HashMap<String, Grouped> = HashMap::new();
+    for r in records {
+        match r {
+            Record::Organisation(o) => orgs.push(o),
+            Record::Ward {
+                ward,
+                trust,
+                icb,
+                region,
+            } => wards.push((ward, trust, icb, region)),
+            Record::BedDays(b) => beds.push(b),
+            Record::Patient(p) => patients.push(p),
+            Record::Stay(t, s) => by_trust.entry(t).or_default().stays.push(s),
+            Record::Intervention(t, x) => by_trust.entry(t).or_default().interventions.push(x),
+            Record::Incident(t, x) => by_trust.entry(t).or_default().incidents.push(x),
+            Record::Leave(t, x) => by_trust.entry(t).or_default().leave.push(x),
+            Record::Awol(t, x) => by_trust.entry(t).or_default().awol.push(x),
+            Record::Survey(t, x) => by_trust.entry(t).or_default().survey.push(x),
+        }
+    }
+    let mut tick = |n: usize, done: &mut u64| {
+        *done += n as u64;
+        progress(Phase::Writing, *done, total);
+    };
+    import.organisations(&orgs).await?;
+    tick(orgs.len(), &mut done);
+    import.wards(&wards).await?;
+    tick(wards.len(), &mut done);
+    for c in beds.chunks(WRITE_CHUNK) {
+        import.bed_days(c).await?;
+        tick(c.len(), &mut done);
+    }
+    for c in patients.chunks(WRITE_CHUNK) {
+        import.patients(c).await?;
+        tick(c.len(), &mut done);
+    }
+    let mut trusts: Vec<(String, Grouped)> = by_trust.into_iter().collect();
+    trusts.sort_by(|a, b| a.0.cmp(&b.0));
+    for (t, g) in trusts {
+        for c in g.stays.chunks(WRITE_CHUNK) {
+            import.ward_stays(&t, c).await?;
+            tick(c.len(), &mut done);
+        }
+        for c in g.interventions.chunks(WRITE_CHUNK) {
+            import.interventions(&t, c).await?;
+            tick(c.len(), &mut done);
+        }
+        for c in g.incidents.chunks(WRITE_CHUNK) {
+            import.incidents(&t, c).await?;
+            tick(c.len(), &mut done);
+        }
+        for c in g.leave.chunks(WRITE_CHUNK) {
+            import.leave_periods(&t, c).await?;
+            tick(c.len(), &mut done);
+        }
+        for c in g.awol.chunks(WRITE_CHUNK) {
+            import.awol_episodes(&t, c).await?;
+            tick(c.len(), &mut done);
+        }
+        for c in g.survey.chunks(WRITE_CHUNK) {
+            import.survey_answers(&t, c).await?;
+            tick(c.len(), &mut done);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Grouped {
+    stays: Vec<domain::records::WardStay>,
+    interventions: Vec<domain::records::Intervention>,
+    incidents: Vec<domain::records::Incident>,
+    leave: Vec<domain::records::LeavePeriod>,
+    awol: Vec<domain::records::AwolEpisode>,
+    survey: Vec<domain::records::SurveyAnswer>,
+}

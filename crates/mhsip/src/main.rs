@@ -1,7 +1,10 @@
 //! `mhsip`: the one binary of the mental health safety improvement platform.
 
 mod bench;
-mod csvscan;
+mod config;
+mod demo;
+mod import_cmd;
+mod measures_cmd;
 mod spc_cmd;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +19,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build the demo region (five years, 60 wards) into the local database.
+    Demo(demo::DemoArgs),
+    /// Check and import a file (CSV or Excel) of organisations, wards, bed days, patients,
+    /// stays, restrictive interventions, incidents, leave, AWOL or survey answers.
+    Import(import_cmd::ImportArgs),
+    /// Save, list and show column mappings for trusts' own exports.
+    Mapping(import_cmd::MappingArgs),
+    /// Compute the programme's measures for any level and period.
+    Measures(measures_cmd::MeasuresArgs),
     /// SPC charts (Making Data Count) from a CSV file of series,period,value[,denominator].
     Spc(spc_cmd::SpcArgs),
     /// Reproducible benchmarks.
@@ -31,6 +43,7 @@ fn main() -> ExitCode {
             spc_cmd::run(args, &mut out, &mut std::io::stderr())
         }
         Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
+        other => runtime().and_then(|rt| rt.block_on(run_async(other))),
     };
     match result {
         Ok(code) => code,
@@ -38,5 +51,25 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo(args) => {
+            let store = demo::ensure_demo(args).await?;
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(args) => import_cmd::run_import(args).await,
+        Command::Mapping(args) => import_cmd::run_mapping(args).await,
+        Command::Measures(args) => measures_cmd::run(args).await,
+        Command::Spc(_) | Command::Bench(_) => unreachable!("handled without a runtime"),
     }
 }

@@ -1,1 +1,233 @@
-pub fn x(){}
+//! # store: one interface over SQLite and PostgreSQL
+//!
+//! SQLite is the embedded default (one file, WAL, foreign keys on); PostgreSQL serves real
+//! deployments. Both run the same SQL text through sqlx's `Any` driver: `$1` placeholders,
+//! integers as BIGINT, reals as DOUBLE PRECISION, text; dates as day numbers and period starts
+//! as precomputed ISO text, so no date function differs between the engines. Only the DDL
+//! differs (two migration folders). Counting and aggregation happen in SQL.
+
+pub mod imports;
+pub mod measures;
+pub mod read;
+mod values;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::str::FromStr;
+use thiserror::Error;
+
+pub use imports::{Import, UploadMeta, UploadSummary};
+pub use values::Val;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database URL '{0}' is not supported; expected sqlite://PATH or postgres://...")]
+    Url(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A connection pool on either engine.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Open (and create, for SQLite) the database at `url`, and bring its schema up to date.
+    /// `sqlite://data/mhsip.db` or `postgres://user:pass@host:port/db`. A bare path is read as
+    /// a SQLite file.
+    pub async fn open(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let (url, backend) = normalise_url(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                if let Some(parent) =
+                    sqlite_path(&url).and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(&parent).map_err(|e| {
+                        StoreError::Invalid(format!(
+                            "{}: cannot create the data folder: {e}",
+                            parent.display()
+                        ))
+                    })?;
+                }
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL: readers never wait for the writer; NORMAL is durable in WAL mode
+                            // at commit boundaries, which is what an import needs.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA cache_size = -65536").await?;
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .connect(&url)
+                    .await?
+            }
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A value kept in the `meta` table (e.g. the pseudonymisation key's fingerprint).
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Rows in a table (for tests and summaries). The table name must be one of ours.
+    pub async fn count(&self, table: &str) -> Result<i64> {
+        if !TABLES.contains(&table) {
+            return Err(StoreError::Invalid(format!("unknown table {table}")));
+        }
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// A fingerprint of every data table (row counts and a checksum of keys), to prove that a
+    /// failed import changed nothing.
+    pub async fn fingerprint(&self) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for t in TABLES {
+            out.push((t.to_string(), self.count(t).await?));
+        }
+        Ok(out)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Every table, in dependency order.
+pub const TABLES: [&str; 14] = [
+    "meta",
+    "uploads",
+    "mappings",
+    "organisations",
+    "wards",
+    "ward_beds",
+    "bed_days",
+    "patients",
+    "ward_stays",
+    "ri_interventions",
+    "incidents",
+    "leave_periods",
+    "awol_episodes",
+    "survey_answers",
+];
+
+fn normalise_url(url: &str) -> Result<(String, Backend)> {
+    let u = url.trim();
+    if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+        return Ok((u.to_string(), Backend::Postgres));
+    }
+    if u.contains(":memory:") || u.contains("mode=memory") {
+        return Err(StoreError::Invalid(
+            "an in-memory SQLite database would give each pooled connection its own empty database; use a file".into(),
+        ));
+    }
+    let path = u
+        .strip_prefix("sqlite://")
+        .or_else(|| u.strip_prefix("sqlite:"))
+        .unwrap_or(u);
+    if path.is_empty() || path.contains("://") {
+        return Err(StoreError::Url(u.to_string()));
+    }
+    let path = path.split('?').next().unwrap_or(path);
+    Ok((format!("sqlite://{path}?mode=rwc"), Backend::Sqlite))
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" => Ok(Backend::Postgres),
+            _ => Err(format!("unknown backend {s}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            normalise_url("data/x.db").unwrap(),
+            ("sqlite://data/x.db?mode=rwc".into(), Backend::Sqlite)
+        );
+        assert_eq!(
+            normalise_url("sqlite://data/x.db").unwrap().1,
+            Backend::Sqlite
+        );
+        assert_eq!(
+            normalise_url("postgres://u@h/db").unwrap().1,
+            Backend::Postgres
+        );
+        assert!(normalise_url("sqlite::memory:").is_err());
+        assert!(normalise_url("mysql://x").is_err());
+    }
+}

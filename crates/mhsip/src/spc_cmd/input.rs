@@ -2,7 +2,7 @@
 //! by file, line and column.
 
 use super::period::{self, Cadence, Period};
-use crate::csvscan::{self, Field, Reader};
+use ingest::csvscan::{self, Field, Reader};
 use std::collections::HashMap;
 use std::fmt;
 

@@ -5,7 +5,7 @@
 
 use super::input::{Errors, InputError, parse_number, sniff_delimiter};
 use super::period::Period;
-use crate::csvscan::{self, Field, Reader};
+use ingest::csvscan::{self, Field, Reader};
 use spc::Direction;
 use std::collections::HashMap;
 

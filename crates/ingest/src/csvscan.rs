@@ -12,13 +12,30 @@ pub struct Field<'a> {
     /// Byte offset of the start of that line, and of the field itself.
     line_start: usize,
     start: usize,
+    /// A column given outright (cells of a spreadsheet), instead of computed from offsets.
+    fixed_column: u32,
 }
 
-impl Field<'_> {
-    /// 1-based column in characters, as an editor shows it.
+impl<'a> Field<'a> {
+    /// 1-based column in characters, as an editor shows it (for a spreadsheet cell: the
+    /// column number).
     pub fn column(&self, buf: &str) -> usize {
+        if self.fixed_column > 0 {
+            return self.fixed_column as usize;
+        }
         buf.get(self.line_start..self.start)
             .map_or(1, |s| s.chars().count() + 1)
+    }
+
+    /// A field at a known line and column, e.g. a spreadsheet cell.
+    pub fn at(text: Cow<'a, str>, line: usize, column: usize) -> Field<'a> {
+        Field {
+            text,
+            line,
+            line_start: 0,
+            start: 0,
+            fixed_column: column as u32,
+        }
     }
 }
 
@@ -28,6 +45,13 @@ pub struct ScanError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+impl Reader<'_> {
+    /// Bytes read so far, for progress bars.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
 }
 
 pub struct Reader<'a> {
@@ -126,6 +150,7 @@ impl<'a> Reader<'a> {
                 line,
                 line_start,
                 start,
+                fixed_column: 0,
             });
         }
         // Quoted field.
@@ -171,6 +196,7 @@ impl<'a> Reader<'a> {
                 line,
                 line_start,
                 start,
+                fixed_column: 0,
             });
         }
     }

@@ -1,0 +1,559 @@
+//! The canonical upload formats: one per kind of record, with column names that follow the
+//! Mental Health Services Data Set (MHSDS) item names where MHSDS has the item. docs/formats.md
+//! is written from these definitions (and a test keeps the two in step).
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+    pub example: &'static str,
+}
+
+/// A column, as a constant that can live in a static table.
+macro_rules! col {
+    ($name:expr, $required:expr, $description:expr, $example:expr) => {
+        ColumnSpec {
+            name: $name,
+            required: $required,
+            description: $description,
+            example: $example,
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Organisations,
+    Wards,
+    BedDays,
+    Patients,
+    WardStays,
+    RestrictiveInterventions,
+    Incidents,
+    Leave,
+    Awol,
+    Survey,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::Organisations,
+        Kind::Wards,
+        Kind::BedDays,
+        Kind::Patients,
+        Kind::WardStays,
+        Kind::RestrictiveInterventions,
+        Kind::Incidents,
+        Kind::Leave,
+        Kind::Awol,
+        Kind::Survey,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Organisations => "organisations",
+            Kind::Wards => "wards",
+            Kind::BedDays => "bed_days",
+            Kind::Patients => "patients",
+            Kind::WardStays => "ward_stays",
+            Kind::RestrictiveInterventions => "restrictive_interventions",
+            Kind::Incidents => "incidents",
+            Kind::Leave => "leave",
+            Kind::Awol => "awol",
+            Kind::Survey => "survey",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Organisations => "Organisations (region, ICB, trust, site)",
+            Kind::Wards => "Wards",
+            Kind::BedDays => "Occupied bed days (daily census or monthly totals)",
+            Kind::Patients => "Patients (demographics)",
+            Kind::WardStays => "Ward stays",
+            Kind::RestrictiveInterventions => "Restrictive interventions",
+            Kind::Incidents => "Incidents (self-harm, sexual safety, other)",
+            Kind::Leave => "Leave of absence",
+            Kind::Awol => "Absence without leave (AWOL)",
+            Kind::Survey => "Ward survey answers (sexual safety)",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Kind, String> {
+        let t = s.trim().to_ascii_lowercase().replace('-', "_");
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == t)
+            .or(match t.as_str() {
+                "restrictive" | "ri" | "restraint" => Some(Kind::RestrictiveInterventions),
+                "beddays" | "census" => Some(Kind::BedDays),
+                "stays" => Some(Kind::WardStays),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                format!(
+                    "unknown kind of upload '{s}'; expected one of {}",
+                    all.join(", ")
+                )
+            })
+    }
+
+    pub fn columns(self) -> &'static [ColumnSpec] {
+        match self {
+            Kind::Organisations => &[
+                col!(
+                    "OrgCode",
+                    true,
+                    "ODS code: region Y + 2, ICB Q + 2, trust R + 2, site trust code + 2",
+                    "RW4"
+                ),
+                col!("OrgName", true, "Name", "Mersey Care NHS Foundation Trust"),
+                col!("OrgLevel", true, "region, icb, trust or site", "trust"),
+                col!(
+                    "ParentOrgCode",
+                    false,
+                    "The organisation above it (blank for a region)",
+                    "QYG"
+                ),
+            ],
+            Kind::Wards => &[
+                col!(
+                    "WardCode",
+                    true,
+                    "The trust's ward code, unique across the programme (letters, digits, - or _)",
+                    "RW4-ASH"
+                ),
+                col!("WardName", true, "Ward name", "Ash Ward"),
+                col!(
+                    "SiteCode",
+                    true,
+                    "ODS code of the site the ward is on",
+                    "RW401"
+                ),
+                col!(
+                    "WardType",
+                    true,
+                    "adult_acute, picu, older_adult, learning_disability, camhs, eating_disorders, low_secure, medium_secure, high_secure, rehabilitation",
+                    "adult_acute"
+                ),
+                col!("WardSexMix", true, "male, female or mixed", "female"),
+                col!("Beds", true, "Number of beds", "18"),
+                col!(
+                    "BedsFromDate",
+                    true,
+                    "Date the bed count applies from (a ward may appear once per change)",
+                    "2021-04-01"
+                ),
+            ],
+            Kind::BedDays => &[
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!(
+                    "CensusDate",
+                    false,
+                    "Daily census: the date of the midnight count",
+                    "2024-03-01"
+                ),
+                col!(
+                    "OccupiedBeds",
+                    false,
+                    "Daily census: patients occupying a bed at midnight (including those on leave)",
+                    "17"
+                ),
+                col!(
+                    "PatientsOnLeave",
+                    false,
+                    "Daily census: of those, patients on leave at midnight",
+                    "2"
+                ),
+                col!(
+                    "Month",
+                    false,
+                    "Monthly totals: the month (first day, or YYYY-MM)",
+                    "2024-03-01"
+                ),
+                col!(
+                    "OccupiedBedDays",
+                    false,
+                    "Monthly totals: occupied bed days in the month (MHS24)",
+                    "512"
+                ),
+                col!(
+                    "LeaveBedDays",
+                    false,
+                    "Monthly totals: bed days on leave in the month",
+                    "40"
+                ),
+            ],
+            Kind::Patients => &[
+                col!(
+                    "NHSNumber",
+                    true,
+                    "NHS number (pseudonymised on the way in, never stored)",
+                    "9990000018"
+                ),
+                col!(
+                    "PersonBirthDate",
+                    false,
+                    "Date of birth (only the year is kept)",
+                    "1988-07-14"
+                ),
+                col!(
+                    "Gender",
+                    true,
+                    "Person stated gender: 1 male, 2 female, 9 indeterminate, X not known (M/F accepted)",
+                    "2"
+                ),
+                col!(
+                    "EthnicCategory",
+                    true,
+                    "NHS ethnic category A-S, Z not stated, 99 not known",
+                    "N"
+                ),
+                col!(
+                    "LDAutismFlag",
+                    false,
+                    "Learning disability or autism: Y, N or U (not known)",
+                    "N"
+                ),
+            ],
+            Kind::WardStays => &[
+                col!(
+                    "WardStayId",
+                    true,
+                    "The trust's identifier of the ward stay",
+                    "WS-000123"
+                ),
+                col!("NHSNumber", true, "NHS number", "9990000018"),
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!(
+                    "StartDateWardStay",
+                    true,
+                    "Date the patient arrived on the ward",
+                    "2024-02-11"
+                ),
+                col!(
+                    "EndDateWardStay",
+                    false,
+                    "Date the patient left the ward (blank if still there)",
+                    "2024-03-20"
+                ),
+            ],
+            Kind::RestrictiveInterventions => &[
+                col!(
+                    "RestrictiveIntIncID",
+                    true,
+                    "Incident identifier (repeated for each intervention of the incident)",
+                    "RI-2024-0042"
+                ),
+                col!(
+                    "RestrictiveIntTypeID",
+                    true,
+                    "Intervention identifier within the incident",
+                    "1"
+                ),
+                col!("NHSNumber", true, "NHS number", "9990000018"),
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!(
+                    "StartDateRestrictiveIntInc",
+                    true,
+                    "Incident start date (or date and time)",
+                    "2024-03-01"
+                ),
+                col!(
+                    "StartTimeRestrictiveIntInc",
+                    false,
+                    "Incident start time",
+                    "14:05"
+                ),
+                col!(
+                    "EndDateRestrictiveIntInc",
+                    false,
+                    "Incident end date",
+                    "2024-03-01"
+                ),
+                col!(
+                    "EndTimeRestrictiveIntInc",
+                    false,
+                    "Incident end time",
+                    "14:40"
+                ),
+                col!(
+                    "RestrictiveIntReason",
+                    true,
+                    "MHSDS reason code 10-19, 98, 99",
+                    "10"
+                ),
+                col!(
+                    "PostIncidentReviewPatient",
+                    true,
+                    "Post-incident review held with the patient: Y or N",
+                    "Y"
+                ),
+                col!(
+                    "PostIncidentReviewStaff",
+                    false,
+                    "Post-incident review held with staff: Y or N",
+                    "Y"
+                ),
+                col!(
+                    "RestrictiveIntType",
+                    true,
+                    "MHSDS intervention type 01, 04-17 (02 and 03 accepted in historic data)",
+                    "01"
+                ),
+                col!(
+                    "StartDateRestrictiveIntType",
+                    true,
+                    "Intervention start date (or date and time)",
+                    "2024-03-01"
+                ),
+                col!(
+                    "StartTimeRestrictiveIntType",
+                    false,
+                    "Intervention start time",
+                    "14:06"
+                ),
+                col!(
+                    "EndDateRestrictiveIntType",
+                    false,
+                    "Intervention end date (blank if still open at the end of the period)",
+                    "2024-03-01"
+                ),
+                col!(
+                    "EndTimeRestrictiveIntType",
+                    false,
+                    "Intervention end time",
+                    "14:18"
+                ),
+                col!("PatientInjury", false, "Injury to the patient: Y or N", "N"),
+                col!("StaffInjury", false, "Injury to staff: Y or N", "N"),
+                col!(
+                    "OtherPersonInjury",
+                    false,
+                    "Injury to another person: Y or N",
+                    "N"
+                ),
+                col!(
+                    "InCarePlan",
+                    false,
+                    "Use of Force Act s6: the type of force is in the patient's care plan: Y or N",
+                    "Y"
+                ),
+                col!(
+                    "PoliceInvolved",
+                    false,
+                    "Use of Force Act s6: police or other non-staff involved: Y or N",
+                    "N"
+                ),
+            ],
+            Kind::Incidents => &[
+                col!(
+                    "IncidentID",
+                    true,
+                    "The risk system's incident identifier",
+                    "DATIX-88123"
+                ),
+                col!(
+                    "IncidentKind",
+                    true,
+                    "self_harm, sexual_safety or other",
+                    "self_harm"
+                ),
+                col!(
+                    "NHSNumber",
+                    false,
+                    "NHS number of the patient involved (blank if none)",
+                    "9990000018"
+                ),
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!(
+                    "IncidentDate",
+                    true,
+                    "Date (or date and time) of the incident",
+                    "2024-03-01"
+                ),
+                col!("IncidentTime", false, "Time of the incident", "22:15"),
+                col!(
+                    "PhysicalHarm",
+                    true,
+                    "LFPSE physical harm: none, low, moderate, severe, fatal",
+                    "low"
+                ),
+                col!(
+                    "PsychologicalHarm",
+                    false,
+                    "LFPSE psychological harm: none, low, moderate, severe",
+                    "low"
+                ),
+                col!(
+                    "OnLeave",
+                    false,
+                    "Happened while the patient was on agreed leave: Y or N",
+                    "N"
+                ),
+                col!(
+                    "SexualSafetyCategory",
+                    false,
+                    "Sexual safety incidents: assault, verbal, non_verbal, online",
+                    "verbal"
+                ),
+                col!(
+                    "PerpetratorType",
+                    false,
+                    "patient, staff, visitor or other",
+                    "patient"
+                ),
+                col!(
+                    "VictimType",
+                    false,
+                    "patient, staff, visitor or other",
+                    "patient"
+                ),
+                col!("PoliceInformed", false, "Y or N", "N"),
+                col!("SafeguardingReferral", false, "Y or N", "Y"),
+            ],
+            Kind::Leave => &[
+                col!(
+                    "LeaveID",
+                    true,
+                    "The trust's identifier of the leave period",
+                    "L-5521"
+                ),
+                col!("NHSNumber", true, "NHS number", "9990000018"),
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!(
+                    "StartDateMHLeaveAbs",
+                    true,
+                    "Date (or date and time) the leave started",
+                    "2024-03-01"
+                ),
+                col!(
+                    "StartTimeMHLeaveAbs",
+                    false,
+                    "Time the leave started",
+                    "10:00"
+                ),
+                col!(
+                    "AgreedReturnDate",
+                    true,
+                    "Agreed date of return",
+                    "2024-03-01"
+                ),
+                col!("AgreedReturnTime", false, "Agreed time of return", "16:00"),
+                col!(
+                    "EndDateMHLeaveAbs",
+                    false,
+                    "Date the patient returned (blank if not yet)",
+                    "2024-03-01"
+                ),
+                col!(
+                    "EndTimeMHLeaveAbs",
+                    false,
+                    "Time the patient returned",
+                    "16:25"
+                ),
+            ],
+            Kind::Awol => &[
+                col!(
+                    "AWOLID",
+                    true,
+                    "The trust's identifier of the AWOL episode",
+                    "A-301"
+                ),
+                col!("NHSNumber", true, "NHS number", "9990000018"),
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!(
+                    "StartDateMHAbsWOLeave",
+                    true,
+                    "Date (or date and time) the absence started",
+                    "2024-03-02"
+                ),
+                col!(
+                    "StartTimeMHAbsWOLeave",
+                    false,
+                    "Time the absence started",
+                    "18:30"
+                ),
+                col!(
+                    "EndDateMHAbsWOLeave",
+                    false,
+                    "Date the absence ended (blank if ongoing)",
+                    "2024-03-03"
+                ),
+                col!(
+                    "EndTimeMHAbsWOLeave",
+                    false,
+                    "Time the absence ended",
+                    "09:10"
+                ),
+                col!(
+                    "MHAbsWOLeaveEndReason",
+                    false,
+                    "How it ended, as recorded",
+                    "Returned by police"
+                ),
+            ],
+            Kind::Survey => &[
+                col!(
+                    "ResponseID",
+                    true,
+                    "Identifier of the survey response",
+                    "S-2024-03-114"
+                ),
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!("SurveyDate", true, "Date of the answer", "2024-03-14"),
+                col!(
+                    "FeelSexuallySafe",
+                    true,
+                    "\"Do you feel sexually safe on this ward?\": Y or N",
+                    "Y"
+                ),
+            ],
+        }
+    }
+
+    /// Records that belong to a trust (and so are keyed by the trust's own identifiers).
+    pub fn is_event(self) -> bool {
+        !matches!(self, Kind::Organisations | Kind::Wards | Kind::Patients)
+    }
+
+    /// An example file: the header and one row of examples.
+    pub fn example_csv(self) -> String {
+        let cols = self.columns();
+        let header: Vec<&str> = cols.iter().map(|c| c.name).collect();
+        let row: Vec<String> = cols
+            .iter()
+            .map(|c| {
+                if c.example.contains(',') {
+                    format!("\"{}\"", c.example)
+                } else {
+                    c.example.to_string()
+                }
+            })
+            .collect();
+        format!("{}\n{}\n", header.join(","), row.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_columns_are_unique() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()).unwrap(), k);
+            let mut names: Vec<&str> = k.columns().iter().map(|c| c.name).collect();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), k.columns().len(), "{k:?}");
+        }
+        assert!(
+            Kind::parse("nonsense")
+                .unwrap_err()
+                .contains("expected one of organisations")
+        );
+    }
+}

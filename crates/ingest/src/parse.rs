@@ -1,0 +1,839 @@
+//! One row of an upload to one validated record, or to the list of what is wrong with it,
+//! each problem pointing at its cell.
+
+use crate::csvscan::Field;
+use crate::formats::Kind;
+use crate::mapping::Compiled;
+use crate::pseudonym::Pseudonymiser;
+use domain::codes::*;
+use domain::dates::{day_number, parse_date, parse_datetime};
+use domain::ids::{NhsNumber, OdsCode, OrgLevel, WardCode};
+use domain::records::*;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use time::{Date, PrimitiveDateTime};
+
+/// A problem in one cell (or row): the line and column, and what was expected.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// What the rows are checked against: organisations, wards and stays already held.
+#[derive(Clone, Debug, Default)]
+pub struct Reference {
+    /// ODS code -> (level, parent code).
+    pub orgs: HashMap<String, (OrgLevel, Option<String>)>,
+    /// Ward code -> trust code.
+    pub wards: HashMap<String, String>,
+    /// Pseudonym -> stays (ward, first day, last day or open).
+    pub stays: HashMap<String, Vec<(String, i64, Option<i64>)>>,
+    /// When set, rows for wards of other trusts are refused (an uploader's own trust).
+    pub only_trust: Option<String>,
+}
+
+impl Reference {
+    /// The trust above an organisation, ICB and region of a site.
+    pub fn chain(&self, site: &str) -> (Option<String>, Option<String>, Option<String>) {
+        let parent = |c: &str| self.orgs.get(c).and_then(|(_, p)| p.clone());
+        let trust = parent(site);
+        let icb = trust.as_deref().and_then(parent);
+        let region = icb.as_deref().and_then(parent);
+        (trust, icb, region)
+    }
+}
+
+/// A validated row, with the trust it belongs to where that matters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    Organisation(Organisation),
+    Ward {
+        ward: Ward,
+        trust: String,
+        icb: Option<String>,
+        region: Option<String>,
+    },
+    BedDays(BedDays),
+    Patient(Patient),
+    Stay(String, WardStay),
+    Intervention(String, Intervention),
+    Incident(String, Incident),
+    Leave(String, LeavePeriod),
+    Awol(String, AwolEpisode),
+    Survey(String, SurveyAnswer),
+}
+
+/// Canonical column name -> position in the row.
+pub type Columns = HashMap<&'static str, usize>;
+
+pub struct RowReader<'r, 'a> {
+    pub fields: &'r [Field<'a>],
+    pub columns: &'r Columns,
+    pub text: &'r str,
+    pub mapping: &'r Compiled,
+    pub line: usize,
+    pub errors: Vec<RowError>,
+}
+
+impl<'r, 'a> RowReader<'r, 'a> {
+    fn field(&self, col: &str) -> Option<&'r Field<'a>> {
+        self.columns.get(col).and_then(|i| self.fields.get(*i))
+    }
+
+    /// The cell's text after the mapping's value translation; `None` if absent or blank.
+    fn cell(&self, col: &str) -> Option<Cow<'r, str>> {
+        let f = self.field(col)?;
+        let t = f.text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        Some(self.mapping.value(col, t))
+    }
+
+    fn fail(&mut self, col: &str, message: String) {
+        let (line, column) = match self.field(col) {
+            Some(f) => (f.line, f.column(self.text)),
+            None => (self.line, 1),
+        };
+        self.errors.push(RowError {
+            line,
+            column,
+            message: format!("{col}: {message}"),
+        });
+    }
+
+    fn req<T>(&mut self, col: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match self.cell(col) {
+            None => {
+                self.fail(col, "is empty; a value is required".into());
+                None
+            }
+            Some(v) => match parse(&v) {
+                Ok(x) => Some(x),
+                Err(m) => {
+                    self.fail(col, m);
+                    None
+                }
+            },
+        }
+    }
+
+    /// `Some(None)` for a blank cell, `None` for a bad value (already reported).
+    fn opt<T>(
+        &mut self,
+        col: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match self.cell(col) {
+            None => Some(None),
+            Some(v) => match parse(&v) {
+                Ok(x) => Some(Some(x)),
+                Err(m) => {
+                    self.fail(col, m);
+                    None
+                }
+            },
+        }
+    }
+
+    /// A date and time from a date column and an optional time column (or a date column that
+    /// holds both).
+    fn when(
+        &mut self,
+        date_col: &str,
+        time_col: &str,
+        required: bool,
+    ) -> Option<Option<PrimitiveDateTime>> {
+        let date = self.cell(date_col);
+        let time = self.cell(time_col);
+        match (date, time) {
+            (None, None) if !required => Some(None),
+            (None, _) => {
+                self.fail(date_col, "is empty; a date is required".into());
+                None
+            }
+            (Some(d), None) => match parse_datetime(&d) {
+                Ok(dt) => Some(Some(dt)),
+                Err(m) => {
+                    let msg = if parse_date(&d).is_ok() {
+                        format!(
+                            "'{d}' has no time and {time_col} is empty; expected a time such as 14:05"
+                        )
+                    } else {
+                        m
+                    };
+                    self.fail(date_col, msg);
+                    None
+                }
+            },
+            (Some(d), Some(t)) => match parse_date(&d) {
+                Err(m) => {
+                    self.fail(date_col, m);
+                    None
+                }
+                Ok(_) => match parse_datetime(&format!(
+                    "{} {}",
+                    d.split([' ', 'T']).next().unwrap_or(&d),
+                    t
+                )) {
+                    Ok(dt) => Some(Some(dt)),
+                    Err(_) => {
+                        self.fail(
+                            time_col,
+                            format!("'{t}' is not a time; expected HH:MM or HH:MM:SS"),
+                        );
+                        None
+                    }
+                },
+            },
+        }
+    }
+
+    fn ward(&mut self, col: &str, reference: &Reference) -> Option<(WardCode, String)> {
+        let code = self.req(col, |s| WardCode::parse(s).map_err(|e| e.to_string()))?;
+        match reference.wards.get(code.as_str()) {
+            None => {
+                self.fail(col, format!("ward '{code}' is not known; expected a ward already uploaded (upload the wards file first)"));
+                None
+            }
+            Some(trust) => {
+                if let Some(own) = &reference.only_trust
+                    && own != trust
+                {
+                    self.fail(
+                        col,
+                        format!(
+                            "ward '{code}' belongs to trust {trust}; you can upload only for {own}"
+                        ),
+                    );
+                    return None;
+                }
+                Some((code, trust.clone()))
+            }
+        }
+    }
+
+    fn nhs(
+        &mut self,
+        col: &str,
+        keys: &mut Pseudonymiser,
+        required: bool,
+    ) -> Option<Option<Pseudonym>> {
+        let parsed = if required {
+            self.req(col, |s| NhsNumber::parse(s).map_err(|e| e.to_string()))
+                .map(Some)
+        } else {
+            self.opt(col, |s| NhsNumber::parse(s).map_err(|e| e.to_string()))
+        };
+        parsed.map(|n| n.map(|n| keys.pseudonym(&n)))
+    }
+
+    fn check_order(
+        &mut self,
+        col: &str,
+        start: PrimitiveDateTime,
+        end: Option<PrimitiveDateTime>,
+        what: &str,
+    ) {
+        if let Some(e) = end
+            && e < start
+        {
+            self.fail(
+                col,
+                format!(
+                    "{what} ends ({}) before it starts ({}); expected an end on or after the start",
+                    domain::dates::iso_datetime(e),
+                    domain::dates::iso_datetime(start)
+                ),
+            );
+        }
+    }
+}
+
+fn plausible(d: Date) -> Result<Date, String> {
+    if (1900..=2100).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{} is outside 1900-2100; expected a real date",
+            domain::dates::iso(d)
+        ))
+    }
+}
+
+fn date(s: &str) -> Result<Date, String> {
+    parse_date(s).and_then(plausible)
+}
+
+fn yes_no(s: &str) -> Result<bool, String> {
+    parse_yes_no(s)
+}
+
+fn whole(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .map_err(|_| format!("'{s}' is not a whole number; expected e.g. 18"))
+}
+
+fn amount(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of 0 or more")),
+    }
+}
+
+fn local_id(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.len() > 64 {
+        Err(format!(
+            "'{}…' is longer than 64 characters; expected a short identifier",
+            &t[..t.char_indices().nth(30).map_or(t.len(), |(i, _)| i)]
+        ))
+    } else {
+        Ok(t.to_string())
+    }
+}
+
+/// Parse one row of `kind`; the key identifies the record for the duplicate check.
+pub fn parse_row(
+    kind: Kind,
+    r: &mut RowReader,
+    reference: &Reference,
+    keys: &mut Pseudonymiser,
+) -> Option<(String, Record)> {
+    match kind {
+        Kind::Organisations => {
+            let level = r.req("OrgLevel", |s| OrgLevel::parse(s).filter(|l| *l != OrgLevel::Ward).ok_or_else(|| format!("'{s}' is not an organisation level; expected region, icb, trust or site")));
+            let code = level.and_then(|l| {
+                r.req("OrgCode", |s| {
+                    OdsCode::parse(s, l).map_err(|e| e.to_string())
+                })
+            });
+            let name = r.req("OrgName", |s| Ok(s.to_string()));
+            let parent = r.opt("ParentOrgCode", |s| Ok(s.trim().to_ascii_uppercase()));
+            let (Some(level), Some(code), Some(name), Some(parent)) = (level, code, name, parent)
+            else {
+                return None;
+            };
+            let expected_parent = match level {
+                OrgLevel::Region => None,
+                OrgLevel::Icb => Some(OrgLevel::Region),
+                OrgLevel::Trust => Some(OrgLevel::Icb),
+                OrgLevel::Site => Some(OrgLevel::Trust),
+                OrgLevel::Ward => None,
+            };
+            let parent = match (parent, expected_parent) {
+                (None, None) => None,
+                (Some(p), Some(want)) => match OdsCode::parse(&p, want) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        r.fail("ParentOrgCode", e.to_string());
+                        return None;
+                    }
+                },
+                (None, Some(want)) => {
+                    r.fail(
+                        "ParentOrgCode",
+                        format!(
+                            "is empty; a {} needs its {}",
+                            level.as_str(),
+                            want.label().to_lowercase()
+                        ),
+                    );
+                    return None;
+                }
+                (Some(p), None) => {
+                    r.fail(
+                        "ParentOrgCode",
+                        format!("'{p}': a region has no parent; expected blank"),
+                    );
+                    return None;
+                }
+            };
+            if level == OrgLevel::Site
+                && parent
+                    .as_ref()
+                    .is_some_and(|p| p.as_str() != code.trust_of_site())
+            {
+                r.fail("ParentOrgCode", format!("site {code} starts with {} but its parent is {}; expected the trust whose code begins the site code", code.trust_of_site(), parent.as_ref().map(|p| p.to_string()).unwrap_or_default()));
+                return None;
+            }
+            Some((
+                code.to_string(),
+                Record::Organisation(Organisation {
+                    code,
+                    name,
+                    level,
+                    parent,
+                }),
+            ))
+        }
+        Kind::Wards => {
+            let code = r.req("WardCode", |s| {
+                WardCode::parse(s).map_err(|e| e.to_string())
+            });
+            let name = r.req("WardName", |s| Ok(s.to_string()));
+            let site = r.req("SiteCode", |s| {
+                OdsCode::parse(s, OrgLevel::Site).map_err(|e| e.to_string())
+            });
+            let ward_type = r.req("WardType", WardType::parse);
+            let sex_mix = r.req("WardSexMix", SexMix::parse);
+            let beds = r.req("Beds", whole);
+            let from = r.req("BedsFromDate", date);
+            let (
+                Some(code),
+                Some(name),
+                Some(site),
+                Some(ward_type),
+                Some(sex_mix),
+                Some(beds),
+                Some(beds_from),
+            ) = (code, name, site, ward_type, sex_mix, beds, from)
+            else {
+                return None;
+            };
+            let (trust, icb, region) = reference.chain(site.as_str());
+            let Some(trust) = trust.filter(|_| {
+                reference
+                    .orgs
+                    .get(site.as_str())
+                    .is_some_and(|(l, _)| *l == OrgLevel::Site)
+            }) else {
+                r.fail("SiteCode", format!("site {site} is not known; expected a site already uploaded in the organisations file"));
+                return None;
+            };
+            if let Some(own) = &reference.only_trust
+                && *own != trust
+            {
+                r.fail(
+                    "SiteCode",
+                    format!("site {site} belongs to trust {trust}; you can upload only for {own}"),
+                );
+                return None;
+            }
+            let key = format!("{code}|{}", day_number(beds_from));
+            Some((
+                key,
+                Record::Ward {
+                    ward: Ward {
+                        code,
+                        name,
+                        site,
+                        ward_type,
+                        sex_mix,
+                        beds,
+                        beds_from,
+                    },
+                    trust,
+                    icb,
+                    region,
+                },
+            ))
+        }
+        Kind::BedDays => {
+            let ward = r.ward("WardCode", reference);
+            let daily = r.columns.contains_key("CensusDate");
+            let rec = if daily {
+                let d = r.req("CensusDate", date);
+                let occupied = r.req("OccupiedBeds", amount);
+                let leave = r.opt("PatientsOnLeave", amount);
+                let (Some((ward, _)), Some(d), Some(occupied), Some(leave)) =
+                    (ward, d, occupied, leave)
+                else {
+                    return None;
+                };
+                BedDays {
+                    ward,
+                    start: d,
+                    days: 1,
+                    occupied,
+                    on_leave: leave.unwrap_or(0.0),
+                }
+            } else {
+                let m = r.req("Month", |s| {
+                    date(s)
+                        .or_else(|_| date(&format!("{s}-01")))
+                        .map(|d| d.replace_day(1).unwrap_or(d))
+                });
+                let occupied = r.req("OccupiedBedDays", amount);
+                let leave = r.opt("LeaveBedDays", amount);
+                let (Some((ward, _)), Some(m), Some(occupied), Some(leave)) =
+                    (ward, m, occupied, leave)
+                else {
+                    return None;
+                };
+                let days = time::util::days_in_month(m.month(), m.year()) as u32;
+                BedDays {
+                    ward,
+                    start: m,
+                    days,
+                    occupied,
+                    on_leave: leave.unwrap_or(0.0),
+                }
+            };
+            if rec.on_leave > rec.occupied {
+                r.fail(if daily { "PatientsOnLeave" } else { "LeaveBedDays" }, format!("{} on leave is more than {} occupied; expected leave within the occupied beds", rec.on_leave, rec.occupied));
+                return None;
+            }
+            Some((
+                format!("{}|{}", rec.ward, day_number(rec.start)),
+                Record::BedDays(rec),
+            ))
+        }
+        Kind::Patients => {
+            let p = r.nhs("NHSNumber", keys, true);
+            let birth = r.opt("PersonBirthDate", date);
+            let sex = r.req("Gender", Sex::parse_lenient);
+            let eth = r.req("EthnicCategory", EthnicCategory::parse);
+            let ld = r.opt("LDAutismFlag", LdAutism::parse);
+            let (Some(Some(p)), Some(birth), Some(sex), Some(eth), Some(ld)) =
+                (p, birth, sex, eth, ld)
+            else {
+                return None;
+            };
+            Some((
+                p.0.clone(),
+                Record::Patient(Patient {
+                    pseudonym: p,
+                    birth_year: birth.map(|d| d.year()),
+                    sex,
+                    ethnic_category: eth,
+                    ld_autism: ld.unwrap_or(LdAutism::NotKnown),
+                }),
+            ))
+        }
+        Kind::WardStays => {
+            let id = r.req("WardStayId", local_id);
+            let p = r.nhs("NHSNumber", keys, true);
+            let ward = r.ward("WardCode", reference);
+            let start = r.req("StartDateWardStay", date);
+            let end = r.opt("EndDateWardStay", date);
+            let (Some(id), Some(Some(p)), Some((ward, trust)), Some(start), Some(end)) =
+                (id, p, ward, start, end)
+            else {
+                return None;
+            };
+            if end.is_some_and(|e| e < start) {
+                r.fail(
+                    "EndDateWardStay",
+                    "the stay ends before it starts; expected an end on or after the start".into(),
+                );
+                return None;
+            }
+            Some((
+                format!("{trust}|{id}"),
+                Record::Stay(
+                    trust,
+                    WardStay {
+                        local_id: id,
+                        patient: p,
+                        ward,
+                        start,
+                        end,
+                    },
+                ),
+            ))
+        }
+        Kind::RestrictiveInterventions => {
+            let inc = r.req("RestrictiveIntIncID", local_id);
+            let int = r.req("RestrictiveIntTypeID", local_id);
+            let p = r.nhs("NHSNumber", keys, true);
+            let ward = r.ward("WardCode", reference);
+            let inc_start = r.when(
+                "StartDateRestrictiveIntInc",
+                "StartTimeRestrictiveIntInc",
+                true,
+            );
+            let inc_end = r.when(
+                "EndDateRestrictiveIntInc",
+                "EndTimeRestrictiveIntInc",
+                false,
+            );
+            let reason = r.req("RestrictiveIntReason", InterventionReason::parse);
+            let rp = r.req("PostIncidentReviewPatient", yes_no);
+            let rs = r.opt("PostIncidentReviewStaff", yes_no);
+            let kind = r.req("RestrictiveIntType", InterventionType::parse);
+            let start = r.when(
+                "StartDateRestrictiveIntType",
+                "StartTimeRestrictiveIntType",
+                true,
+            );
+            let end = r.when(
+                "EndDateRestrictiveIntType",
+                "EndTimeRestrictiveIntType",
+                false,
+            );
+            let ip = r.opt("PatientInjury", yes_no);
+            let is = r.opt("StaffInjury", yes_no);
+            let io = r.opt("OtherPersonInjury", yes_no);
+            let cp = r.opt("InCarePlan", yes_no);
+            let pol = r.opt("PoliceInvolved", yes_no);
+            let (
+                Some(inc),
+                Some(int),
+                Some(Some(p)),
+                Some((ward, trust)),
+                Some(Some(inc_start)),
+                Some(inc_end),
+                Some(reason),
+                Some(rp),
+                Some(rs),
+                Some(kind),
+                Some(Some(start)),
+                Some(end),
+                Some(ip),
+                Some(is),
+                Some(io),
+                Some(cp),
+                Some(pol),
+            ) = (
+                inc, int, p, ward, inc_start, inc_end, reason, rp, rs, kind, start, end, ip, is,
+                io, cp, pol,
+            )
+            else {
+                return None;
+            };
+            r.check_order(
+                "EndDateRestrictiveIntInc",
+                inc_start,
+                inc_end,
+                "the incident",
+            );
+            r.check_order("EndDateRestrictiveIntType", start, end, "the intervention");
+            check_within_stay(
+                r,
+                reference,
+                &p,
+                &ward,
+                start.date(),
+                "StartDateRestrictiveIntType",
+            );
+            if !r.errors.is_empty() {
+                return None;
+            }
+            let key = format!("{trust}|{inc}|{int}");
+            Some((
+                key,
+                Record::Intervention(
+                    trust,
+                    Intervention {
+                        incident_id: inc,
+                        intervention_id: int,
+                        patient: p,
+                        ward,
+                        incident_start: inc_start,
+                        incident_end: inc_end,
+                        reason,
+                        review_with_patient: rp,
+                        review_with_staff: rs.unwrap_or(false),
+                        kind,
+                        start,
+                        end,
+                        injury_patient: ip.unwrap_or(false),
+                        injury_staff: is.unwrap_or(false),
+                        injury_other: io.unwrap_or(false),
+                        in_care_plan: cp,
+                        police_involved: pol,
+                    },
+                ),
+            ))
+        }
+        Kind::Incidents => {
+            let id = r.req("IncidentID", local_id);
+            let kind = r.req("IncidentKind", IncidentKind::parse);
+            let p = r.nhs("NHSNumber", keys, false);
+            let ward = r.ward("WardCode", reference);
+            let when = r.when("IncidentDate", "IncidentTime", true);
+            let harm = r.req("PhysicalHarm", Harm::parse);
+            let psych = r.opt("PsychologicalHarm", PsychologicalHarm::parse);
+            let leave = r.opt("OnLeave", yes_no);
+            let cat = r.opt("SexualSafetyCategory", SexualSafetyCategory::parse);
+            let perp = r.opt("PerpetratorType", PersonType::parse);
+            let victim = r.opt("VictimType", PersonType::parse);
+            let police = r.opt("PoliceInformed", yes_no);
+            let safeg = r.opt("SafeguardingReferral", yes_no);
+            let (
+                Some(id),
+                Some(kind),
+                Some(p),
+                Some((ward, trust)),
+                Some(Some(when)),
+                Some(harm),
+                Some(psych),
+                Some(leave),
+                Some(cat),
+                Some(perp),
+                Some(victim),
+                Some(police),
+                Some(safeg),
+            ) = (
+                id, kind, p, ward, when, harm, psych, leave, cat, perp, victim, police, safeg,
+            )
+            else {
+                return None;
+            };
+            if kind == IncidentKind::SexualSafety && cat.is_none() {
+                r.fail("SexualSafetyCategory", "is empty; a sexual safety incident needs its category (assault, verbal, non_verbal, online)".into());
+                return None;
+            }
+            if kind != IncidentKind::SexualSafety && cat.is_some() {
+                r.fail(
+                    "SexualSafetyCategory",
+                    format!(
+                        "is given for a {} incident; expected it only for sexual_safety",
+                        kind.code()
+                    ),
+                );
+                return None;
+            }
+            Some((
+                format!("{trust}|{id}"),
+                Record::Incident(
+                    trust,
+                    Incident {
+                        local_id: id,
+                        kind,
+                        patient: p,
+                        ward,
+                        occurred: when,
+                        harm,
+                        psychological_harm: psych,
+                        on_leave: leave.unwrap_or(false),
+                        category: cat,
+                        perpetrator: perp,
+                        victim,
+                        police_informed: police,
+                        safeguarding_referral: safeg,
+                    },
+                ),
+            ))
+        }
+        Kind::Leave => {
+            let id = r.req("LeaveID", local_id);
+            let p = r.nhs("NHSNumber", keys, true);
+            let ward = r.ward("WardCode", reference);
+            let start = r.when("StartDateMHLeaveAbs", "StartTimeMHLeaveAbs", true);
+            let agreed = r.when("AgreedReturnDate", "AgreedReturnTime", true);
+            let actual = r.when("EndDateMHLeaveAbs", "EndTimeMHLeaveAbs", false);
+            let (
+                Some(id),
+                Some(Some(p)),
+                Some((ward, trust)),
+                Some(Some(start)),
+                Some(Some(agreed)),
+                Some(actual),
+            ) = (id, p, ward, start, agreed, actual)
+            else {
+                return None;
+            };
+            r.check_order("AgreedReturnDate", start, Some(agreed), "the agreed leave");
+            r.check_order("EndDateMHLeaveAbs", start, actual, "the leave");
+            if !r.errors.is_empty() {
+                return None;
+            }
+            Some((
+                format!("{trust}|{id}"),
+                Record::Leave(
+                    trust,
+                    LeavePeriod {
+                        local_id: id,
+                        patient: p,
+                        ward,
+                        start,
+                        agreed_return: agreed,
+                        actual_return: actual,
+                    },
+                ),
+            ))
+        }
+        Kind::Awol => {
+            let id = r.req("AWOLID", local_id);
+            let p = r.nhs("NHSNumber", keys, true);
+            let ward = r.ward("WardCode", reference);
+            let start = r.when("StartDateMHAbsWOLeave", "StartTimeMHAbsWOLeave", true);
+            let end = r.when("EndDateMHAbsWOLeave", "EndTimeMHAbsWOLeave", false);
+            let reason = r.opt("MHAbsWOLeaveEndReason", |s| {
+                Ok(s.chars().take(200).collect::<String>())
+            });
+            let (
+                Some(id),
+                Some(Some(p)),
+                Some((ward, trust)),
+                Some(Some(start)),
+                Some(end),
+                Some(reason),
+            ) = (id, p, ward, start, end, reason)
+            else {
+                return None;
+            };
+            r.check_order("EndDateMHAbsWOLeave", start, end, "the absence");
+            if !r.errors.is_empty() {
+                return None;
+            }
+            Some((
+                format!("{trust}|{id}"),
+                Record::Awol(
+                    trust,
+                    AwolEpisode {
+                        local_id: id,
+                        patient: p,
+                        ward,
+                        start,
+                        end,
+                        end_reason: reason,
+                    },
+                ),
+            ))
+        }
+        Kind::Survey => {
+            let id = r.req("ResponseID", local_id);
+            let ward = r.ward("WardCode", reference);
+            let d = r.req("SurveyDate", date);
+            let safe = r.req("FeelSexuallySafe", yes_no);
+            let (Some(id), Some((ward, trust)), Some(d), Some(safe)) = (id, ward, d, safe) else {
+                return None;
+            };
+            Some((
+                format!("{trust}|{id}"),
+                Record::Survey(
+                    trust,
+                    SurveyAnswer {
+                        response_id: id,
+                        ward,
+                        date: d,
+                        felt_sexually_safe: safe,
+                    },
+                ),
+            ))
+        }
+    }
+}
+
+/// DOMAIN.md: an intervention outside the patient's stay is invalid. Checked when the
+/// patient's stays on that ward are known; patients without stay records cannot be checked.
+fn check_within_stay(
+    r: &mut RowReader,
+    reference: &Reference,
+    p: &Pseudonym,
+    ward: &WardCode,
+    d: Date,
+    col: &str,
+) {
+    let Some(stays) = reference.stays.get(&p.0) else {
+        return;
+    };
+    let on_ward: Vec<&(String, i64, Option<i64>)> =
+        stays.iter().filter(|(w, ..)| w == ward.as_str()).collect();
+    if on_ward.is_empty() {
+        return;
+    }
+    let day = i64::from(day_number(d));
+    if !on_ward
+        .iter()
+        .any(|(_, s, e)| *s <= day && e.is_none_or(|e| day <= e))
+    {
+        r.fail(col, format!("{} is outside every stay of this patient on ward {ward}; expected a date during the patient's stay", domain::dates::iso(d)));
+    }
+}

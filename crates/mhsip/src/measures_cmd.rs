@@ -1,0 +1,205 @@
+//! `mhsip measures`: every measure for any level and period, as CSV, with or without the SPC
+//! reading, and with disclosure control when the figures will leave the organisation.
+
+use crate::config::DataArgs;
+use anyhow::{Result, bail};
+use clap::Args;
+use domain::OrgLevel;
+use domain::dates::{PeriodKind, date_from_day, iso, parse_date};
+use domain::disclosure::Policy;
+use domain::measures::{Measure, catalogue};
+use std::io::Write;
+use std::process::ExitCode;
+use store::measures::{MeasureSeries, Query};
+
+#[derive(Args, Debug)]
+pub struct MeasuresArgs {
+    /// List the measure catalogue and stop.
+    #[arg(long)]
+    pub list: bool,
+    /// Level each series describes: ward, site, trust, icb or region.
+    #[arg(long, default_value = "ward", value_parser = |s: &str| OrgLevel::parse(s).ok_or("expected ward, site, trust, icb or region"))]
+    pub level: OrgLevel,
+    /// month or week.
+    #[arg(long, default_value = "month", value_parser = |s: &str| PeriodKind::parse(s).ok_or("expected month or week"))]
+    pub period: PeriodKind,
+    /// First day (default: the first day with bed days).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (default: the last day with bed days).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only wards under this organisation, e.g. trust:R9A.
+    #[arg(long, value_name = "LEVEL:CODE")]
+    pub scope: Option<String>,
+    /// Only these measures (repeat, or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    pub measure: Vec<String>,
+    /// One row per series with its latest value and SPC icons.
+    #[arg(long)]
+    pub summary: bool,
+    /// Apply disclosure control (counts under 5 suppressed, others rounded to 5; rates and
+    /// proportions with small numbers suppressed), as for figures shared across organisations.
+    #[arg(long)]
+    pub disclose: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub async fn run(args: &MeasuresArgs) -> Result<ExitCode> {
+    let all = catalogue();
+    if args.list {
+        println!("id,version,objective,title,unit,direction,chart,target,national");
+        for m in &all {
+            println!(
+                "{},{},{},\"{}\",\"{}\",{},{},{},{}",
+                m.id,
+                m.version,
+                m.objective.as_str(),
+                m.title,
+                m.unit,
+                m.direction,
+                m.chart,
+                m.target.map(|t| t.to_string()).unwrap_or_default(),
+                m.national.unwrap_or("")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let measures: Vec<Measure> = if args.measure.is_empty() {
+        all
+    } else {
+        let mut chosen = Vec::new();
+        for id in &args.measure {
+            match all.iter().find(|m| m.id == id.trim()) {
+                Some(m) => chosen.push(m.clone()),
+                None => bail!("unknown measure '{id}'; see `mhsip measures --list`"),
+            }
+        }
+        chosen
+    };
+    let store = args.data.open().await?;
+    let Some((first, last)) = store.data_range().await? else {
+        bail!("the database has no bed days yet: upload them (or run `mhsip demo`) first");
+    };
+    let from = match &args.from {
+        Some(s) => parse_date(s).map_err(anyhow::Error::msg)?,
+        None => date_from_day(first as i32),
+    };
+    let to = match &args.to {
+        Some(s) => parse_date(s).map_err(anyhow::Error::msg)?,
+        None => date_from_day(last as i32),
+    };
+    let scope = match &args.scope {
+        Some(s) => {
+            let (l, c) = s.split_once(':').ok_or_else(|| {
+                anyhow::anyhow!("--scope {s}: expected LEVEL:CODE, e.g. trust:R9A")
+            })?;
+            let level = OrgLevel::parse(l)
+                .ok_or_else(|| anyhow::anyhow!("--scope {s}: unknown level '{l}'"))?;
+            Some((level, c.trim().to_ascii_uppercase()))
+        }
+        None => None,
+    };
+    let q = Query {
+        level: args.level,
+        period: args.period,
+        from,
+        to,
+        scope,
+    };
+    let series = store.compute_measures(&q, &measures).await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let policy = args.disclose.then(Policy::default);
+    if args.summary {
+        writeln!(
+            out,
+            "measure,org,points,latest_period,latest_value,variation,assurance"
+        )?;
+        for s in &series {
+            let m = measures
+                .iter()
+                .find(|m| m.id == s.measure)
+                .expect("series of a chosen measure");
+            let values = shown_values(m, s, policy.as_ref());
+            let a = spc::analyse(&spc::Series::values(&values), &m.spc_settings())?;
+            let latest = s
+                .points
+                .iter()
+                .zip(&values)
+                .rev()
+                .find(|(_, v)| v.is_some());
+            writeln!(
+                out,
+                "{},{},{},{},{},{},{}",
+                s.measure,
+                s.org,
+                a.summary.points,
+                latest.map(|(p, _)| iso(p.period)).unwrap_or_default(),
+                latest
+                    .and_then(|(_, v)| *v)
+                    .map(|v| format!("{v:.3}"))
+                    .unwrap_or_default(),
+                a.summary.variation.map(|v| v.as_str()).unwrap_or(""),
+                a.summary.assurance.as_str()
+            )?;
+        }
+    } else {
+        writeln!(out, "measure,org,period,numerator,denominator,value")?;
+        for s in &series {
+            let m = measures
+                .iter()
+                .find(|m| m.id == s.measure)
+                .expect("series of a chosen measure");
+            let values = shown_values(m, s, policy.as_ref());
+            for (p, v) in s.points.iter().zip(values) {
+                let num = match &policy {
+                    Some(pol)
+                        if !matches!(m.denominator, domain::measures::Denominator::None)
+                            || m.chart == spc::ChartKind::C =>
+                    {
+                        pol.count(p.numerator as u64).to_string()
+                    }
+                    _ => format!("{}", p.numerator),
+                };
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{}",
+                    s.measure,
+                    s.org,
+                    iso(p.period),
+                    num,
+                    p.denominator.map(|d| format!("{d}")).unwrap_or_default(),
+                    v.map(|v| format!("{v:.4}")).unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The values as they may be shown: with disclosure control, a rate or proportion built on
+/// small numbers becomes a gap, and so does a small count.
+pub fn shown_values(m: &Measure, s: &MeasureSeries, policy: Option<&Policy>) -> Vec<Option<f64>> {
+    s.points
+        .iter()
+        .map(|p| {
+            let v = p.value?;
+            let Some(pol) = policy else { return Some(v) };
+            let n = p.numerator.round() as u64;
+            let allowed = if m.is_rate() {
+                pol.rate_allowed(n, p.denominator.unwrap_or(0.0))
+            } else if m.is_proportion() {
+                pol.proportion_allowed(n, p.denominator.unwrap_or(0.0) as u64)
+            } else if m.chart == spc::ChartKind::C {
+                !pol.count(n).is_suppressed()
+            } else {
+                true
+            };
+            allowed.then_some(v)
+        })
+        .collect()
+}

@@ -1,0 +1,153 @@
+//! Reference data and history: organisations, wards, stays, uploads and saved mappings.
+
+use crate::{Result, Store};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct OrgRow {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct WardRow {
+    pub code: String,
+    pub name: String,
+    pub site_code: String,
+    pub trust_code: String,
+    pub icb_code: Option<String>,
+    pub region_code: Option<String>,
+    pub ward_type: String,
+    pub sex_mix: String,
+    /// The latest bed count.
+    pub beds: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct UploadRow {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub trust_code: Option<String>,
+    pub uploaded_at: String,
+    pub rows_total: i64,
+    pub rows_inserted: i64,
+    pub rows_updated: i64,
+    pub mapping: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct MappingRow {
+    pub name: String,
+    pub kind: String,
+    pub definition: String,
+    pub updated_at: String,
+}
+
+/// A ward stay as validation needs it: day numbers.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct StayRow {
+    pub patient: String,
+    pub ward_code: String,
+    pub start_day: i64,
+    pub end_day: Option<i64>,
+}
+
+impl Store {
+    pub async fn organisations(&self) -> Result<Vec<OrgRow>> {
+        Ok(sqlx::query_as(
+            "SELECT code, name, level, parent_code FROM organisations ORDER BY level, code",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn wards(&self) -> Result<Vec<WardRow>> {
+        Ok(sqlx::query_as(
+            "SELECT w.code, w.name, w.site_code, w.trust_code, w.icb_code, w.region_code, w.ward_type, w.sex_mix, \
+             (SELECT b.beds FROM ward_beds b WHERE b.ward_code = w.code ORDER BY b.from_day DESC LIMIT 1) AS beds \
+             FROM wards w ORDER BY w.trust_code, w.code",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every ward stay of the patients of one trust's wards, for checking events against stays.
+    pub async fn stays_for_trust(&self, trust: &str) -> Result<Vec<StayRow>> {
+        Ok(sqlx::query_as(
+            "SELECT s.patient, s.ward_code, s.start_day, s.end_day FROM ward_stays s JOIN wards w ON w.code = s.ward_code WHERE w.trust_code = $1",
+        )
+        .bind(trust)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Uploads, newest first; only one trust's when `trust` is given.
+    pub async fn uploads(&self, trust: Option<&str>, limit: i64) -> Result<Vec<UploadRow>> {
+        let base = "SELECT id, kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping FROM uploads";
+        Ok(match trust {
+            Some(t) => {
+                sqlx::query_as(&format!(
+                    "{base} WHERE trust_code = $1 ORDER BY id DESC LIMIT $2"
+                ))
+                .bind(t)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{base} ORDER BY id DESC LIMIT $1"))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn save_mapping(&self, name: &str, kind: &str, definition: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mappings (name, kind, definition, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, definition = excluded.definition, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(kind)
+        .bind(definition)
+        .bind(crate::imports::now_iso())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn mapping(&self, name: &str) -> Result<Option<MappingRow>> {
+        Ok(sqlx::query_as(
+            "SELECT name, kind, definition, updated_at FROM mappings WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn mappings(&self) -> Result<Vec<MappingRow>> {
+        Ok(
+            sqlx::query_as("SELECT name, kind, definition, updated_at FROM mappings ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// First and last day with bed days, the range the measures cover.
+    pub async fn data_range(&self) -> Result<Option<(i64, i64)>> {
+        let row: (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT MIN(day), MAX(day + days - 1) FROM bed_days")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(match row {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        })
+    }
+}
