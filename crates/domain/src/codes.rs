@@ -22,17 +22,20 @@ macro_rules! code_list {
             /// Parse a code (`"01"`, `"1"`) or a label, ignoring case and spaces around it.
             pub fn parse(s: &str) -> Result<$name, String> {
                 let t = s.trim();
-                let norm = |x: &str| x.trim().to_ascii_lowercase().replace(['_', '-'], " ");
-                let tn = norm(t);
-                for v in Self::ALL {
-                    let code = v.code();
-                    let numeric_match = !t.is_empty()
-                        && t.bytes().all(|b| b.is_ascii_digit())
-                        && code.bytes().all(|b| b.is_ascii_digit())
-                        && t.parse::<u32>().ok() == code.parse::<u32>().ok();
-                    if t.eq_ignore_ascii_case(code) || numeric_match || tn == norm(v.label()) {
+                // Codes first, without allocating: this runs for every row of an upload.
+                if let Some(v) = Self::ALL.iter().find(|v| t.eq_ignore_ascii_case(v.code())) {
+                    return Ok(*v);
+                }
+                if !t.is_empty() && t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit()) {
+                    let n = t.parse::<u32>().ok();
+                    if let Some(v) = Self::ALL.iter().find(|v| v.code().bytes().all(|b| b.is_ascii_digit()) && v.code().parse::<u32>().ok() == n) {
                         return Ok(*v);
                     }
+                }
+                let norm = |x: &str| x.trim().to_ascii_lowercase().replace(['_', '-'], " ");
+                let tn = norm(t);
+                if let Some(v) = Self::ALL.iter().find(|v| tn == norm(v.label())) {
+                    return Ok(*v);
                 }
                 let codes: Vec<&str> = Self::ALL.iter().map(|v| v.code()).collect();
                 Err(format!("'{}' is not a known {}; expected one of {}", t.chars().take(40).collect::<String>(), $what, codes.join(", ")))

@@ -48,6 +48,23 @@ fn num(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+/// Parse a time of day: `14:05` or `14:05:30` (fractions of a second ignored).
+pub fn parse_time(s: &str) -> Result<Time, String> {
+    let t = s.trim().trim_end_matches('Z');
+    let bad = || format!("'{t}' is not a time; expected HH:MM or HH:MM:SS");
+    let mut parts = t.split(':');
+    let h = parts.next().and_then(num).ok_or_else(bad)?;
+    let m = parts.next().and_then(num).ok_or_else(bad)?;
+    let sec = match parts.next() {
+        Some(x) => num(x.split('.').next().unwrap_or("")).ok_or_else(bad)?,
+        None => 0,
+    };
+    if parts.next().is_some() || h > 23 || m > 59 || sec > 59 {
+        return Err(bad());
+    }
+    Time::from_hms(h as u8, m as u8, sec as u8).map_err(|_| bad())
+}
+
 /// Parse a date and time: `2024-03-01T14:05`, `2024-03-01 14:05:30`, `01/03/2024 14:05`.
 pub fn parse_datetime(s: &str) -> Result<PrimitiveDateTime, String> {
     let t = s.trim();
@@ -62,21 +79,8 @@ pub fn parse_datetime(s: &str) -> Result<PrimitiveDateTime, String> {
     let date = parse_date(date_part).map_err(|_| {
         format!("'{t}' is not a date and time; expected YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM")
     })?;
-    let bad = || format!("'{t}' has an invalid time; expected HH:MM or HH:MM:SS");
-    let hms: Vec<&str> = time_part.trim_end_matches('Z').split(':').collect();
-    if !(2..=3).contains(&hms.len()) {
-        return Err(bad());
-    }
-    let h = num(hms[0]).ok_or_else(bad)?;
-    let m = num(hms[1]).ok_or_else(bad)?;
-    let sec = match hms.get(2) {
-        Some(x) => num(x.split('.').next().unwrap_or("")).ok_or_else(bad)?,
-        None => 0,
-    };
-    let time = Time::from_hms(h as u8, m as u8, sec as u8).map_err(|_| bad())?;
-    if h > 23 || m > 59 || sec > 59 {
-        return Err(bad());
-    }
+    let time = parse_time(time_part)
+        .map_err(|_| format!("'{t}' has an invalid time; expected HH:MM or HH:MM:SS"))?;
     Ok(PrimitiveDateTime::new(date, time))
 }
 

@@ -200,7 +200,7 @@ impl fmt::Display for OdsCode {
 
 /// A ward's local code, unique within the deployment.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WardCode(String);
+pub struct WardCode(std::sync::Arc<str>);
 
 impl WardCode {
     pub fn parse(s: &str) -> Result<WardCode, IdError> {
@@ -209,7 +209,7 @@ impl WardCode {
             && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            Ok(WardCode(t.to_ascii_uppercase()))
+            Ok(WardCode(t.to_ascii_uppercase().into()))
         } else {
             Err(IdError::Ward(t.chars().take(30).collect()))
         }
@@ -217,6 +217,11 @@ impl WardCode {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The code as shared text (cheap to copy onto many records).
+    pub fn shared(&self) -> std::sync::Arc<str> {
+        self.0.clone()
     }
 }
 

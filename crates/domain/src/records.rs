@@ -7,8 +7,9 @@ use time::{Date, PrimitiveDateTime};
 
 /// A keyed hash (HMAC-SHA256) of an NHS number, hex encoded. Links a patient's records across
 /// uploads without holding the number.
+/// Shared (`Arc`) because one patient's pseudonym appears on many records.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Pseudonym(pub String);
+pub struct Pseudonym(pub std::sync::Arc<str>);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Organisation {

@@ -18,10 +18,13 @@ use formats::Kind;
 use mapping::{Compiled, Mapping};
 use parse::{Columns, Record, Reference, RowError, RowReader};
 use pseudonym::Pseudonymiser;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use store::{Store, StoreError, UploadMeta, UploadSummary};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use store::{Batch, Store, StoreError, UploadMeta, UploadSummary};
 use table::Content;
 
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +91,7 @@ impl Report {
 }
 
 const KEEP_ERRORS: usize = 1000;
-const WRITE_CHUNK: usize = 10_000;
+const WRITE_CHUNK: usize = 20_000;
 
 /// Check and import one file.
 pub async fn import(
@@ -176,9 +179,46 @@ pub async fn import(
     let width = fields.len();
 
     let reference = load_reference(store, req).await?;
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut records: Vec<Record> = Vec::new();
+    // Rows are checked here while a second task writes the batches already checked: on two
+    // cores the import takes as long as the slower of the two, not their sum. If any row
+    // fails, nothing more is sent and the transaction is rolled back at the end.
+    let meta = UploadMeta {
+        kind: req.kind.as_str().into(),
+        file_name: req.file_name.into(),
+        sha256: hex_digest(req.bytes),
+        uploaded_by: req.uploaded_by.into(),
+        trust_code: req.only_trust.map(str::to_string),
+        mapping: req.mapping.map(|m| m.name.clone()),
+    };
+    let import = store.begin_import(&meta).await?;
+    let written = Arc::new(AtomicU64::new(0));
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Batch>>(4);
+    let writer = {
+        let written = written.clone();
+        tokio::spawn(async move {
+            let mut import = import;
+            while let Some(batches) = receiver.recv().await {
+                for b in batches {
+                    let n = if b.tracked { b.rows() as u64 } else { 0 };
+                    import.write(b).await?;
+                    written.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+            Ok::<store::Import, IngestError>(import)
+        })
+    };
+    // Reference data is small and ordered (parents before children): one batch at the end.
+    let batch_size = if req.kind.is_event() || req.kind == Kind::Patients {
+        WRITE_CHUNK
+    } else {
+        usize::MAX
+    };
+    let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+    let mut batch: Vec<Record> = Vec::with_capacity(batch_size.min(WRITE_CHUNK));
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut sending = true;
     let mut errors = 0u64;
+    let mut org_records: Vec<Record> = Vec::new();
     loop {
         match rows.next_row(&mut fields) {
             Ok(true) => {}
@@ -256,7 +296,29 @@ pub async fn import(
             continue;
         }
         seen.insert(key, line);
-        records.push(record);
+        *counts.entry(trust_of(&record)).or_default() += 1;
+        if errors > 0 {
+            sending = false;
+        }
+        if !sending {
+            continue;
+        }
+        if req.kind == Kind::Organisations {
+            org_records.push(record.clone());
+        }
+        batch.push(record);
+        // The parser turns records into rows ready to bind, so that the writer only writes.
+        if batch.len() >= batch_size
+            && sender
+                .send(to_batches(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(batch_size),
+                )))
+                .await
+                .is_err()
+        {
+            sending = false;
+        }
     }
     progress(Phase::Checking, size, size);
     if report.rows_read == 0 && report.errors.is_empty() {
@@ -268,15 +330,24 @@ pub async fn import(
         );
     }
     if req.kind == Kind::Organisations {
-        check_parents(&records, &reference, &mut report);
+        check_parents(&org_records, &reference, &mut report);
     }
     report.more_errors = errors.saturating_sub(report.errors.len() as u64);
-    if !report.errors.is_empty() {
+    let ok = report.errors.is_empty();
+    if ok && !batch.is_empty() {
+        let _ = sender.send(to_batches(std::mem::take(&mut batch))).await;
+    }
+    drop(sender);
+    let total = seen.len() as u64;
+    let import = wait_for_writer(writer, &written, total, ok, progress).await?;
+    if !ok {
+        import.rollback().await?;
         report.errors.sort_by_key(|e| (e.line, e.column));
         return Ok(report);
     }
-    report.by_trust = count_by_trust(&records);
-
+    let mut by_trust: Vec<(String, u64)> = counts.into_iter().collect();
+    by_trust.sort();
+    report.by_trust = by_trust;
     let trust_code =
         req.only_trust
             .map(str::to_string)
@@ -284,22 +355,51 @@ pub async fn import(
                 [(t, _)] if t != "all" => Some(t.clone()),
                 _ => None,
             });
-    let meta = UploadMeta {
-        kind: req.kind.as_str().into(),
-        file_name: req.file_name.into(),
-        sha256: hex_digest(req.bytes),
-        uploaded_by: req.uploaded_by.into(),
-        trust_code,
-        mapping: req.mapping.map(|m| m.name.clone()),
-    };
-    let mut import = store.begin_import(&meta).await?;
-    write_records(&mut import, records, progress).await?;
     report.summary = Some(if req.dry_run {
         import.rollback().await?
     } else {
-        import.commit().await?
+        import.commit(trust_code).await?
     });
     Ok(report)
+}
+
+/// Wait for the writer task, reporting its progress.
+async fn wait_for_writer(
+    mut writer: tokio::task::JoinHandle<Result<store::Import, IngestError>>,
+    written: &AtomicU64,
+    total: u64,
+    report_progress: bool,
+    progress: &mut dyn FnMut(Phase, u64, u64),
+) -> Result<store::Import, IngestError> {
+    loop {
+        tokio::select! {
+            joined = &mut writer => {
+                let import = joined.map_err(|e| IngestError::Store(store::StoreError::Task(e.to_string())))??;
+                if report_progress {
+                    progress(Phase::Writing, total, total);
+                }
+                return Ok(import);
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                if report_progress {
+                    progress(Phase::Writing, written.load(Ordering::Relaxed), total);
+                }
+            }
+        }
+    }
+}
+
+fn trust_of(r: &Record) -> String {
+    match r {
+        Record::Ward { trust, .. } => trust.clone(),
+        Record::Stay(t, _)
+        | Record::Intervention(t, _)
+        | Record::Incident(t, _)
+        | Record::Leave(t, _)
+        | Record::Awol(t, _)
+        | Record::Survey(t, _) => t.to_string(),
+        _ => "all".into(),
+    }
 }
 
 fn hex_digest(bytes: &[u8]) -> String {
@@ -319,7 +419,7 @@ fn header_columns(
     report: &mut Report,
 ) -> Option<Columns> {
     let specs = kind.columns();
-    let mut columns = Columns::new();
+    let mut columns = Columns::default();
     let mut unused = Vec::new();
     for (i, f) in fields.iter().enumerate() {
         let name = mapping.column(&f.text);
@@ -401,13 +501,18 @@ async fn load_reference(store: &Store, req: &Request<'_>) -> Result<Reference, I
         r.orgs.insert(o.code, (level, o.parent_code));
     }
     for w in store.wards().await? {
-        r.wards.insert(w.code, w.trust_code);
+        match domain::WardCode::parse(&w.code) {
+            Ok(code) => {
+                r.wards.insert(w.code, (code, w.trust_code.into()));
+            }
+            Err(_) => continue,
+        }
     }
     if req.kind == Kind::RestrictiveInterventions {
         let trusts: Vec<String> = match req.only_trust {
             Some(t) => vec![t.to_string()],
             None => {
-                let mut t: Vec<String> = r.wards.values().cloned().collect();
+                let mut t: Vec<String> = r.wards.values().map(|(_, t)| t.to_string()).collect();
                 t.sort();
                 t.dedup();
                 t
@@ -448,39 +553,13 @@ fn check_parents(records: &[Record], reference: &Reference, report: &mut Report)
     }
 }
 
-fn count_by_trust(records: &[Record]) -> Vec<(String, u64)> {
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    for r in records {
-        let t = match r {
-            Record::Ward { trust, .. } => trust.clone(),
-            Record::Stay(t, _)
-            | Record::Intervention(t, _)
-            | Record::Incident(t, _)
-            | Record::Leave(t, _)
-            | Record::Awol(t, _)
-            | Record::Survey(t, _) => t.clone(),
-            _ => "all".into(),
-        };
-        *counts.entry(t).or_default() += 1;
-    }
-    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
-    v.sort();
-    v
-}
-
-/// Write records in chunks, grouped by type and trust, reporting progress.
-async fn write_records(
-    import: &mut store::Import,
-    records: Vec<Record>,
-    progress: &mut dyn FnMut(Phase, u64, u64),
-) -> Result<(), IngestError> {
-    let total = records.len() as u64;
-    let mut done = 0u64;
+/// Records as rows for the store, grouped by table and trust (reference data first).
+fn to_batches(records: Vec<Record>) -> Vec<Batch> {
     let mut orgs = Vec::new();
     let mut wards = Vec::new();
     let mut beds = Vec::new();
     let mut patients = Vec::new();
-    let mut by_trust: HashMap<String, Grouped> = HashMap::new();
+    let mut by_trust: HashMap<Arc<str>, Grouped> = HashMap::new();
     for r in records {
         match r {
             Record::Organisation(o) => orgs.push(o),
@@ -500,51 +579,22 @@ async fn write_records(
             Record::Survey(t, x) => by_trust.entry(t).or_default().survey.push(x),
         }
     }
-    let mut tick = |n: usize, done: &mut u64| {
-        *done += n as u64;
-        progress(Phase::Writing, *done, total);
-    };
-    import.organisations(&orgs).await?;
-    tick(orgs.len(), &mut done);
-    import.wards(&wards).await?;
-    tick(wards.len(), &mut done);
-    for c in beds.chunks(WRITE_CHUNK) {
-        import.bed_days(c).await?;
-        tick(c.len(), &mut done);
-    }
-    for c in patients.chunks(WRITE_CHUNK) {
-        import.patients(c).await?;
-        tick(c.len(), &mut done);
-    }
-    let mut trusts: Vec<(String, Grouped)> = by_trust.into_iter().collect();
+    let mut out = vec![Batch::organisations(orgs)];
+    out.extend(Batch::wards(wards));
+    out.push(Batch::bed_days(beds));
+    out.push(Batch::patients(patients));
+    let mut trusts: Vec<(Arc<str>, Grouped)> = by_trust.into_iter().collect();
     trusts.sort_by(|a, b| a.0.cmp(&b.0));
     for (t, g) in trusts {
-        for c in g.stays.chunks(WRITE_CHUNK) {
-            import.ward_stays(&t, c).await?;
-            tick(c.len(), &mut done);
-        }
-        for c in g.interventions.chunks(WRITE_CHUNK) {
-            import.interventions(&t, c).await?;
-            tick(c.len(), &mut done);
-        }
-        for c in g.incidents.chunks(WRITE_CHUNK) {
-            import.incidents(&t, c).await?;
-            tick(c.len(), &mut done);
-        }
-        for c in g.leave.chunks(WRITE_CHUNK) {
-            import.leave_periods(&t, c).await?;
-            tick(c.len(), &mut done);
-        }
-        for c in g.awol.chunks(WRITE_CHUNK) {
-            import.awol_episodes(&t, c).await?;
-            tick(c.len(), &mut done);
-        }
-        for c in g.survey.chunks(WRITE_CHUNK) {
-            import.survey_answers(&t, c).await?;
-            tick(c.len(), &mut done);
-        }
+        out.push(Batch::ward_stays(&t, g.stays));
+        out.push(Batch::interventions(&t, g.interventions));
+        out.push(Batch::incidents(&t, g.incidents));
+        out.push(Batch::leave_periods(&t, g.leave));
+        out.push(Batch::awol_episodes(&t, g.awol));
+        out.push(Batch::survey_answers(&t, g.survey));
     }
-    Ok(())
+    out.retain(|b| !b.vals.is_empty());
+    out
 }
 
 #[derive(Default)]

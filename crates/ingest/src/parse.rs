@@ -6,11 +6,12 @@ use crate::formats::Kind;
 use crate::mapping::Compiled;
 use crate::pseudonym::Pseudonymiser;
 use domain::codes::*;
-use domain::dates::{day_number, parse_date, parse_datetime};
+use domain::dates::{day_number, parse_date, parse_datetime, parse_time};
 use domain::ids::{NhsNumber, OdsCode, OrgLevel, WardCode};
 use domain::records::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 use time::{Date, PrimitiveDateTime};
 
 /// A problem in one cell (or row): the line and column, and what was expected.
@@ -26,8 +27,8 @@ pub struct RowError {
 pub struct Reference {
     /// ODS code -> (level, parent code).
     pub orgs: HashMap<String, (OrgLevel, Option<String>)>,
-    /// Ward code -> trust code.
-    pub wards: HashMap<String, String>,
+    /// Ward code -> (the ward's code, its trust), shared by every record that names the ward.
+    pub wards: HashMap<String, (WardCode, Arc<str>)>,
     /// Pseudonym -> stays (ward, first day, last day or open).
     pub stays: HashMap<String, Vec<(String, i64, Option<i64>)>>,
     /// When set, rows for wards of other trusts are refused (an uploader's own trust).
@@ -57,16 +58,16 @@ pub enum Record {
     },
     BedDays(BedDays),
     Patient(Patient),
-    Stay(String, WardStay),
-    Intervention(String, Intervention),
-    Incident(String, Incident),
-    Leave(String, LeavePeriod),
-    Awol(String, AwolEpisode),
-    Survey(String, SurveyAnswer),
+    Stay(Arc<str>, WardStay),
+    Intervention(Arc<str>, Intervention),
+    Incident(Arc<str>, Incident),
+    Leave(Arc<str>, LeavePeriod),
+    Awol(Arc<str>, AwolEpisode),
+    Survey(Arc<str>, SurveyAnswer),
 }
 
 /// Canonical column name -> position in the row.
-pub type Columns = HashMap<&'static str, usize>;
+pub type Columns = rustc_hash::FxHashMap<&'static str, usize>;
 
 pub struct RowReader<'r, 'a> {
     pub fields: &'r [Field<'a>],
@@ -168,39 +169,44 @@ impl<'r, 'a> RowReader<'r, 'a> {
                     None
                 }
             },
-            (Some(d), Some(t)) => match parse_date(&d) {
-                Err(m) => {
-                    self.fail(date_col, m);
-                    None
-                }
-                Ok(_) => match parse_datetime(&format!(
-                    "{} {}",
-                    d.split([' ', 'T']).next().unwrap_or(&d),
-                    t
-                )) {
-                    Ok(dt) => Some(Some(dt)),
-                    Err(_) => {
-                        self.fail(
-                            time_col,
-                            format!("'{t}' is not a time; expected HH:MM or HH:MM:SS"),
-                        );
+            (Some(d), Some(t)) => {
+                // A spreadsheet may give the date cell a midnight time: keep only the date.
+                let date_only = d.split([' ', 'T']).next().unwrap_or(&d);
+                match (parse_date(date_only), parse_time(&t)) {
+                    (Err(m), _) => {
+                        self.fail(date_col, m);
                         None
                     }
-                },
-            },
+                    (Ok(_), Err(m)) => {
+                        self.fail(time_col, m);
+                        None
+                    }
+                    (Ok(date), Ok(time)) => Some(Some(PrimitiveDateTime::new(date, time))),
+                }
+            }
         }
     }
 
-    fn ward(&mut self, col: &str, reference: &Reference) -> Option<(WardCode, String)> {
+    fn ward(&mut self, col: &str, reference: &Reference) -> Option<(WardCode, Arc<str>)> {
+        // Most rows name a ward exactly as it was uploaded: find it without allocating.
+        if let Some(text) = self.cell(col)
+            && let Some((code, trust)) = reference.wards.get(text.as_ref())
+            && reference
+                .only_trust
+                .as_ref()
+                .is_none_or(|own| own.as_str() == trust.as_ref())
+        {
+            return Some((code.clone(), trust.clone()));
+        }
         let code = self.req(col, |s| WardCode::parse(s).map_err(|e| e.to_string()))?;
-        match reference.wards.get(code.as_str()) {
+        match reference.wards.get(code.as_str()).map(|(_, t)| t) {
             None => {
                 self.fail(col, format!("ward '{code}' is not known; expected a ward already uploaded (upload the wards file first)"));
                 None
             }
             Some(trust) => {
                 if let Some(own) = &reference.only_trust
-                    && own != trust
+                    && own.as_str() != trust.as_ref()
                 {
                     self.fail(
                         col,
@@ -494,7 +500,7 @@ pub fn parse_row(
                 return None;
             };
             Some((
-                p.0.clone(),
+                p.0.to_string(),
                 Record::Patient(Patient {
                     pseudonym: p,
                     birth_year: birth.map(|d| d.year()),
@@ -821,7 +827,7 @@ fn check_within_stay(
     d: Date,
     col: &str,
 ) {
-    let Some(stays) = reference.stays.get(&p.0) else {
+    let Some(stays) = reference.stays.get(p.0.as_ref()) else {
         return;
     };
     let on_ward: Vec<&(String, i64, Option<i64>)> =

@@ -11,7 +11,6 @@ use domain::NhsNumber;
 use domain::records::Pseudonym;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use store::Store;
 
@@ -23,7 +22,7 @@ const FINGERPRINT_KEY: &str = "pseudonymisation_key_fingerprint";
 pub struct Pseudonymiser {
     key: [u8; 32],
     /// NHS number digits -> pseudonym, so a patient with many records is hashed once.
-    cache: HashMap<[u8; 10], Pseudonym>,
+    cache: rustc_hash::FxHashMap<[u8; 10], Pseudonym>,
 }
 
 /// What happened when the key was opened.
@@ -38,7 +37,7 @@ impl Pseudonymiser {
     pub fn from_key(key: [u8; 32]) -> Self {
         Pseudonymiser {
             key,
-            cache: HashMap::new(),
+            cache: Default::default(),
         }
     }
 
@@ -96,7 +95,7 @@ impl Pseudonymiser {
         }
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(&digits);
-        let p = Pseudonym(hex(&mac.finalize().into_bytes()[..16]));
+        let p = Pseudonym(hex(&mac.finalize().into_bytes()[..16]).into());
         self.cache.insert(digits, p.clone());
         p
     }

@@ -6,6 +6,7 @@ use crate::spc_cmd::period::{Period, days_from_civil};
 use crate::spc_cmd::{self, SpcArgs};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -31,6 +32,22 @@ pub enum BenchWhat {
         /// Keep the generated file here (default: a temporary file, removed afterwards).
         #[arg(long)]
         data: Option<PathBuf>,
+    },
+    /// Time importing N restrictive-intervention rows (validated, pseudonymised, stored) into a
+    /// fresh SQLite database (or --database).
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Database URL (default: a new SQLite file in a temporary folder).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Time computing every measure for every ward for every month of the demo region.
+    Measures {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[command(flatten)]
+        data: crate::config::DataArgs,
     },
     /// Write the generated SPC input (series,period,value) to stdout, e.g. for hyperfine.
     SpcData {
@@ -119,6 +136,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             runs,
             data,
         } => bench_spc(*series, *points, (*runs).max(1), data.clone()),
+        BenchWhat::Import { rows, database } => {
+            crate::runtime()?.block_on(bench_import(*rows, database.clone()))
+        }
+        BenchWhat::Measures { runs, data } => {
+            crate::runtime()?.block_on(bench_measures((*runs).max(1), data))
+        }
     }
 }
 
@@ -250,4 +273,184 @@ fn best_median(times: &mut [Duration]) -> (Duration, Duration) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// A restrictive-intervention export of `rows` rows for 60 wards and 50,000 patients over five
+/// years, in date order as risk systems export them, as the canonical CSV (deterministic).
+pub fn generate_ri_rows(rows: usize) -> (String, String, String) {
+    let mut rng = SplitMix(7);
+    let mut orgs = String::from(
+        "OrgCode,OrgName,OrgLevel,ParentOrgCode\nY98,Bench Region,region,\nQ98,Bench ICB,icb,Y98\n",
+    );
+    let mut wards =
+        String::from("WardCode,WardName,SiteCode,WardType,WardSexMix,Beds,BedsFromDate\n");
+    for t in 0..6 {
+        let _ = writeln!(
+            orgs,
+            "R8{t},Bench Trust {t},trust,Q98\nR8{t}01,Bench Site {t},site,R8{t}"
+        );
+        for w in 0..10 {
+            let _ = writeln!(
+                wards,
+                "B{t}W{w},Ward {w},R8{t}01,adult_acute,mixed,20,2020-01-01"
+            );
+        }
+    }
+    let nhs: Vec<String> = (0..50_000u32)
+        .filter_map(|i| domain::NhsNumber::from_nine(999_100_000 + i))
+        .map(|n| n.digits().iter().map(|d| *d as char).collect())
+        .collect();
+    let mut out = String::with_capacity(rows * 140);
+    out.push_str("RestrictiveIntIncID,RestrictiveIntTypeID,NHSNumber,WardCode,StartDateRestrictiveIntInc,StartTimeRestrictiveIntInc,EndDateRestrictiveIntInc,EndTimeRestrictiveIntInc,RestrictiveIntReason,PostIncidentReviewPatient,PostIncidentReviewStaff,RestrictiveIntType,StartDateRestrictiveIntType,StartTimeRestrictiveIntType,EndDateRestrictiveIntType,EndTimeRestrictiveIntType,PatientInjury,StaffInjury,OtherPersonInjury\n");
+    let types = ["01", "07", "09", "10", "11", "14", "16", "05", "04"];
+    let start = days_from_civil(2021, 1, 1);
+    // Like a real export: incidents in date order, one or two interventions each.
+    let days = 1800u64;
+    let mut i = 0;
+    let mut incident = 0;
+    while i < rows {
+        incident += 1;
+        let n = 1 + (rng.next_u64() % 2) as usize;
+        let day = Period::Date(start + ((i as u64 * days) / rows as u64) as i32).to_string();
+        let patient = &nhs[(rng.next_u64() % nhs.len() as u64) as usize];
+        let ward = format!("B{}W{}", rng.next_u64() % 6, rng.next_u64() % 10);
+        let h = rng.next_u64() % 20;
+        for k in 0..n.min(rows - i) {
+            let ty = types[(rng.next_u64() % types.len() as u64) as usize];
+            let _ = writeln!(
+                out,
+                "I{incident},{},{patient},{ward},{day},{h:02}:00,{day},{h:02}:50,10,Y,Y,{ty},{day},{h:02}:{:02},{day},{h:02}:{:02},N,N,N",
+                k + 1,
+                k * 20,
+                k * 20 + 15
+            );
+            i += 1;
+        }
+    }
+    (orgs, wards, out)
+}
+
+async fn bench_import(rows: usize, database: Option<String>) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("mhsip-bench-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.join("bench.db").display()));
+    let store = store::Store::open(&url).await?;
+    let (mut keys, _) = ingest::pseudonym::Pseudonymiser::open(&dir, &store).await?;
+    let t = Instant::now();
+    let (orgs, wards, ri) = generate_ri_rows(rows);
+    println!(
+        "mhsip bench import: generated {} rows ({:.0} MB) in {:.2} s",
+        rows,
+        ri.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    for (kind, text) in [
+        (ingest::formats::Kind::Organisations, &orgs),
+        (ingest::formats::Kind::Wards, &wards),
+    ] {
+        let req = ingest::Request {
+            kind,
+            file_name: kind.as_str(),
+            bytes: text.as_bytes(),
+            mapping: None,
+            uploaded_by: "bench",
+            only_trust: None,
+            dry_run: false,
+        };
+        let r = ingest::import(&store, &mut keys, &req, &mut |_, _, _| {}).await?;
+        if !r.ok() {
+            bail!("bench setup failed: {:?}", r.error_lines().first());
+        }
+    }
+    for round in ["first upload (all new)", "same file again (all updates)"] {
+        let req = ingest::Request {
+            kind: ingest::formats::Kind::RestrictiveInterventions,
+            file_name: "ri.csv",
+            bytes: ri.as_bytes(),
+            mapping: None,
+            uploaded_by: "bench",
+            only_trust: None,
+            dry_run: false,
+        };
+        let t = Instant::now();
+        let mut checked_at = None;
+        let r = ingest::import(&store, &mut keys, &req, &mut |phase, _, _| {
+            if phase == ingest::Phase::Writing && checked_at.is_none() {
+                checked_at = Some(t.elapsed().as_secs_f64());
+            }
+        })
+        .await?;
+        let secs = t.elapsed().as_secs_f64();
+        let checked = checked_at.unwrap_or(secs);
+        println!(
+            "    reading, validating and pseudonymising: {checked:.2} s; writing and committing: {:.2} s",
+            secs - checked
+        );
+        if !r.ok() {
+            bail!("bench import failed: {:?}", r.error_lines().first());
+        }
+        let s = r.summary.unwrap_or_default();
+        println!(
+            "  {round}: {} rows ({} new, {} updated) in {:.2} s = {:.0} rows/s",
+            s.rows,
+            s.inserted,
+            s.updated,
+            secs,
+            s.rows as f64 / secs
+        );
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn bench_measures(runs: usize, data: &crate::config::DataArgs) -> Result<()> {
+    let store = data.open().await?;
+    let Some((first, last)) = store.data_range().await? else {
+        bail!(
+            "no data in {}: run `mhsip demo` first (or pass --data)",
+            data.url()
+        );
+    };
+    let measures = domain::measures::catalogue();
+    let q = store::measures::Query {
+        level: domain::OrgLevel::Ward,
+        period: domain::dates::PeriodKind::Month,
+        from: domain::dates::date_from_day(first as i32),
+        to: domain::dates::date_from_day(last as i32),
+        scope: None,
+    };
+    let mut times = Vec::new();
+    let mut n_series = 0;
+    let mut n_points = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let series = store.compute_measures(&q, &measures).await?;
+        // And the SPC reading of every series, as the overview needs.
+        for s in &series {
+            let m = measures
+                .iter()
+                .find(|m| m.id == s.measure)
+                .expect("known measure");
+            let values: Vec<Option<f64>> = s.points.iter().map(|p| p.value).collect();
+            std::hint::black_box(spc::analyse(
+                &spc::Series::values(&values),
+                &m.spc_settings(),
+            )?);
+        }
+        times.push(t.elapsed());
+        n_series = series.len();
+        n_points = series.iter().map(|s| s.points.len()).sum::<usize>();
+    }
+    let (best, median) = best_median(&mut times);
+    println!(
+        "mhsip bench measures: {} measures x {} wards = {n_series} series, {n_points} points ({} months): best {:.0} ms, median {:.0} ms (SQL + assembly + SPC)",
+        measures.len(),
+        n_series / measures.len().max(1),
+        q.period.starts_between(q.from, q.to).len(),
+        ms(best),
+        ms(median)
+    );
+    store.close().await;
+    Ok(())
 }

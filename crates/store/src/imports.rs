@@ -9,6 +9,7 @@ use domain::dates::{PeriodKind, day_number, iso, minute_number};
 use domain::records::*;
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
+use std::sync::Arc;
 use time::{Date, PrimitiveDateTime};
 
 /// Who uploaded what.
@@ -33,7 +34,7 @@ pub struct UploadSummary {
 
 /// An open import: everything written through it is one transaction.
 pub struct Import {
-    tx: Transaction<'static, Any>,
+    writer: Writer,
     upload_id: i64,
     backend: Backend,
     rows: u64,
@@ -42,36 +43,94 @@ pub struct Import {
     sql_cache: HashMap<(&'static str, usize), String>,
 }
 
-/// Rows per multi-row INSERT: 500 rows of up to 26 columns stays under both engines' limits
-/// on bound parameters (SQLite 32,766; PostgreSQL 65,535).
-const BATCH: usize = 500;
+/// SQLite imports write through a connection of their own, in a blocking thread, with
+/// prepared multi-row statements (the fastest way into SQLite); PostgreSQL through a pooled
+/// transaction. Either way, one transaction for the whole upload.
+enum Writer {
+    /// `None` only while a blocking task holds the connection, or after the end.
+    Sqlite(Option<rusqlite::Connection>),
+    Any(Transaction<'static, Any>),
+}
+
+/// Rows per statement. SQLite: 64 rows of up to 26 columns; PostgreSQL: 500 rows, well under
+/// its 65,535 bound parameters.
+const SQLITE_ROWS: usize = 64;
+const POSTGRES_ROWS: usize = 500;
 
 impl Store {
     /// Start an import; records the upload (it disappears again if the import is rolled back).
     pub async fn begin_import(&self, meta: &UploadMeta) -> Result<Import> {
-        let mut tx = self.pool.begin().await?;
         let now = now_iso();
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7) RETURNING id",
-        )
-        .bind(&meta.kind)
-        .bind(&meta.file_name)
-        .bind(&meta.sha256)
-        .bind(&meta.uploaded_by)
-        .bind(meta.trust_code.clone())
-        .bind(now)
-        .bind(meta.mapping.clone())
-        .fetch_one(&mut *tx)
-        .await?;
+        let (writer, upload_id) = match (&self.sqlite_file, self.backend) {
+            (Some(path), Backend::Sqlite) => {
+                let path = path.clone();
+                let meta = meta.clone();
+                let (conn, id) = blocking(move || {
+                    let conn = rusqlite::Connection::open(&path)?;
+                    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+                    // Statement journals of a large upsert go to memory, not to a temp file.
+                    conn.execute_batch(
+                        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144; \
+                         PRAGMA temp_store = MEMORY; BEGIN IMMEDIATE;",
+                    )?;
+                    let id: i64 = conn.query_row(
+                        "INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, 0, ?7) RETURNING id",
+                        rusqlite::params![meta.kind, meta.file_name, meta.sha256, meta.uploaded_by, meta.trust_code, now, meta.mapping],
+                        |r| r.get(0),
+                    )?;
+                    Ok((conn, id))
+                })
+                .await?;
+                (Writer::Sqlite(Some(conn)), id)
+            }
+            _ => {
+                let mut tx = self.pool.begin().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7) RETURNING id",
+                )
+                .bind(&meta.kind)
+                .bind(&meta.file_name)
+                .bind(&meta.sha256)
+                .bind(&meta.uploaded_by)
+                .bind(meta.trust_code.clone())
+                .bind(now)
+                .bind(meta.mapping.clone())
+                .fetch_one(&mut *tx)
+                .await?;
+                (Writer::Any(tx), id)
+            }
+        };
         Ok(Import {
-            tx,
-            upload_id: id,
+            writer,
+            upload_id,
             backend: self.backend,
             rows: 0,
             before: HashMap::new(),
             sql_cache: HashMap::new(),
         })
+    }
+}
+
+/// Run SQLite work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Int(i) => ValueRef::Integer(*i),
+            Val::Real(f) => ValueRef::Real(*f),
+            Val::Text(s) => ValueRef::Text(s.as_bytes()),
+            Val::Static(s) => ValueRef::Text(s.as_bytes()),
+            Val::Shared(s) => ValueRef::Text(s.as_bytes()),
+            Val::NullInt | Val::NullReal | Val::NullText => ValueRef::Null,
+        }))
     }
 }
 
@@ -87,12 +146,17 @@ pub fn now_iso() -> String {
     )
 }
 
-fn month(d: Date) -> String {
-    iso(PeriodKind::Month.start_of(d))
+/// The day number of the first day of the month (or week) holding `d`.
+fn month(d: Date) -> Val {
+    Val::Int(i64::from(day_number(PeriodKind::Month.start_of(d))))
 }
 
-fn week(d: Date) -> String {
-    iso(PeriodKind::Week.start_of(d))
+fn week(d: Date) -> Val {
+    Val::Int(i64::from(day_number(PeriodKind::Week.start_of(d))))
+}
+
+fn day(d: Date) -> Val {
+    Val::Int(i64::from(day_number(d)))
 }
 
 fn minutes(t: PrimitiveDateTime) -> Val {
@@ -101,6 +165,10 @@ fn minutes(t: PrimitiveDateTime) -> Val {
 
 fn minutes_opt(t: Option<PrimitiveDateTime>) -> Val {
     Val::int_opt(t.map(minute_number))
+}
+
+fn code<T>(v: Option<T>, f: impl Fn(T) -> &'static str) -> Val {
+    v.map_or(Val::NullText, |x| Val::Static(f(x)))
 }
 
 impl Import {
@@ -112,106 +180,190 @@ impl Import {
         self.backend
     }
 
-    /// Insert or update rows of `table`, keyed by `key` columns. Every row must have one value
-    /// per column. The last column written is always `upload_id`.
-    async fn upsert(
+    /// Run `f` on the SQLite connection in a blocking task, and take the connection back.
+    async fn with_sqlite<T: Send + 'static>(
         &mut self,
-        table: &'static str,
-        cols: &[&str],
-        key: &[&str],
-        rows: Vec<Vec<Val>>,
-    ) -> Result<()> {
-        if !self.before.contains_key(table) {
-            let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(&mut *self.tx)
-                .await?;
-            self.before.insert(table, n);
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let Writer::Sqlite(slot) = &mut self.writer else {
+            return Err(StoreError::Invalid("not a SQLite import".into()));
+        };
+        let conn = slot.take().ok_or_else(|| {
+            StoreError::Invalid("the import connection was lost after an earlier failure".into())
+        })?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let r = f(&conn);
+            (conn, r)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        if let Writer::Sqlite(slot) = &mut self.writer {
+            *slot = Some(conn);
         }
-        self.rows += rows.len() as u64;
-        let width = cols.len() + 1;
-        let mut rows = rows.into_iter();
-        loop {
-            let chunk: Vec<Vec<Val>> = rows.by_ref().take(BATCH).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let sql = self
-                .sql_cache
-                .entry((table, chunk.len()))
-                .or_insert_with(|| upsert_sql(self.backend, table, cols, key, chunk.len()))
-                .clone();
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                if row.len() + 1 != width {
-                    return Err(StoreError::Invalid(format!(
-                        "{table}: a row has {} values for {} columns",
-                        row.len(),
-                        cols.len()
-                    )));
-                }
-                for v in row {
-                    q = bind(q, v);
-                }
-                q = q.bind(self.upload_id);
-            }
-            q.execute(&mut *self.tx).await?;
-        }
-        Ok(())
+        result
     }
 
-    pub async fn organisations(&mut self, rows: &[Organisation]) -> Result<()> {
+    async fn count_rows(&mut self, table: &'static str) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match &mut self.writer {
+            Writer::Any(tx) => Ok(sqlx::query_as::<_, (i64,)>(&sql)
+                .fetch_one(&mut **tx)
+                .await?
+                .0),
+            Writer::Sqlite(_) => {
+                self.with_sqlite(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
+                    .await
+            }
+        }
+    }
+
+    /// Insert or update a batch of rows (tracked batches count towards the summary and carry
+    /// this upload's id in their last column).
+    pub async fn write(&mut self, batch: Batch) -> Result<()> {
+        let Batch {
+            table,
+            cols,
+            key,
+            tracked,
+            vals,
+        } = batch;
+        let width = cols.len();
+        if vals.len() % width != 0 {
+            return Err(StoreError::Invalid(format!(
+                "{table}: {} values do not fill rows of {width} columns",
+                vals.len()
+            )));
+        }
+        let rows = vals.len() / width;
+        if rows == 0 {
+            return Ok(());
+        }
+        if tracked {
+            if !self.before.contains_key(table) {
+                let n = self.count_rows(table).await?;
+                self.before.insert(table, n);
+            }
+            self.rows += rows as u64;
+        }
+        let mut all: Vec<&str> = cols.to_vec();
+        if tracked {
+            all.push("upload_id");
+        }
+        let extra = tracked.then_some(Val::Int(self.upload_id));
+        match &mut self.writer {
+            Writer::Sqlite(_) => {
+                let full = upsert_sql(Backend::Sqlite, table, &all, key, SQLITE_ROWS);
+                let single = upsert_sql(Backend::Sqlite, table, &all, key, 1);
+                self.with_sqlite(move |c| {
+                    let mut chunks = vals.chunks_exact(width * SQLITE_ROWS);
+                    let mut stmt = c.prepare_cached(&full)?;
+                    for chunk in chunks.by_ref() {
+                        stmt.execute(rusqlite::params_from_iter(
+                            chunk
+                                .chunks_exact(width)
+                                .flat_map(|row| row.iter().chain(extra.as_ref())),
+                        ))?;
+                    }
+                    let mut stmt = c.prepare_cached(&single)?;
+                    for row in chunks.remainder().chunks_exact(width) {
+                        stmt.execute(rusqlite::params_from_iter(row.iter().chain(extra.as_ref())))?;
+                    }
+                    Ok(())
+                })
+                .await
+            }
+            Writer::Any(tx) => {
+                let mut rest = vals.into_iter();
+                let mut left = rows;
+                while left > 0 {
+                    let n = left.min(POSTGRES_ROWS);
+                    left -= n;
+                    let sql = self
+                        .sql_cache
+                        .entry((table, n))
+                        .or_insert_with(|| upsert_sql(Backend::Postgres, table, &all, key, n))
+                        .clone();
+                    let mut q = sqlx::query(&sql);
+                    for _ in 0..n {
+                        for v in rest.by_ref().take(width).chain(extra.clone()) {
+                            q = bind(q, v);
+                        }
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Rows ready to write to one table: values flat, row after row, one per column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    pub table: &'static str,
+    pub cols: &'static [&'static str],
+    pub key: &'static [&'static str],
+    /// Counted in the upload's summary and stamped with its id.
+    pub tracked: bool,
+    pub vals: Vec<Val>,
+}
+
+impl Batch {
+    fn new(
+        table: &'static str,
+        cols: &'static [&'static str],
+        key: &'static [&'static str],
+        rows: usize,
+    ) -> Batch {
+        Batch {
+            table,
+            cols,
+            key,
+            tracked: true,
+            vals: Vec::with_capacity(rows * cols.len()),
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.vals.len() / self.cols.len().max(1)
+    }
+
+    pub fn organisations(mut rows: Vec<Organisation>) -> Batch {
         // Parents first, so that the foreign key always finds its row.
-        let mut sorted: Vec<&Organisation> = rows.iter().collect();
-        sorted.sort_by_key(|o| match o.level {
+        rows.sort_by_key(|o| match o.level {
             domain::OrgLevel::Region => 0,
             domain::OrgLevel::Icb => 1,
             domain::OrgLevel::Trust => 2,
             domain::OrgLevel::Site => 3,
             domain::OrgLevel::Ward => 4,
         });
-        let vals = sorted
-            .iter()
-            .map(|o| {
-                vec![
-                    Val::text(o.code.as_str()),
-                    Val::text(&o.name),
-                    Val::text(o.level.as_str()),
-                    Val::text_opt(o.parent.as_ref().map(|p| p.to_string())),
-                ]
-            })
-            .collect();
-        self.upsert(
+        let mut b = Batch::new(
             "organisations",
             &["code", "name", "level", "parent_code"],
             &["code"],
-            vals,
-        )
-        .await
+            rows.len(),
+        );
+        for o in rows {
+            b.vals.extend([
+                Val::Text(o.code.to_string()),
+                Val::Text(o.name),
+                Val::Static(o.level.as_str()),
+                Val::text_opt(o.parent.map(|p| p.to_string())),
+            ]);
+        }
+        b
     }
 
-    /// Wards with their resolved trust, ICB and region codes.
-    pub async fn wards(
-        &mut self,
-        rows: &[(Ward, String, Option<String>, Option<String>)],
-    ) -> Result<()> {
-        let mut seen = std::collections::HashSet::new();
-        let wards = rows
-            .iter()
-            .filter(|(w, ..)| seen.insert(w.code.clone()))
-            .map(|(w, trust, icb, region)| {
-                vec![
-                    Val::text(w.code.as_str()),
-                    Val::text(&w.name),
-                    Val::text(w.site.as_str()),
-                    Val::text(trust),
-                    Val::text_opt(icb.clone()),
-                    Val::text_opt(region.clone()),
-                    Val::text(w.ward_type.code()),
-                    Val::text(w.sex_mix.code()),
-                ]
-            })
-            .collect();
-        self.upsert(
+    /// Wards with their resolved trust, ICB and region codes, and their bed counts.
+    pub fn wards(rows: Vec<(Ward, String, Option<String>, Option<String>)>) -> [Batch; 2] {
+        let mut beds = Batch::new(
+            "ward_beds",
+            &["ward_code", "from_day", "beds"],
+            &["ward_code", "from_day"],
+            rows.len(),
+        );
+        beds.tracked = false;
+        let mut wards = Batch::new(
             "wards",
             &[
                 "code",
@@ -224,78 +376,33 @@ impl Import {
                 "sex_mix",
             ],
             &["code"],
-            wards,
-        )
-        .await?;
-        let beds = rows
-            .iter()
-            .map(|(w, ..)| {
-                vec![
+            rows.len(),
+        );
+        let mut seen = std::collections::HashSet::new();
+        for (w, trust, icb, region) in rows {
+            beds.vals.extend([
+                Val::text(w.code.as_str()),
+                day(w.beds_from),
+                Val::Int(i64::from(w.beds)),
+            ]);
+            if seen.insert(w.code.clone()) {
+                wards.vals.extend([
                     Val::text(w.code.as_str()),
-                    Val::Int(i64::from(day_number(w.beds_from))),
-                    Val::Int(i64::from(w.beds)),
-                ]
-            })
-            .collect();
-        self.upsert_no_upload(
-            "ward_beds",
-            &["ward_code", "from_day", "beds"],
-            &["ward_code", "from_day"],
-            beds,
-        )
-        .await
-    }
-
-    async fn upsert_no_upload(
-        &mut self,
-        table: &'static str,
-        cols: &[&str],
-        key: &[&str],
-        rows: Vec<Vec<Val>>,
-    ) -> Result<()> {
-        let backend = self.backend;
-        let sql = |n: usize| {
-            let mut s = insert_prefix(table, cols);
-            push_values(&mut s, backend, cols.len(), n);
-            push_conflict(&mut s, cols, key);
-            s
-        };
-        let mut rows = rows.into_iter();
-        loop {
-            let chunk: Vec<Vec<Val>> = rows.by_ref().take(BATCH).collect();
-            if chunk.is_empty() {
-                return Ok(());
+                    Val::Text(w.name),
+                    Val::text(w.site.as_str()),
+                    Val::Text(trust),
+                    Val::text_opt(icb),
+                    Val::text_opt(region),
+                    Val::Static(w.ward_type.code()),
+                    Val::Static(w.sex_mix.code()),
+                ]);
             }
-            let text = sql(chunk.len());
-            let mut q = sqlx::query(&text);
-            for v in chunk.into_iter().flatten() {
-                q = bind(q, v);
-            }
-            q.execute(&mut *self.tx).await?;
         }
+        [wards, beds]
     }
 
-    pub async fn bed_days(&mut self, rows: &[BedDays]) -> Result<()> {
-        let vals = rows
-            .iter()
-            .map(|b| {
-                vec![
-                    Val::text(b.ward.as_str()),
-                    Val::Int(i64::from(day_number(b.start))),
-                    Val::Int(i64::from(b.days)),
-                    Val::Text(month(b.start)),
-                    // Monthly totals cannot be split into weeks.
-                    if b.days == 1 {
-                        Val::Text(week(b.start))
-                    } else {
-                        Val::NullText
-                    },
-                    Val::Real(b.occupied),
-                    Val::Real(b.on_leave),
-                ]
-            })
-            .collect();
-        self.upsert(
+    pub fn bed_days(rows: Vec<BedDays>) -> Batch {
+        let mut b = Batch::new(
             "bed_days",
             &[
                 "ward_code",
@@ -307,26 +414,29 @@ impl Import {
                 "on_leave",
             ],
             &["ward_code", "day"],
-            vals,
-        )
-        .await
+            rows.len(),
+        );
+        for r in rows {
+            b.vals.extend([
+                Val::Shared(r.ward.shared()),
+                day(r.start),
+                Val::Int(i64::from(r.days)),
+                month(r.start),
+                // Monthly totals cannot be split into weeks.
+                if r.days == 1 {
+                    week(r.start)
+                } else {
+                    Val::NullInt
+                },
+                Val::Real(r.occupied),
+                Val::Real(r.on_leave),
+            ]);
+        }
+        b
     }
 
-    pub async fn patients(&mut self, rows: &[Patient]) -> Result<()> {
-        let vals = rows
-            .iter()
-            .map(|p| {
-                vec![
-                    Val::text(&p.pseudonym.0),
-                    Val::int_opt(p.birth_year.map(i64::from)),
-                    Val::text(p.sex.code()),
-                    Val::text(p.ethnic_category.code()),
-                    Val::text(p.ethnic_category.group()),
-                    Val::text(p.ld_autism.code()),
-                ]
-            })
-            .collect();
-        self.upsert(
+    pub fn patients(rows: Vec<Patient>) -> Batch {
+        let mut b = Batch::new(
             "patients",
             &[
                 "pseudonym",
@@ -337,26 +447,23 @@ impl Import {
                 "ld_autism",
             ],
             &["pseudonym"],
-            vals,
-        )
-        .await
+            rows.len(),
+        );
+        for p in rows {
+            b.vals.extend([
+                Val::Shared(p.pseudonym.0),
+                Val::int_opt(p.birth_year.map(i64::from)),
+                Val::Static(p.sex.code()),
+                Val::Static(p.ethnic_category.code()),
+                Val::Static(p.ethnic_category.group()),
+                Val::Static(p.ld_autism.code()),
+            ]);
+        }
+        b
     }
 
-    pub async fn ward_stays(&mut self, trust: &str, rows: &[WardStay]) -> Result<()> {
-        let vals = rows
-            .iter()
-            .map(|s| {
-                vec![
-                    Val::text(trust),
-                    Val::text(&s.local_id),
-                    Val::text(&s.patient.0),
-                    Val::text(s.ward.as_str()),
-                    Val::Int(i64::from(day_number(s.start))),
-                    Val::int_opt(s.end.map(|d| i64::from(day_number(d)))),
-                ]
-            })
-            .collect();
-        self.upsert(
+    pub fn ward_stays(trust: &Arc<str>, rows: Vec<WardStay>) -> Batch {
+        let mut b = Batch::new(
             "ward_stays",
             &[
                 "trust_code",
@@ -367,12 +474,22 @@ impl Import {
                 "end_day",
             ],
             &["trust_code", "local_id"],
-            vals,
-        )
-        .await
+            rows.len(),
+        );
+        for r in rows {
+            b.vals.extend([
+                Val::Shared(trust.clone()),
+                Val::Text(r.local_id),
+                Val::Shared(r.patient.0),
+                Val::Shared(r.ward.shared()),
+                day(r.start),
+                Val::int_opt(r.end.map(|d| i64::from(day_number(d)))),
+            ]);
+        }
+        b
     }
 
-    pub async fn interventions(&mut self, trust: &str, rows: &[Intervention]) -> Result<()> {
+    pub fn interventions(trust: &Arc<str>, rows: Vec<Intervention>) -> Batch {
         const COLS: [&str; 23] = [
             "trust_code",
             "incident_id",
@@ -398,47 +515,44 @@ impl Import {
             "in_care_plan",
             "police_involved",
         ];
-        let vals = rows
-            .iter()
-            .map(|r| {
-                let d = r.start.date();
-                vec![
-                    Val::text(trust),
-                    Val::text(&r.incident_id),
-                    Val::text(&r.intervention_id),
-                    Val::text(&r.patient.0),
-                    Val::text(r.ward.as_str()),
-                    minutes(r.incident_start),
-                    minutes_opt(r.incident_end),
-                    Val::text(r.reason.code()),
-                    Val::flag(r.review_with_patient),
-                    Val::flag(r.review_with_staff),
-                    Val::text(r.kind.code()),
-                    Val::text(r.kind.group().as_str()),
-                    minutes(r.start),
-                    minutes_opt(r.end),
-                    Val::int_opt(r.end.map(|e| (e - r.start).whole_minutes())),
-                    Val::Int(i64::from(day_number(d))),
-                    Val::Text(month(d)),
-                    Val::Text(week(d)),
-                    Val::flag(r.injury_patient),
-                    Val::flag(r.injury_staff),
-                    Val::flag(r.injury_other),
-                    Val::flag_opt(r.in_care_plan),
-                    Val::flag_opt(r.police_involved),
-                ]
-            })
-            .collect();
-        self.upsert(
+        let mut b = Batch::new(
             "ri_interventions",
             &COLS,
             &["trust_code", "incident_id", "intervention_id"],
-            vals,
-        )
-        .await
+            rows.len(),
+        );
+        for r in rows {
+            let d = r.start.date();
+            b.vals.extend([
+                Val::Shared(trust.clone()),
+                Val::Text(r.incident_id),
+                Val::Text(r.intervention_id),
+                Val::Shared(r.patient.0),
+                Val::Shared(r.ward.shared()),
+                minutes(r.incident_start),
+                minutes_opt(r.incident_end),
+                Val::Static(r.reason.code()),
+                Val::flag(r.review_with_patient),
+                Val::flag(r.review_with_staff),
+                Val::Static(r.kind.code()),
+                Val::Static(r.kind.group().as_str()),
+                minutes(r.start),
+                minutes_opt(r.end),
+                Val::int_opt(r.end.map(|e| (e - r.start).whole_minutes())),
+                day(d),
+                month(d),
+                week(d),
+                Val::flag(r.injury_patient),
+                Val::flag(r.injury_staff),
+                Val::flag(r.injury_other),
+                Val::flag_opt(r.in_care_plan),
+                Val::flag_opt(r.police_involved),
+            ]);
+        }
+        b
     }
 
-    pub async fn incidents(&mut self, trust: &str, rows: &[Incident]) -> Result<()> {
+    pub fn incidents(trust: &Arc<str>, rows: Vec<Incident>) -> Batch {
         const COLS: [&str; 17] = [
             "trust_code",
             "local_id",
@@ -458,36 +572,33 @@ impl Import {
             "police_informed",
             "safeguarding_referral",
         ];
-        let vals = rows
-            .iter()
-            .map(|r| {
-                let d = r.occurred.date();
-                vec![
-                    Val::text(trust),
-                    Val::text(&r.local_id),
-                    Val::text(r.kind.code()),
-                    Val::text_opt(r.patient.as_ref().map(|p| p.0.clone())),
-                    Val::text(r.ward.as_str()),
-                    minutes(r.occurred),
-                    Val::Int(i64::from(day_number(d))),
-                    Val::Text(month(d)),
-                    Val::Text(week(d)),
-                    Val::text(r.harm.code()),
-                    Val::text_opt(r.psychological_harm.map(|h| h.code().to_string())),
-                    Val::flag(r.on_leave),
-                    Val::text_opt(r.category.map(|c| c.code().to_string())),
-                    Val::text_opt(r.perpetrator.map(|c| c.code().to_string())),
-                    Val::text_opt(r.victim.map(|c| c.code().to_string())),
-                    Val::flag_opt(r.police_informed),
-                    Val::flag_opt(r.safeguarding_referral),
-                ]
-            })
-            .collect();
-        self.upsert("incidents", &COLS, &["trust_code", "local_id"], vals)
-            .await
+        let mut b = Batch::new("incidents", &COLS, &["trust_code", "local_id"], rows.len());
+        for r in rows {
+            let d = r.occurred.date();
+            b.vals.extend([
+                Val::Shared(trust.clone()),
+                Val::Text(r.local_id),
+                Val::Static(r.kind.code()),
+                r.patient.map_or(Val::NullText, |p| Val::Shared(p.0)),
+                Val::Shared(r.ward.shared()),
+                minutes(r.occurred),
+                day(d),
+                month(d),
+                week(d),
+                Val::Static(r.harm.code()),
+                code(r.psychological_harm, |h| h.code()),
+                Val::flag(r.on_leave),
+                code(r.category, |c| c.code()),
+                code(r.perpetrator, |c| c.code()),
+                code(r.victim, |c| c.code()),
+                Val::flag_opt(r.police_informed),
+                Val::flag_opt(r.safeguarding_referral),
+            ]);
+        }
+        b
     }
 
-    pub async fn leave_periods(&mut self, trust: &str, rows: &[LeavePeriod]) -> Result<()> {
+    pub fn leave_periods(trust: &Arc<str>, rows: Vec<LeavePeriod>) -> Batch {
         const COLS: [&str; 11] = [
             "trust_code",
             "local_id",
@@ -501,30 +612,33 @@ impl Import {
             "return_week",
             "on_time",
         ];
-        let vals = rows
-            .iter()
-            .map(|r| {
-                let ret = r.actual_return.map(|t| t.date());
-                vec![
-                    Val::text(trust),
-                    Val::text(&r.local_id),
-                    Val::text(&r.patient.0),
-                    Val::text(r.ward.as_str()),
-                    minutes(r.start),
-                    minutes(r.agreed_return),
-                    minutes_opt(r.actual_return),
-                    Val::int_opt(ret.map(|d| i64::from(day_number(d)))),
-                    Val::text_opt(ret.map(month)),
-                    Val::text_opt(ret.map(week)),
-                    Val::flag_opt(r.returned_on_time()),
-                ]
-            })
-            .collect();
-        self.upsert("leave_periods", &COLS, &["trust_code", "local_id"], vals)
-            .await
+        let mut b = Batch::new(
+            "leave_periods",
+            &COLS,
+            &["trust_code", "local_id"],
+            rows.len(),
+        );
+        for r in rows {
+            let ret = r.actual_return.map(|t| t.date());
+            let on_time = r.returned_on_time();
+            b.vals.extend([
+                Val::Shared(trust.clone()),
+                Val::Text(r.local_id),
+                Val::Shared(r.patient.0),
+                Val::Shared(r.ward.shared()),
+                minutes(r.start),
+                minutes(r.agreed_return),
+                minutes_opt(r.actual_return),
+                ret.map_or(Val::NullInt, day),
+                ret.map_or(Val::NullInt, month),
+                ret.map_or(Val::NullInt, week),
+                Val::flag_opt(on_time),
+            ]);
+        }
+        b
     }
 
-    pub async fn awol_episodes(&mut self, trust: &str, rows: &[AwolEpisode]) -> Result<()> {
+    pub fn awol_episodes(trust: &Arc<str>, rows: Vec<AwolEpisode>) -> Batch {
         const COLS: [&str; 10] = [
             "trust_code",
             "local_id",
@@ -537,29 +651,31 @@ impl Import {
             "month_start",
             "week_start",
         ];
-        let vals = rows
-            .iter()
-            .map(|r| {
-                let d = r.start.date();
-                vec![
-                    Val::text(trust),
-                    Val::text(&r.local_id),
-                    Val::text(&r.patient.0),
-                    Val::text(r.ward.as_str()),
-                    minutes(r.start),
-                    minutes_opt(r.end),
-                    Val::text_opt(r.end_reason.clone()),
-                    Val::Int(i64::from(day_number(d))),
-                    Val::Text(month(d)),
-                    Val::Text(week(d)),
-                ]
-            })
-            .collect();
-        self.upsert("awol_episodes", &COLS, &["trust_code", "local_id"], vals)
-            .await
+        let mut b = Batch::new(
+            "awol_episodes",
+            &COLS,
+            &["trust_code", "local_id"],
+            rows.len(),
+        );
+        for r in rows {
+            let d = r.start.date();
+            b.vals.extend([
+                Val::Shared(trust.clone()),
+                Val::Text(r.local_id),
+                Val::Shared(r.patient.0),
+                Val::Shared(r.ward.shared()),
+                minutes(r.start),
+                minutes_opt(r.end),
+                Val::text_opt(r.end_reason),
+                day(d),
+                month(d),
+                week(d),
+            ]);
+        }
+        b
     }
 
-    pub async fn survey_answers(&mut self, trust: &str, rows: &[SurveyAnswer]) -> Result<()> {
+    pub fn survey_answers(trust: &Arc<str>, rows: Vec<SurveyAnswer>) -> Batch {
         const COLS: [&str; 7] = [
             "trust_code",
             "response_id",
@@ -569,37 +685,34 @@ impl Import {
             "week_start",
             "felt_safe",
         ];
-        let vals = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    Val::text(trust),
-                    Val::text(&r.response_id),
-                    Val::text(r.ward.as_str()),
-                    Val::Int(i64::from(day_number(r.date))),
-                    Val::Text(month(r.date)),
-                    Val::Text(week(r.date)),
-                    Val::flag(r.felt_sexually_safe),
-                ]
-            })
-            .collect();
-        self.upsert(
+        let mut b = Batch::new(
             "survey_answers",
             &COLS,
             &["trust_code", "response_id"],
-            vals,
-        )
-        .await
+            rows.len(),
+        );
+        for r in rows {
+            b.vals.extend([
+                Val::Shared(trust.clone()),
+                Val::Text(r.response_id),
+                Val::Shared(r.ward.shared()),
+                day(r.date),
+                month(r.date),
+                week(r.date),
+                Val::flag(r.felt_sexually_safe),
+            ]);
+        }
+        b
     }
+}
 
+impl Import {
     /// Count what the import did, without committing.
     async fn summarise(&mut self) -> Result<UploadSummary> {
         let mut inserted = 0i64;
-        for (table, before) in &self.before {
-            let (after,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(&mut *self.tx)
-                .await?;
-            inserted += after - before;
+        let tables: Vec<(&'static str, i64)> = self.before.iter().map(|(t, n)| (*t, *n)).collect();
+        for (table, before) in tables {
+            inserted += self.count_rows(table).await? - before;
         }
         let inserted = inserted.max(0) as u64;
         Ok(UploadSummary {
@@ -611,17 +724,40 @@ impl Import {
         })
     }
 
-    /// Make the whole import visible at once.
-    pub async fn commit(mut self) -> Result<UploadSummary> {
+    /// Make the whole import visible at once, recording the trust it was for (if one).
+    pub async fn commit(mut self, trust_code: Option<String>) -> Result<UploadSummary> {
         let mut s = self.summarise().await?;
-        sqlx::query("UPDATE uploads SET rows_total = $1, rows_inserted = $2, rows_updated = $3 WHERE id = $4")
-            .bind(s.rows as i64)
-            .bind(s.inserted as i64)
-            .bind(s.updated as i64)
-            .bind(self.upload_id)
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await?;
+        let (rows, inserted, updated, id) = (
+            s.rows as i64,
+            s.inserted as i64,
+            s.updated as i64,
+            self.upload_id,
+        );
+        match std::mem::replace(&mut self.writer, Writer::Sqlite(None)) {
+            Writer::Sqlite(Some(conn)) => {
+                blocking(move || {
+                    conn.execute(
+                        "UPDATE uploads SET rows_total = ?1, rows_inserted = ?2, rows_updated = ?3, trust_code = COALESCE(?4, trust_code) WHERE id = ?5",
+                        rusqlite::params![rows, inserted, updated, trust_code, id],
+                    )?;
+                    conn.execute_batch("COMMIT")?;
+                    Ok(())
+                })
+                .await?
+            }
+            Writer::Sqlite(None) => return Err(StoreError::Invalid("the import connection was lost after an earlier failure; nothing was saved".into())),
+            Writer::Any(mut tx) => {
+                sqlx::query("UPDATE uploads SET rows_total = $1, rows_inserted = $2, rows_updated = $3, trust_code = COALESCE($4, trust_code) WHERE id = $5")
+                    .bind(rows)
+                    .bind(inserted)
+                    .bind(updated)
+                    .bind(trust_code)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
         s.committed = true;
         Ok(s)
     }
@@ -629,7 +765,17 @@ impl Import {
     /// Undo everything (a dry run ends here), reporting what would have happened.
     pub async fn rollback(mut self) -> Result<UploadSummary> {
         let s = self.summarise().await?;
-        self.tx.rollback().await?;
+        match std::mem::replace(&mut self.writer, Writer::Sqlite(None)) {
+            Writer::Sqlite(Some(conn)) => {
+                blocking(move || {
+                    conn.execute_batch("ROLLBACK")?;
+                    Ok(())
+                })
+                .await?
+            }
+            Writer::Sqlite(None) => {}
+            Writer::Any(tx) => tx.rollback().await?,
+        }
         Ok(s)
     }
 }
@@ -640,7 +786,7 @@ fn insert_prefix(table: &str, cols: &[&str]) -> String {
 
 /// `(p,p,p),(p,p,p)...`. SQLite gets anonymous `?` placeholders: with numbered ones, binding
 /// each parameter looks its name up in a list (sqlite3_bind_parameter_name), which makes a
-/// 10,000-parameter insert quadratic. PostgreSQL needs `$n`.
+/// large insert quadratic. PostgreSQL needs `$n`.
 fn push_values(s: &mut String, backend: Backend, width: usize, rows: usize) {
     use std::fmt::Write;
     let mut n = 1;
@@ -682,13 +828,11 @@ fn push_conflict(s: &mut String, cols: &[&str], key: &[&str]) {
     }
 }
 
-/// `INSERT ... VALUES (...),(...) ON CONFLICT (key) DO UPDATE SET ...`, with `upload_id` last.
+/// `INSERT ... VALUES (...),(...) ON CONFLICT (key) DO UPDATE SET ...`.
 fn upsert_sql(backend: Backend, table: &str, cols: &[&str], key: &[&str], rows: usize) -> String {
-    let mut all: Vec<&str> = cols.to_vec();
-    all.push("upload_id");
-    let mut s = insert_prefix(table, &all);
-    push_values(&mut s, backend, all.len(), rows);
-    push_conflict(&mut s, &all, key);
+    let mut s = insert_prefix(table, cols);
+    push_values(&mut s, backend, cols.len(), rows);
+    push_conflict(&mut s, cols, key);
     s
 }
 
@@ -698,11 +842,14 @@ mod tests {
 
     #[test]
     fn upsert_sql_numbers_parameters_in_order() {
-        let s = upsert_sql(Backend::Postgres, "t", &["a", "b"], &["a"], 2);
+        let s = upsert_sql(Backend::Postgres, "t", &["a", "b", "upload_id"], &["a"], 2);
         assert_eq!(
             s,
             "INSERT INTO t (a, b, upload_id) VALUES ($1,$2,$3),($4,$5,$6) ON CONFLICT (a) DO UPDATE SET b = excluded.b, upload_id = excluded.upload_id"
         );
-        assert!(upsert_sql(Backend::Sqlite, "t", &["a"], &["a"], 2).contains("VALUES (?,?),(?,?)"));
+        assert!(
+            upsert_sql(Backend::Sqlite, "t", &["a", "upload_id"], &["a"], 2)
+                .contains("VALUES (?,?),(?,?)")
+        );
     }
 }

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::str::FromStr;
 use thiserror::Error;
 
-pub use imports::{Import, UploadMeta, UploadSummary};
+pub use imports::{Batch, Import, UploadMeta, UploadSummary};
 pub use values::Val;
 
 #[derive(Debug, Error)]
@@ -30,6 +30,10 @@ pub enum StoreError {
     Url(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("database (import writer): {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("import writer stopped unexpectedly: {0}")]
+    Task(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -48,6 +52,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, which imports write through their own connection.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -99,7 +105,12 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let sqlite_file = sqlite_path(&url).map(std::path::PathBuf::from);
+        Ok(Store {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     pub fn backend(&self) -> Backend {

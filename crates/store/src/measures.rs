@@ -61,7 +61,7 @@ fn level_column(level: OrgLevel) -> &'static str {
 }
 
 /// Sums per (org, period) of several named columns.
-type Table = HashMap<(String, String), Vec<f64>>;
+type Table = HashMap<(String, i64), Vec<f64>>;
 
 impl Query {
     fn period_col(&self, month: &str, week: &str) -> String {
@@ -106,7 +106,7 @@ impl Store {
         use sqlx::Row;
         for row in rows {
             let org: Option<String> = row.try_get(0)?;
-            let period: Option<String> = row.try_get(1)?;
+            let period: Option<i64> = row.try_get(1)?;
             let (Some(org), Some(period)) = (org, period) else {
                 continue;
             };
@@ -293,7 +293,7 @@ impl Store {
                 }
                 let mut points = Vec::with_capacity(periods.len());
                 for p in &periods {
-                    let key = (org.clone(), iso(*p));
+                    let key = (org.clone(), i64::from(day_number(*p)));
                     let bed_row = bed.get(&key);
                     let has_data = bed_row.is_some_and(|b| b[0] > 0.0);
                     let get = |t: &Table, i: usize| t.get(&key).map_or(0.0, |v| v[i]);
@@ -400,7 +400,7 @@ impl Store {
     }
 
     /// Median minutes of physical restraint per (org, period).
-    async fn restraint_medians(&self, q: &Query) -> Result<HashMap<(String, String), f64>> {
+    async fn restraint_medians(&self, q: &Query) -> Result<HashMap<(String, i64), f64>> {
         let lvl = level_column(q.level);
         let per = q.period_col("x.month_start", "x.week_start");
         let scope = q.scope_sql();
@@ -408,13 +408,13 @@ impl Store {
             "SELECT {lvl}, {per}, x.minutes FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
              WHERE x.day BETWEEN $1 AND $2 AND x.type_group = 'physical' AND x.minutes IS NOT NULL{scope}"
         );
-        let mut query = sqlx::query_as::<_, (Option<String>, Option<String>, i64)>(&sql)
+        let mut query = sqlx::query_as::<_, (Option<String>, Option<i64>, i64)>(&sql)
             .bind(q.first_day())
             .bind(q.last_day());
         if let Some((_, code)) = &q.scope {
             query = query.bind(code.clone());
         }
-        let mut groups: HashMap<(String, String), Vec<i64>> = HashMap::new();
+        let mut groups: HashMap<(String, i64), Vec<i64>> = HashMap::new();
         for (org, period, minutes) in query.fetch_all(&self.pool).await? {
             if let (Some(o), Some(p)) = (org, period) {
                 groups.entry((o, p)).or_default().push(minutes);
@@ -488,9 +488,10 @@ impl Store {
         };
         let (first, last) = (i64::from(day_number(from)), i64::from(day_number(to)));
         let scope_sql = q.scope_sql();
-        let event_year = "CAST(SUBSTR(x.month_start, 1, 4) AS BIGINT)";
-        // Calendar year of a day number, with integer arithmetic both engines agree on.
-        let stay_year = "(1970 + (s.start_day * 10000) / 3652425)";
+        // Calendar year of a day number, with integer arithmetic both engines agree on (exact
+        // from 1970 to 2100: the half day keeps 1 January and 31 December in their own year).
+        let event_year = "(1970 + (x.day * 10000 + 5000) / 3652425)";
+        let stay_year = "(1970 + (s.start_day * 10000 + 5000) / 3652425)";
         let group = |year: &str| group_expr(by, year);
         let (table, filter, count) = match measure.numerator {
             Numerator::Interventions(flt) => {
@@ -646,7 +647,7 @@ fn sexual_column(c: SexualSafetyCategory) -> usize {
     }
 }
 
-/// The periods as an inline table `(p, s, e)`: ISO start, first and last day number. Built
+/// The periods as an inline table `(p, s, e)`: start, first and last day numbers. Built
 /// from our own dates, never from user text.
 fn periods_sql(q: &Query) -> String {
     q.periods()
@@ -654,7 +655,7 @@ fn periods_sql(q: &Query) -> String {
         .map(|p| {
             let s = day_number(*p);
             let e = day_number(q.period.next_start(*p)) - 1;
-            format!("SELECT '{}' AS p, {s} AS s, {e} AS e", iso(*p))
+            format!("SELECT {s} AS p, {s} AS s, {e} AS e")
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ")

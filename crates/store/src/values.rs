@@ -9,6 +9,10 @@ pub enum Val {
     Int(i64),
     Real(f64),
     Text(String),
+    /// A code from a fixed list: no allocation per row.
+    Static(&'static str),
+    /// Text shared by many rows (a trust code, a patient's pseudonym).
+    Shared(std::sync::Arc<str>),
     NullInt,
     NullReal,
     NullText,
@@ -44,6 +48,8 @@ pub(crate) fn bind<'q>(
         Val::Int(i) => q.bind(i),
         Val::Real(f) => q.bind(f),
         Val::Text(s) => q.bind(s),
+        Val::Static(s) => q.bind(s),
+        Val::Shared(s) => q.bind(s.to_string()),
         Val::NullInt => q.bind(None::<i64>),
         Val::NullReal => q.bind(None::<f64>),
         Val::NullText => q.bind(None::<String>),
