@@ -537,6 +537,63 @@ impl Kind {
     }
 }
 
+/// docs/formats.md, written from the definitions above.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Upload formats\n\n\
+         *Generated from `crates/ingest/src/formats.rs`; a test keeps this page in step with the code.*\n\n\
+         Every upload is one kind of record, as CSV or Excel (the first sheet). Column names follow\n\
+         the Mental Health Services Data Set (MHSDS) where MHSDS has the item. Order does not matter,\n\
+         names are matched ignoring case, and columns not listed are ignored (and reported).\n\n\
+         What is accepted, so that exports can be uploaded as they are:\n\n\
+         - CSV in UTF-8 (with or without a byte-order mark), UTF-16 or Windows-1252; separated by\n\
+           commas, semicolons or tabs (chosen from the header line); `.xlsx`/`.xls` workbooks.\n\
+         - Dates as `2024-03-01` or `01/03/2024` (day first, as in the UK); times as `14:05` or\n\
+           `14:05:30`, in their own column or after the date (`2024-03-01 14:05`).\n\
+         - Codes as national codes (`01`, `1`) or their labels (`Physical restraint - prone`); yes/no\n\
+           as `Y`/`N`, `Yes`/`No`, `true`/`false`.\n\
+         - A saved column mapping (`mhsip mapping save FILE.json`, or the uploads page) turns a trust's\n\
+           own column names and labels into these; see the end of this page.\n\n\
+         Upload in this order: organisations, wards, then anything else (patients and ward stays\n\
+         before restrictive interventions, so that interventions can be checked against stays).\n\
+         Re-uploading a record (same trust and identifier) updates it; it is never duplicated. A file\n\
+         is imported whole or not at all: every failing row is listed as `FILE:LINE:COLUMN: reason`.\n\n\
+         NHS numbers are turned into a keyed pseudonym on the way in and are never stored.\n",
+    );
+    for k in Kind::ALL {
+        out.push_str(&format!(
+            "\n## {} (`--kind {}`)\n\nExample: [examples/{}.csv](examples/{}.csv)\n\n",
+            k.label(),
+            k.as_str(),
+            k.as_str(),
+            k.as_str()
+        ));
+        out.push_str("| column | required | meaning | example |\n|---|---|---|---|\n");
+        for c in k.columns() {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | `{}` |\n",
+                c.name,
+                if c.required { "yes" } else { "no" },
+                c.description.replace('|', "\\|"),
+                c.example
+            ));
+        }
+        if k == Kind::BedDays {
+            out.push_str("\nGive either a daily census (`CensusDate`, `OccupiedBeds`, `PatientsOnLeave`) or monthly totals (`Month`, `OccupiedBedDays`, `LeaveBedDays`) in one file. Weekly measures need a daily census.\n");
+        }
+        if k == Kind::RestrictiveInterventions {
+            out.push_str("\nOne row per intervention; the incident's columns are repeated on each of its rows. An intervention on a ward must fall within one of the patient's stays on that ward, when the patient's stays have been uploaded.\n");
+        }
+    }
+    out.push_str(
+        "\n## Column mappings\n\n\
+         A mapping is JSON: its name, the kind of upload, their column names to ours, and their values\n\
+         to ours for any column. Matching ignores case and spaces around names and values.\n\n\
+         ```json\n{\n  \"name\": \"r8a-datix-restraint\",\n  \"kind\": \"restrictive_interventions\",\n  \"columns\": {\n    \"Incident Ref\": \"RestrictiveIntIncID\",\n    \"Type of restraint\": \"RestrictiveIntType\"\n  },\n  \"values\": {\n    \"RestrictiveIntType\": { \"Prone restraint\": \"01\", \"Supine restraint\": \"09\" }\n  }\n}\n```\n",
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,5 +612,38 @@ mod tests {
                 .unwrap_err()
                 .contains("expected one of organisations")
         );
+    }
+
+    /// docs/formats.md is generated from these definitions; regenerate with
+    /// `UPDATE_DOCS=1 cargo test -p ingest formats`.
+    #[test]
+    fn docs_formats_md_is_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/formats.md");
+        let want = markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/formats.md is out of date: run UPDATE_DOCS=1 cargo test -p ingest formats"
+        );
+    }
+
+    /// Every example file has exactly the canonical columns of its kind.
+    #[test]
+    fn example_files_use_the_canonical_columns() {
+        for k in Kind::ALL {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../../docs/examples/{}.csv", k.as_str()));
+            let text = std::fs::read_to_string(&path).unwrap();
+            for name in text.lines().next().unwrap().split(',') {
+                assert!(
+                    k.columns().iter().any(|c| c.name == name),
+                    "{}: unknown column {name}",
+                    k.as_str()
+                );
+            }
+        }
     }
 }

@@ -1,0 +1,305 @@
+//! The measures, computed by the store from the example files, against counts made by hand
+//! (docs/examples), on SQLite and PostgreSQL: rates, proportions, medians, days between
+//! incidents, levels above the ward, weeks, and breakdowns by patient characteristics.
+
+mod common;
+use common::*;
+use domain::OrgLevel;
+use domain::dates::{PeriodKind, iso};
+use domain::measures::{Stratifier, catalogue, find};
+use store::measures::{MeasureSeries, Query};
+use time::macros::date;
+
+fn query(level: OrgLevel, period: PeriodKind) -> Query {
+    Query {
+        level,
+        period,
+        from: date!(2024 - 01 - 01),
+        to: date!(2024 - 03 - 31),
+        scope: None,
+    }
+}
+
+fn value(series: &[MeasureSeries], measure: &str, org: &str, period: &str) -> Option<f64> {
+    let s = series
+        .iter()
+        .find(|s| s.measure == measure && s.org == org)
+        .unwrap_or_else(|| panic!("no series {measure} {org}"));
+    s.points
+        .iter()
+        .find(|p| iso(p.period) == period)
+        .unwrap_or_else(|| panic!("no period {period}"))
+        .value
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ward_measures_match_hand_counts() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let all = catalogue();
+        let s = db
+            .store
+            .compute_measures(&query(OrgLevel::Ward, PeriodKind::Month), &all)
+            .await
+            .unwrap();
+        assert_eq!(s.len(), all.len() * 3, "{}", db.name);
+        let v = |m: &str, p: &str| value(&s, m, "R8A-ASH", p);
+        // January on Ash: 3 interventions (prone, rapid tranquillisation, supine) over 600 bed days.
+        assert!(
+            close(v("ri_rate", "2024-01-01"), 5.0),
+            "{}: {:?}",
+            db.name,
+            v("ri_rate", "2024-01-01")
+        );
+        assert!(close(v("ri_physical_rate", "2024-01-01"), 2000.0 / 600.0));
+        assert!(close(v("ri_prone_rate", "2024-01-01"), 1000.0 / 600.0));
+        assert!(close(v("ri_chemical_rate", "2024-01-01"), 1000.0 / 600.0));
+        assert!(close(
+            v("ri_rapid_tranq_rate", "2024-01-01"),
+            1000.0 / 600.0
+        ));
+        assert!(
+            close(v("ri_seclusion_rate", "2024-01-01"), 0.0),
+            "a real zero, not a gap"
+        );
+        assert!(close(v("ri_rate", "2024-02-01"), 1000.0 / 580.0));
+        assert!(close(v("people_restricted", "2024-01-01"), 2.0));
+        assert!(close(
+            v("pct_incidents_reviewed_with_patient", "2024-01-01"),
+            50.0
+        ));
+        assert!(close(v("median_restraint_minutes", "2024-01-01"), 11.0));
+        // Inpatients: two stays overlap January, both restricted; three overlap February, one restricted.
+        assert!(close(v("pct_inpatients_restricted", "2024-01-01"), 100.0));
+        assert!(close(
+            v("pct_inpatients_restricted", "2024-02-01"),
+            100.0 / 3.0
+        ));
+        assert!(close(v("self_harm_rate", "2024-01-01"), 2000.0 / 600.0));
+        assert!(close(
+            v("self_harm_moderate_rate", "2024-01-01"),
+            1000.0 / 600.0
+        ));
+        assert!(close(
+            v("self_harm_on_leave_rate", "2024-01-01"),
+            1000.0 / 600.0
+        ));
+        assert!(
+            close(v("awol_rate", "2024-01-01"), 1000.0 / 560.0),
+            "bed days less leave"
+        );
+        assert!(
+            close(v("pct_leave_on_time", "2024-01-01"), 50.0),
+            "5 minutes late is on time, 45 is not"
+        );
+        assert!(close(v("pct_leave_on_time", "2024-02-01"), 100.0));
+        assert!(close(
+            v("pct_feel_sexually_safe", "2024-01-01"),
+            200.0 / 3.0
+        ));
+        assert_eq!(
+            v("pct_feel_sexually_safe", "2024-02-01"),
+            None,
+            "no answers: a gap"
+        );
+        assert!(close(
+            value(
+                &s,
+                "sexual_harassment_verbal_rate",
+                "R8A-BIRCH",
+                "2024-02-01"
+            ),
+            1000.0 / 290.0
+        ));
+        assert!(close(
+            value(&s, "sexual_assault_rate", "R8B-CEDAR", "2024-03-01"),
+            1000.0 / 540.0
+        ));
+        let gaps = s
+            .iter()
+            .find(|x| x.measure == "days_between_self_harm" && x.org == "R8A-ASH")
+            .unwrap();
+        let days: Vec<(String, f64)> = gaps
+            .points
+            .iter()
+            .map(|p| (iso(p.period), p.value.unwrap()))
+            .collect();
+        assert_eq!(
+            days,
+            vec![("2024-01-25".into(), 17.0), ("2024-02-02".into(), 8.0)]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_level_weekly_and_scoped_queries() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let ri = vec![find("ri_rate").unwrap()];
+        let trusts = db
+            .store
+            .compute_measures(&query(OrgLevel::Trust, PeriodKind::Month), &ri)
+            .await
+            .unwrap();
+        assert_eq!(trusts.len(), 2);
+        assert!(
+            close(
+                value(&trusts, "ri_rate", "R8A", "2024-01-01"),
+                3000.0 / 900.0
+            ),
+            "{}",
+            db.name
+        );
+        let region = db
+            .store
+            .compute_measures(&query(OrgLevel::Region, PeriodKind::Month), &ri)
+            .await
+            .unwrap();
+        assert!(close(
+            value(&region, "ri_rate", "Y98", "2024-01-01"),
+            4000.0 / 1400.0
+        ));
+
+        // Weeks: monthly bed-day totals cannot be split, so weekly rates are gaps (never zero).
+        let weeks = db
+            .store
+            .compute_measures(&query(OrgLevel::Ward, PeriodKind::Week), &ri)
+            .await
+            .unwrap();
+        let ash = weeks.iter().find(|s| s.org == "R8A-ASH").unwrap();
+        assert_eq!(iso(ash.points[0].period), "2024-01-01");
+        assert!(ash.points.iter().all(|p| p.value.is_none()));
+        assert_eq!(
+            ash.points.iter().map(|p| p.numerator).sum::<f64>(),
+            5.0,
+            "events are still counted by week"
+        );
+
+        let mut q = query(OrgLevel::Ward, PeriodKind::Month);
+        q.scope = Some((OrgLevel::Trust, "R8B".into()));
+        let scoped = db.store.compute_measures(&q, &ri).await.unwrap();
+        assert_eq!(
+            scoped.iter().map(|s| s.org.as_str()).collect::<Vec<_>>(),
+            ["R8B-CEDAR"]
+        );
+    }
+}
+
+/// Restrictive interventions per 1,000 bed days by ethnic group in trust R8A, first quarter
+/// of 2024: White 2 over 40 nights, Black 3 over 177, Asian 1 over 34 (by hand from the stays).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breakdowns_by_ethnic_group_age_sex_and_ld_autism() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let m = find("ri_rate").unwrap();
+        let scope = Some((OrgLevel::Trust, "R8A".to_string()));
+        let rows = db
+            .store
+            .stratified(
+                &m,
+                scope.clone(),
+                date!(2024 - 01 - 01),
+                date!(2024 - 03 - 31),
+                Stratifier::EthnicGroup,
+            )
+            .await
+            .unwrap();
+        let get = |g: &str| {
+            rows.iter()
+                .find(|r| r.group == g)
+                .map(|r| (r.numerator, r.denominator))
+        };
+        assert_eq!(get("White"), Some((2.0, 40.0)), "{}: {rows:?}", db.name);
+        assert_eq!(get("Black or Black British"), Some((3.0, 177.0)));
+        assert_eq!(get("Asian or Asian British"), Some((1.0, 34.0)));
+        let rr = domain::stats::rate_ratio(3, 177.0, 2, 40.0).unwrap();
+        assert!((rr.value - (3.0 / 177.0) / (2.0 / 40.0)).abs() < 1e-12);
+
+        let sex = db
+            .store
+            .stratified(
+                &m,
+                scope.clone(),
+                date!(2024 - 01 - 01),
+                date!(2024 - 03 - 31),
+                Stratifier::Sex,
+            )
+            .await
+            .unwrap();
+        let female = sex.iter().find(|r| r.group == "Female").unwrap();
+        assert_eq!((female.numerator, female.denominator), (2.0, 86.0));
+        let ld = db
+            .store
+            .stratified(
+                &m,
+                scope.clone(),
+                date!(2024 - 01 - 01),
+                date!(2024 - 03 - 31),
+                Stratifier::LdAutism,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            ld.iter().find(|r| r.group == "Yes").map(|r| r.numerator),
+            Some(1.0)
+        );
+        let age = db
+            .store
+            .stratified(
+                &m,
+                scope,
+                date!(2024 - 01 - 01),
+                date!(2024 - 03 - 31),
+                Stratifier::AgeBand,
+            )
+            .await
+            .unwrap();
+        // Born 1990 (33-34 in 2024), 1985 (38), 2001 (22-23), 1995 (28-29).
+        assert_eq!(
+            age.iter()
+                .find(|r| r.group == "18 to 24")
+                .map(|r| r.numerator),
+            Some(1.0),
+            "{age:?}"
+        );
+        assert_eq!(
+            age.iter()
+                .find(|r| r.group == "25 to 34")
+                .map(|r| r.numerator),
+            Some(3.0),
+            "{age:?}"
+        );
+        assert_eq!(
+            age.iter()
+                .find(|r| r.group == "35 to 44")
+                .map(|r| r.numerator),
+            Some(2.0),
+            "{age:?}"
+        );
+
+        let people = find("pct_inpatients_restricted").unwrap();
+        let p = db
+            .store
+            .stratified(
+                &people,
+                None,
+                date!(2024 - 01 - 01),
+                date!(2024 - 03 - 31),
+                Stratifier::EthnicGroup,
+            )
+            .await
+            .unwrap();
+        let black = p
+            .iter()
+            .find(|r| r.group == "Black or Black British")
+            .unwrap();
+        assert_eq!((black.numerator, black.denominator), (2.0, 2.0));
+    }
+}

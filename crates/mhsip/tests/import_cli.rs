@@ -1,0 +1,147 @@
+//! `mhsip import` as a trust analyst runs it: the summary, the dry run, errors as
+//! FILE:LINE:COLUMN, and an import killed half-way that leaves the database as it was.
+
+mod common;
+use common::mhsip;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples")
+}
+
+fn data_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mhsip-import-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn import(data: &Path, kind: &str, file: &Path, extra: &[&str]) -> common::Run {
+    let mut args = vec![
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        "--kind",
+        kind,
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    mhsip(&args, None)
+}
+
+fn count(data: &Path, table: &str) -> i64 {
+    let out = Command::new("python3")
+        .args(["-c", &format!("import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from {table}').fetchone()[0])"), data.join("mhsip.db").to_str().unwrap()])
+        .output()
+        .expect("python3 reads the database");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(-1)
+}
+
+fn setup(data: &Path) {
+    for kind in ["organisations", "wards", "patients", "ward_stays"] {
+        let r = import(data, kind, &examples().join(format!("{kind}.csv")), &[]);
+        assert_eq!(r.code, 0, "{kind}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn summary_dry_run_and_errors() {
+    let data = data_dir("summary");
+    let r = import(
+        &data,
+        "organisations",
+        &examples().join("organisations.csv"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("A new pseudonymisation key was created"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("organisations (CSV (UTF-8, comma-separated)), 6 rows: 6 new, 0 updated [all: 6]. Upload 1 saved."), "{}", r.stdout);
+    setup(&data);
+    let ri = examples().join("restrictive_interventions.csv");
+    let r = import(&data, "restrictive_interventions", &ri, &["--dry-run"]);
+    assert!(
+        r.stdout
+            .contains("8 rows: 8 new, 0 updated [R8A: 6, R8B: 2]. Dry run: nothing was changed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(count(&data, "ri_interventions"), 0);
+
+    let bad = data.join("bad.csv");
+    let text = std::fs::read_to_string(&ri)
+        .unwrap()
+        .replace("RI-003,1,9990000034", "RI-003,1,9990000035");
+    std::fs::write(&bad, text).unwrap();
+    let r = import(&data, "restrictive_interventions", &bad, &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    let first = r.stderr.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{}:5:10: NHSNumber: NHS number fails its modulus 11 check digit; expected a valid NHS number such as 943 476 5919",
+            bad.display()
+        )
+    );
+    assert!(r.stderr.contains("nothing was imported"));
+    assert_eq!(count(&data, "ri_interventions"), 0);
+}
+
+/// Kill the process while it imports: SQLite's transaction means the database is exactly as
+/// before, and the next import succeeds.
+#[test]
+fn killing_an_import_changes_nothing() {
+    let data = data_dir("kill");
+    setup(&data);
+    let header = std::fs::read_to_string(examples().join("restrictive_interventions.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut text = header + "\n";
+    for i in 0..200_000 {
+        let day = 5 + i % 26;
+        text.push_str(&format!("K-{i},1,9990000018,R8A-ASH,2024-01-{day:02},10:00,2024-01-{day:02},10:30,10,Y,Y,09,2024-01-{day:02},10:01,2024-01-{day:02},10:11,N,N,N\n"));
+    }
+    let big = data.join("big.csv");
+    std::fs::write(&big, &text).unwrap();
+    let before = count(&data, "uploads");
+    for delay_ms in [300, 900] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mhsip"))
+            .args([
+                "import",
+                "--data",
+                data.to_str().unwrap(),
+                "--kind",
+                "restrictive_interventions",
+                big.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().ok();
+        child.wait().unwrap();
+        if !finished {
+            assert_eq!(
+                count(&data, "ri_interventions"),
+                0,
+                "killed after {delay_ms} ms: nothing may remain"
+            );
+            assert_eq!(count(&data, "uploads"), before);
+        }
+    }
+    let r = import(&data, "restrictive_interventions", &big, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(count(&data, "ri_interventions"), 200_000);
+}
