@@ -64,6 +64,9 @@ async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo(args) => {
             let store = demo::ensure_demo(args).await?;
+            if !args.no_summary {
+                demo::print_overview(&store, &args.data).await?;
+            }
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }

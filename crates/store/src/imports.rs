@@ -490,7 +490,9 @@ impl Batch {
     }
 
     pub fn interventions(trust: &Arc<str>, rows: Vec<Intervention>) -> Batch {
-        const COLS: [&str; 23] = [
+        // The group of a type and the minutes of an intervention are derived in queries, not
+        // stored: every column costs every row of a large import.
+        const COLS: [&str; 21] = [
             "trust_code",
             "incident_id",
             "intervention_id",
@@ -502,10 +504,8 @@ impl Batch {
             "review_patient",
             "review_staff",
             "type_code",
-            "type_group",
             "start_min",
             "end_min",
-            "minutes",
             "day",
             "month_start",
             "week_start",
@@ -535,10 +535,8 @@ impl Batch {
                 Val::flag(r.review_with_patient),
                 Val::flag(r.review_with_staff),
                 Val::Static(r.kind.code()),
-                Val::Static(r.kind.group().as_str()),
                 minutes(r.start),
                 minutes_opt(r.end),
-                Val::int_opt(r.end.map(|e| (e - r.start).whole_minutes())),
                 day(d),
                 month(d),
                 week(d),

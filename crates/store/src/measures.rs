@@ -149,13 +149,13 @@ impl Store {
 
         let ri_cols = [
             f("COUNT(*)"),
-            count_if("x.type_group = 'physical'"),
+            count_if(&group_sql(InterventionGroup::Physical)),
             count_if("x.type_code = '01'"),
-            count_if("x.type_group = 'chemical'"),
+            count_if(&group_sql(InterventionGroup::Chemical)),
             count_if("x.type_code = '14'"),
-            count_if("x.type_group = 'mechanical'"),
-            count_if("x.type_group = 'seclusion'"),
-            count_if("x.type_group = 'segregation'"),
+            count_if(&group_sql(InterventionGroup::Mechanical)),
+            count_if(&group_sql(InterventionGroup::Seclusion)),
+            count_if(&group_sql(InterventionGroup::Segregation)),
             f("COUNT(DISTINCT x.patient)"),
             f("COUNT(DISTINCT x.incident_id)"),
             f("COUNT(DISTINCT CASE WHEN x.review_patient = 1 THEN x.incident_id END)"),
@@ -405,8 +405,9 @@ impl Store {
         let per = q.period_col("x.month_start", "x.week_start");
         let scope = q.scope_sql();
         let sql = format!(
-            "SELECT {lvl}, {per}, x.minutes FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
-             WHERE x.day BETWEEN $1 AND $2 AND x.type_group = 'physical' AND x.minutes IS NOT NULL{scope}"
+            "SELECT {lvl}, {per}, x.end_min - x.start_min FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
+             WHERE x.day BETWEEN $1 AND $2 AND {physical} AND x.end_min IS NOT NULL{scope}",
+            physical = group_sql(InterventionGroup::Physical)
         );
         let mut query = sqlx::query_as::<_, (Option<String>, Option<i64>, i64)>(&sql)
             .bind(q.first_day())
@@ -633,9 +634,19 @@ fn intervention_column(f: InterventionFilter) -> usize {
 fn intervention_sql(f: InterventionFilter) -> String {
     match f {
         InterventionFilter::All => "1 = 1".into(),
-        InterventionFilter::Group(g) => format!("x.type_group = '{}'", g.as_str()),
+        InterventionFilter::Group(g) => group_sql(g),
         InterventionFilter::Type(t) => format!("x.type_code = '{}'", t.code()),
     }
+}
+
+/// `x.type_code IN (...)` for the codes of a group (the group is not stored).
+fn group_sql(g: InterventionGroup) -> String {
+    let codes: Vec<String> = InterventionType::ALL
+        .iter()
+        .filter(|t| t.group() == g)
+        .map(|t| format!("'{}'", t.code()))
+        .collect();
+    format!("x.type_code IN ({})", codes.join(", "))
 }
 
 fn sexual_column(c: SexualSafetyCategory) -> usize {

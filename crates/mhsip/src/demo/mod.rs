@@ -19,6 +19,9 @@ pub struct DemoArgs {
     /// Rebuild the demo data even if the database already holds data (deletes the database).
     #[arg(long)]
     pub rebuild: bool,
+    /// Do not print the region overview at the end.
+    #[arg(long)]
+    pub no_summary: bool,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -88,4 +91,64 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
         );
     }
     Ok(store)
+}
+
+/// The region at a glance, as a board would read it: one row per trust and key measure, with
+/// the latest month, its value, and the Making Data Count variation and assurance readings.
+pub async fn print_overview(store: &Store, data: &DataArgs) -> Result<()> {
+    use domain::dates::{PeriodKind, date_from_day};
+    use domain::measures::find;
+    let Some((first, last)) = store.data_range().await? else {
+        return Ok(());
+    };
+    let ids = [
+        "ri_rate",
+        "ri_prone_rate",
+        "pct_incidents_reviewed_with_patient",
+        "self_harm_rate",
+        "awol_rate",
+        "pct_leave_on_time",
+        "sexual_safety_rate",
+    ];
+    let measures: Vec<_> = ids.iter().filter_map(|id| find(id)).collect();
+    let q = store::measures::Query {
+        level: domain::OrgLevel::Trust,
+        period: PeriodKind::Month,
+        from: date_from_day(first as i32),
+        to: date_from_day(last as i32),
+        scope: None,
+    };
+    let series = store.compute_measures(&q, &measures).await?;
+    println!("\nRegion overview (trust level, monthly, Making Data Count rules):\n");
+    println!(
+        "{:<6} {:<52} {:>10} {:>9}  {:<17} assurance",
+        "trust", "measure", "month", "latest", "variation"
+    );
+    for s in &series {
+        let m = measures
+            .iter()
+            .find(|m| m.id == s.measure)
+            .expect("chosen measure");
+        let values: Vec<Option<f64>> = s.points.iter().map(|p| p.value).collect();
+        let a = spc::analyse(&spc::Series::values(&values), &m.spc_settings())?;
+        let latest = s.points.iter().rev().find(|p| p.value.is_some());
+        println!(
+            "{:<6} {:<52} {:>10} {:>9.2}  {:<17} {}",
+            s.org,
+            m.title.chars().take(52).collect::<String>(),
+            latest
+                .map(|p| PeriodKind::Month.label(p.period))
+                .unwrap_or_default(),
+            latest.and_then(|p| p.value).unwrap_or(f64::NAN),
+            a.summary.variation.map(|v| v.as_str()).unwrap_or("-"),
+            a.summary.assurance.as_str()
+        );
+    }
+    println!(
+        "\nMore: `mhsip measures --list` (the catalogue), `mhsip measures --level ward --summary` (every ward),\n\
+         `mhsip measures --level ward --measure ri_prone_rate` (the monthly figures), `mhsip spc FILE --svg DIR` (charts).\n\
+         The database is {}.",
+        crate::config::redact(&data.url())
+    );
+    Ok(())
 }
