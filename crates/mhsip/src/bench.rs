@@ -324,7 +324,7 @@ pub fn generate_ri_rows(rows: usize) -> (String, String, String) {
             let ty = types[(rng.next_u64() % types.len() as u64) as usize];
             let _ = writeln!(
                 out,
-                "I{incident},{},{patient},{ward},{day},{h:02}:00,{day},{h:02}:50,10,Y,Y,{ty},{day},{h:02}:{:02},{day},{h:02}:{:02},N,N,N",
+                "RI{incident:08},{},{patient},{ward},{day},{h:02}:00,{day},{h:02}:50,10,Y,Y,{ty},{day},{h:02}:{:02},{day},{h:02}:{:02},N,N,N",
                 k + 1,
                 k * 20,
                 k * 20 + 15

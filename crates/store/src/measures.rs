@@ -120,6 +120,26 @@ impl Store {
         Ok(out)
     }
 
+    /// `SELECT org, period, columns... FROM table` over the query's days, one row per
+    /// organisation and period.
+    async fn sum_by_period(
+        &self,
+        q: &Query,
+        table: &str,
+        day: &str,
+        period: &str,
+        columns: &[String],
+    ) -> Result<Table> {
+        let lvl = level_column(q.level);
+        let scope = q.scope_sql();
+        let sql = format!(
+            "SELECT {lvl}, {period}, {} FROM {table} x JOIN wards w ON w.code = x.ward_code \
+             WHERE {day} BETWEEN $1 AND $2{scope} GROUP BY {lvl}, {period}",
+            columns.join(", ")
+        );
+        self.grouped(q, &sql, columns.len()).await
+    }
+
     /// Every listed measure for every organisation at `q.level`, one series each, periods in
     /// order with gaps where no bed days were reported.
     pub async fn compute_measures(
@@ -127,23 +147,18 @@ impl Store {
         q: &Query,
         measures: &[Measure],
     ) -> Result<Vec<MeasureSeries>> {
-        let lvl = level_column(q.level);
-        let scope = q.scope_sql();
         let per = q.period_col("x.month_start", "x.week_start");
         let f = |e: &str| format!("CAST({e} AS DOUBLE PRECISION)");
         let count_if = |cond: &str| f(&format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
         let needs = |pred: &dyn Fn(&Measure) -> bool| measures.iter().any(pred);
 
         let bed = self
-            .grouped(
+            .sum_by_period(
                 q,
-                &format!(
-                    "SELECT {lvl}, {per}, {}, {} FROM bed_days x JOIN wards w ON w.code = x.ward_code \
-                     WHERE x.day BETWEEN $1 AND $2{scope} GROUP BY {lvl}, {per}",
-                    f("SUM(x.occupied)"),
-                    f("SUM(x.on_leave)")
-                ),
-                2,
+                "bed_days",
+                "x.day",
+                &per,
+                &[f("SUM(x.occupied)"), f("SUM(x.on_leave)")],
             )
             .await?;
 
@@ -160,28 +175,6 @@ impl Store {
             f("COUNT(DISTINCT x.incident_id)"),
             f("COUNT(DISTINCT CASE WHEN x.review_patient = 1 THEN x.incident_id END)"),
         ];
-        let ri = if needs(&|m| {
-            matches!(
-                m.numerator,
-                Numerator::Interventions(_)
-                    | Numerator::PeopleRestricted
-                    | Numerator::IncidentsReviewedWithPatient
-            )
-        }) {
-            self.grouped(
-                q,
-                &format!(
-                    "SELECT {lvl}, {per}, {} FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
-                     WHERE x.day BETWEEN $1 AND $2{scope} GROUP BY {lvl}, {per}",
-                    ri_cols.join(", ")
-                ),
-                ri_cols.len(),
-            )
-            .await?
-        } else {
-            Table::new()
-        };
-
         let inc_cols = [
             count_if("x.kind = 'self_harm'"),
             count_if("x.kind = 'self_harm' AND x.harm IN ('moderate', 'severe', 'fatal')"),
@@ -192,68 +185,57 @@ impl Store {
             count_if("x.kind = 'sexual_safety' AND x.category = 'non_verbal'"),
             count_if("x.kind = 'sexual_safety' AND x.category = 'online'"),
         ];
+        let return_per = q.period_col("x.return_month", "x.return_week");
+        // Each source table is read only when a requested measure needs it.
+        let ri = if needs(&|m| {
+            matches!(
+                m.numerator,
+                Numerator::Interventions(_)
+                    | Numerator::PeopleRestricted
+                    | Numerator::IncidentsReviewedWithPatient
+            )
+        }) {
+            self.sum_by_period(q, "ri_interventions", "x.day", &per, &ri_cols)
+                .await?
+        } else {
+            Table::new()
+        };
         let inc = if needs(&|m| {
             matches!(
                 m.numerator,
                 Numerator::SelfHarm(_) | Numerator::SexualSafety(_)
             )
         }) {
-            self.grouped(
-                q,
-                &format!(
-                    "SELECT {lvl}, {per}, {} FROM incidents x JOIN wards w ON w.code = x.ward_code \
-                     WHERE x.day BETWEEN $1 AND $2{scope} GROUP BY {lvl}, {per}",
-                    inc_cols.join(", ")
-                ),
-                inc_cols.len(),
-            )
-            .await?
+            self.sum_by_period(q, "incidents", "x.day", &per, &inc_cols)
+                .await?
         } else {
             Table::new()
         };
-
         let awol = if needs(&|m| m.numerator == Numerator::Awol) {
-            self.grouped(
-                q,
-                &format!(
-                    "SELECT {lvl}, {per}, {} FROM awol_episodes x JOIN wards w ON w.code = x.ward_code \
-                     WHERE x.day BETWEEN $1 AND $2{scope} GROUP BY {lvl}, {per}",
-                    f("COUNT(*)")
-                ),
-                1,
-            )
-            .await?
+            self.sum_by_period(q, "awol_episodes", "x.day", &per, &[f("COUNT(*)")])
+                .await?
         } else {
             Table::new()
         };
-
         let leave = if needs(&|m| m.numerator == Numerator::LeaveReturnedOnTime) {
-            let per = q.period_col("x.return_month", "x.return_week");
-            self.grouped(
+            self.sum_by_period(
                 q,
-                &format!(
-                    "SELECT {lvl}, {per}, {}, {} FROM leave_periods x JOIN wards w ON w.code = x.ward_code \
-                     WHERE x.return_day BETWEEN $1 AND $2{scope} GROUP BY {lvl}, {per}",
-                    f("COUNT(*)"),
-                    count_if("x.on_time = 1")
-                ),
-                2,
+                "leave_periods",
+                "x.return_day",
+                &return_per,
+                &[f("COUNT(*)"), count_if("x.on_time = 1")],
             )
             .await?
         } else {
             Table::new()
         };
-
         let survey = if needs(&|m| m.numerator == Numerator::FeltSexuallySafe) {
-            self.grouped(
+            self.sum_by_period(
                 q,
-                &format!(
-                    "SELECT {lvl}, {per}, {}, {} FROM survey_answers x JOIN wards w ON w.code = x.ward_code \
-                     WHERE x.day BETWEEN $1 AND $2{scope} GROUP BY {lvl}, {per}",
-                    f("COUNT(*)"),
-                    count_if("x.felt_safe = 1")
-                ),
-                2,
+                "survey_answers",
+                "x.day",
+                &per,
+                &[f("COUNT(*)"), count_if("x.felt_safe = 1")],
             )
             .await?
         } else {
