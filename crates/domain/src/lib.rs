@@ -8,6 +8,7 @@ pub mod codes;
 pub mod dates;
 pub mod disclosure;
 pub mod ids;
+pub mod inequality;
 pub mod measures;
 pub mod records;
 pub mod stats;

@@ -6,7 +6,7 @@
 /// z for a two-sided 95% interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Estimate {
     pub value: f64,
     pub lower: f64,
@@ -54,8 +54,8 @@ fn byar(count: u64) -> (f64, f64) {
     (lower.max(0.0), upper)
 }
 
-/// P(X <= k) for X ~ Poisson(mu), summed in log space.
-fn poisson_cdf(k: u64, mu: f64) -> f64 {
+/// P(X <= k) for X ~ Poisson(mu), summed in log space: how surprising a count this low is.
+pub fn poisson_cdf(k: u64, mu: f64) -> f64 {
     if mu <= 0.0 {
         return 1.0;
     }
@@ -121,6 +121,21 @@ pub fn rate_ratio(
     })
 }
 
+/// The ratio of two proportions (a of n1 over b of n2) with a 95% interval by the log method.
+pub fn risk_ratio(a: u64, n1: u64, b: u64, n2: u64) -> Option<Estimate> {
+    if a == 0 || b == 0 || a > n1 || b > n2 {
+        return None;
+    }
+    let (a, n1, b, n2) = (a as f64, n1 as f64, b as f64, n2 as f64);
+    let rr = (a / n1) / (b / n2);
+    let se = (1.0 / a - 1.0 / n1 + 1.0 / b - 1.0 / n2).max(0.0).sqrt();
+    Some(Estimate {
+        value: rr,
+        lower: rr * (-Z95 * se).exp(),
+        upper: rr * (Z95 * se).exp(),
+    })
+}
+
 /// Whether two intervals fail to overlap: a simple, conservative sign of a real difference.
 pub fn clearly_different(a: &Estimate, b: &Estimate) -> bool {
     a.lower > b.upper || b.lower > a.upper
@@ -142,6 +157,13 @@ mod tests {
         assert!((b_lo / e_lo - 1.0).abs() < 0.01 && (b_hi / e_hi - 1.0).abs() < 0.01);
         assert_eq!(poisson_interval(0).0, 0.0);
         assert!((poisson_interval(0).1 - 3.689).abs() < 0.01);
+    }
+
+    #[test]
+    fn poisson_lower_tail() {
+        assert!((poisson_cdf(0, 1.0) - (-1.0f64).exp()).abs() < 1e-12);
+        assert!(poisson_cdf(7, 30.0) < 1e-5);
+        assert!(poisson_cdf(30, 30.0) > 0.5);
     }
 
     #[test]

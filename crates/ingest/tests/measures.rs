@@ -303,3 +303,85 @@ async fn breakdowns_by_ethnic_group_age_sex_and_ld_autism() {
         assert_eq!((black.numerator, black.denominator), (2.0, 2.0));
     }
 }
+
+/// A ward that reports about 20 incidents a month, then 2 in one month, and no bed days for
+/// another: completeness shows both, before anyone compares wards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completeness_shows_missing_months_and_under_reporting() {
+    use ingest::formats::Kind;
+    use store::completeness::Status;
+    for db in databases().await {
+        let mut keys = key();
+        for kind in [Kind::Organisations, Kind::Wards] {
+            import_example(&db, &mut keys, kind).await;
+        }
+        let mut beds = String::from("WardCode,Month,OccupiedBedDays,LeaveBedDays\n");
+        let mut incidents = String::from(
+            "IncidentID,IncidentKind,WardCode,IncidentDate,IncidentTime,PhysicalHarm\n",
+        );
+        let mut n = 0;
+        for month in 1..=12u32 {
+            if month != 9 {
+                beds.push_str(&format!("R8A-ASH,2023-{month:02},600,0\n"));
+            }
+            let count = if month == 6 { 2 } else { 18 + (month % 5) };
+            for k in 0..count {
+                n += 1;
+                incidents.push_str(&format!(
+                    "X-{n},other,R8A-ASH,2023-{month:02}-{:02},10:00,none\n",
+                    1 + k % 28
+                ));
+            }
+        }
+        assert!(
+            import_bytes(
+                &db,
+                &mut keys,
+                Kind::BedDays,
+                "beds.csv",
+                beds.as_bytes(),
+                false
+            )
+            .await
+            .ok()
+        );
+        assert!(
+            import_bytes(
+                &db,
+                &mut keys,
+                Kind::Incidents,
+                "inc.csv",
+                incidents.as_bytes(),
+                false
+            )
+            .await
+            .ok()
+        );
+        let rows = db
+            .store
+            .completeness(
+                date!(2023 - 01 - 01),
+                date!(2023 - 12 - 31),
+                Some((OrgLevel::Ward, "R8A-ASH".into())),
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 12, "{}", db.name);
+        let status = |m: usize| rows[m - 1].status;
+        assert_eq!(
+            status(6),
+            Status::LikelyUnderReported,
+            "{}: {:?}",
+            db.name,
+            rows[5]
+        );
+        assert_eq!(status(9), Status::MissingBedDays);
+        assert!(
+            (1..=12)
+                .filter(|m| ![6, 9].contains(m))
+                .all(|m| status(m) == Status::Complete),
+            "{rows:?}"
+        );
+        assert_eq!(rows[5].events, 2);
+    }
+}

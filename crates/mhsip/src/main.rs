@@ -1,9 +1,11 @@
 //! `mhsip`: the one binary of the mental health safety improvement platform.
 
 mod bench;
+mod completeness_cmd;
 mod config;
 mod demo;
 mod import_cmd;
+mod inequalities_cmd;
 mod measures_cmd;
 mod spc_cmd;
 
@@ -28,6 +30,10 @@ enum Command {
     Mapping(import_cmd::MappingArgs),
     /// Compute the programme's measures for any level and period.
     Measures(measures_cmd::MeasuresArgs),
+    /// A measure by ethnic group, age band, sex and learning disability/autism.
+    Inequalities(inequalities_cmd::InequalitiesArgs),
+    /// Wards with missing months or likely under-reporting.
+    Completeness(completeness_cmd::CompletenessArgs),
     /// SPC charts (Making Data Count) from a CSV file of series,period,value[,denominator].
     Spc(spc_cmd::SpcArgs),
     /// Reproducible benchmarks.
@@ -73,6 +79,8 @@ async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import_cmd::run_import(args).await,
         Command::Mapping(args) => import_cmd::run_mapping(args).await,
         Command::Measures(args) => measures_cmd::run(args).await,
+        Command::Completeness(args) => completeness_cmd::run(args).await,
+        Command::Inequalities(args) => inequalities_cmd::run(args).await,
         Command::Spc(_) | Command::Bench(_) => unreachable!("handled without a runtime"),
     }
 }

@@ -145,3 +145,101 @@ fn killing_an_import_changes_nothing() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(count(&data, "ri_interventions"), 200_000);
 }
+
+/// The region's breakdowns and completeness, from the command line, on the example region.
+#[test]
+fn inequalities_and_completeness_commands() {
+    let data = data_dir("ineq");
+    setup(&data);
+    for kind in ["bed_days", "restrictive_interventions", "incidents"] {
+        let r = import(&data, kind, &examples().join(format!("{kind}.csv")), &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let d = data.to_str().unwrap();
+    let r = mhsip(
+        &[
+            "inequalities",
+            "--data",
+            d,
+            "--by",
+            "ethnic_group",
+            "--scope",
+            "trust:R8A",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-03-31",
+            "--csv",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let white = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ethnic_group,White,"))
+        .unwrap();
+    assert!(
+        white.starts_with("ethnic_group,White,2,40,50.0000,"),
+        "{white}"
+    );
+    assert!(
+        white.ends_with(",true,false"),
+        "White is the reference: {white}"
+    );
+    let black = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ethnic_group,Black or Black British,"))
+        .unwrap();
+    assert!(black.contains(",3,177,16.9492,"), "{black}");
+    let r = mhsip(
+        &[
+            "inequalities",
+            "--data",
+            d,
+            "--measure",
+            "ri_rate",
+            "--by",
+            "sex",
+            "--disclose",
+        ],
+        None,
+    );
+    assert!(
+        r.stdout.contains("* suppressed"),
+        "small numbers are suppressed: {}",
+        r.stdout
+    );
+    let r = mhsip(
+        &[
+            "inequalities",
+            "--data",
+            d,
+            "--measure",
+            "median_restraint_minutes",
+        ],
+        None,
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("cannot be broken down"), "{}", r.stderr);
+
+    let r = mhsip(
+        &[
+            "completeness",
+            "--data",
+            d,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-04-30",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("R8A-ASH: no bed days for Apr 2024"),
+        "{}",
+        r.stdout
+    );
+}

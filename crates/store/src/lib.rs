@@ -6,6 +6,7 @@
 //! as precomputed ISO text, so no date function differs between the engines. Only the DDL
 //! differs (two migration folders). Counting and aggregation happen in SQL.
 
+pub mod completeness;
 pub mod imports;
 pub mod measures;
 pub mod read;

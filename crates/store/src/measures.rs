@@ -46,7 +46,10 @@ pub struct MeasureSeries {
     pub points: Vec<MeasurePoint>,
 }
 
-fn iso_date<S: serde::Serializer>(d: &Date, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn iso_date<S: serde::Serializer>(
+    d: &Date,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(&iso(*d))
 }
 
@@ -122,7 +125,7 @@ impl Store {
 
     /// `SELECT org, period, columns... FROM table` over the query's days, one row per
     /// organisation and period.
-    async fn sum_by_period(
+    pub(crate) async fn sum_by_period(
         &self,
         q: &Query,
         table: &str,
@@ -333,7 +336,7 @@ impl Store {
         Ok(out)
     }
 
-    async fn orgs_in_scope(&self, q: &Query) -> Result<Vec<String>> {
+    pub(crate) async fn orgs_in_scope(&self, q: &Query) -> Result<Vec<String>> {
         let lvl = level_column(q.level);
         let (sql, bind) = match &q.scope {
             Some((level, code)) => (
