@@ -1,26 +1,18 @@
 //! `mhsip completeness`: wards with missing months or with far fewer events than their bed days
 //! and their own history make likely, so under-reporting is seen before wards are compared.
 
-use crate::config::DataArgs;
-use anyhow::{Result, bail};
+use crate::config::{DataArgs, RangeArgs};
+use anyhow::Result;
 use clap::Args;
-use domain::OrgLevel;
-use domain::dates::{PeriodKind, date_from_day, parse_date};
+use domain::dates::PeriodKind;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use store::completeness::Status;
 
 #[derive(Args, Debug)]
 pub struct CompletenessArgs {
-    /// First day (default: the first day with bed days).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Last day (default: the last day with bed days).
-    #[arg(long)]
-    pub to: Option<String>,
-    /// Only wards under this organisation, e.g. trust:R9A.
-    #[arg(long, value_name = "LEVEL:CODE")]
-    pub scope: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// List every ward-month as CSV, not only the problems.
     #[arg(long)]
     pub all: bool,
@@ -30,30 +22,7 @@ pub struct CompletenessArgs {
 
 pub async fn run(args: &CompletenessArgs) -> Result<ExitCode> {
     let store = args.data.open().await?;
-    let Some((first, last)) = store.data_range().await? else {
-        bail!("the database has no bed days yet: upload them (or run `mhsip demo`) first");
-    };
-    let from = match &args.from {
-        Some(s) => parse_date(s).map_err(anyhow::Error::msg)?,
-        None => date_from_day(first as i32),
-    };
-    let to = match &args.to {
-        Some(s) => parse_date(s).map_err(anyhow::Error::msg)?,
-        None => date_from_day(last as i32),
-    };
-    let scope = match &args.scope {
-        Some(s) => {
-            let (l, c) = s.split_once(':').ok_or_else(|| {
-                anyhow::anyhow!("--scope {s}: expected LEVEL:CODE, e.g. trust:R9A")
-            })?;
-            Some((
-                OrgLevel::parse(l)
-                    .ok_or_else(|| anyhow::anyhow!("--scope {s}: unknown level '{l}'"))?,
-                c.trim().to_ascii_uppercase(),
-            ))
-        }
-        None => None,
-    };
+    let (from, to, scope) = args.range.resolve(&store).await?;
     let rows = store.completeness(from, to, scope).await?;
     if args.all {
         println!("ward,month,bed_days,events,expected,lower_limit,status");

@@ -1,10 +1,13 @@
 //! Where the data lives: options shared by every command that opens the database, each also
 //! readable from the environment.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use domain::OrgLevel;
+use domain::dates::{date_from_day, parse_date};
 use std::path::PathBuf;
 use store::Store;
+use time::Date;
 
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
@@ -34,6 +37,49 @@ impl DataArgs {
         Store::open(&url)
             .await
             .with_context(|| format!("cannot open the database at {}", redact(&url)))
+    }
+}
+
+/// Which days and which organisations a report covers.
+#[derive(Args, Debug, Clone)]
+pub struct RangeArgs {
+    /// First day (default: the first day with bed days).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (default: the last day with bed days).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only wards under this organisation, e.g. trust:R9A or ward:R9A-ASH.
+    #[arg(long, value_name = "LEVEL:CODE")]
+    pub scope: Option<String>,
+}
+
+/// A resolved range: first day, last day, and the organisation it is limited to.
+pub type Range = (Date, Date, Option<(OrgLevel, String)>);
+
+impl RangeArgs {
+    /// Fill in the defaults from the data held, and check the scope.
+    pub async fn resolve(&self, store: &Store) -> Result<Range> {
+        let Some((first, last)) = store.data_range().await? else {
+            bail!("the database has no bed days yet: upload them (or run `mhsip demo`) first");
+        };
+        let day = |text: &Option<String>, default: i64| -> Result<Date> {
+            match text {
+                Some(s) => parse_date(s).map_err(anyhow::Error::msg),
+                None => Ok(date_from_day(default as i32)),
+            }
+        };
+        let scope = match &self.scope {
+            Some(s) => {
+                let (l, c) = s.split_once(':').ok_or_else(|| {
+                    anyhow::anyhow!("--scope {s}: expected LEVEL:CODE, e.g. trust:R9A")
+                })?;
+                let level = OrgLevel::parse(l).ok_or_else(|| anyhow::anyhow!("--scope {s}: unknown level '{l}'; expected ward, site, trust, icb or region"))?;
+                Some((level, c.trim().to_ascii_uppercase()))
+            }
+            None => None,
+        };
+        Ok((day(&self.from, first)?, day(&self.to, last)?, scope))
     }
 }
 

@@ -1,11 +1,9 @@
 //! `mhsip inequalities`: a measure by ethnic group, age band, sex and learning disability or
 //! autism, with rates, 95% confidence intervals and rate ratios, small numbers suppressed.
 
-use crate::config::DataArgs;
+use crate::config::{DataArgs, RangeArgs};
 use anyhow::{Result, bail};
 use clap::Args;
-use domain::OrgLevel;
-use domain::dates::{date_from_day, parse_date};
 use domain::disclosure::Policy;
 use domain::inequality::{Row, table};
 use domain::measures::{Stratifier, find};
@@ -19,13 +17,8 @@ pub struct InequalitiesArgs {
     /// ethnic_group, age_band, sex, ld_autism, or all.
     #[arg(long, default_value = "all")]
     pub by: String,
-    #[arg(long)]
-    pub from: Option<String>,
-    #[arg(long)]
-    pub to: Option<String>,
-    /// Only wards under this organisation, e.g. trust:R9A.
-    #[arg(long, value_name = "LEVEL:CODE")]
-    pub scope: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Apply disclosure control, as for figures shared across organisations.
     #[arg(long)]
     pub disclose: bool,
@@ -60,36 +53,7 @@ pub async fn run(args: &InequalitiesArgs) -> Result<ExitCode> {
         })?]
     };
     let store = args.data.open().await?;
-    let Some((first, last)) = store.data_range().await? else {
-        bail!("the database has no bed days yet")
-    };
-    let from = args
-        .from
-        .as_deref()
-        .map(parse_date)
-        .transpose()
-        .map_err(anyhow::Error::msg)?
-        .unwrap_or(date_from_day(first as i32));
-    let to = args
-        .to
-        .as_deref()
-        .map(parse_date)
-        .transpose()
-        .map_err(anyhow::Error::msg)?
-        .unwrap_or(date_from_day(last as i32));
-    let scope = match &args.scope {
-        Some(s) => {
-            let (l, c) = s.split_once(':').ok_or_else(|| {
-                anyhow::anyhow!("--scope {s}: expected LEVEL:CODE, e.g. trust:R9A")
-            })?;
-            Some((
-                OrgLevel::parse(l)
-                    .ok_or_else(|| anyhow::anyhow!("--scope {s}: unknown level '{l}'"))?,
-                c.trim().to_ascii_uppercase(),
-            ))
-        }
-        None => None,
-    };
+    let (from, to, scope) = args.range.resolve(&store).await?;
     let policy = args.disclose.then(Policy::default);
     if args.csv {
         println!(

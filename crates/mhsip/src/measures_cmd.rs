@@ -1,11 +1,11 @@
 //! `mhsip measures`: every measure for any level and period, as CSV, with or without the SPC
 //! reading, and with disclosure control when the figures will leave the organisation.
 
-use crate::config::DataArgs;
+use crate::config::{DataArgs, RangeArgs};
 use anyhow::{Result, bail};
 use clap::Args;
 use domain::OrgLevel;
-use domain::dates::{PeriodKind, date_from_day, iso, parse_date};
+use domain::dates::{PeriodKind, iso};
 use domain::disclosure::Policy;
 use domain::measures::{Measure, catalogue};
 use std::io::Write;
@@ -23,15 +23,8 @@ pub struct MeasuresArgs {
     /// month or week.
     #[arg(long, default_value = "month", value_parser = |s: &str| PeriodKind::parse(s).ok_or("expected month or week"))]
     pub period: PeriodKind,
-    /// First day (default: the first day with bed days).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Last day (default: the last day with bed days).
-    #[arg(long)]
-    pub to: Option<String>,
-    /// Only wards under this organisation, e.g. trust:R9A.
-    #[arg(long, value_name = "LEVEL:CODE")]
-    pub scope: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Only these measures (repeat, or separate with commas).
     #[arg(long, value_delimiter = ',')]
     pub measure: Vec<String>,
@@ -79,28 +72,7 @@ pub async fn run(args: &MeasuresArgs) -> Result<ExitCode> {
         chosen
     };
     let store = args.data.open().await?;
-    let Some((first, last)) = store.data_range().await? else {
-        bail!("the database has no bed days yet: upload them (or run `mhsip demo`) first");
-    };
-    let from = match &args.from {
-        Some(s) => parse_date(s).map_err(anyhow::Error::msg)?,
-        None => date_from_day(first as i32),
-    };
-    let to = match &args.to {
-        Some(s) => parse_date(s).map_err(anyhow::Error::msg)?,
-        None => date_from_day(last as i32),
-    };
-    let scope = match &args.scope {
-        Some(s) => {
-            let (l, c) = s.split_once(':').ok_or_else(|| {
-                anyhow::anyhow!("--scope {s}: expected LEVEL:CODE, e.g. trust:R9A")
-            })?;
-            let level = OrgLevel::parse(l)
-                .ok_or_else(|| anyhow::anyhow!("--scope {s}: unknown level '{l}'"))?;
-            Some((level, c.trim().to_ascii_uppercase()))
-        }
-        None => None,
-    };
+    let (from, to, scope) = args.range.resolve(&store).await?;
     let q = Query {
         level: args.level,
         period: args.period,
