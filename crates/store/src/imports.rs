@@ -73,7 +73,7 @@ impl Store {
                     // to the WAL before it commits (it grows only as pages are written).
                     conn.execute_batch(
                         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -1048576; \
-                         PRAGMA temp_store = MEMORY; BEGIN IMMEDIATE;",
+                         PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE;",
                     )?;
                     let id: i64 = conn.query_row(
                         "INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
@@ -741,11 +741,22 @@ impl Import {
                         rusqlite::params![rows, inserted, updated, trust_code, id],
                     )?;
                     conn.execute_batch("COMMIT")?;
+                    // The upload is committed and visible. Copying a large WAL back into the
+                    // database is housekeeping: do it in the background, not while the user
+                    // waits (if the process ends first, the next connection's checkpoint does it).
+                    std::thread::spawn(move || {
+                        let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+                    });
                     Ok(())
                 })
                 .await?
             }
-            Writer::Sqlite(None) => return Err(StoreError::Invalid("the import connection was lost after an earlier failure; nothing was saved".into())),
+            Writer::Sqlite(None) => {
+                return Err(StoreError::Invalid(
+                    "the import connection was lost after an earlier failure; nothing was saved"
+                        .into(),
+                ));
+            }
             Writer::Any(mut tx) => {
                 sqlx::query("UPDATE uploads SET rows_total = $1, rows_inserted = $2, rows_updated = $3, trust_code = COALESCE($4, trust_code) WHERE id = $5")
                     .bind(rows)
