@@ -1,6 +1,7 @@
 //! `mhsip`: the one binary of the mental health safety improvement platform.
 
 mod bench;
+mod chart_cmd;
 mod completeness_cmd;
 mod config;
 mod demo;
@@ -30,6 +31,8 @@ enum Command {
     Mapping(import_cmd::MappingArgs),
     /// Compute the programme's measures for any level and period.
     Measures(measures_cmd::MeasuresArgs),
+    /// One measure for one ward or organisation as an SVG chart, with annotations and rebasing.
+    Chart(chart_cmd::ChartArgs),
     /// A measure by ethnic group, age band, sex and learning disability/autism.
     Inequalities(inequalities_cmd::InequalitiesArgs),
     /// Wards with missing months or likely under-reporting.
@@ -81,6 +84,7 @@ async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
         Command::Measures(args) => measures_cmd::run(args).await,
         Command::Completeness(args) => completeness_cmd::run(args).await,
         Command::Inequalities(args) => inequalities_cmd::run(args).await,
+        Command::Chart(args) => chart_cmd::run(args).await,
         Command::Spc(_) | Command::Bench(_) => unreachable!("handled without a runtime"),
     }
 }

@@ -243,3 +243,66 @@ fn inequalities_and_completeness_commands() {
         r.stdout
     );
 }
+
+/// Journey 3 from the command line: a ward's chart with a dated change, rebased there.
+#[test]
+fn chart_command_draws_annotations_and_rebases() {
+    let data = data_dir("chart");
+    setup(&data);
+    for kind in ["bed_days", "restrictive_interventions"] {
+        assert_eq!(
+            import(&data, kind, &examples().join(format!("{kind}.csv")), &[]).code,
+            0
+        );
+    }
+    let out = data.join("ash.svg");
+    let r = mhsip(
+        &[
+            "chart",
+            "--data",
+            data.to_str().unwrap(),
+            "--measure",
+            "ri_rate",
+            "--org",
+            "r8a-ash",
+            "--annotate",
+            "2024-02-01=Safety huddles",
+            "--rebase",
+            "2024-02-01",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(
+            "R8A-ASH: Restrictive interventions per 1,000 occupied bed days: 3 points, 2 segments"
+        ),
+        "{}",
+        r.stdout
+    );
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        svg.contains("2024-02-01 Safety huddles")
+            && svg.contains("Rebased")
+            && svg.contains("Jan 2024")
+    );
+    let r = mhsip(
+        &[
+            "chart",
+            "--data",
+            data.to_str().unwrap(),
+            "--measure",
+            "ri_rate",
+            "--org",
+            "NOWHERE",
+        ],
+        None,
+    );
+    assert!(
+        r.stderr.contains("no ward or organisation called NOWHERE"),
+        "{}",
+        r.stderr
+    );
+}

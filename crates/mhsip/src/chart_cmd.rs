@@ -1,0 +1,144 @@
+//! `mhsip chart`: one measure for one organisation as a Making Data Count SVG chart, straight
+//! from the database, with dated annotations and rebasing at a change (journey 3 of the design).
+
+use crate::config::{DataArgs, RangeArgs};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use domain::OrgLevel;
+use domain::dates::{PeriodKind, iso, parse_date};
+use domain::measures::find;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  mhsip chart --measure ri_prone_rate --org R9A-ASH --annotate \"2024-03-01=Safety huddles started\" --rebase 2024-03-01 --out ash.svg"
+)]
+pub struct ChartArgs {
+    /// The measure (see `mhsip measures --list`).
+    #[arg(long)]
+    pub measure: String,
+    /// The organisation: a ward code or an ODS code of a site, trust, ICB or region.
+    #[arg(long)]
+    pub org: String,
+    /// month or week.
+    #[arg(long, default_value = "month", value_parser = |s: &str| PeriodKind::parse(s).ok_or("expected month or week"))]
+    pub period: PeriodKind,
+    /// A dated note on the chart, DATE=TEXT (repeatable), e.g. "2024-03-01=Safety huddles".
+    #[arg(long, value_name = "DATE=TEXT")]
+    pub annotate: Vec<String>,
+    /// Start a new segment (own centre and limits) at these dates.
+    #[arg(long, value_delimiter = ',', value_name = "DATE[,DATE...]")]
+    pub rebase: Vec<String>,
+    /// Override the measure's target.
+    #[arg(long)]
+    pub target: Option<f64>,
+    /// Where to write the SVG.
+    #[arg(long, default_value = "chart.svg")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
+    let Some(measure) = find(&args.measure) else {
+        bail!(
+            "unknown measure '{}'; see `mhsip measures --list`",
+            args.measure
+        )
+    };
+    let store = args.data.open().await?;
+    let (from, to, _) = args.range.resolve(&store).await?;
+    let code = args.org.trim().to_ascii_uppercase();
+    let level = level_of(&store, &code).await?;
+    let q = store::measures::Query {
+        level,
+        period: args.period,
+        from,
+        to,
+        scope: Some((level, code.clone())),
+    };
+    let series = store
+        .compute_measures(&q, std::slice::from_ref(&measure))
+        .await?;
+    let Some(s) = series.into_iter().find(|s| s.org == code) else {
+        bail!("no data for {code}")
+    };
+    let values: Vec<Option<f64>> = s.points.iter().map(|p| p.value).collect();
+    let index_of = |d: time::Date| s.points.partition_point(|p| p.period < d);
+    let mut settings = measure.spc_settings();
+    settings.target = args.target.or(measure.target);
+    for r in &args.rebase {
+        settings.segment_starts.push(index_of(
+            parse_date(r).map_err(|e| anyhow::anyhow!("--rebase: {e}"))?,
+        ));
+    }
+    let mut notes = Vec::new();
+    for a in &args.annotate {
+        let (d, text) = a
+            .split_once('=')
+            .with_context(|| format!("--annotate {a}: expected DATE=TEXT"))?;
+        let d = parse_date(d).map_err(|e| anyhow::anyhow!("--annotate: {e}"))?;
+        notes.push(spc::svg::Annotation {
+            index: index_of(d),
+            text: format!("{} {}", iso(d), text.trim()),
+        });
+    }
+    let analysis = spc::analyse(&spc::Series::values(&values), &settings)?;
+    let labels: Vec<String> = s
+        .points
+        .iter()
+        .map(|p| {
+            if measure.chart == spc::ChartKind::G {
+                iso(p.period)
+            } else {
+                args.period.label(p.period)
+            }
+        })
+        .collect();
+    let title = format!("{}: {}", code, measure.title);
+    let svg = spc::svg::render(
+        &analysis,
+        &settings,
+        &spc::svg::Labels {
+            title: &title,
+            x_labels: &labels,
+            y_label: measure.unit,
+            annotations: &notes,
+        },
+    );
+    std::fs::write(&args.out, svg)
+        .with_context(|| format!("{}: cannot write the chart", args.out.display()))?;
+    let sum = &analysis.summary;
+    println!(
+        "{}: {} points, {} segment{}; variation {}, assurance {}. Chart written to {}.",
+        title,
+        sum.points,
+        sum.segments,
+        if sum.segments == 1 { "" } else { "s" },
+        sum.variation.map(|v| v.as_str()).unwrap_or("none"),
+        sum.assurance.as_str(),
+        args.out.display()
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a code names a ward or an organisation, and at which level.
+async fn level_of(store: &store::Store, code: &str) -> Result<OrgLevel> {
+    if store.wards().await?.iter().any(|w| w.code == code) {
+        return Ok(OrgLevel::Ward);
+    }
+    match store
+        .organisations()
+        .await?
+        .into_iter()
+        .find(|o| o.code == code)
+    {
+        Some(o) => OrgLevel::parse(&o.level)
+            .with_context(|| format!("{code} has an unknown level {}", o.level)),
+        None => bail!("no ward or organisation called {code}"),
+    }
+}
