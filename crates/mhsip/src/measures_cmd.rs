@@ -162,12 +162,14 @@ pub fn shown_values(m: &Measure, s: &MeasureSeries, policy: Option<&Policy>) -> 
             let v = p.value?;
             let Some(pol) = policy else { return Some(v) };
             let n = p.numerator.round() as u64;
+            if m.chart == spc::ChartKind::C {
+                // A count shown across organisations is itself rounded (or starred).
+                return pol.count(n).value().map(|c| c as f64);
+            }
             let allowed = if m.is_rate() {
                 pol.rate_allowed(n, p.denominator.unwrap_or(0.0))
             } else if m.is_proportion() {
                 pol.proportion_allowed(n, p.denominator.unwrap_or(0.0) as u64)
-            } else if m.chart == spc::ChartKind::C {
-                !pol.count(n).is_suppressed()
             } else {
                 true
             };
