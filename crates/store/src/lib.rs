@@ -103,7 +103,14 @@ impl Store {
             }
         };
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Sqlite => {
+                SQLITE_MIGRATIONS.run(&pool).await?;
+                // A large import leaves its WAL for a background checkpoint, which a short-lived
+                // process may not finish: fold it back now, so reads are not slowed by it.
+                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await?;
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         let sqlite_file = sqlite_path(&url).map(std::path::PathBuf::from);
