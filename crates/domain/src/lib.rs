@@ -4,6 +4,7 @@
 //! dates and reporting periods, validated records), the programme's measure definitions,
 //! rate statistics with confidence intervals, and disclosure control. Pure: no I/O.
 
+pub mod access;
 pub mod codes;
 pub mod dates;
 pub mod disclosure;

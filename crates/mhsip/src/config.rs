@@ -16,12 +16,18 @@ pub struct DataArgs {
         long = "data",
         env = "MHSIP_DATA",
         default_value = "data",
-        value_name = "DIR"
+        value_name = "DIR",
+        global = true
     )]
     pub data_dir: PathBuf,
     /// Database URL: sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB (default: SQLite in
     /// the data folder).
-    #[arg(long = "database", env = "MHSIP_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long = "database",
+        env = "MHSIP_DATABASE_URL",
+        value_name = "URL",
+        global = true
+    )]
     pub database_url: Option<String>,
 }
 

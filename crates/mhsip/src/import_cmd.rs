@@ -102,6 +102,20 @@ pub async fn run_import(args: &ImportArgs) -> Result<ExitCode> {
     .await?;
     bar.finish_and_clear();
     print_report(&report);
+    if let Some(summary) = report.summary.as_ref().filter(|s| s.committed) {
+        let detail = format!(
+            "upload {}: {} rows, {} new, {} updated",
+            summary.upload_id, summary.rows, summary.inserted, summary.updated
+        );
+        store
+            .audit(
+                &args.user,
+                "upload",
+                &format!("{} {}", args.kind.as_str(), file_name),
+                Some(&detail),
+            )
+            .await?;
+    }
     store.close().await;
     Ok(if report.ok() {
         ExitCode::SUCCESS

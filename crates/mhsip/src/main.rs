@@ -9,6 +9,7 @@ mod import_cmd;
 mod inequalities_cmd;
 mod measures_cmd;
 mod spc_cmd;
+mod users_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Completeness(completeness_cmd::CompletenessArgs),
     /// SPC charts (Making Data Count) from a CSV file of series,period,value[,denominator].
     Spc(spc_cmd::SpcArgs),
+    /// Accounts (a role bound to an organisation) and the audit log.
+    Users(users_cmd::UsersArgs),
     /// Reproducible benchmarks.
     Bench(bench::BenchArgs),
 }
@@ -85,6 +88,7 @@ async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
         Command::Completeness(args) => completeness_cmd::run(args).await,
         Command::Inequalities(args) => inequalities_cmd::run(args).await,
         Command::Chart(args) => chart_cmd::run(args).await,
+        Command::Users(args) => users_cmd::run(args).await,
         Command::Spc(_) | Command::Bench(_) => unreachable!("handled without a runtime"),
     }
 }

@@ -306,3 +306,61 @@ fn chart_command_draws_annotations_and_rebases() {
         r.stderr
     );
 }
+
+/// Accounts from the command line (password on standard input), and the audit log of uploads.
+#[test]
+fn users_and_audit_from_the_command_line() {
+    let data = data_dir("users");
+    setup(&data);
+    let d = data.to_str().unwrap();
+    let r = mhsip(
+        &[
+            "users",
+            "add",
+            "ward.ash",
+            "--data",
+            d,
+            "--role",
+            "ward_user",
+            "--trust",
+            "R8A",
+            "--ward",
+            "R8A-ASH",
+        ],
+        Some(b"a long enough secret\n"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Created ward.ash: Ward user for R8A-ASH"),
+        "{}",
+        r.stdout
+    );
+    let r = mhsip(
+        &["users", "add", "lead", "--data", d, "--role", "trust_lead"],
+        Some(b"a long enough secret\n"),
+    );
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("a trust lead needs a trust"),
+        "{}",
+        r.stderr
+    );
+    let r = mhsip(&["users", "list", "--data", d], None);
+    assert!(
+        r.stdout.contains("ward.ash,ward_user,R8A,R8A-ASH,"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("secret"));
+    let r = mhsip(&["users", "audit", "--data", d], None);
+    assert!(
+        r.stdout.contains(",create_user,ward.ash,ward_user"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(",upload,ward_stays "),
+        "uploads are audited: {}",
+        r.stdout
+    );
+}

@@ -6,6 +6,7 @@
 //! as precomputed ISO text, so no date function differs between the engines. Only the DDL
 //! differs (two migration folders). Counting and aggregation happen in SQL.
 
+pub mod accounts;
 pub mod completeness;
 pub mod imports;
 pub mod measures;
@@ -174,7 +175,7 @@ impl Store {
 }
 
 /// Every table, in dependency order.
-pub const TABLES: [&str; 14] = [
+pub const TABLES: [&str; 16] = [
     "meta",
     "uploads",
     "mappings",
@@ -189,6 +190,8 @@ pub const TABLES: [&str; 14] = [
     "leave_periods",
     "awol_episodes",
     "survey_answers",
+    "users",
+    "audit_log",
 ];
 
 fn normalise_url(url: &str) -> Result<(String, Backend)> {

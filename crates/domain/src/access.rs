@@ -1,0 +1,250 @@
+//! Who may see what (least privilege by role and organisation). Pure rules, so that every page,
+//! download and API route asks the same question and the authorization matrix can be tested
+//! without a server.
+//!
+//! | role | their organisation | other organisations |
+//! |---|---|---|
+//! | programme admin | everything | everything |
+//! | programme viewer | — | disclosure-controlled figures |
+//! | trust lead | full detail for their trust, its sites and wards | disclosure-controlled figures |
+//! | ward user | full detail for their ward; may annotate its charts | nothing |
+//! | uploader | their trust's uploads and upload history | nothing |
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    ProgrammeAdmin,
+    ProgrammeViewer,
+    TrustLead,
+    WardUser,
+    Uploader,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::ProgrammeAdmin,
+        Role::ProgrammeViewer,
+        Role::TrustLead,
+        Role::WardUser,
+        Role::Uploader,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::ProgrammeAdmin => "programme_admin",
+            Role::ProgrammeViewer => "programme_viewer",
+            Role::TrustLead => "trust_lead",
+            Role::WardUser => "ward_user",
+            Role::Uploader => "uploader",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::ProgrammeAdmin => "Programme admin",
+            Role::ProgrammeViewer => "Programme viewer",
+            Role::TrustLead => "Trust lead",
+            Role::WardUser => "Ward user",
+            Role::Uploader => "Uploader",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, String> {
+        let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Role::ALL.into_iter().find(|r| r.as_str() == t).ok_or_else(|| {
+            format!("unknown role '{s}'; expected programme_admin, programme_viewer, trust_lead, ward_user or uploader")
+        })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A user's role and the organisation it is bound to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    /// The trust of a trust lead or uploader (and of a ward user's ward).
+    pub trust: Option<String>,
+    /// The ward of a ward user.
+    pub ward: Option<String>,
+}
+
+/// Where something sits in the organisation tree (codes from the ward up).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    pub ward: Option<String>,
+    pub trust: Option<String>,
+}
+
+/// How much of a place's data a user may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    None,
+    /// Figures only, with disclosure control; no record-level data.
+    DisclosureControlled,
+    /// Everything, including exact small numbers and record-level data.
+    Full,
+}
+
+impl Grant {
+    /// Check that the grant names the organisation its role needs.
+    pub fn new(role: Role, trust: Option<String>, ward: Option<String>) -> Result<Grant, String> {
+        let norm = |s: Option<String>| {
+            s.map(|x| x.trim().to_ascii_uppercase())
+                .filter(|x| !x.is_empty())
+        };
+        let (trust, ward) = (norm(trust), norm(ward));
+        match role {
+            Role::ProgrammeAdmin | Role::ProgrammeViewer => Ok(Grant {
+                role,
+                trust: None,
+                ward: None,
+            }),
+            Role::TrustLead | Role::Uploader if trust.is_none() => Err(format!(
+                "a {} needs a trust (e.g. R9A)",
+                role.label().to_lowercase()
+            )),
+            Role::TrustLead | Role::Uploader => Ok(Grant {
+                role,
+                trust,
+                ward: None,
+            }),
+            Role::WardUser if ward.is_none() || trust.is_none() => {
+                Err("a ward user needs a ward and its trust".into())
+            }
+            Role::WardUser => Ok(Grant { role, trust, ward }),
+        }
+    }
+
+    /// How much of `place`'s data this user may see. A place above a trust (ICB, region) is
+    /// "other organisations" for everyone bound to a trust.
+    pub fn detail(&self, place: &Place) -> Detail {
+        let own_trust = self.trust.is_some() && place.trust == self.trust;
+        match self.role {
+            Role::ProgrammeAdmin => Detail::Full,
+            Role::ProgrammeViewer => Detail::DisclosureControlled,
+            Role::TrustLead if own_trust => Detail::Full,
+            Role::TrustLead => Detail::DisclosureControlled,
+            Role::WardUser if own_trust && place.ward.is_some() && place.ward == self.ward => {
+                Detail::Full
+            }
+            Role::WardUser | Role::Uploader => Detail::None,
+        }
+    }
+
+    pub fn can_upload_for(&self, trust: &str) -> bool {
+        match self.role {
+            Role::ProgrammeAdmin => true,
+            Role::Uploader => self.trust.as_deref() == Some(trust),
+            _ => false,
+        }
+    }
+
+    pub fn can_annotate(&self, place: &Place) -> bool {
+        match self.role {
+            Role::ProgrammeAdmin | Role::TrustLead => self.detail(place) == Detail::Full,
+            Role::WardUser => self.detail(place) == Detail::Full,
+            _ => false,
+        }
+    }
+
+    pub fn can_administer(&self) -> bool {
+        self.role == Role::ProgrammeAdmin
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(ward: Option<&str>, trust: Option<&str>) -> Place {
+        Place {
+            ward: ward.map(Into::into),
+            trust: trust.map(Into::into),
+        }
+    }
+
+    /// The authorization matrix: every role against its own and other places.
+    #[test]
+    fn the_matrix() {
+        let own_ward = place(Some("R9A-ASH"), Some("R9A"));
+        let other_ward_same_trust = place(Some("R9A-ELM"), Some("R9A"));
+        let own_trust = place(None, Some("R9A"));
+        let other_trust = place(None, Some("R9B"));
+        let region = place(None, None);
+        let g = |r, t: Option<&str>, w: Option<&str>| {
+            Grant::new(r, t.map(Into::into), w.map(Into::into)).unwrap()
+        };
+        let cases = [
+            (
+                g(Role::ProgrammeAdmin, None, None),
+                [
+                    Detail::Full,
+                    Detail::Full,
+                    Detail::Full,
+                    Detail::Full,
+                    Detail::Full,
+                ],
+            ),
+            (
+                g(Role::ProgrammeViewer, None, None),
+                [Detail::DisclosureControlled; 5],
+            ),
+            (
+                g(Role::TrustLead, Some("R9A"), None),
+                [
+                    Detail::Full,
+                    Detail::Full,
+                    Detail::Full,
+                    Detail::DisclosureControlled,
+                    Detail::DisclosureControlled,
+                ],
+            ),
+            (
+                g(Role::WardUser, Some("R9A"), Some("R9A-ASH")),
+                [
+                    Detail::Full,
+                    Detail::None,
+                    Detail::None,
+                    Detail::None,
+                    Detail::None,
+                ],
+            ),
+            (g(Role::Uploader, Some("R9A"), None), [Detail::None; 5]),
+        ];
+        for (grant, expected) in cases {
+            let got: Vec<Detail> = [
+                &own_ward,
+                &other_ward_same_trust,
+                &own_trust,
+                &other_trust,
+                &region,
+            ]
+            .iter()
+            .map(|p| grant.detail(p))
+            .collect();
+            assert_eq!(got, expected, "{:?}", grant.role);
+        }
+    }
+
+    #[test]
+    fn uploads_annotations_and_administration() {
+        let up = Grant::new(Role::Uploader, Some("r9a".into()), None).unwrap();
+        assert!(up.can_upload_for("R9A") && !up.can_upload_for("R9B"));
+        let ward = Grant::new(Role::WardUser, Some("R9A".into()), Some("R9A-ASH".into())).unwrap();
+        assert!(ward.can_annotate(&place(Some("R9A-ASH"), Some("R9A"))));
+        assert!(!ward.can_annotate(&place(Some("R9A-ELM"), Some("R9A"))));
+        assert!(!ward.can_upload_for("R9A") && !ward.can_administer());
+        assert!(Grant::new(Role::TrustLead, None, None).is_err());
+        assert!(Grant::new(Role::WardUser, Some("R9A".into()), None).is_err());
+        assert_eq!(Role::parse("Trust lead").unwrap(), Role::TrustLead);
+    }
+}
