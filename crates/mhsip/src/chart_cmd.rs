@@ -76,6 +76,21 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
         ));
     }
     let mut notes = Vec::new();
+    // Saved annotations (`mhsip annotate`) appear on every chart of their organisation, and
+    // rebase it when they say so.
+    let first_period = s.points.first().map(|p| p.period);
+    for a in store.annotations(&code, Some(measure.id)).await? {
+        if first_period.is_none_or(|f| a.date < f) || a.date > to {
+            continue;
+        }
+        if a.rebase {
+            settings.segment_starts.push(index_of(a.date));
+        }
+        notes.push(spc::svg::Annotation {
+            index: index_of(a.date),
+            text: format!("{} {}", iso(a.date), a.text),
+        });
+    }
     for a in &args.annotate {
         let (d, text) = a
             .split_once('=')
@@ -141,4 +156,90 @@ async fn level_of(store: &store::Store, code: &str) -> Result<OrgLevel> {
             .with_context(|| format!("{code} has an unknown level {}", o.level)),
         None => bail!("no ward or organisation called {code}"),
     }
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  mhsip annotate --org R9A-ASH --date 2024-03-01 --text \"Safety huddles started\" --rebase"
+)]
+pub struct AnnotateArgs {
+    /// The ward or organisation the change was made in.
+    #[arg(long)]
+    pub org: String,
+    /// The day the change started.
+    #[arg(long)]
+    pub date: String,
+    /// What was changed, in a few words.
+    #[arg(long)]
+    pub text: String,
+    /// Only on this measure's charts (default: every chart of the organisation).
+    #[arg(long)]
+    pub measure: Option<String>,
+    /// Start a new segment at this date (only for a change made on purpose, such as a PDSA test).
+    #[arg(long)]
+    pub rebase: bool,
+    /// List the organisation's annotations instead of adding one.
+    #[arg(long)]
+    pub list: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub async fn annotate(args: &AnnotateArgs) -> Result<ExitCode> {
+    let store = args.data.open().await?;
+    let code = args.org.trim().to_ascii_uppercase();
+    level_of(&store, &code).await?;
+    if let Some(m) = &args.measure
+        && find(m).is_none()
+    {
+        bail!("unknown measure '{m}'; see `mhsip measures --list`");
+    }
+    if args.list {
+        for a in store.annotations(&code, args.measure.as_deref()).await? {
+            println!(
+                "{}\t{}\t{}\t{}{}",
+                a.id,
+                iso(a.date),
+                a.measure.as_deref().unwrap_or("all measures"),
+                a.text,
+                if a.rebase { " (rebase)" } else { "" }
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let date = parse_date(&args.date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+    let author = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    let id = store
+        .add_annotation(
+            &code,
+            args.measure.as_deref(),
+            date,
+            &args.text,
+            args.rebase,
+            &author,
+        )
+        .await?;
+    store
+        .audit(
+            &author,
+            "annotate",
+            &code,
+            Some(&format!(
+                "annotation {id}: {} {}",
+                iso(date),
+                args.text.trim()
+            )),
+        )
+        .await?;
+    println!(
+        "Annotation {id} added to {code} on {}{}.",
+        iso(date),
+        if args.rebase {
+            ", rebasing its charts there"
+        } else {
+            ""
+        }
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }

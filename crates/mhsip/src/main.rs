@@ -34,6 +34,8 @@ enum Command {
     Measures(measures_cmd::MeasuresArgs),
     /// One measure for one ward or organisation as an SVG chart, with annotations and rebasing.
     Chart(chart_cmd::ChartArgs),
+    /// Add (or list) a dated note of a change tested, shown on charts and optionally rebasing them.
+    Annotate(chart_cmd::AnnotateArgs),
     /// A measure by ethnic group, age band, sex and learning disability/autism.
     Inequalities(inequalities_cmd::InequalitiesArgs),
     /// Wards with missing months or likely under-reporting.
@@ -88,6 +90,7 @@ async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
         Command::Completeness(args) => completeness_cmd::run(args).await,
         Command::Inequalities(args) => inequalities_cmd::run(args).await,
         Command::Chart(args) => chart_cmd::run(args).await,
+        Command::Annotate(args) => chart_cmd::annotate(args).await,
         Command::Users(args) => users_cmd::run(args).await,
         Command::Spc(_) | Command::Bench(_) => unreachable!("handled without a runtime"),
     }

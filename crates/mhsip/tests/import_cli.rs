@@ -364,3 +364,98 @@ fn users_and_audit_from_the_command_line() {
         r.stdout
     );
 }
+
+/// Journey 3 with a saved annotation: it appears on the ward's charts and rebases them.
+#[test]
+fn saved_annotations_appear_on_charts_and_rebase_them() {
+    let data = data_dir("annotate");
+    setup(&data);
+    for kind in ["bed_days", "restrictive_interventions"] {
+        assert_eq!(
+            import(&data, kind, &examples().join(format!("{kind}.csv")), &[]).code,
+            0
+        );
+    }
+    let d = data.to_str().unwrap();
+    let r = mhsip(
+        &[
+            "annotate",
+            "--data",
+            d,
+            "--org",
+            "R8A-ASH",
+            "--date",
+            "2024-02-01",
+            "--text",
+            "Started safety huddles",
+            "--rebase",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Annotation 1 added to R8A-ASH on 2024-02-01, rebasing its charts there."),
+        "{}",
+        r.stdout
+    );
+    let r = mhsip(
+        &[
+            "annotate", "--data", d, "--org", "R8A-ASH", "--list", "--date", "x", "--text", "x",
+        ],
+        None,
+    );
+    assert!(
+        r.stdout
+            .contains("2024-02-01\tall measures\tStarted safety huddles (rebase)"),
+        "{}",
+        r.stdout
+    );
+    let out = data.join("c.svg");
+    let r = mhsip(
+        &[
+            "chart",
+            "--data",
+            d,
+            "--measure",
+            "ri_prone_rate",
+            "--org",
+            "R8A-ASH",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(r.stdout.contains("3 points, 2 segments"), "{}", r.stdout);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("2024-02-01 Started safety huddles")
+    );
+    let r = mhsip(
+        &[
+            "annotate",
+            "--data",
+            d,
+            "--org",
+            "R8Z-NONE",
+            "--date",
+            "2024-02-01",
+            "--text",
+            "x",
+        ],
+        None,
+    );
+    assert!(
+        r.stderr.contains("no ward or organisation called R8Z-NONE"),
+        "{}",
+        r.stderr
+    );
+    let r = mhsip(&["users", "audit", "--data", d], None);
+    assert!(
+        r.stdout
+            .contains(",annotate,R8A-ASH,annotation 1: 2024-02-01 Started safety huddles"),
+        "{}",
+        r.stdout
+    );
+}

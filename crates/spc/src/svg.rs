@@ -435,7 +435,8 @@ fn annotations(out: &mut String, scale: &Scale, notes: &[Annotation], n: usize) 
         };
         let _ = write!(
             out,
-            r##"<g class="annotation"><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#005EB8" stroke-dasharray="3 2"/><text x="{:.1}" y="{y:.1}" font-size="10" text-anchor="{anchor}" fill="#005EB8">{}</text></g>"##,
+            r##"<g class="annotation"><title>{}</title><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#005EB8" stroke-dasharray="3 2"/><text x="{:.1}" y="{y:.1}" font-size="10" text-anchor="{anchor}" fill="#005EB8">{}</text></g>"##,
+            esc(&a.text),
             y + 2.0,
             HEIGHT - BOTTOM,
             x + if anchor == "start" { 2.0 } else { -2.0 },

@@ -7,6 +7,7 @@
 //! differs (two migration folders). Counting and aggregation happen in SQL.
 
 pub mod accounts;
+pub mod annotations;
 pub mod completeness;
 pub mod imports;
 pub mod measures;
@@ -175,7 +176,7 @@ impl Store {
 }
 
 /// Every table, in dependency order.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 17] = [
     "meta",
     "uploads",
     "mappings",
@@ -192,6 +193,7 @@ pub const TABLES: [&str; 16] = [
     "survey_answers",
     "users",
     "audit_log",
+    "annotations",
 ];
 
 fn normalise_url(url: &str) -> Result<(String, Backend)> {
