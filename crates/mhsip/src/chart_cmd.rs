@@ -167,11 +167,11 @@ pub struct AnnotateArgs {
     #[arg(long)]
     pub org: String,
     /// The day the change started.
-    #[arg(long)]
-    pub date: String,
+    #[arg(long, required_unless_present = "list")]
+    pub date: Option<String>,
     /// What was changed, in a few words.
-    #[arg(long)]
-    pub text: String,
+    #[arg(long, required_unless_present = "list")]
+    pub text: Option<String>,
     /// Only on this measure's charts (default: every chart of the organisation).
     #[arg(long)]
     pub measure: Option<String>,
@@ -207,14 +207,17 @@ pub async fn annotate(args: &AnnotateArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let date = parse_date(&args.date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+    let (Some(date), Some(text)) = (&args.date, &args.text) else {
+        bail!("--date and --text are needed to add an annotation");
+    };
+    let date = parse_date(date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
     let author = std::env::var("USER").unwrap_or_else(|_| "cli".into());
     let id = store
         .add_annotation(
             &code,
             args.measure.as_deref(),
             date,
-            &args.text,
+            text,
             args.rebase,
             &author,
         )
@@ -224,11 +227,7 @@ pub async fn annotate(args: &AnnotateArgs) -> Result<ExitCode> {
             &author,
             "annotate",
             &code,
-            Some(&format!(
-                "annotation {id}: {} {}",
-                iso(date),
-                args.text.trim()
-            )),
+            Some(&format!("annotation {id}: {} {}", iso(date), text.trim())),
         )
         .await?;
     println!(
