@@ -36,6 +36,9 @@ pub struct ChartArgs {
     /// Where to write the SVG.
     #[arg(long, default_value = "chart.svg")]
     pub out: PathBuf,
+    /// Also write the chart's data table: `.csv` or `.xlsx` (by the file's extension).
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
     #[command(flatten)]
     pub range: RangeArgs,
     #[command(flatten)]
@@ -126,6 +129,11 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
     );
     std::fs::write(&args.out, svg)
         .with_context(|| format!("{}: cannot write the chart", args.out.display()))?;
+    if let Some(path) = &args.table {
+        let rows = table_rows(&s, &analysis, &notes, &labels);
+        write_table(path, &title, &rows)?;
+        println!("Data table written to {}.", path.display());
+    }
     let sum = &analysis.summary;
     println!(
         "{}: {} points, {} segment{}; variation {}, assurance {}. Chart written to {}.",
@@ -139,6 +147,100 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
     );
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+const TABLE_HEADER: [&str; 10] = [
+    "period",
+    "numerator",
+    "denominator",
+    "value",
+    "centre",
+    "lower_limit",
+    "upper_limit",
+    "point_type",
+    "segment",
+    "annotation",
+];
+
+/// The chart as rows of text: what a screen reader or a spreadsheet needs.
+fn table_rows(
+    s: &store::measures::MeasureSeries,
+    a: &spc::Analysis,
+    notes: &[spc::svg::Annotation],
+    labels: &[String],
+) -> Vec<[String; 10]> {
+    let num = |v: Option<f64>| {
+        v.map(|x| format!("{}", (x * 10_000.0).round() / 10_000.0))
+            .unwrap_or_default()
+    };
+    s.points
+        .iter()
+        .zip(&a.points)
+        .enumerate()
+        .map(|(i, (m, p))| {
+            let note: Vec<&str> = notes
+                .iter()
+                .filter(|n| n.index == i)
+                .map(|n| n.text.as_str())
+                .collect();
+            [
+                labels.get(i).cloned().unwrap_or_default(),
+                num(Some(m.numerator)),
+                num(m.denominator),
+                num(p.value),
+                num(p.centre),
+                num(p.lower_limit),
+                num(p.upper_limit),
+                p.point_type
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                p.segment.to_string(),
+                note.join("; "),
+            ]
+        })
+        .collect()
+}
+
+fn write_table(path: &std::path::Path, title: &str, rows: &[[String; 10]]) -> Result<()> {
+    let xlsx = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    if xlsx {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let sheet = wb.add_worksheet();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        sheet.write_string_with_format(0, 0, title, &bold)?;
+        for (c, h) in TABLE_HEADER.iter().enumerate() {
+            sheet.write_string_with_format(2, c as u16, *h, &bold)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = ((r + 3) as u32, c as u16);
+                match cell.parse::<f64>() {
+                    Ok(v) if (1..=6).contains(&c) => sheet.write_number(r, c, v)?,
+                    _ => sheet.write_string(r, c, cell)?,
+                };
+            }
+        }
+        wb.save(path)
+            .with_context(|| format!("{}: cannot write the workbook", path.display()))?;
+    } else {
+        let quote = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let mut text = TABLE_HEADER.join(",") + "\n";
+        for row in rows {
+            text.push_str(&row.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
+            text.push('\n');
+        }
+        std::fs::write(path, text)
+            .with_context(|| format!("{}: cannot write the table", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Whether a code names a ward or an organisation, and at which level.

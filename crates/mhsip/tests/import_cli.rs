@@ -432,6 +432,37 @@ fn saved_annotations_appear_on_charts_and_rebase_them() {
             .unwrap()
             .contains("2024-02-01 Started safety huddles")
     );
+    let csv = data.join("c.csv");
+    let xlsx = data.join("c.xlsx");
+    for t in [&csv, &xlsx] {
+        let r = mhsip(
+            &[
+                "chart",
+                "--data",
+                d,
+                "--measure",
+                "ri_rate",
+                "--org",
+                "R8A-ASH",
+                "--out",
+                out.to_str().unwrap(),
+                "--table",
+                t.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let table = std::fs::read_to_string(&csv).unwrap();
+    assert!(table.starts_with("period,numerator,denominator,value,centre,lower_limit,upper_limit,point_type,segment,annotation\nJan 2024,3,600,5,"), "{table}");
+    assert!(
+        table.contains(",1,2024-02-01 Started safety huddles\n"),
+        "{table}"
+    );
+    assert!(
+        std::fs::read(&xlsx).unwrap().starts_with(b"PK"),
+        "a real workbook"
+    );
     let r = mhsip(
         &[
             "annotate",
