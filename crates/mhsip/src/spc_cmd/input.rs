@@ -104,35 +104,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
         column,
         message,
     };
-    let text = match csvscan::decode_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            errors.push(err(e.line, e.column, e.message));
-            return Err(errors);
-        }
-    };
-    if text.trim().is_empty() {
-        errors.push(err(
-            1,
-            1,
-            format!("the file is empty; expected a header line with {EXPECTED_HEADER}"),
-        ));
-        return Err(errors);
-    }
-    let mut reader = Reader::new(text, sniff_delimiter(text));
     let mut record: Vec<Field> = Vec::new();
-    let header_ok = reader.next_record(&mut record);
-    let columns = match header_ok {
-        Ok(true) => match header_columns(&record, text) {
-            Ok(c) => c,
-            Err((line, col, msg)) => {
-                errors.push(err(line, col, msg));
-                return Err(errors);
-            }
-        },
-        Ok(false) => unreachable_empty(&mut errors, file),
-        Err(e) => {
-            errors.push(err(e.line, e.column, e.message));
+    let empty = format!("the file is empty; expected a header line with {EXPECTED_HEADER}");
+    let (text, mut reader) = open_with_header(file, bytes, &empty, &mut record)?;
+    let columns = match header_columns(&record, text) {
+        Ok(c) => c,
+        Err((line, col, msg)) => {
+            errors.push(err(line, col, msg));
             return Err(errors);
         }
     };
@@ -260,22 +238,42 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
     })
 }
 
-fn unreachable_empty(errors: &mut Errors, file: &str) -> Columns {
-    // `text.trim().is_empty()` was checked before: a header always exists here. Keep a
-    // defined answer rather than a panic, should that ever change.
-    errors.push(InputError {
-        file: file.to_string(),
-        line: 1,
-        column: 1,
-        message: format!("the file is empty; expected a header line with {EXPECTED_HEADER}"),
-    });
-    Columns {
-        series: 0,
-        period: 0,
-        value: 0,
-        denominator: None,
-        count: 0,
-        names: String::new(),
+/// Decode a small CSV file (UTF-8, with or without a byte-order mark) and read its header into
+/// `header`. Returns the text and a reader positioned after the header, or the one problem that
+/// stops everything (not UTF-8, empty, unreadable header).
+pub fn open_with_header<'a>(
+    file: &str,
+    bytes: &'a [u8],
+    empty_message: &str,
+    header: &mut Vec<Field<'a>>,
+) -> Result<(&'a str, Reader<'a>), Errors> {
+    let mut errors = Errors::default();
+    let mut fail = |line: usize, column: usize, message: String| {
+        errors.push(InputError {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        });
+    };
+    let text = match csvscan::decode_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            fail(e.line, e.column, e.message);
+            return Err(errors);
+        }
+    };
+    let mut reader = Reader::new(text, sniff_delimiter(text));
+    match reader.next_record(header) {
+        Ok(true) if !text.trim().is_empty() => Ok((text, reader)),
+        Ok(_) => {
+            fail(1, 1, empty_message.to_string());
+            Err(errors)
+        }
+        Err(e) => {
+            fail(e.line, e.column, e.message);
+            Err(errors)
+        }
     }
 }
 

@@ -3,9 +3,9 @@
 //! holds one or more periods separated by commas (quote the field). Blank cells fall back to
 //! the command-line options.
 
-use super::input::{Errors, InputError, parse_number, sniff_delimiter};
+use super::input::{Errors, InputError, open_with_header, parse_number};
 use super::period::Period;
-use ingest::csvscan::{self, Field, Reader};
+use ingest::csvscan::Field;
 use spc::Direction;
 use std::collections::HashMap;
 
@@ -35,26 +35,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>
         column,
         message,
     };
-    let text = match csvscan::decode_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            errors.push(err(e.line, e.column, e.message));
-            return Err(errors);
-        }
-    };
-    let mut reader = Reader::new(text, sniff_delimiter(text));
     let mut rec: Vec<Field> = Vec::new();
-    match reader.next_record(&mut rec) {
-        Ok(true) => {}
-        Ok(false) => {
-            errors.push(err(1, 1, "the settings file is empty; expected a header series,direction,target,rebase,baseline".into()));
-            return Err(errors);
-        }
-        Err(e) => {
-            errors.push(err(e.line, e.column, e.message));
-            return Err(errors);
-        }
-    }
+    let (text, mut reader) = open_with_header(
+        file,
+        bytes,
+        "the settings file is empty; expected a header series,direction,target,rebase,baseline",
+        &mut rec,
+    )?;
     let mut col: [Option<usize>; 5] = [None; 5];
     for (i, f) in rec.iter().enumerate() {
         let name = f.text.trim().to_ascii_lowercase();
