@@ -26,7 +26,9 @@ pub struct DataArgs {
         long = "database",
         env = "MHSIP_DATABASE_URL",
         value_name = "URL",
-        global = true
+        global = true,
+        // The URL may hold a password: never print it in help.
+        hide_env_values = true
     )]
     pub database_url: Option<String>,
 }
