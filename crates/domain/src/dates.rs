@@ -3,7 +3,7 @@
 //! arithmetic is plain integer arithmetic on both SQLite and PostgreSQL.
 
 use std::fmt;
-use time::{Date, Month, PrimitiveDateTime, Time, Weekday};
+use time::{Date, Month, PrimitiveDateTime, Time};
 
 pub const EPOCH: Date = time::macros::date!(1970 - 01 - 01);
 
@@ -98,10 +98,6 @@ pub fn minute_number(dt: PrimitiveDateTime) -> i64 {
     (dt - PrimitiveDateTime::new(EPOCH, Time::MIDNIGHT)).whole_minutes()
 }
 
-pub fn datetime_from_minute(n: i64) -> PrimitiveDateTime {
-    PrimitiveDateTime::new(EPOCH, Time::MIDNIGHT) + time::Duration::minutes(n)
-}
-
 pub fn iso(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
@@ -190,11 +186,6 @@ impl fmt::Display for PeriodKind {
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// Whether a week starts on Monday.
-pub fn is_monday(d: Date) -> bool {
-    d.weekday() == Weekday::Monday
-}
 
 #[cfg(test)]
 mod tests {

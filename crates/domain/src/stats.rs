@@ -136,11 +136,6 @@ pub fn risk_ratio(a: u64, n1: u64, b: u64, n2: u64) -> Option<Estimate> {
     })
 }
 
-/// Whether two intervals fail to overlap: a simple, conservative sign of a real difference.
-pub fn clearly_different(a: &Estimate, b: &Estimate) -> bool {
-    a.lower > b.upper || b.lower > a.upper
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

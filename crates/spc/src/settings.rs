@@ -168,15 +168,6 @@ impl Direction {
             Direction::Neutral => "neutral",
         }
     }
-
-    /// The opposite direction (neutral stays neutral).
-    pub fn reversed(self) -> Direction {
-        match self {
-            Direction::Increase => Direction::Decrease,
-            Direction::Decrease => Direction::Increase,
-            Direction::Neutral => Direction::Neutral,
-        }
-    }
 }
 
 impl fmt::Display for Direction {

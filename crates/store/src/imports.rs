@@ -36,7 +36,6 @@ pub struct UploadSummary {
 pub struct Import {
     writer: Writer,
     upload_id: i64,
-    backend: Backend,
     rows: u64,
     /// Row counts of each table touched, before the first write.
     before: HashMap<&'static str, i64>,
@@ -107,7 +106,7 @@ impl Store {
         Ok(Import {
             writer,
             upload_id,
-            backend: self.backend,
+
             rows: 0,
             before: HashMap::new(),
             sql_cache: HashMap::new(),
@@ -174,14 +173,6 @@ fn code<T>(v: Option<T>, f: impl Fn(T) -> &'static str) -> Val {
 }
 
 impl Import {
-    pub fn upload_id(&self) -> i64 {
-        self.upload_id
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Run `f` on the SQLite connection in a blocking task, and take the connection back.
     async fn with_sqlite<T: Send + 'static>(
         &mut self,

@@ -17,7 +17,6 @@ mod values;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::path::Path;
-use std::str::FromStr;
 use thiserror::Error;
 
 pub use imports::{Batch, Import, UploadMeta, UploadSummary};
@@ -220,17 +219,6 @@ fn normalise_url(url: &str) -> Result<(String, Backend)> {
 fn sqlite_path(url: &str) -> Option<&str> {
     url.strip_prefix("sqlite://")
         .map(|p| p.split('?').next().unwrap_or(p))
-}
-
-impl FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "sqlite" => Ok(Backend::Sqlite),
-            "postgres" => Ok(Backend::Postgres),
-            _ => Err(format!("unknown backend {s}")),
-        }
-    }
 }
 
 #[cfg(test)]
