@@ -40,11 +40,16 @@ fn count(data: &Path, table: &str) -> i64 {
         .unwrap_or(-1)
 }
 
-fn setup(data: &Path) {
-    for kind in ["organisations", "wards", "patients", "ward_stays"] {
+/// Import these example files (docs/examples), expecting each to succeed.
+fn import_examples(data: &Path, kinds: &[&str]) {
+    for kind in kinds {
         let r = import(data, kind, &examples().join(format!("{kind}.csv")), &[]);
         assert_eq!(r.code, 0, "{kind}: {}", r.stderr);
     }
+}
+
+fn setup(data: &Path) {
+    import_examples(data, &["organisations", "wards", "patients", "ward_stays"]);
 }
 
 #[test]
@@ -151,10 +156,10 @@ fn killing_an_import_changes_nothing() {
 fn inequalities_and_completeness_commands() {
     let data = data_dir("ineq");
     setup(&data);
-    for kind in ["bed_days", "restrictive_interventions", "incidents"] {
-        let r = import(&data, kind, &examples().join(format!("{kind}.csv")), &[]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-    }
+    import_examples(
+        &data,
+        &["bed_days", "restrictive_interventions", "incidents"],
+    );
     let d = data.to_str().unwrap();
     let r = mhsip(
         &[
@@ -249,12 +254,7 @@ fn inequalities_and_completeness_commands() {
 fn chart_command_draws_annotations_and_rebases() {
     let data = data_dir("chart");
     setup(&data);
-    for kind in ["bed_days", "restrictive_interventions"] {
-        assert_eq!(
-            import(&data, kind, &examples().join(format!("{kind}.csv")), &[]).code,
-            0
-        );
-    }
+    import_examples(&data, &["bed_days", "restrictive_interventions"]);
     let out = data.join("ash.svg");
     let r = mhsip(
         &[
@@ -370,12 +370,7 @@ fn users_and_audit_from_the_command_line() {
 fn saved_annotations_appear_on_charts_and_rebase_them() {
     let data = data_dir("annotate");
     setup(&data);
-    for kind in ["bed_days", "restrictive_interventions"] {
-        assert_eq!(
-            import(&data, kind, &examples().join(format!("{kind}.csv")), &[]).code,
-            0
-        );
-    }
+    import_examples(&data, &["bed_days", "restrictive_interventions"]);
     let d = data.to_str().unwrap();
     let r = mhsip(
         &[
