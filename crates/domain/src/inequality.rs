@@ -51,11 +51,7 @@ pub fn table(
         .iter()
         .map(|(group, num, den)| {
             let (n, d) = (num.round() as u64, den.round() as u64);
-            let allowed = match policy {
-                None => true,
-                Some(p) if proportion => p.proportion_allowed(n, d),
-                Some(p) => p.rate_allowed(n, *den),
-            };
+            let allowed = policy.is_none_or(|p| measure.disclosure_allows(p, n, *den));
             let estimate = if !allowed {
                 None
             } else if proportion {

@@ -152,6 +152,41 @@ impl Measure {
         )
     }
 
+    /// Whether disclosure control lets a figure built on this numerator and denominator leave
+    /// the organisation it describes.
+    pub fn disclosure_allows(
+        &self,
+        policy: &crate::disclosure::Policy,
+        numerator: u64,
+        denominator: f64,
+    ) -> bool {
+        if self.is_rate() {
+            policy.rate_allowed(numerator, denominator)
+        } else if self.is_proportion() {
+            policy.proportion_allowed(numerator, denominator.round() as u64)
+        } else {
+            true
+        }
+    }
+
+    /// A charted value as it may be shown across organisations: suppressed (`None`) when its
+    /// numbers are small, and a plain count rounded (or starred) as any count would be.
+    pub fn disclosed_value(
+        &self,
+        policy: &crate::disclosure::Policy,
+        value: Option<f64>,
+        numerator: f64,
+        denominator: Option<f64>,
+    ) -> Option<f64> {
+        let v = value?;
+        let n = numerator.round() as u64;
+        if self.chart == ChartKind::C {
+            return policy.count(n).value().map(|c| c as f64);
+        }
+        self.disclosure_allows(policy, n, denominator.unwrap_or(0.0))
+            .then_some(v)
+    }
+
     /// How the measure is charted: its chart kind, direction and target, MDC rules.
     pub fn spc_settings(&self) -> spc::Settings {
         spc::Settings {

@@ -158,22 +158,9 @@ pub async fn run(args: &MeasuresArgs) -> Result<ExitCode> {
 pub fn shown_values(m: &Measure, s: &MeasureSeries, policy: Option<&Policy>) -> Vec<Option<f64>> {
     s.points
         .iter()
-        .map(|p| {
-            let v = p.value?;
-            let Some(pol) = policy else { return Some(v) };
-            let n = p.numerator.round() as u64;
-            if m.chart == spc::ChartKind::C {
-                // A count shown across organisations is itself rounded (or starred).
-                return pol.count(n).value().map(|c| c as f64);
-            }
-            let allowed = if m.is_rate() {
-                pol.rate_allowed(n, p.denominator.unwrap_or(0.0))
-            } else if m.is_proportion() {
-                pol.proportion_allowed(n, p.denominator.unwrap_or(0.0) as u64)
-            } else {
-                true
-            };
-            allowed.then_some(v)
+        .map(|p| match policy {
+            Some(pol) => m.disclosed_value(pol, p.value, p.numerator, p.denominator),
+            None => p.value,
         })
         .collect()
 }
