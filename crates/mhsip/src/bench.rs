@@ -91,11 +91,10 @@ pub fn generate_spc_input(series: usize, points: usize, seed: u64) -> Vec<u8> {
     let mut rng = SplitMix(seed);
     let mut out = Vec::with_capacity(series * points * 32);
     out.extend_from_slice(b"series,period,value\n");
-    let start = days_from_civil(2021, 1, 1);
+    // Monthly periods from January 2021.
     let periods: Vec<String> = (0..points)
         .map(|i| {
             let (y, m) = (2021 + (i / 12) as i32, (i % 12) as u32 + 1);
-            let _ = start;
             Period::Date(days_from_civil(y, m, 1)).to_string()
         })
         .collect();
