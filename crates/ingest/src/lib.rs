@@ -98,7 +98,7 @@ pub async fn import(
     store: &Store,
     keys: &mut Pseudonymiser,
     req: &Request<'_>,
-    progress: &mut dyn FnMut(Phase, u64, u64),
+    progress: &mut (dyn FnMut(Phase, u64, u64) + Send),
 ) -> Result<Report, IngestError> {
     let mut report = Report {
         kind: req.kind.as_str(),
@@ -369,7 +369,7 @@ async fn wait_for_writer(
     written: &AtomicU64,
     total: u64,
     report_progress: bool,
-    progress: &mut dyn FnMut(Phase, u64, u64),
+    progress: &mut (dyn FnMut(Phase, u64, u64) + Send),
 ) -> Result<store::Import, IngestError> {
     loop {
         tokio::select! {

@@ -69,71 +69,50 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
     let Some(s) = series.into_iter().find(|s| s.org == code) else {
         bail!("no data for {code}")
     };
-    let values: Vec<Option<f64>> = s.points.iter().map(|p| p.value).collect();
-    let index_of = |d: time::Date| s.points.partition_point(|p| p.period < d);
-    let mut settings = measure.spc_settings();
-    settings.target = args.target.or(measure.target);
+    let mut rebase_at = Vec::new();
     for r in &args.rebase {
-        settings.segment_starts.push(index_of(
-            parse_date(r).map_err(|e| anyhow::anyhow!("--rebase: {e}"))?,
-        ));
+        rebase_at.push(parse_date(r).map_err(|e| anyhow::anyhow!("--rebase: {e}"))?);
     }
-    let mut notes = Vec::new();
-    // Saved annotations (`mhsip annotate`) appear on every chart of their organisation, and
-    // rebase it when they say so.
-    let first_period = s.points.first().map(|p| p.period);
-    for a in store.annotations(&code, Some(measure.id)).await? {
-        if first_period.is_none_or(|f| a.date < f) || a.date > to {
-            continue;
-        }
-        if a.rebase {
-            settings.segment_starts.push(index_of(a.date));
-        }
-        notes.push(spc::svg::Annotation {
-            index: index_of(a.date),
-            text: format!("{} {}", iso(a.date), a.text),
-        });
-    }
+    let mut extra_notes = Vec::new();
     for a in &args.annotate {
         let (d, text) = a
             .split_once('=')
             .with_context(|| format!("--annotate {a}: expected DATE=TEXT"))?;
         let d = parse_date(d).map_err(|e| anyhow::anyhow!("--annotate: {e}"))?;
-        notes.push(spc::svg::Annotation {
-            index: index_of(d),
-            text: format!("{} {}", iso(d), text.trim()),
-        });
+        extra_notes.push((d, text.trim().to_string()));
     }
-    let analysis = spc::analyse(&spc::Series::values(&values), &settings)?;
-    let labels: Vec<String> = s
-        .points
-        .iter()
-        .map(|p| {
-            if measure.chart == spc::ChartKind::G {
-                iso(p.period)
-            } else {
-                args.period.label(p.period)
-            }
-        })
-        .collect();
+    // Saved annotations (`mhsip annotate`) appear on every chart of their organisation, and
+    // rebase it when they say so: the same drawing as the web's chart page.
+    let saved = store.annotations(&code, Some(measure.id)).await?;
     let title = format!("{}: {}", code, measure.title);
-    let svg = spc::svg::render(
-        &analysis,
-        &settings,
-        &spc::svg::Labels {
-            title: &title,
-            x_labels: &labels,
-            y_label: measure.unit,
-            annotations: &notes,
-        },
-    );
-    std::fs::write(&args.out, svg)
+    let chart = web::chart::build(&web::chart::Request {
+        measure: &measure,
+        series: &s,
+        period: args.period,
+        title: title.clone(),
+        annotations: &saved,
+        apply_rebase: true,
+        rebase_at: &rebase_at,
+        extra_notes: &extra_notes,
+        target: args.target,
+        disclosure: None,
+    })?;
+    std::fs::write(&args.out, &chart.svg)
         .with_context(|| format!("{}: cannot write the chart", args.out.display()))?;
     if let Some(path) = &args.table {
-        let rows = table_rows(&s, &analysis, &notes, &labels);
-        write_table(path, &title, &rows)?;
+        let xlsx = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        let bytes = if xlsx {
+            web::chart::xlsx(&chart)?
+        } else {
+            web::chart::csv(&chart).into_bytes()
+        };
+        std::fs::write(path, bytes)
+            .with_context(|| format!("{}: cannot write the table", path.display()))?;
         println!("Data table written to {}.", path.display());
     }
+    let analysis = &chart.analysis;
     let sum = &analysis.summary;
     println!(
         "{}: {} points, {} segment{}; variation {}, assurance {}. Chart written to {}.",
@@ -147,100 +126,6 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
     );
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-const TABLE_HEADER: [&str; 10] = [
-    "period",
-    "numerator",
-    "denominator",
-    "value",
-    "centre",
-    "lower_limit",
-    "upper_limit",
-    "point_type",
-    "segment",
-    "annotation",
-];
-
-/// The chart as rows of text: what a screen reader or a spreadsheet needs.
-fn table_rows(
-    s: &store::measures::MeasureSeries,
-    a: &spc::Analysis,
-    notes: &[spc::svg::Annotation],
-    labels: &[String],
-) -> Vec<[String; 10]> {
-    let num = |v: Option<f64>| {
-        v.map(|x| format!("{}", (x * 10_000.0).round() / 10_000.0))
-            .unwrap_or_default()
-    };
-    s.points
-        .iter()
-        .zip(&a.points)
-        .enumerate()
-        .map(|(i, (m, p))| {
-            let note: Vec<&str> = notes
-                .iter()
-                .filter(|n| n.index == i)
-                .map(|n| n.text.as_str())
-                .collect();
-            [
-                labels.get(i).cloned().unwrap_or_default(),
-                num(Some(m.numerator)),
-                num(m.denominator),
-                num(p.value),
-                num(p.centre),
-                num(p.lower_limit),
-                num(p.upper_limit),
-                p.point_type
-                    .map(|t| t.as_str().to_string())
-                    .unwrap_or_default(),
-                p.segment.to_string(),
-                note.join("; "),
-            ]
-        })
-        .collect()
-}
-
-fn write_table(path: &std::path::Path, title: &str, rows: &[[String; 10]]) -> Result<()> {
-    let xlsx = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    if xlsx {
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let sheet = wb.add_worksheet();
-        let bold = rust_xlsxwriter::Format::new().set_bold();
-        sheet.write_string_with_format(0, 0, title, &bold)?;
-        for (c, h) in TABLE_HEADER.iter().enumerate() {
-            sheet.write_string_with_format(2, c as u16, *h, &bold)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                let (r, c) = ((r + 3) as u32, c as u16);
-                match cell.parse::<f64>() {
-                    Ok(v) if (1..=6).contains(&c) => sheet.write_number(r, c, v)?,
-                    _ => sheet.write_string(r, c, cell)?,
-                };
-            }
-        }
-        wb.save(path)
-            .with_context(|| format!("{}: cannot write the workbook", path.display()))?;
-    } else {
-        let quote = |s: &str| {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        let mut text = TABLE_HEADER.join(",") + "\n";
-        for row in rows {
-            text.push_str(&row.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
-            text.push('\n');
-        }
-        std::fs::write(path, text)
-            .with_context(|| format!("{}: cannot write the table", path.display()))?;
-    }
-    Ok(())
 }
 
 /// Whether a code names a ward or an organisation, and at which level.

@@ -8,6 +8,7 @@ mod demo;
 mod import_cmd;
 mod inequalities_cmd;
 mod measures_cmd;
+mod serve_cmd;
 mod spc_cmd;
 mod users_cmd;
 
@@ -23,8 +24,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the demo region (five years, 60 wards) into the local database.
+    /// Build the demo region (five years, 60 wards) into the local database if it is not there,
+    /// create demo accounts for every role, and start the web application.
     Demo(demo::DemoArgs),
+    /// Start the web application.
+    Serve(serve_cmd::ServeArgs),
     /// Check and import a file (CSV or Excel) of organisations, wards, bed days, patients,
     /// stays, restrictive interventions, incidents, leave, AWOL or survey answers.
     Import(import_cmd::ImportArgs),
@@ -78,12 +82,24 @@ async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo(args) => {
             let store = demo::ensure_demo(args).await?;
+            let logins = serve_cmd::demo_accounts(&store).await?;
             if !args.no_summary {
                 demo::print_overview(&store, &args.data).await?;
             }
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
+            if args.no_serve {
+                store.close().await;
+                return Ok(ExitCode::SUCCESS);
+            }
+            serve_cmd::serve(
+                &args.bind,
+                args.insecure_cookies,
+                &args.data,
+                store,
+                Some(&logins),
+            )
+            .await
         }
+        Command::Serve(args) => serve_cmd::run(args).await,
         Command::Import(args) => import_cmd::run_import(args).await,
         Command::Mapping(args) => import_cmd::run_mapping(args).await,
         Command::Measures(args) => measures_cmd::run(args).await,

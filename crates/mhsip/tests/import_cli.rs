@@ -451,7 +451,7 @@ fn saved_annotations_appear_on_charts_and_rebase_them() {
     let table = std::fs::read_to_string(&csv).unwrap();
     assert!(table.starts_with("period,numerator,denominator,value,centre,lower_limit,upper_limit,point_type,segment,annotation\nJan 2024,3,600,5,"), "{table}");
     assert!(
-        table.contains(",1,2024-02-01 Started safety huddles\n"),
+        table.contains(",1,2024-02-01 Started safety huddles (rebased)\n"),
         "{table}"
     );
     assert!(

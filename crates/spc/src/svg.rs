@@ -449,34 +449,8 @@ fn icons(out: &mut String, analysis: &Analysis) {
     let s = &analysis.summary;
     let (cx1, cx2, cy, r) = (WIDTH - 120.0, WIDTH - 56.0, 40.0, 22.0);
     if let Some(v) = s.variation {
-        let (colour, letter) = match v {
-            Variation::CommonCause => (colours::ICON_COMMON, ""),
-            Variation::ImprovementHigh => (colours::ICON_IMPROVEMENT, "H"),
-            Variation::ImprovementLow => (colours::ICON_IMPROVEMENT, "L"),
-            Variation::ConcernHigh => (colours::ICON_CONCERN, "H"),
-            Variation::ConcernLow => (colours::ICON_CONCERN, "L"),
-            Variation::NeutralHigh => (colours::ICON_NEUTRAL, "H"),
-            Variation::NeutralLow => (colours::ICON_NEUTRAL, "L"),
-        };
-        let _ = write!(
-            out,
-            r##"<g class="icon variation"><title>{}</title><circle cx="{cx1}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="3"/>"##,
-            v.describe()
-        );
-        if letter.is_empty() {
-            // Common cause: a small grey wiggle of points.
-            let _ = write!(
-                out,
-                r#"<path d="M{:.1},{cy}l5,-5l5,8l5,-6l5,5l5,-4" fill="none" stroke="{colour}" stroke-width="2.5"/>"#,
-                cx1 - 13.0
-            );
-        } else {
-            let _ = write!(
-                out,
-                r#"<text x="{cx1}" y="{:.1}" font-size="20" font-weight="bold" text-anchor="middle" fill="{colour}">{letter}</text>"#,
-                cy + 7.0
-            );
-        }
+        out.push_str(r#"<g class="icon variation">"#);
+        variation_shape(out, v, cx1, cy, r);
         let _ = write!(
             out,
             r##"<text x="{cx1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#4C6272">Variation</text></g>"##,
@@ -484,19 +458,101 @@ fn icons(out: &mut String, analysis: &Analysis) {
         );
     }
     if s.assurance != Assurance::None {
-        let (colour, letter) = match s.assurance {
-            Assurance::Pass => (colours::ICON_IMPROVEMENT, "P"),
-            Assurance::Fail => (colours::ICON_CONCERN, "F"),
-            _ => (colours::ICON_COMMON, "?"),
-        };
+        out.push_str(r#"<g class="icon assurance">"#);
+        assurance_shape(out, s.assurance, cx2, cy, r);
         let _ = write!(
             out,
-            r##"<g class="icon assurance"><title>{}</title><circle cx="{cx2}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="3"/><text x="{cx2}" y="{:.1}" font-size="20" font-weight="bold" text-anchor="middle" fill="{colour}">{letter}</text><text x="{cx2}" y="{:.1}" font-size="10" text-anchor="middle" fill="#4C6272">Assurance</text></g>"##,
-            s.assurance.describe(),
-            cy + 7.0,
+            r##"<text x="{cx2}" y="{:.1}" font-size="10" text-anchor="middle" fill="#4C6272">Assurance</text></g>"##,
             cy + r + 13.0
         );
     }
+}
+
+/// The Making Data Count variation icon (a ring with H or L, or a grey wiggle for common
+/// cause), centred at (cx, cy), with its meaning as a tooltip.
+fn variation_shape(out: &mut String, v: Variation, cx: f64, cy: f64, r: f64) {
+    let (colour, letter) = match v {
+        Variation::CommonCause => (colours::ICON_COMMON, ""),
+        Variation::ImprovementHigh => (colours::ICON_IMPROVEMENT, "H"),
+        Variation::ImprovementLow => (colours::ICON_IMPROVEMENT, "L"),
+        Variation::ConcernHigh => (colours::ICON_CONCERN, "H"),
+        Variation::ConcernLow => (colours::ICON_CONCERN, "L"),
+        Variation::NeutralHigh => (colours::ICON_NEUTRAL, "H"),
+        Variation::NeutralLow => (colours::ICON_NEUTRAL, "L"),
+    };
+    let k = r / 22.0;
+    let _ = write!(
+        out,
+        r##"<title>{}</title><circle cx="{cx}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="{:.1}"/>"##,
+        v.describe(),
+        3.0 * k
+    );
+    if letter.is_empty() {
+        // Common cause: a small grey wiggle of points.
+        let _ = write!(
+            out,
+            r#"<path d="M{:.1},{cy}l{a:.1},{b:.1}l{a:.1},{c:.1}l{a:.1},{d:.1}l{a:.1},{a:.1}l{a:.1},{e:.1}" fill="none" stroke="{colour}" stroke-width="{:.1}"/>"#,
+            cx - 13.0 * k,
+            2.5 * k,
+            a = 5.0 * k,
+            b = -5.0 * k,
+            c = 8.0 * k,
+            d = -6.0 * k,
+            e = -4.0 * k,
+        );
+    } else {
+        icon_letter(out, letter, colour, cx, cy, k);
+    }
+}
+
+/// The assurance icon: P (the target will be met), F (it will be missed), ? (hit or miss).
+fn assurance_shape(out: &mut String, a: Assurance, cx: f64, cy: f64, r: f64) {
+    let (colour, letter) = match a {
+        Assurance::Pass => (colours::ICON_IMPROVEMENT, "P"),
+        Assurance::Fail => (colours::ICON_CONCERN, "F"),
+        _ => (colours::ICON_COMMON, "?"),
+    };
+    let k = r / 22.0;
+    let _ = write!(
+        out,
+        r##"<title>{}</title><circle cx="{cx}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="{:.1}"/>"##,
+        a.describe(),
+        3.0 * k
+    );
+    icon_letter(out, letter, colour, cx, cy, k);
+}
+
+fn icon_letter(out: &mut String, letter: &str, colour: &str, cx: f64, cy: f64, k: f64) {
+    let _ = write!(
+        out,
+        r#"<text x="{cx}" y="{:.1}" font-size="{:.1}" font-weight="bold" text-anchor="middle" fill="{colour}">{letter}</text>"#,
+        cy + 7.0 * k,
+        20.0 * k
+    );
+}
+
+/// A variation icon on its own (`size` pixels square), for tables such as a summary matrix.
+/// It carries its meaning as an accessible name.
+pub fn variation_icon(v: Variation, size: u32) -> String {
+    standalone_icon(size, v.describe(), |out, c, r| variation_shape(out, v, c, c, r))
+}
+
+/// An assurance icon on its own; `None` when there is no target to assure against.
+pub fn assurance_icon(a: Assurance, size: u32) -> Option<String> {
+    (a != Assurance::None)
+        .then(|| standalone_icon(size, a.describe(), |out, c, r| assurance_shape(out, a, c, c, r)))
+}
+
+fn standalone_icon(size: u32, label: &str, draw: impl FnOnce(&mut String, f64, f64)) -> String {
+    let mut out = String::with_capacity(600);
+    let _ = write!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 50 50" role="img" aria-label="{}" focusable="false">"#,
+        esc(label)
+    );
+    draw(&mut out, 25.0, 22.0);
+    out.push_str("</svg>");
+    out
 }
 
 fn legend(out: &mut String, analysis: &Analysis) {

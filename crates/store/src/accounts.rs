@@ -103,6 +103,38 @@ impl Store {
             .map_err(StoreError::Invalid)
     }
 
+    /// The grant of an enabled account, read afresh (so that disabling an account or changing
+    /// its role takes effect on the user's next request).
+    pub async fn user_grant(&self, name: &str) -> Result<Option<Grant>> {
+        let row: Option<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT role, trust_code, ward_code, disabled FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((role, trust, ward, disabled)) = row else {
+            return Ok(None);
+        };
+        if disabled != 0 {
+            return Ok(None);
+        }
+        let role = Role::parse(&role).map_err(StoreError::Invalid)?;
+        Grant::new(role, trust, ward)
+            .map(Some)
+            .map_err(StoreError::Invalid)
+    }
+
+    /// Disable (or enable again) an account; a disabled account cannot log in and its open
+    /// sessions stop working at once.
+    pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool> {
+        let r = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+            .bind(i64::from(disabled))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     pub async fn users(&self) -> Result<Vec<UserRow>> {
         Ok(sqlx::query_as("SELECT name, role, trust_code, ward_code, created_at, disabled FROM users ORDER BY name").fetch_all(&self.pool).await?)
     }

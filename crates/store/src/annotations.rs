@@ -51,6 +51,20 @@ impl Store {
         Ok(id)
     }
 
+    /// Every note, by organisation, in date order (for summaries across many organisations).
+    pub async fn all_annotations(&self) -> Result<std::collections::HashMap<String, Vec<Annotation>>> {
+        let rows: Vec<AnnotationRow> = sqlx::query_as(
+            "SELECT id, org_code, measure_id, day, text, rebase, author FROM annotations ORDER BY day, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: std::collections::HashMap<String, Vec<Annotation>> = Default::default();
+        for a in rows.into_iter().map(to_annotation) {
+            out.entry(a.org.clone()).or_default().push(a);
+        }
+        Ok(out)
+    }
+
     /// The notes for one organisation and measure (including those for all its measures), in date order.
     pub async fn annotations(&self, org: &str, measure: Option<&str>) -> Result<Vec<Annotation>> {
         let rows: Vec<AnnotationRow> = sqlx::query_as(
@@ -61,17 +75,18 @@ impl Store {
         .bind(measure.map(str::to_string))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, org, measure, day, text, rebase, author)| Annotation {
-                id,
-                org,
-                measure,
-                date: date_from_day(day as i32),
-                text,
-                rebase: rebase != 0,
-                author,
-            })
-            .collect())
+        Ok(rows.into_iter().map(to_annotation).collect())
+    }
+}
+
+fn to_annotation((id, org, measure, day, text, rebase, author): AnnotationRow) -> Annotation {
+    Annotation {
+        id,
+        org,
+        measure,
+        date: date_from_day(day as i32),
+        text,
+        rebase: rebase != 0,
+        author,
     }
 }

@@ -12,6 +12,7 @@ pub mod completeness;
 pub mod imports;
 pub mod measures;
 pub mod read;
+pub mod sessions;
 mod values;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

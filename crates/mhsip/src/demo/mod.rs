@@ -1,6 +1,7 @@
 //! `mhsip demo`: build the demo region into the local database (once), through the same
 //! import path as real files.
 
+pub mod datix;
 pub mod generate;
 
 use crate::config::DataArgs;
@@ -22,6 +23,15 @@ pub struct DemoArgs {
     /// Do not print the region overview at the end.
     #[arg(long)]
     pub no_summary: bool,
+    /// Build the demo (and its accounts) but do not start the web application.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Address and port for the web application.
+    #[arg(long, env = "MHSIP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Send the session cookie over plain HTTP too (see `mhsip serve --help`).
+    #[arg(long, env = "MHSIP_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -75,6 +85,26 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
         }
         let s = report.summary.unwrap_or_default();
         eprintln!("  {:<28} {:>9} rows", name, s.rows);
+    }
+    if let Some((_, _, content)) = demo
+        .files
+        .iter()
+        .find(|(k, _, _)| *k == "restrictive_interventions")
+    {
+        let path = folder.join("datix-export-R9A.csv");
+        std::fs::write(&path, datix::export(content, "R9A")?)?;
+        store
+            .save_mapping(
+                datix::MAPPING_NAME,
+                "restrictive_interventions",
+                &datix::mapping_json(),
+            )
+            .await?;
+        eprintln!(
+            "  A Datix-style export to try the upload page with: {} (mapping '{}')",
+            path.display(),
+            datix::MAPPING_NAME
+        );
     }
     eprintln!(
         "Demo region ready: {} trusts, {} wards, five years, in {:.1} s. Planted for you to find:",

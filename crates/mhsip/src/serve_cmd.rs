@@ -1,0 +1,110 @@
+//! `mhsip serve`: the web application on the configured database; and the demo accounts that
+//! `mhsip demo` creates before serving.
+
+use crate::config::DataArgs;
+use crate::import_cmd::open_keys;
+use anyhow::{Context, Result};
+use clap::Args;
+use domain::access::{Grant, Role};
+use std::process::ExitCode;
+use store::Store;
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "MHSIP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Send the session cookie over plain HTTP too (only behind a TLS-terminating proxy that
+    /// does not say so, or for a local trial on another host). Off by default: cookies are
+    /// Secure, which browsers accept over HTTPS and on localhost.
+    #[arg(long, env = "MHSIP_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub async fn run(args: &ServeArgs) -> Result<ExitCode> {
+    let store = args.data.open().await?;
+    serve(&args.bind, args.insecure_cookies, &args.data, store, None).await
+}
+
+/// Start the server and print where it is (and, for the demo, how to sign in).
+pub async fn serve(
+    bind: &str,
+    insecure_cookies: bool,
+    data: &DataArgs,
+    store: Store,
+    logins: Option<&[(&str, &str, String)]>,
+) -> Result<ExitCode> {
+    init_logging();
+    let keys = open_keys(data, &store).await?;
+    let config = web::Config {
+        secure_cookies: !insecure_cookies,
+        data_dir: data.data_dir.clone(),
+        ..web::Config::default()
+    };
+    let state = web::AppState::new(store, keys, config)
+        .await
+        .context("cannot read the organisations and data range")?;
+    let started = std::time::Instant::now();
+    state
+        .warm()
+        .await
+        .map_err(|e| anyhow::anyhow!("computing the overview failed: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "MHSIP is running at http://{addr}/ (overview computed in {} ms). Press Ctrl-C to stop.",
+        started.elapsed().as_millis()
+    );
+    if let Some(logins) = logins {
+        println!("Demo logins (password for all: {DEMO_PASSWORD}):");
+        for (name, role, place) in logins {
+            println!("  {name:<12} {role}{place}");
+        }
+    }
+    web::serve(listener, state).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    // Errors and warnings by default; request details never include patients' data.
+    let filter = EnvFilter::try_from_env("MHSIP_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// The demo's shared password: a demo database holds generated people only.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// One account per role, created once, on the demo's trust R9A and its ward Ash.
+pub async fn demo_accounts(store: &Store) -> Result<Vec<(&'static str, &'static str, String)>> {
+    let accounts: [(&str, Role, Option<&str>, Option<&str>); 5] = [
+        ("admin", Role::ProgrammeAdmin, None, None),
+        ("viewer", Role::ProgrammeViewer, None, None),
+        ("lead.r9a", Role::TrustLead, Some("R9A"), None),
+        ("ward.ash", Role::WardUser, Some("R9A"), Some("R9A-ASH")),
+        ("upload.r9a", Role::Uploader, Some("R9A"), None),
+    ];
+    let existing: Vec<String> = store.users().await?.into_iter().map(|u| u.name).collect();
+    let mut out = Vec::new();
+    for (name, role, trust, ward) in accounts {
+        if !existing.iter().any(|e| e == name) {
+            let grant = Grant::new(role, trust.map(Into::into), ward.map(Into::into))
+                .map_err(anyhow::Error::msg)?;
+            store.create_user(name, DEMO_PASSWORD, &grant).await?;
+            store
+                .audit("demo", "create_user", name, Some(role.as_str()))
+                .await?;
+        }
+        let place = match (trust, ward) {
+            (_, Some(w)) => format!(", ward {w}"),
+            (Some(t), None) => format!(", trust {t}"),
+            _ => String::new(),
+        };
+        out.push((name, role.label(), place));
+    }
+    Ok(out)
+}

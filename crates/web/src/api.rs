@@ -1,0 +1,184 @@
+//! The JSON API: the measure catalogue, summaries, series with their SPC analysis, and upload
+//! history, under the same sign-in and authorization as the pages. Described by an OpenAPI
+//! document at /api/openapi.json.
+
+use crate::AppState;
+use crate::access;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, AppError};
+use crate::pages::chart_page::{ChartQuery, draw, prepare};
+use crate::pages::overview::{Filters, summary_rows};
+use crate::pages::summary::{self, SummaryRow};
+use crate::pages::uploads::history_scope;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::OrgLevel;
+use domain::access::Detail;
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/measures", get(measures))
+        .route("/summary", get(region_summary))
+        .route("/summary/{org}", get(org_summary))
+        .route("/series/{org}/{measure}", get(series))
+        .route("/uploads", get(uploads))
+        .fallback(|| async { ApiError(AppError::NotFound) })
+}
+
+async fn measures(_user: CurrentUser) -> Json<Value> {
+    Json(json!({ "measures": domain::measures::catalogue() }))
+}
+
+async fn region_summary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Result<Json<Value>, ApiError> {
+    let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
+    let rows = summary_rows(&state, &user, objective, period).await?;
+    Ok(Json(json!({ "period": period.as_str(), "rows": rows })))
+}
+
+/// One organisation's rows; for a trust, its wards' rows too.
+async fn org_summary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<String>,
+    Query(f): Query<Filters>,
+) -> Result<Json<Value>, ApiError> {
+    let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
+    let snap = state.cache.current(&state.store).await?;
+    let viewing = access::view(&user, &snap.orgs, &org)?;
+    let measures = summary::measures_of(objective);
+    let scope = crate::pages::org::series_key(&viewing.org, period, None).scope;
+    let level = viewing.org.level;
+    let mut rows: Vec<SummaryRow> = summary::rows_for(
+        &state,
+        &snap,
+        std::slice::from_ref(&viewing),
+        level,
+        scope,
+        &measures,
+        period,
+    )
+    .await?;
+    if level == OrgLevel::Trust {
+        let wards: Vec<_> = snap
+            .orgs
+            .wards_of(&viewing.org.code)
+            .filter_map(|w| snap.orgs.get(&w.code))
+            .map(|w| summary::viewing(w, user.grant.detail(&snap.orgs.place(w))))
+            .filter(|v| v.detail != Detail::None)
+            .collect();
+        rows.extend(
+            summary::rows_for(
+                &state,
+                &snap,
+                &wards,
+                OrgLevel::Ward,
+                Some((OrgLevel::Trust, viewing.org.code.clone())),
+                &measures,
+                period,
+            )
+            .await?,
+        );
+    }
+    Ok(Json(json!({ "org": viewing.org.code, "period": period.as_str(), "rows": rows })))
+}
+
+async fn series(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, measure)): Path<(String, String)>,
+    Query(q): Query<ChartQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let p = prepare(&state, &user, &org, &measure, &q).await?;
+    let c = draw(&p, &q)?;
+    let s = &c.analysis.summary;
+    Ok(Json(json!({
+        "org": p.viewing.org.code,
+        "measure": p.measure.id,
+        "measure_version": p.measure.version,
+        "period": p.period.as_str(),
+        "chart": p.measure.chart.to_string(),
+        "disclosure_controlled": p.viewing.policy().is_some(),
+        "target": c.settings.target,
+        "variation": s.variation.map(|v| v.as_str()),
+        "assurance": s.assurance.as_str(),
+        "segments": s.segments,
+        "points": c.rows,
+    })))
+}
+
+async fn uploads(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let scope = history_scope(&user)?;
+    let rows = state.store.uploads(scope.as_deref(), 500).await?;
+    Ok(Json(json!({ "uploads": rows })))
+}
+
+/// The OpenAPI 3.1 description of this API.
+async fn openapi() -> Json<Value> {
+    let text = |d: &str| json!({ "type": "string", "description": d });
+    let params = json!([
+        { "name": "objective", "in": "query", "schema": { "type": "string", "enum": ["all", "restrictive_practice", "self_harm_awol", "sexual_safety"] } },
+        { "name": "period", "in": "query", "schema": { "type": "string", "enum": ["month", "week"], "default": "month" } }
+    ]);
+    let err = json!({ "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let errors = json!({ "400": err, "401": err, "403": err, "404": err });
+    let with_errors = |ok: Value| {
+        let mut m = errors.as_object().cloned().unwrap_or_default();
+        m.insert("200".into(), ok);
+        Value::Object(m)
+    };
+    let ok = |schema: Value| json!({ "description": "OK", "content": { "application/json": { "schema": schema } } });
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MHSIP API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Measures, summaries, SPC series and uploads of the mental health safety improvement platform. Sign in with POST /login (form fields username, password) and send the session cookie. What each user sees follows their role and organisation; figures about other organisations are disclosure-controlled."
+        },
+        "components": {
+            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": "mhsip_session" } },
+            "schemas": {
+                "Error": { "type": "object", "properties": { "error": text("What went wrong") }, "required": ["error"] },
+                "SummaryRow": { "type": "object", "properties": {
+                    "org": text("ODS or ward code"), "org_name": text("Name"), "measure": text("Measure id"),
+                    "title": text("Measure title"), "unit": text("Unit"),
+                    "latest_period": { "type": ["string", "null"] }, "latest_value": { "type": ["number", "null"] },
+                    "variation": { "type": ["string", "null"], "enum": ["common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low", "neutral_high", "neutral_low", null] },
+                    "assurance": { "type": ["string", "null"], "enum": ["pass", "fail", "hit_or_miss", null] },
+                    "target": { "type": ["number", "null"] }, "disclosure_controlled": { "type": "boolean" }
+                } },
+                "Point": { "type": "object", "properties": {
+                    "period": text("Period label"), "numerator": text("Count (or * when suppressed)"), "denominator": text("Denominator"),
+                    "value": { "type": ["number", "null"] }, "centre": { "type": ["number", "null"] },
+                    "lower_limit": { "type": ["number", "null"] }, "upper_limit": { "type": ["number", "null"] },
+                    "point_type": text("common_cause, improvement, concern, neutral_high, neutral_low, suppressed, or empty for a gap"),
+                    "segment": { "type": "integer" }, "annotation": text("Notes on this point")
+                } }
+            }
+        },
+        "security": [{ "session": [] }],
+        "paths": {
+            "/api/measures": { "get": { "summary": "The measure catalogue", "responses": with_errors(ok(json!({ "type": "object" }))) } },
+            "/api/summary": { "get": { "summary": "Region overview: one row per trust (and the region) and measure", "parameters": params, "responses": with_errors(ok(json!({ "type": "object", "properties": { "period": { "type": "string" }, "rows": { "type": "array", "items": { "$ref": "#/components/schemas/SummaryRow" } } } }))) } },
+            "/api/summary/{org}": { "get": { "summary": "One organisation's rows (a trust's with its wards')", "parameters": [
+                { "name": "org", "in": "path", "required": true, "schema": { "type": "string" } },
+                params[0], params[1]
+            ], "responses": with_errors(ok(json!({ "type": "object", "properties": { "org": { "type": "string" }, "period": { "type": "string" }, "rows": { "type": "array", "items": { "$ref": "#/components/schemas/SummaryRow" } } } }))) } },
+            "/api/series/{org}/{measure}": { "get": { "summary": "One measure for one organisation with its SPC analysis", "parameters": [
+                { "name": "org", "in": "path", "required": true, "schema": { "type": "string" } },
+                { "name": "measure", "in": "path", "required": true, "schema": { "type": "string" } },
+                params[1],
+                { "name": "rebase", "in": "query", "schema": { "type": "string", "enum": ["on", "off"] } },
+                { "name": "at", "in": "query", "schema": { "type": "string", "format": "date" } },
+                { "name": "target", "in": "query", "schema": { "type": "number" } }
+            ], "responses": with_errors(ok(json!({ "type": "object", "properties": { "points": { "type": "array", "items": { "$ref": "#/components/schemas/Point" } } } }))) } },
+            "/api/uploads": { "get": { "summary": "Upload history (admins: all; uploaders and trust leads: their trust)", "responses": with_errors(ok(json!({ "type": "object" }))) } }
+        }
+    }))
+}

@@ -1,0 +1,69 @@
+//! The frame every page shares: title, the signed-in user, and the navigation their role allows.
+
+use crate::auth::CurrentUser;
+use domain::access::Role;
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct Layout {
+    pub title: String,
+    pub user: Option<String>,
+    pub role: Option<&'static str>,
+    pub nav: Vec<NavLink>,
+}
+
+impl Layout {
+    /// A page for a signed-in user; `section` marks the current navigation item.
+    pub fn new(title: impl Into<String>, user: &CurrentUser, section: &str) -> Layout {
+        let g = &user.grant;
+        let mut items: Vec<(&'static str, &'static str)> = Vec::new();
+        match g.role {
+            Role::ProgrammeAdmin | Role::ProgrammeViewer | Role::TrustLead => {
+                items.push(("/", "Overview"))
+            }
+            Role::WardUser => items.push(("/", "My ward")),
+            Role::Uploader => {}
+        }
+        if g.role != Role::Uploader {
+            items.push(("/inequalities", "Inequalities"));
+        }
+        items.push(("/completeness", "Data completeness"));
+        if matches!(
+            g.role,
+            Role::ProgrammeAdmin | Role::Uploader | Role::TrustLead
+        ) {
+            items.push(("/uploads", "Uploads"));
+        }
+        items.push(("/measures", "Measures"));
+        if g.role == Role::ProgrammeAdmin {
+            items.push(("/admin", "Administration"));
+        }
+        Layout {
+            title: title.into(),
+            user: Some(user.name.clone()),
+            role: Some(g.role.label()),
+            nav: items
+                .into_iter()
+                .map(|(href, label)| NavLink {
+                    href,
+                    label,
+                    current: href == section,
+                })
+                .collect(),
+        }
+    }
+
+    /// A page with nobody signed in (login, errors).
+    pub fn bare(title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            user: None,
+            role: None,
+            nav: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The measure catalogue: each definition in plain words, grouped by objective.
+
+use crate::auth::CurrentUser;
+use crate::layout::Layout;
+use askama::Template;
+use askama_web::WebTemplate;
+use domain::measures::{Measure, Objective, catalogue};
+
+pub struct Group {
+    pub label: &'static str,
+    pub measures: Vec<MeasureView>,
+}
+
+pub struct MeasureView {
+    pub m: Measure,
+    pub chart: String,
+    pub direction: &'static str,
+    pub target: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "catalogue.html")]
+pub struct CataloguePage {
+    layout: Layout,
+    groups: Vec<Group>,
+}
+
+pub async fn page(user: CurrentUser) -> CataloguePage {
+    let all = catalogue();
+    CataloguePage {
+        layout: Layout::new("Measures", &user, "/measures"),
+        groups: Objective::ALL
+            .iter()
+            .map(|o| Group {
+                label: o.label(),
+                measures: all
+                    .iter()
+                    .filter(|m| m.objective == *o)
+                    .map(|m| MeasureView {
+                        chart: m.chart.to_string(),
+                        direction: match m.direction {
+                            spc::Direction::Increase => "higher is better",
+                            spc::Direction::Decrease => "lower is better",
+                            _ => "neither direction is better",
+                        },
+                        target: m.target.map(|t| super::fmt_value(m, t)).unwrap_or_default(),
+                        m: m.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}

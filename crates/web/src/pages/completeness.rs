@@ -1,0 +1,123 @@
+//! Data completeness: ward-months with no bed days, or with far fewer events than the ward's bed
+//! days and history make likely, so under-reporting is seen before anyone compares wards.
+
+use crate::AppState;
+use crate::access;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::layout::Layout;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use domain::access::{Detail, Role};
+use domain::dates::PeriodKind;
+use serde::Deserialize;
+use store::completeness::Status;
+
+#[derive(Deserialize, Default)]
+pub struct CompletenessQuery {
+    pub org: Option<String>,
+}
+
+pub struct Problem {
+    pub ward: String,
+    pub ward_name: String,
+    pub month: String,
+    pub missing: bool,
+    pub detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "completeness.html")]
+pub struct CompletenessPage {
+    layout: Layout,
+    org_name: String,
+    months: usize,
+    ward_months: usize,
+    wards: usize,
+    problems: Vec<Problem>,
+    counts_shown: bool,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CompletenessQuery>,
+) -> Result<CompletenessPage, AppError> {
+    let snap = state.cache.current(&state.store).await?;
+    let code = q
+        .org
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| match user.grant.role {
+            Role::TrustLead | Role::Uploader => user.grant.trust.clone(),
+            Role::WardUser => user.grant.ward.clone(),
+            _ => snap.orgs.region().map(|r| r.code.clone()),
+        })
+        .ok_or(AppError::NotFound)?;
+    let code = code.trim().to_ascii_uppercase();
+    let org = snap.orgs.get(&code).ok_or(AppError::NotFound)?.clone();
+    // An uploader sees whether their own trust's data is complete (that is their job), but not
+    // the counts behind it.
+    let own_uploads = user.grant.role == Role::Uploader
+        && org.trust.is_some()
+        && org.trust == user.grant.trust;
+    let detail = if own_uploads {
+        Detail::DisclosureControlled
+    } else {
+        access::view(&user, &snap.orgs, &code)?.detail
+    };
+    let Some((from, to)) = snap.range else {
+        return Err(AppError::BadRequest("There is no data yet.".into()));
+    };
+    let rows = state
+        .store
+        .completeness(from, to, Some((org.level, org.code.clone())))
+        .await?;
+    let counts_shown = detail == Detail::Full;
+    let mut problems = Vec::new();
+    let mut wards = std::collections::BTreeSet::new();
+    for r in &rows {
+        wards.insert(r.ward.clone());
+        let name = snap
+            .orgs
+            .get(&r.ward)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| r.ward.clone());
+        match r.status {
+            Status::Complete => {}
+            Status::MissingBedDays => problems.push(Problem {
+                ward: r.ward.clone(),
+                ward_name: name,
+                month: PeriodKind::Month.label(r.month),
+                missing: true,
+                detail: "No bed days reported: the month cannot be charted.".into(),
+            }),
+            Status::LikelyUnderReported => problems.push(Problem {
+                ward: r.ward.clone(),
+                ward_name: name,
+                month: PeriodKind::Month.label(r.month),
+                missing: false,
+                detail: if counts_shown {
+                    format!(
+                        "{} events reported; about {:.0} usual for these bed days, fewer than {:.0} is unusual.",
+                        r.events,
+                        r.expected,
+                        r.lower_limit.unwrap_or(0.0)
+                    )
+                } else {
+                    "Far fewer events than the ward's bed days and history make likely.".into()
+                },
+            }),
+        }
+    }
+    Ok(CompletenessPage {
+        layout: Layout::new("Data completeness", &user, "/completeness"),
+        org_name: org.name.clone(),
+        months: PeriodKind::Month.starts_between(from, to).len(),
+        ward_months: rows.len(),
+        wards: wards.len(),
+        problems,
+        counts_shown,
+    })
+}

@@ -1,0 +1,46 @@
+//! The pages, one module per page family. Each handler: who is asking (`CurrentUser`), what may
+//! they see (`access::view`), the numbers (cached through `cache`), then a template.
+
+pub mod admin;
+pub mod catalogue;
+pub mod chart_page;
+pub mod completeness;
+pub mod inequalities;
+pub mod org;
+pub mod overview;
+pub mod summary;
+pub mod uploads;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/org/{code}", get(org::page))
+        .route("/chart/{org}/{measure}", get(chart_page::page))
+        .route("/chart/{org}/{measure}/download/{format}", get(chart_page::download))
+        .route("/chart/{org}/{measure}/annotations", post(chart_page::annotate))
+        .route("/inequalities", get(inequalities::page))
+        .route("/completeness", get(completeness::page))
+        .route("/uploads", get(uploads::page).post(uploads::check))
+        .route("/uploads/confirm", post(uploads::confirm))
+        .route("/measures", get(catalogue::page))
+        .route("/admin", get(admin::page))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{name}/disabled", post(admin::set_disabled))
+        .route("/admin/audit", get(admin::audit))
+}
+
+/// A value as people read it: percentages with one decimal, rates with two, days and minutes
+/// whole.
+pub fn fmt_value(m: &domain::measures::Measure, v: f64) -> String {
+    if m.is_proportion() {
+        format!("{v:.1}%")
+    } else if m.chart == spc::ChartKind::G || m.unit.starts_with("minutes") || m.unit.starts_with("people") {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}

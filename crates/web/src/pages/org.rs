@@ -1,0 +1,243 @@
+//! An organisation's page. A trust: its wards by measures (latest value and variation icon in
+//! each cell) and its own charts. A ward, site, ICB or the region: its measures as summary rows,
+//! and the organisations under it.
+
+use super::overview::{Choice, Filters, objective_choices, period_choices};
+use super::summary::{self, SummaryRow};
+use crate::AppState;
+use crate::access::{self, Viewing};
+use crate::auth::CurrentUser;
+use crate::cache::Key;
+use crate::chart::{self, Request};
+use crate::error::AppError;
+use crate::layout::Layout;
+use crate::orgs::Org;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use domain::OrgLevel;
+use domain::access::Detail;
+use domain::dates::PeriodKind;
+use domain::measures::Objective;
+
+pub struct Cell {
+    pub value: String,
+    pub icon: String,
+    pub href: String,
+    pub label: String,
+}
+
+pub struct WardRowView {
+    pub code: String,
+    pub name: String,
+    pub ward_type: String,
+    pub beds: String,
+    pub cells: Vec<Cell>,
+    pub link: bool,
+}
+
+pub struct SmallChart {
+    pub svg: String,
+    pub href: String,
+    pub title: &'static str,
+}
+
+pub struct Crumb {
+    pub href: String,
+    pub label: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "org.html")]
+pub struct OrgPage {
+    layout: Layout,
+    org: Org,
+    level: &'static str,
+    crumbs: Vec<Crumb>,
+    objectives: Vec<Choice>,
+    periods: Vec<Choice>,
+    controlled: bool,
+    /// Trust pages: the wards by measures.
+    columns: Vec<&'static str>,
+    wards: Vec<WardRowView>,
+    charts: Vec<SmallChart>,
+    /// Other levels: this organisation's summary rows.
+    rows: Vec<SummaryRow>,
+    children: Vec<Crumb>,
+    can_annotate: bool,
+}
+
+/// Where one organisation's series come from: a ward's with its trust's other wards (one query
+/// serves the whole trust page), anything else with the others of its level.
+pub fn series_key(org: &Org, period: PeriodKind, measure: Option<&'static str>) -> Key {
+    let scope = match (org.level, &org.trust) {
+        (OrgLevel::Ward, Some(t)) => Some((OrgLevel::Trust, t.clone())),
+        _ => None,
+    };
+    Key {
+        level: org.level,
+        period,
+        scope,
+        measure,
+    }
+}
+
+pub fn crumbs(snap: &crate::cache::Snapshot, user: &CurrentUser, org: &Org) -> Vec<Crumb> {
+    snap.orgs
+        .ancestors(org)
+        .into_iter()
+        .filter(|o| o.level != OrgLevel::Site && o.level != OrgLevel::Icb)
+        .filter(|o| user.grant.detail(&snap.orgs.place(o)) != Detail::None)
+        .map(|o| Crumb {
+            href: if o.level == OrgLevel::Region {
+                "/".into()
+            } else {
+                format!("/org/{}", o.code)
+            },
+            label: o.name.clone(),
+        })
+        .collect()
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(f): Query<Filters>,
+) -> Result<OrgPage, AppError> {
+    let snap = state.cache.current(&state.store).await?;
+    let viewing = access::view(&user, &snap.orgs, &code)?;
+    let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
+    // A trust page is wide: one objective at a time (restrictive practice first).
+    let objective = match viewing.org.level {
+        OrgLevel::Trust => Some(objective.unwrap_or(Objective::RestrictivePractice)),
+        _ => objective,
+    };
+    let measures = summary::measures_of(objective);
+    let org = viewing.org.clone();
+    let mut page = OrgPage {
+        layout: Layout::new(org.name.clone(), &user, if access::home(&user) == Some(&org.code) { "/" } else { "" }),
+        level: org.level.label(),
+        crumbs: crumbs(&snap, &user, &org),
+        objectives: objective_choices(objective),
+        periods: period_choices(period),
+        controlled: viewing.detail != Detail::Full,
+        columns: Vec::new(),
+        wards: Vec::new(),
+        charts: Vec::new(),
+        rows: Vec::new(),
+        children: Vec::new(),
+        can_annotate: user.grant.can_annotate(&snap.orgs.place(&org)),
+        org: org.clone(),
+    };
+    if org.level == OrgLevel::Trust {
+        // Wards by measures.
+        let ward_views: Vec<Viewing> = snap
+            .orgs
+            .wards_of(&org.code)
+            .filter_map(|w| snap.orgs.get(&w.code))
+            .map(|w| summary::viewing(w, user.grant.detail(&snap.orgs.place(w))))
+            .filter(|v| v.detail != Detail::None)
+            .collect();
+        let rows = summary::rows_for(
+            &state,
+            &snap,
+            &ward_views,
+            OrgLevel::Ward,
+            Some((OrgLevel::Trust, org.code.clone())),
+            &measures,
+            period,
+        )
+        .await?;
+        page.columns = measures.iter().map(|m| m.title).collect();
+        for w in snap.orgs.wards_of(&org.code) {
+            let cells = measures
+                .iter()
+                .map(|m| {
+                    match rows.iter().find(|r| r.org == w.code && r.measure == m.id) {
+                        Some(r) => Cell {
+                            value: r.value_text.clone(),
+                            icon: r.variation_icon.clone(),
+                            href: r.href.clone(),
+                            label: format!("{}, {}", m.title, w.name),
+                        },
+                        None => Cell {
+                            value: "–".into(),
+                            icon: String::new(),
+                            href: String::new(),
+                            label: String::new(),
+                        },
+                    }
+                })
+                .collect();
+            page.wards.push(WardRowView {
+                code: w.code.clone(),
+                name: w.name.clone(),
+                ward_type: w.ward_type.replace('_', " "),
+                beds: w.beds.map(|b| b.to_string()).unwrap_or_default(),
+                cells,
+                link: user.grant.detail(&snap.orgs.place(snap.orgs.get(&w.code).unwrap_or(&org))) != Detail::None,
+            });
+        }
+        // The trust's own charts for the objective.
+        let series = state
+            .cache
+            .series(&state.store, &snap, series_key(&org, period, None))
+            .await?;
+        let policy = viewing.policy();
+        for m in measures.iter().take(6) {
+            let Some(s) = series.iter().find(|s| s.org == org.code && s.measure == m.id) else {
+                continue;
+            };
+            let notes = snap.notes_for(&org.code, m.id);
+            let c = chart::build(&Request {
+                measure: m,
+                series: s,
+                period,
+                title: m.title.to_string(),
+                annotations: &notes,
+                apply_rebase: true,
+                rebase_at: &[],
+                extra_notes: &[],
+                target: None,
+                disclosure: policy.as_ref(),
+            })?;
+            page.charts.push(SmallChart {
+                svg: c.svg,
+                href: format!("/chart/{}/{}?period={}", org.code, m.id, period.as_str()),
+                title: m.title,
+            });
+        }
+    } else {
+        page.rows = summary::rows_for(
+            &state,
+            &snap,
+            std::slice::from_ref(&viewing),
+            org.level,
+            series_key(&org, period, None).scope,
+            &measures,
+            period,
+        )
+        .await?;
+        let children: Vec<&Org> = match org.level {
+            OrgLevel::Region => snap.orgs.trusts().collect(),
+            OrgLevel::Site => snap
+                .orgs
+                .wards()
+                .iter()
+                .filter(|w| w.site_code == org.code)
+                .filter_map(|w| snap.orgs.get(&w.code))
+                .collect(),
+            _ => Vec::new(),
+        };
+        page.children = children
+            .into_iter()
+            .filter(|o| user.grant.detail(&snap.orgs.place(o)) != Detail::None)
+            .map(|o| Crumb {
+                href: format!("/org/{}", o.code),
+                label: o.name.clone(),
+            })
+            .collect();
+    }
+    Ok(page)
+}

@@ -1,0 +1,169 @@
+//! The region overview: the Making Data Count summary matrix, one row per trust and measure
+//! (with the region's own rows first), filtered by objective and by month or week.
+
+use super::summary::{self, SummaryRow};
+use crate::access::{self, Viewing};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::layout::Layout;
+use crate::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::OrgLevel;
+use domain::access::{Detail, Role};
+use domain::dates::PeriodKind;
+use domain::measures::Objective;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct Filters {
+    pub objective: Option<String>,
+    pub period: Option<String>,
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "overview.html")]
+pub struct OverviewPage {
+    layout: Layout,
+    rows: Vec<SummaryRow>,
+    objectives: Vec<Choice>,
+    periods: Vec<Choice>,
+    latest: String,
+    any_controlled: bool,
+    key: Vec<(String, &'static str)>,
+}
+
+pub fn objective_choices(selected: Option<Objective>) -> Vec<Choice> {
+    let mut v = vec![Choice {
+        value: "all",
+        label: "All objectives",
+        selected: selected.is_none(),
+    }];
+    v.extend(Objective::ALL.iter().map(|o| Choice {
+        value: o.as_str(),
+        label: o.label(),
+        selected: selected == Some(*o),
+    }));
+    v
+}
+
+pub fn period_choices(selected: PeriodKind) -> Vec<Choice> {
+    [(PeriodKind::Month, "Monthly"), (PeriodKind::Week, "Weekly")]
+        .into_iter()
+        .map(|(p, label)| Choice {
+            value: p.as_str(),
+            label,
+            selected: p == selected,
+        })
+        .collect()
+}
+
+/// The icons and what they mean, for the key under the filters.
+pub fn icon_key() -> Vec<(String, &'static str)> {
+    use spc::{Assurance, Variation};
+    let mut key: Vec<(String, &'static str)> = [
+        (Variation::ImprovementLow, "Improvement (blue): special cause in the better direction"),
+        (Variation::ConcernHigh, "Concern (orange): special cause in the worse direction"),
+        (Variation::CommonCause, "Common cause (grey): no significant change"),
+    ]
+    .into_iter()
+    .map(|(v, text)| (spc::svg::variation_icon(v, 32), text))
+    .collect();
+    for (a, text) in [
+        (Assurance::Pass, "Target will consistently be met"),
+        (Assurance::Fail, "Target will consistently be missed"),
+        (Assurance::HitOrMiss, "Target will be met some periods and not others"),
+    ] {
+        if let Some(svg) = spc::svg::assurance_icon(a, 32) {
+            key.push((svg, text));
+        }
+    }
+    key
+}
+
+/// Every trust (and the region) the user may see, with their detail.
+fn visible_trusts(user: &CurrentUser, snap: &crate::cache::Snapshot) -> (Vec<Viewing>, Vec<Viewing>) {
+    let orgs = &snap.orgs;
+    let region: Vec<Viewing> = orgs
+        .region()
+        .map(|r| summary::viewing(r, user.grant.detail(&orgs.place(r))))
+        .into_iter()
+        .filter(|v| v.detail != Detail::None)
+        .collect();
+    let trusts = orgs
+        .trusts()
+        .map(|t| summary::viewing(t, user.grant.detail(&orgs.place(t))))
+        .filter(|v| v.detail != Detail::None)
+        .collect();
+    (region, trusts)
+}
+
+pub async fn summary_rows(
+    state: &AppState,
+    user: &CurrentUser,
+    objective: Option<Objective>,
+    period: PeriodKind,
+) -> Result<Vec<SummaryRow>, AppError> {
+    let snap = state.cache.current(&state.store).await?;
+    let (region, trusts) = visible_trusts(user, &snap);
+    let measures = summary::measures_of(objective);
+    let mut rows =
+        summary::rows_for(state, &snap, &region, OrgLevel::Region, None, &measures, period).await?;
+    rows.extend(
+        summary::rows_for(state, &snap, &trusts, OrgLevel::Trust, None, &measures, period).await?,
+    );
+    Ok(rows)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Result<Response, AppError> {
+    match user.grant.role {
+        Role::WardUser => {
+            if let Some(ward) = access::home(&user) {
+                return Ok(Redirect::to(&format!("/org/{ward}")).into_response());
+            }
+        }
+        Role::Uploader => return Ok(Redirect::to("/uploads").into_response()),
+        _ => {}
+    }
+    let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
+    let rows = summary_rows(&state, &user, objective, period).await?;
+    let latest = rows
+        .iter()
+        .filter_map(|r| r.latest_period.clone())
+        .next()
+        .unwrap_or_default();
+    Ok(OverviewPage {
+        layout: Layout::new("Region overview", &user, "/"),
+        any_controlled: rows.iter().any(|r| r.disclosure_controlled),
+        rows,
+        objectives: objective_choices(objective),
+        periods: period_choices(period),
+        latest,
+        key: icon_key(),
+    }
+    .into_response())
+}
+
+/// Compute the monthly overview for everyone (the region and every trust), so that the first
+/// visitor after a start does not wait for it.
+pub async fn warm(state: &AppState) -> Result<(), AppError> {
+    let admin = CurrentUser {
+        name: "warm-up".into(),
+        grant: domain::access::Grant::new(Role::ProgrammeAdmin, None, None)
+            .map_err(AppError::Internal)?,
+    };
+    summary_rows(state, &admin, None, PeriodKind::Month).await?;
+    Ok(())
+}

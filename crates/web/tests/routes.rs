@@ -1,0 +1,414 @@
+//! Every route under every role (the authorization matrix), on the example region, on SQLite and
+//! (when MHSIP_TEST_POSTGRES_URL is set) PostgreSQL; plus sign-in, CSRF, rate limits, disclosure
+//! control, uploads and the audit log as users meet them.
+
+#[path = "../../ingest/tests/common/mod.rs"]
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{TestDb, databases, import_all_examples, key};
+use domain::access::{Grant, Role};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct App {
+    router: Router,
+    db_name: &'static str,
+}
+
+struct Resp {
+    status: StatusCode,
+    location: String,
+    cookie: Option<String>,
+    body: String,
+}
+
+impl App {
+    async fn new(db: TestDb) -> App {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let users = [
+            ("admin", Role::ProgrammeAdmin, None, None),
+            ("viewer", Role::ProgrammeViewer, None, None),
+            ("lead", Role::TrustLead, Some("R8A"), None),
+            ("ward", Role::WardUser, Some("R8A"), Some("R8A-ASH")),
+            ("uploader", Role::Uploader, Some("R8A"), None),
+        ];
+        for (name, role, trust, ward) in users {
+            let g = Grant::new(role, trust.map(Into::into), ward.map(Into::into)).unwrap();
+            db.store.create_user(name, PASSWORD, &g).await.unwrap();
+        }
+        let config = web::Config {
+            data_dir: db.dir.clone(),
+            ..web::Config::default()
+        };
+        let state = web::AppState::new(db.store.clone(), keys, config)
+            .await
+            .unwrap();
+        App {
+            router: web::router(state),
+            db_name: db.name,
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let r = self.router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let location = r
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let cookie = r
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            location,
+            cookie,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut b = Request::get(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: Option<&str>, form: &str) -> Resp {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(form.to_string())).unwrap()).await
+    }
+
+    async fn post_file(&self, cookie: &str, kind: &str, name: &str, bytes: &[u8]) -> Resp {
+        let boundary = "XyZmhsipBoundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"mapping\"\r\n\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post("/uploads")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("sec-fetch-site", "same-origin")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn login(&self, name: &str) -> String {
+        let r = self
+            .post_form("/login", None, &format!("username={name}&password=correct+horse+battery&next=/"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: login {name}: {}", self.db_name, r.body);
+        r.cookie.expect("a session cookie")
+    }
+}
+
+const ROLES: [&str; 6] = ["admin", "viewer", "lead", "ward", "uploader", "anonymous"];
+
+/// (method and path, expected status for admin, viewer, trust lead R8A, ward user R8A-ASH,
+/// uploader R8A, nobody signed in). 303 is a redirect: to the login page for nobody, to the
+/// user's own page otherwise.
+fn matrix() -> Vec<(&'static str, [u16; 6])> {
+    vec![
+        ("GET /", [200, 200, 200, 303, 303, 303]),
+        ("GET /org/Y98", [200, 200, 200, 403, 403, 303]),
+        ("GET /org/R8A", [200, 200, 200, 403, 403, 303]),
+        ("GET /org/R8B", [200, 200, 200, 403, 403, 303]),
+        ("GET /org/R8A-ASH", [200, 200, 200, 200, 403, 303]),
+        ("GET /org/R8A-BIRCH", [200, 200, 200, 403, 403, 303]),
+        ("GET /org/R8B-CEDAR", [200, 200, 200, 403, 403, 303]),
+        ("GET /org/NOPE", [404, 404, 404, 404, 404, 303]),
+        ("GET /chart/R8A-ASH/ri_rate", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8A-ASH/ri_rate?period=week", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8B-CEDAR/ri_rate", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/R8A/pct_leave_on_time", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/Y98/days_between_self_harm", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/R8A-ASH/no_such_measure", [404, 404, 404, 404, 403, 303]),
+        ("GET /chart/R8A-ASH/ri_rate/download/csv", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8A-ASH/ri_rate/download/xlsx", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8B-CEDAR/ri_rate/download/svg", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/R8A-ASH/ri_rate/download/pdf", [400, 400, 400, 400, 403, 303]),
+        ("GET /inequalities", [200, 200, 200, 200, 403, 303]),
+        ("GET /inequalities?org=R8B", [200, 200, 200, 403, 403, 303]),
+        ("GET /completeness", [200, 200, 200, 200, 200, 303]),
+        ("GET /completeness?org=R8B", [200, 200, 200, 403, 403, 303]),
+        ("GET /uploads", [200, 403, 200, 403, 200, 303]),
+        ("GET /measures", [200, 200, 200, 200, 200, 303]),
+        ("GET /admin", [200, 403, 403, 403, 403, 303]),
+        ("GET /admin/audit", [200, 403, 403, 403, 403, 303]),
+        ("GET /api/openapi.json", [200, 200, 200, 200, 200, 200]),
+        ("GET /api/measures", [200, 200, 200, 200, 200, 401]),
+        ("GET /api/summary", [200, 200, 200, 200, 200, 401]),
+        ("GET /api/summary/R8A", [200, 200, 200, 403, 403, 401]),
+        ("GET /api/series/R8A-ASH/ri_prone_rate", [200, 200, 200, 200, 403, 401]),
+        ("GET /api/series/R8B-CEDAR/ri_prone_rate", [200, 200, 200, 403, 403, 401]),
+        ("GET /api/uploads", [200, 403, 200, 403, 200, 401]),
+        ("GET /api/nothing-here", [404, 404, 404, 404, 404, 404]),
+        ("POST /chart/R8A-ASH/ri_rate/annotations", [303, 403, 303, 303, 403, 303]),
+        ("POST /chart/R8B-CEDAR/ri_rate/annotations", [303, 403, 403, 403, 403, 303]),
+        ("POST /admin/users", [200, 403, 403, 403, 403, 303]),
+        ("POST /admin/users/viewer/disabled", [303, 403, 403, 403, 403, 303]),
+        ("POST /uploads/confirm", [400, 403, 403, 403, 400, 303]),
+    ]
+}
+
+fn form_for(path: &str) -> &'static str {
+    if path.ends_with("/annotations") {
+        "date=2024-02-01&text=Safety+huddles&period=month"
+    } else if path.ends_with("/disabled") {
+        "disabled=no"
+    } else if path == "/admin/users" {
+        "name=new.user&password=a+long+enough+password&role=programme_viewer"
+    } else {
+        "token=not-a-token"
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_under_every_role() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let mut cookies = Vec::new();
+        for role in ROLES {
+            cookies.push(if role == "anonymous" {
+                None
+            } else {
+                Some(app.login(role).await)
+            });
+        }
+        let mut wrong = Vec::new();
+        for (route, expected) in matrix() {
+            let (method, path) = route.split_once(' ').unwrap();
+            for (i, role) in ROLES.iter().enumerate() {
+                let r = match method {
+                    "GET" => app.get(path, cookies[i].as_deref()).await,
+                    _ => app.post_form(path, cookies[i].as_deref(), form_for(path)).await,
+                };
+                if r.status.as_u16() != expected[i] {
+                    wrong.push(format!(
+                        "{route} as {role}: {} (expected {}) {}",
+                        r.status.as_u16(),
+                        expected[i],
+                        r.body.chars().take(200).collect::<String>()
+                    ));
+                }
+                if r.status == StatusCode::SEE_OTHER && *role == "anonymous" {
+                    assert!(r.location.starts_with("/login?next="), "{route}: {}", r.location);
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}: {wrong:#?}", app.db_name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_about_other_organisations_are_disclosure_controlled() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let lead = app.login("lead").await;
+        let csv = |r: Resp| r.body;
+        // The example region's counts are all small: the admin sees them exactly...
+        let exact = csv(app.get("/chart/R8B-CEDAR/ri_rate/download/csv", Some(&admin)).await);
+        let second = exact.lines().nth(1).unwrap();
+        assert!(!second.contains('*'), "{exact}");
+        // ...a trust lead looking at another trust sees them starred, and no charted value.
+        let starred = csv(app.get("/chart/R8B-CEDAR/ri_rate/download/csv", Some(&lead)).await);
+        let row = starred.lines().nth(1).unwrap();
+        assert!(row.contains(",*,"), "{starred}");
+        assert!(row.contains("suppressed"), "{starred}");
+        // ...but their own trust's ward exactly.
+        let own = csv(app.get("/chart/R8A-ASH/ri_rate/download/csv", Some(&lead)).await);
+        assert!(!own.lines().nth(1).unwrap().contains('*'), "{own}");
+        let api = app.get("/api/series/R8B-CEDAR/ri_rate", Some(&lead)).await;
+        assert!(api.body.contains("\"disclosure_controlled\":true"), "{}", api.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sign_out_and_the_limits_on_attempts() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        // A wrong password says so, without saying which part was wrong.
+        let r = app.post_form("/login", None, "username=admin&password=wrong&next=/").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains("The username or password is not right."));
+        // After five failures the account is locked for a while, even with the right password.
+        for _ in 0..4 {
+            app.post_form("/login", None, "username=admin&password=wrong&next=/").await;
+        }
+        let r = app
+            .post_form("/login", None, "username=admin&password=correct+horse+battery&next=/")
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        // Other accounts are not affected; login sends people on to a local page only.
+        let r = app
+            .post_form("/login", None, "username=viewer&password=correct+horse+battery&next=https://evil.example/")
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location, "/");
+        let viewer = r.cookie.unwrap();
+        // The session cookie is HttpOnly, SameSite=Strict and Secure.
+        let raw = app
+            .router
+            .clone()
+            .oneshot(
+                Request::post("/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from("username=lead&password=correct+horse+battery"))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let set = raw.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+        for attr in ["HttpOnly", "SameSite=Strict", "Secure"] {
+            assert!(set.contains(attr), "{set}");
+        }
+        assert_eq!(app.get("/measures", Some(&viewer)).await.status, StatusCode::OK);
+        let r = app.post_form("/logout", Some(&viewer), "").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.get("/measures", Some(&viewer)).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_form_posts_are_refused() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let req = Request::post("/admin/users")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin)
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::from("name=intruder&password=a+long+enough+password&role=programme_admin"))
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+        let req = Request::post("/admin/users")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin)
+            .header(header::HOST, "mhsip.example")
+            .header(header::ORIGIN, "https://evil.example")
+            .body(Body::from("name=intruder&password=a+long+enough+password&role=programme_admin"))
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+        let users = app.get("/admin", Some(&admin)).await.body;
+        assert!(!users.contains("intruder"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_account_is_signed_out_at_once() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let viewer = app.login("viewer").await;
+        assert_eq!(app.get("/", Some(&viewer)).await.status, StatusCode::OK);
+        let r = app.post_form("/admin/users/viewer/disabled", Some(&admin), "disabled=yes").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = app.get("/", Some(&viewer)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location.starts_with("/login"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_is_checked_then_confirmed_and_audited() {
+    for db in databases().await {
+        let store = db.store.clone();
+        let app = App::new(db).await;
+        let uploader = app.login("uploader").await;
+        // Everything but the audit log, which records the checks themselves.
+        let data = || async {
+            let mut f = store.fingerprint().await.unwrap();
+            f.retain(|(t, _)| t != "audit_log");
+            f
+        };
+        let before = data().await;
+        // A bad row: its file, line and column, and nothing imported.
+        let good = std::fs::read_to_string(common::example("restrictive_interventions.csv")).unwrap();
+        let bad = good.replacen("9990000018", "9990000019", 1);
+        let r = app.post_file(&uploader, "restrictive_interventions", "datix.csv", bad.as_bytes()).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Nothing was imported"), "{}", r.body);
+        assert!(r.body.contains("datix.csv:2:10: NHSNumber"), "{}", r.body);
+        assert_eq!(data().await, before);
+        // Rows of another trust are refused for an uploader of R8A.
+        let r = app.post_file(&uploader, "restrictive_interventions", "all.csv", good.as_bytes()).await;
+        assert!(r.body.contains("you can upload only for R8A"), "{}", r.body);
+        // R8A's own rows: a preview, then the import on confirmation.
+        let own: String = good
+            .lines()
+            .enumerate()
+            .filter(|(i, l)| *i == 0 || l.contains(",R8A-"))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        let r = app.post_file(&uploader, "restrictive_interventions", "own.csv", own.as_bytes()).await;
+        assert!(r.body.contains("Check before importing"), "{}", r.body);
+        assert_eq!(data().await, before, "a dry run changes nothing");
+        let token = r.body.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let r = app.post_form("/uploads/confirm", Some(&uploader), &format!("token={token}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Imported"), "{}", r.body);
+        // The same token cannot be used twice.
+        let r = app.post_form("/uploads/confirm", Some(&uploader), &format!("token={token}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        // The admin sees it all in the audit log: checks, the upload, downloads.
+        let admin = app.login("admin").await;
+        app.get("/chart/R8A-ASH/ri_rate/download/xlsx", Some(&admin)).await;
+        let log = app.get("/admin/audit", Some(&admin)).await.body;
+        for action in ["upload checked", "upload", "download", "login"] {
+            assert!(log.contains(&format!("<td>{action}</td>")), "{action}: {log}");
+        }
+        assert!(!log.contains("9990000018"), "no NHS number in the audit log");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_annotation_appears_on_the_chart_and_can_rebase_it() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let r = app
+            .post_form(
+                "/chart/R8A-ASH/ri_rate/annotations",
+                Some(&ward),
+                "date=01/02/2024&text=Started+safety+huddles&rebase=yes&period=month",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = app.get(&r.location, Some(&ward)).await.body;
+        assert!(page.contains("2024-02-01 Started safety huddles (rebased)"), "{page}");
+        assert!(page.contains("2 segments"), "{page}");
+        let off = app.get("/chart/R8A-ASH/ri_rate?rebase=off", Some(&ward)).await.body;
+        assert!(!off.contains("2 segments"));
+        // An empty note is refused with a reason.
+        let r = app
+            .post_form("/chart/R8A-ASH/ri_rate/annotations", Some(&ward), "date=2024-02-01&text=")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("an annotation needs a short text"));
+    }
+}
