@@ -30,6 +30,10 @@ pub struct ChartArgs {
     /// Start a new segment (own centre and limits) at these dates.
     #[arg(long, value_delimiter = ',', value_name = "DATE[,DATE...]")]
     pub rebase: Vec<String>,
+    /// Compute the limits from the periods before this date only and extend them, to judge the
+    /// periods after a change against how things were before it.
+    #[arg(long, value_name = "DATE")]
+    pub freeze: Option<String>,
     /// Override the measure's target.
     #[arg(long)]
     pub target: Option<f64>,
@@ -94,6 +98,10 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
         apply_rebase: true,
         rebase_at: &rebase_at,
         extra_notes: &extra_notes,
+        freeze_before: match &args.freeze {
+            Some(d) => Some(parse_date(d).map_err(|e| anyhow::anyhow!("--freeze: {e}"))?),
+            None => None,
+        },
         target: args.target,
         disclosure: None,
     })?;

@@ -24,6 +24,9 @@ pub struct Request<'a> {
     pub rebase_at: &'a [Date],
     /// Extra notes (date, text) that are not saved (e.g. `--annotate`).
     pub extra_notes: &'a [(Date, String)],
+    /// Compute the limits from the periods before this date only, and extend them: later points
+    /// are judged against how things were before a change (saved rebases are then ignored).
+    pub freeze_before: Option<Date>,
     /// Overrides the measure's target.
     pub target: Option<f64>,
     /// Disclosure control, when the figures leave the organisation they describe.
@@ -117,6 +120,10 @@ pub fn analyse(req: &Request<'_>) -> Result<Analysed, spc::SpcError> {
     settings.segment_starts.sort_unstable();
     settings.segment_starts.dedup();
     settings.segment_starts.retain(|&i| i > 0);
+    if let Some(d) = req.freeze_before.filter(|d| inside(*d)) {
+        settings.segment_starts.clear();
+        settings.baseline = Some(index_of(d)).filter(|&n| n >= 2);
+    }
     let analysis = spc::analyse(&spc::Series::values(&shown), &settings)?;
     let labels: Vec<String> = points
         .iter()

@@ -30,6 +30,8 @@ pub struct ChartQuery {
     pub rebase: Option<String>,
     /// Start a segment at this date (view only).
     pub at: Option<String>,
+    /// Limits from the periods before this date only, extended (view only).
+    pub freeze: Option<String>,
     /// Another target to judge assurance against (view only).
     pub target: Option<String>,
 }
@@ -41,6 +43,7 @@ pub struct NoteView {
     pub author: String,
     pub scope: String,
     pub rebase_href: String,
+    pub freeze_href: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -66,6 +69,8 @@ pub struct ChartPage {
     query: String,
     rebase_off: bool,
     at: String,
+    frozen: String,
+    baseline_points: usize,
     uploads: Vec<UploadRow>,
     segments: usize,
 }
@@ -129,6 +134,10 @@ pub(crate) fn draw(p: &Prepared, q: &ChartQuery) -> Result<Chart, AppError> {
         Some(d) => vec![parse_date(d).map_err(|e| AppError::BadRequest(format!("at: {e}")))?],
         None => Vec::new(),
     };
+    let freeze_before = match q.freeze.as_deref().filter(|s| !s.is_empty()) {
+        Some(d) => Some(parse_date(d).map_err(|e| AppError::BadRequest(format!("freeze: {e}")))?),
+        None => None,
+    };
     let target = match q.target.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(t) => Some(t.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
             AppError::BadRequest(format!("target '{t}': expected a number"))
@@ -145,6 +154,7 @@ pub(crate) fn draw(p: &Prepared, q: &ChartQuery) -> Result<Chart, AppError> {
         apply_rebase: q.rebase.as_deref() != Some("off"),
         rebase_at: &at,
         extra_notes: &[],
+        freeze_before,
         target,
         disclosure: policy.as_ref(),
     })?)
@@ -157,6 +167,9 @@ fn query_string(q: &ChartQuery, period: PeriodKind) -> String {
     }
     if let Some(a) = q.at.as_deref().filter(|s| !s.is_empty()) {
         parts.push(format!("at={}", crate::auth::urlencode(a)));
+    }
+    if let Some(f) = q.freeze.as_deref().filter(|s| !s.is_empty()) {
+        parts.push(format!("freeze={}", crate::auth::urlencode(f)));
     }
     if let Some(t) = q.target.as_deref().filter(|s| !s.is_empty()) {
         parts.push(format!("target={}", crate::auth::urlencode(t)));
@@ -229,6 +242,13 @@ pub async fn page(
                     p.period.as_str(),
                     iso(a.date)
                 ),
+                freeze_href: format!(
+                    "/chart/{}/{}?period={}&freeze={}",
+                    org.code,
+                    m.id,
+                    p.period.as_str(),
+                    iso(a.date)
+                ),
             })
             .collect(),
         can_annotate: user.grant.can_annotate(&p.snap.orgs.place(org)),
@@ -237,6 +257,8 @@ pub async fn page(
         query: query_string(&q, p.period),
         rebase_off: q.rebase.as_deref() == Some("off"),
         at: q.at.clone().unwrap_or_default(),
+        frozen: q.freeze.clone().filter(|_| c.settings.baseline.is_some()).unwrap_or_default(),
+        baseline_points: c.settings.baseline.unwrap_or(0),
         uploads,
         segments: s.segments,
         rows: c.rows,

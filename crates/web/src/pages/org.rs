@@ -199,6 +199,7 @@ pub async fn page(
                 apply_rebase: true,
                 rebase_at: &[],
                 extra_notes: &[],
+                freeze_before: None,
                 target: None,
                 disclosure: policy.as_ref(),
             })?;

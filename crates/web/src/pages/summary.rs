@@ -60,6 +60,7 @@ pub fn summarise(
         apply_rebase: true,
         rebase_at: &[],
         extra_notes: &[],
+        freeze_before: None,
         target: None,
         disclosure: policy.as_ref(),
     })?;
