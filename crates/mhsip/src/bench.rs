@@ -52,6 +52,21 @@ pub enum BenchWhat {
         #[command(flatten)]
         data: crate::config::DataArgs,
     },
+    /// Time the web application on a copy of the demo database: the region overview and ward
+    /// chart pages one at a time (p50, p95), then ward chart pages under load (requests/s).
+    Web {
+        /// Requests timed one at a time for each page kind.
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+        /// Concurrent connections for the load test.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[command(flatten)]
+        data: crate::config::DataArgs,
+    },
     /// Write the generated SPC input (series,period,value) to stdout, e.g. for hyperfine.
     SpcData {
         #[arg(long, default_value_t = 10_000)]
@@ -143,6 +158,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             runs,
             database,
         } => crate::runtime()?.block_on(bench_import(*rows, (*runs).max(1), database.clone())),
+        BenchWhat::Web {
+            requests,
+            connections,
+            seconds,
+            data,
+        } => crate::runtime()?.block_on(crate::bench_web::run(
+            data,
+            (*requests).max(1),
+            (*connections).max(1),
+            *seconds,
+        )),
         BenchWhat::Measures { runs, data } => {
             crate::runtime()?.block_on(bench_measures((*runs).max(1), data))
         }

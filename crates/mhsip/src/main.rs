@@ -1,6 +1,7 @@
 //! `mhsip`: the one binary of the mental health safety improvement platform.
 
 mod bench;
+mod bench_web;
 mod chart_cmd;
 mod completeness_cmd;
 mod config;

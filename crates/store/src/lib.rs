@@ -170,6 +170,17 @@ impl Store {
         Ok(out)
     }
 
+    /// Fold SQLite's write-ahead log into the database file (so the file alone is a complete
+    /// copy); nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

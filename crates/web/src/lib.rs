@@ -139,6 +139,8 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve until Ctrl-C (or SIGTERM), deleting expired sessions every hour.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let warming = state.clone();
+    tokio::spawn(async move { pages::overview::warm_rest(&warming).await });
     let store = state.store().clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

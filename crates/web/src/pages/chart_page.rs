@@ -105,7 +105,7 @@ pub(crate) async fn prepare(
         .series(
             &state.store,
             &snap,
-            series_key(&viewing.org, period, Some(measure.id)),
+            series_key(&viewing.org, period, None),
         )
         .await?;
     let notes = snap.notes_for(&viewing.org.code, measure.id);

@@ -156,14 +156,43 @@ pub async fn page(
     .into_response())
 }
 
-/// Compute the monthly overview for everyone (the region and every trust), so that the first
-/// visitor after a start does not wait for it.
-pub async fn warm(state: &AppState) -> Result<(), AppError> {
+/// After start-up, in the background: every trust's wards (monthly), then the weekly views, so
+/// that pages are served from the cache. Failures only mean a slower first visit.
+pub async fn warm_rest(state: &AppState) {
+    let Ok(snap) = state.cache.current(&state.store).await else {
+        return;
+    };
+    let trusts: Vec<crate::orgs::Org> = snap.orgs.trusts().cloned().collect();
+    for period in [PeriodKind::Month, PeriodKind::Week] {
+        if period == PeriodKind::Week {
+            let _ = warm_overview(state, period).await;
+        }
+        for t in &trusts {
+            let key = crate::cache::Key {
+                level: OrgLevel::Ward,
+                period,
+                scope: Some((OrgLevel::Trust, t.code.clone())),
+                measure: None,
+            };
+            if state.cache.series(&state.store, &snap, key).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn warm_overview(state: &AppState, period: PeriodKind) -> Result<(), AppError> {
     let admin = CurrentUser {
         name: "warm-up".into(),
         grant: domain::access::Grant::new(Role::ProgrammeAdmin, None, None)
             .map_err(AppError::Internal)?,
     };
-    summary_rows(state, &admin, None, PeriodKind::Month).await?;
+    summary_rows(state, &admin, None, period).await?;
     Ok(())
+}
+
+/// Compute the monthly overview for everyone (the region and every trust), so that the first
+/// visitor after a start does not wait for it.
+pub async fn warm(state: &AppState) -> Result<(), AppError> {
+    warm_overview(state, PeriodKind::Month).await
 }

@@ -1,0 +1,281 @@
+//! `mhsip bench web`: the web application's speed on the demo region, measured the way a user
+//! meets it. The demo database is copied to a temporary folder (nothing is written to yours), a
+//! benchmark account is created there, the server is started in this process on a free
+//! loopback port, and a small keep-alive HTTP/1.1 client measures:
+//! - the region overview (every trust and measure, SPC computed), one request at a time;
+//! - ward chart pages (60 wards x 6 measures, in turn), one request at a time;
+//! - ward chart pages under load: N connections for S seconds (requests/s, errors, p95).
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const MEASURES: [&str; 6] = [
+    "ri_rate",
+    "ri_prone_rate",
+    "self_harm_rate",
+    "awol_rate",
+    "pct_leave_on_time",
+    "sexual_safety_rate",
+];
+const PASSWORD: &str = "bench-password-not-secret";
+
+/// One keep-alive connection.
+struct Client {
+    stream: BufReader<TcpStream>,
+    cookie: String,
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr, cookie: &str) -> Result<Client> {
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(Client {
+            stream: BufReader::new(s),
+            cookie: cookie.to_string(),
+        })
+    }
+
+    /// Status and body length of one request.
+    async fn request(&mut self, method: &str, path: &str, body: &str) -> Result<(u16, usize, Vec<String>)> {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n");
+        if !self.cookie.is_empty() {
+            req.push_str(&format!("Cookie: {}\r\n", self.cookie));
+        }
+        if !body.is_empty() {
+            req.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        self.stream.get_mut().write_all(req.as_bytes()).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("bad status line {line:?}"))?;
+        let (mut length, mut chunked, mut headers) = (0usize, false, Vec::new());
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let lower = l.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = v.trim().parse()?;
+            } else if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            }
+            headers.push(l.to_string());
+        }
+        let mut total = 0;
+        if chunked {
+            loop {
+                line.clear();
+                self.stream.read_line(&mut line).await?;
+                let size = usize::from_str_radix(line.trim(), 16)?;
+                let mut buf = vec![0; size + 2];
+                self.stream.read_exact(&mut buf).await?;
+                total += size;
+                if size == 0 {
+                    break;
+                }
+            }
+        } else {
+            let mut buf = vec![0; length];
+            self.stream.read_exact(&mut buf).await?;
+            total = length;
+        }
+        Ok((status, total, headers))
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Time `n` requests one after another on one connection; fail on any non-200.
+async fn sequential(
+    addr: std::net::SocketAddr,
+    cookie: &str,
+    paths: &[String],
+    n: usize,
+) -> Result<Vec<Duration>> {
+    let mut c = Client::connect(addr, cookie).await?;
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let path = &paths[i % paths.len()];
+        let t = Instant::now();
+        let (status, _, _) = c.request("GET", path, "").await?;
+        times.push(t.elapsed());
+        if status != 200 {
+            bail!("{path}: HTTP {status}");
+        }
+    }
+    times.sort();
+    Ok(times)
+}
+
+pub async fn run(data: &crate::config::DataArgs, requests: usize, connections: usize, seconds: u64) -> Result<()> {
+    if data.database_url.is_some() {
+        bail!("bench web copies the demo's SQLite file; it does not run on a database URL");
+    }
+    let source = data.data_dir.join("mhsip.db");
+    if !source.exists() {
+        bail!(
+            "no database at {}: run `mhsip demo --no-serve` first (or pass --data)",
+            source.display()
+        );
+    }
+    // Fold the WAL into the file before copying it.
+    {
+        let s = data.open().await?;
+        s.checkpoint().await?;
+        s.close().await;
+    }
+    let dir = std::env::temp_dir().join(format!("mhsip-bench-web-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_on_copy(&source, &dir, data, requests, connections, seconds).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_on_copy(
+    source: &Path,
+    dir: &Path,
+    data: &crate::config::DataArgs,
+    requests: usize,
+    connections: usize,
+    seconds: u64,
+) -> Result<()> {
+    std::fs::copy(source, dir.join("mhsip.db")).context("copy the database")?;
+    if let Ok(key) = std::fs::read(data.data_dir.join("pseudonymisation.key")) {
+        std::fs::write(dir.join("pseudonymisation.key"), key)?;
+    }
+    let store = store::Store::open(&format!("sqlite://{}", dir.join("mhsip.db").display())).await?;
+    let grant = domain::access::Grant::new(domain::access::Role::ProgrammeAdmin, None, None)
+        .map_err(anyhow::Error::msg)?;
+    store.create_user("bench.admin", PASSWORD, &grant).await?;
+    let wards: Vec<String> = store.wards().await?.into_iter().map(|w| w.code).collect();
+    if wards.is_empty() {
+        bail!("the database holds no wards: run `mhsip demo --no-serve` first");
+    }
+    let (keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
+    let config = web::Config {
+        data_dir: dir.to_path_buf(),
+        ..web::Config::default()
+    };
+    let started = Instant::now();
+    let state = web::AppState::new(store, keys, config).await?;
+    state.warm().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let first_overview = started.elapsed();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server_state = state.clone();
+    let server = tokio::spawn(async move { web::serve(listener, server_state).await });
+    // Sign in once; every connection uses the session.
+    let mut c = Client::connect(addr, "").await?;
+    let (status, _, headers) = c
+        .request("POST", "/login", &format!("username=bench.admin&password={}", PASSWORD.replace('-', "%2D")))
+        .await?;
+    let cookie = headers
+        .iter()
+        .find_map(|h| h.strip_prefix("set-cookie: ").or_else(|| h.strip_prefix("Set-Cookie: ")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    let Some(cookie) = cookie.filter(|_| status == 303) else {
+        bail!("could not sign in (HTTP {status})");
+    };
+    let chart_paths: Vec<String> = MEASURES
+        .iter()
+        .flat_map(|m| wards.iter().map(move |w| format!("/chart/{w}/{m}")))
+        .collect();
+    // Every ward chart once, so that what follows measures the steady state (the server warms
+    // the same series in the background after it starts).
+    let t = Instant::now();
+    sequential(addr, &cookie, &chart_paths, chart_paths.len()).await?;
+    let first_pass = t.elapsed();
+    let overview = sequential(addr, &cookie, &["/".to_string()], requests.min(500)).await?;
+    let charts = sequential(addr, &cookie, &chart_paths, requests).await?;
+    println!(
+        "mhsip bench web: demo region, {} wards; server start to overview computed {:.0} ms; first pass over {} ward chart pages {:.0} ms",
+        wards.len(),
+        ms(first_overview),
+        chart_paths.len(),
+        ms(first_pass)
+    );
+    println!(
+        "  region overview (every trust and measure, SPC), {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 < 100 ms)",
+        overview.len(),
+        ms(percentile(&overview, 0.5)),
+        ms(percentile(&overview, 0.95)),
+        ms(*overview.last().unwrap_or(&Duration::ZERO))
+    );
+    println!(
+        "  ward chart page, {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 < 30 ms)",
+        charts.len(),
+        ms(percentile(&charts, 0.5)),
+        ms(percentile(&charts, 0.95)),
+        ms(*charts.last().unwrap_or(&Duration::ZERO))
+    );
+    // Load: `connections` clients for `seconds`, each walking the chart pages from its own start.
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for k in 0..connections {
+        let (cookie, paths) = (cookie.clone(), chart_paths.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(addr, &cookie).await?;
+            let (mut times, mut errors, mut bytes) = (Vec::new(), 0u64, 0usize);
+            let mut i = k * 7;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match c.request("GET", &paths[i % paths.len()], "").await {
+                    Ok((200, n, _)) => bytes += n,
+                    _ => errors += 1,
+                }
+                times.push(t.elapsed());
+                i += 1;
+            }
+            anyhow::Ok((times, errors, bytes))
+        }));
+    }
+    let t = Instant::now();
+    let (mut all, mut errors, mut bytes) = (Vec::new(), 0, 0);
+    for task in tasks {
+        let (times, e, b) = task.await??;
+        all.extend(times);
+        errors += e;
+        bytes += b;
+    }
+    let elapsed = t.elapsed().as_secs_f64();
+    all.sort();
+    println!(
+        "  ward chart pages under load, {connections} connections for {seconds} s: {} requests, {:.0} requests/s, {errors} errors, p50 {:.1} ms, p95 {:.1} ms, {:.0} MB/s (target >= 500 requests/s, no errors)",
+        all.len(),
+        all.len() as f64 / elapsed,
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.95)),
+        bytes as f64 / elapsed / 1e6
+    );
+    server.abort();
+    if errors > 0 {
+        bail!("{errors} requests failed under load");
+    }
+    Ok(())
+}
