@@ -412,3 +412,44 @@ async fn an_annotation_appears_on_the_chart_and_can_rebase_it() {
         assert!(r.body.contains("an annotation needs a short text"));
     }
 }
+
+/// The chart page, its download and the API give the numbers `store::measures` computes for
+/// that measure and ward (and not another measure's: they share one cached computation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_gives_the_same_numbers_as_the_measures() {
+    for db in databases().await {
+        let store = db.store.clone();
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let (first, last) = store.data_range().await.unwrap().unwrap();
+        for id in ["ri_rate", "ri_prone_rate", "pct_incidents_reviewed_with_patient", "self_harm_rate"] {
+            let m = domain::measures::find(id).unwrap();
+            let q = store::measures::Query {
+                level: domain::OrgLevel::Ward,
+                period: domain::dates::PeriodKind::Month,
+                from: domain::dates::date_from_day(first as i32),
+                to: domain::dates::date_from_day(last as i32),
+                scope: Some((domain::OrgLevel::Ward, "R8A-ASH".into())),
+            };
+            let series = store.compute_measures(&q, std::slice::from_ref(&m)).await.unwrap();
+            let expected: Vec<String> = series[0]
+                .points
+                .iter()
+                .map(|p| p.value.map(|v| format!("{}", (v * 10_000.0).round() / 10_000.0)).unwrap_or_default())
+                .collect();
+            let csv = app.get(&format!("/chart/R8A-ASH/{id}/download/csv"), Some(&admin)).await.body;
+            let values: Vec<String> = csv.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().to_string()).collect();
+            assert_eq!(values, expected, "{id}: {csv}");
+            let api = app.get(&format!("/api/series/R8A-ASH/{id}"), Some(&admin)).await.body;
+            let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+            assert_eq!(json["measure"], id);
+            let api_values: Vec<String> = json["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["value"].as_f64().map(|v| format!("{v}")).unwrap_or_default())
+                .collect();
+            assert_eq!(api_values, expected, "{id}");
+        }
+    }
+}

@@ -128,7 +128,7 @@ pub(crate) fn draw(p: &Prepared, q: &ChartQuery) -> Result<Chart, AppError> {
     let series = p
         .series
         .iter()
-        .find(|s| s.org == p.viewing.org.code)
+        .find(|s| s.org == p.viewing.org.code && s.measure == p.measure.id)
         .unwrap_or(&empty);
     let at: Vec<time::Date> = match q.at.as_deref().filter(|s| !s.is_empty()) {
         Some(d) => vec![parse_date(d).map_err(|e| AppError::BadRequest(format!("at: {e}")))?],
