@@ -39,8 +39,14 @@ impl Client {
     }
 
     /// Status and body length of one request.
-    async fn request(&mut self, method: &str, path: &str, body: &str) -> Result<(u16, usize, Vec<String>)> {
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n");
+    async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<(u16, usize, Vec<String>)> {
+        let mut req =
+            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n");
         if !self.cookie.is_empty() {
             req.push_str(&format!("Cookie: {}\r\n", self.cookie));
         }
@@ -132,7 +138,12 @@ async fn sequential(
     Ok(times)
 }
 
-pub async fn run(data: &crate::config::DataArgs, requests: usize, connections: usize, seconds: u64) -> Result<()> {
+pub async fn run(
+    data: &crate::config::DataArgs,
+    requests: usize,
+    connections: usize,
+    seconds: u64,
+) -> Result<()> {
     if data.database_url.is_some() {
         bail!("bench web copies the demo's SQLite file; it does not run on a database URL");
     }
@@ -192,11 +203,21 @@ async fn run_on_copy(
     // Sign in once; every connection uses the session.
     let mut c = Client::connect(addr, "").await?;
     let (status, _, headers) = c
-        .request("POST", "/login", &format!("username=bench.admin&password={}", PASSWORD.replace('-', "%2D")))
+        .request(
+            "POST",
+            "/login",
+            &format!(
+                "username=bench.admin&password={}",
+                PASSWORD.replace('-', "%2D")
+            ),
+        )
         .await?;
     let cookie = headers
         .iter()
-        .find_map(|h| h.strip_prefix("set-cookie: ").or_else(|| h.strip_prefix("Set-Cookie: ")))
+        .find_map(|h| {
+            h.strip_prefix("set-cookie: ")
+                .or_else(|| h.strip_prefix("Set-Cookie: "))
+        })
         .and_then(|v| v.split(';').next())
         .map(str::to_string);
     let Some(cookie) = cookie.filter(|_| status == 303) else {

@@ -42,7 +42,10 @@ fn free_port() -> u16 {
 fn journeys_in_a_real_browser() {
     let required = std::env::var("MHSIP_E2E").is_ok_and(|v| v == "1");
     let Some(browser) = chromium() else {
-        assert!(!required, "MHSIP_E2E=1 but Chromium is not installed (apt-get install chromium)");
+        assert!(
+            !required,
+            "MHSIP_E2E=1 but Chromium is not installed (apt-get install chromium)"
+        );
         eprintln!("skipped: Chromium is not installed; .ci/run installs it and runs this test");
         return;
     };

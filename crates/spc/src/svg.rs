@@ -534,13 +534,18 @@ fn icon_letter(out: &mut String, letter: &str, colour: &str, cx: f64, cy: f64, k
 /// A variation icon on its own (`size` pixels square), for tables such as a summary matrix.
 /// It carries its meaning as an accessible name.
 pub fn variation_icon(v: Variation, size: u32) -> String {
-    standalone_icon(size, v.describe(), |out, c, r| variation_shape(out, v, c, c, r))
+    standalone_icon(size, v.describe(), |out, c, r| {
+        variation_shape(out, v, c, c, r)
+    })
 }
 
 /// An assurance icon on its own; `None` when there is no target to assure against.
 pub fn assurance_icon(a: Assurance, size: u32) -> Option<String> {
-    (a != Assurance::None)
-        .then(|| standalone_icon(size, a.describe(), |out, c, r| assurance_shape(out, a, c, c, r)))
+    (a != Assurance::None).then(|| {
+        standalone_icon(size, a.describe(), |out, c, r| {
+            assurance_shape(out, a, c, c, r)
+        })
+    })
 }
 
 fn standalone_icon(size: u32, label: &str, draw: impl FnOnce(&mut String, f64, f64)) -> String {

@@ -52,7 +52,9 @@ impl Store {
     }
 
     /// Every note, by organisation, in date order (for summaries across many organisations).
-    pub async fn all_annotations(&self) -> Result<std::collections::HashMap<String, Vec<Annotation>>> {
+    pub async fn all_annotations(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Vec<Annotation>>> {
         let rows: Vec<AnnotationRow> = sqlx::query_as(
             "SELECT id, org_code, measure_id, day, text, rebase, author FROM annotations ORDER BY day, id",
         )

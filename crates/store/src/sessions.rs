@@ -33,12 +33,13 @@ impl Store {
 
     /// The session's data and expiry if it exists and has not expired at `now`.
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<(String, i64)>> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row)
     }
 

@@ -86,7 +86,9 @@ async fn org_summary(
             .await?,
         );
     }
-    Ok(Json(json!({ "org": viewing.org.code, "period": period.as_str(), "rows": rows })))
+    Ok(Json(
+        json!({ "org": viewing.org.code, "period": period.as_str(), "rows": rows }),
+    ))
 }
 
 async fn series(
@@ -113,7 +115,10 @@ async fn series(
     })))
 }
 
-async fn uploads(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn uploads(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
     let scope = history_scope(&user)?;
     let rows = state.store.uploads(scope.as_deref(), 500).await?;
     Ok(Json(json!({ "uploads": rows })))

@@ -73,6 +73,9 @@ mod tests {
         }
         missing.sort();
         missing.dedup();
-        assert!(missing.is_empty(), "classes not in nhsuk-frontend: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "classes not in nhsuk-frontend: {missing:#?}"
+        );
     }
 }

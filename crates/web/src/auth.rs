@@ -284,10 +284,7 @@ async fn login(
     }
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Redirect, AppError> {
+async fn logout(State(state): State<AppState>, session: Session) -> Result<Redirect, AppError> {
     if let Ok(Some(name)) = session.get::<String>(USER_KEY).await {
         state.store.audit(&name, "logout", "session", None).await?;
     }

@@ -225,15 +225,31 @@ fn trim_number(x: f64) -> String {
 /// The chart kind in words, for people who do not read SPC every day.
 pub fn explain(kind: ChartKind) -> &'static str {
     match kind {
-        ChartKind::Xmr => "An XmR chart (Making Data Count): each point is one period's value; the centre line is the mean, and the process limits (mean ± 2.66 × the average moving range) show how far values vary by chance. A point outside the limits, a run of 7 on one side of the mean, a trend of 7 rising or falling, or 2 of 3 points near a limit is special cause variation: something changed.",
-        ChartKind::Run => "A run chart: points around their median. Unusually long runs on one side of the median, or too few crossings of it, signal a change (Anhøj rules).",
-        ChartKind::I => "An I chart: individual values with limits at ±3 sigma estimated from the average moving range.",
-        ChartKind::C => "A C chart: counts of events in periods with the same opportunity; limits come from the Poisson distribution.",
-        ChartKind::U => "A U chart: events per unit of exposure (such as occupied bed days); limits widen in periods with less exposure.",
-        ChartKind::UPrime => "A Laney U′ chart: events per unit of exposure, with limits widened for the extra variation between periods that large denominators reveal.",
+        ChartKind::Xmr => {
+            "An XmR chart (Making Data Count): each point is one period's value; the centre line is the mean, and the process limits (mean ± 2.66 × the average moving range) show how far values vary by chance. A point outside the limits, a run of 7 on one side of the mean, a trend of 7 rising or falling, or 2 of 3 points near a limit is special cause variation: something changed."
+        }
+        ChartKind::Run => {
+            "A run chart: points around their median. Unusually long runs on one side of the median, or too few crossings of it, signal a change (Anhøj rules)."
+        }
+        ChartKind::I => {
+            "An I chart: individual values with limits at ±3 sigma estimated from the average moving range."
+        }
+        ChartKind::C => {
+            "A C chart: counts of events in periods with the same opportunity; limits come from the Poisson distribution."
+        }
+        ChartKind::U => {
+            "A U chart: events per unit of exposure (such as occupied bed days); limits widen in periods with less exposure."
+        }
+        ChartKind::UPrime => {
+            "A Laney U′ chart: events per unit of exposure, with limits widened for the extra variation between periods that large denominators reveal."
+        }
         ChartKind::P => "A P chart: a percentage of a group; limits widen when the group is small.",
-        ChartKind::PPrime => "A Laney P′ chart: a percentage, with limits widened for the extra variation between periods.",
-        ChartKind::G => "A G chart: each point is the number of days between one incident and the next. Higher is better; a long gap above the upper limit is a signal of improvement.",
+        ChartKind::PPrime => {
+            "A Laney P′ chart: a percentage, with limits widened for the extra variation between periods."
+        }
+        ChartKind::G => {
+            "A G chart: each point is the number of days between one incident and the next. Higher is better; a long gap above the upper limit is a signal of improvement."
+        }
         ChartKind::T => "A T chart: time between events, transformed so that XmR limits apply.",
     }
 }

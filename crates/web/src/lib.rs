@@ -99,14 +99,15 @@ impl AppState {
 
 /// The whole application: pages, API, assets, sessions, CSRF checks and security headers.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.store().clone()))
-        .with_name("mhsip_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Strict)
-        .with_secure(state.config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
-            state.config.session_hours,
-        )));
+    let sessions =
+        SessionManagerLayer::new(session_store::DbSessionStore::new(state.store().clone()))
+            .with_name("mhsip_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Strict)
+            .with_secure(state.config.secure_cookies)
+            .with_expiry(Expiry::OnInactivity(time::Duration::hours(
+                state.config.session_hours,
+            )));
     let limit = state.config.max_upload_bytes;
     Router::new()
         .merge(pages::routes())

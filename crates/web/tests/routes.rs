@@ -91,7 +91,8 @@ impl App {
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
-        self.send(b.body(Body::from(form.to_string())).unwrap()).await
+        self.send(b.body(Body::from(form.to_string())).unwrap())
+            .await
     }
 
     async fn post_file(&self, cookie: &str, kind: &str, name: &str, bytes: &[u8]) -> Resp {
@@ -119,9 +120,19 @@ impl App {
 
     async fn login(&self, name: &str) -> String {
         let r = self
-            .post_form("/login", None, &format!("username={name}&password=correct+horse+battery&next=/"))
+            .post_form(
+                "/login",
+                None,
+                &format!("username={name}&password=correct+horse+battery&next=/"),
+            )
             .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: login {name}: {}", self.db_name, r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: login {name}: {}",
+            self.db_name,
+            r.body
+        );
         r.cookie.expect("a session cookie")
     }
 }
@@ -142,15 +153,42 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /org/R8B-CEDAR", [200, 200, 200, 403, 403, 303]),
         ("GET /org/NOPE", [404, 404, 404, 404, 404, 303]),
         ("GET /chart/R8A-ASH/ri_rate", [200, 200, 200, 200, 403, 303]),
-        ("GET /chart/R8A-ASH/ri_rate?period=week", [200, 200, 200, 200, 403, 303]),
-        ("GET /chart/R8B-CEDAR/ri_rate", [200, 200, 200, 403, 403, 303]),
-        ("GET /chart/R8A/pct_leave_on_time", [200, 200, 200, 403, 403, 303]),
-        ("GET /chart/Y98/days_between_self_harm", [200, 200, 200, 403, 403, 303]),
-        ("GET /chart/R8A-ASH/no_such_measure", [404, 404, 404, 404, 403, 303]),
-        ("GET /chart/R8A-ASH/ri_rate/download/csv", [200, 200, 200, 200, 403, 303]),
-        ("GET /chart/R8A-ASH/ri_rate/download/xlsx", [200, 200, 200, 200, 403, 303]),
-        ("GET /chart/R8B-CEDAR/ri_rate/download/svg", [200, 200, 200, 403, 403, 303]),
-        ("GET /chart/R8A-ASH/ri_rate/download/pdf", [400, 400, 400, 400, 403, 303]),
+        (
+            "GET /chart/R8A-ASH/ri_rate?period=week",
+            [200, 200, 200, 200, 403, 303],
+        ),
+        (
+            "GET /chart/R8B-CEDAR/ri_rate",
+            [200, 200, 200, 403, 403, 303],
+        ),
+        (
+            "GET /chart/R8A/pct_leave_on_time",
+            [200, 200, 200, 403, 403, 303],
+        ),
+        (
+            "GET /chart/Y98/days_between_self_harm",
+            [200, 200, 200, 403, 403, 303],
+        ),
+        (
+            "GET /chart/R8A-ASH/no_such_measure",
+            [404, 404, 404, 404, 403, 303],
+        ),
+        (
+            "GET /chart/R8A-ASH/ri_rate/download/csv",
+            [200, 200, 200, 200, 403, 303],
+        ),
+        (
+            "GET /chart/R8A-ASH/ri_rate/download/xlsx",
+            [200, 200, 200, 200, 403, 303],
+        ),
+        (
+            "GET /chart/R8B-CEDAR/ri_rate/download/svg",
+            [200, 200, 200, 403, 403, 303],
+        ),
+        (
+            "GET /chart/R8A-ASH/ri_rate/download/pdf",
+            [400, 400, 400, 400, 403, 303],
+        ),
         ("GET /inequalities", [200, 200, 200, 200, 403, 303]),
         ("GET /inequalities?org=R8B", [200, 200, 200, 403, 403, 303]),
         ("GET /completeness", [200, 200, 200, 200, 200, 303]),
@@ -163,14 +201,29 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /api/measures", [200, 200, 200, 200, 200, 401]),
         ("GET /api/summary", [200, 200, 200, 200, 200, 401]),
         ("GET /api/summary/R8A", [200, 200, 200, 403, 403, 401]),
-        ("GET /api/series/R8A-ASH/ri_prone_rate", [200, 200, 200, 200, 403, 401]),
-        ("GET /api/series/R8B-CEDAR/ri_prone_rate", [200, 200, 200, 403, 403, 401]),
+        (
+            "GET /api/series/R8A-ASH/ri_prone_rate",
+            [200, 200, 200, 200, 403, 401],
+        ),
+        (
+            "GET /api/series/R8B-CEDAR/ri_prone_rate",
+            [200, 200, 200, 403, 403, 401],
+        ),
         ("GET /api/uploads", [200, 403, 200, 403, 200, 401]),
         ("GET /api/nothing-here", [404, 404, 404, 404, 404, 404]),
-        ("POST /chart/R8A-ASH/ri_rate/annotations", [303, 403, 303, 303, 403, 303]),
-        ("POST /chart/R8B-CEDAR/ri_rate/annotations", [303, 403, 403, 403, 403, 303]),
+        (
+            "POST /chart/R8A-ASH/ri_rate/annotations",
+            [303, 403, 303, 303, 403, 303],
+        ),
+        (
+            "POST /chart/R8B-CEDAR/ri_rate/annotations",
+            [303, 403, 403, 403, 403, 303],
+        ),
         ("POST /admin/users", [200, 403, 403, 403, 403, 303]),
-        ("POST /admin/users/viewer/disabled", [303, 403, 403, 403, 403, 303]),
+        (
+            "POST /admin/users/viewer/disabled",
+            [303, 403, 403, 403, 403, 303],
+        ),
         ("POST /uploads/confirm", [400, 403, 403, 403, 400, 303]),
     ]
 }
@@ -205,7 +258,10 @@ async fn every_route_under_every_role() {
             for (i, role) in ROLES.iter().enumerate() {
                 let r = match method {
                     "GET" => app.get(path, cookies[i].as_deref()).await,
-                    _ => app.post_form(path, cookies[i].as_deref(), form_for(path)).await,
+                    _ => {
+                        app.post_form(path, cookies[i].as_deref(), form_for(path))
+                            .await
+                    }
                 };
                 if r.status.as_u16() != expected[i] {
                     wrong.push(format!(
@@ -216,7 +272,11 @@ async fn every_route_under_every_role() {
                     ));
                 }
                 if r.status == StatusCode::SEE_OTHER && *role == "anonymous" {
-                    assert!(r.location.starts_with("/login?next="), "{route}: {}", r.location);
+                    assert!(
+                        r.location.starts_with("/login?next="),
+                        "{route}: {}",
+                        r.location
+                    );
                 }
             }
         }
@@ -232,19 +292,29 @@ async fn figures_about_other_organisations_are_disclosure_controlled() {
         let lead = app.login("lead").await;
         let csv = |r: Resp| r.body;
         // The example region's counts are all small: the admin sees them exactly...
-        let exact = csv(app.get("/chart/R8B-CEDAR/ri_rate/download/csv", Some(&admin)).await);
+        let exact = csv(app
+            .get("/chart/R8B-CEDAR/ri_rate/download/csv", Some(&admin))
+            .await);
         let second = exact.lines().nth(1).unwrap();
         assert!(!second.contains('*'), "{exact}");
         // ...a trust lead looking at another trust sees them starred, and no charted value.
-        let starred = csv(app.get("/chart/R8B-CEDAR/ri_rate/download/csv", Some(&lead)).await);
+        let starred = csv(app
+            .get("/chart/R8B-CEDAR/ri_rate/download/csv", Some(&lead))
+            .await);
         let row = starred.lines().nth(1).unwrap();
         assert!(row.contains(",*,"), "{starred}");
         assert!(row.contains("suppressed"), "{starred}");
         // ...but their own trust's ward exactly.
-        let own = csv(app.get("/chart/R8A-ASH/ri_rate/download/csv", Some(&lead)).await);
+        let own = csv(app
+            .get("/chart/R8A-ASH/ri_rate/download/csv", Some(&lead))
+            .await);
         assert!(!own.lines().nth(1).unwrap().contains('*'), "{own}");
         let api = app.get("/api/series/R8B-CEDAR/ri_rate", Some(&lead)).await;
-        assert!(api.body.contains("\"disclosure_controlled\":true"), "{}", api.body);
+        assert!(
+            api.body.contains("\"disclosure_controlled\":true"),
+            "{}",
+            api.body
+        );
     }
 }
 
@@ -253,20 +323,31 @@ async fn sign_in_sign_out_and_the_limits_on_attempts() {
     for db in databases().await {
         let app = App::new(db).await;
         // A wrong password says so, without saying which part was wrong.
-        let r = app.post_form("/login", None, "username=admin&password=wrong&next=/").await;
+        let r = app
+            .post_form("/login", None, "username=admin&password=wrong&next=/")
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.body.contains("The username or password is not right."));
         // After five failures the account is locked for a while, even with the right password.
         for _ in 0..4 {
-            app.post_form("/login", None, "username=admin&password=wrong&next=/").await;
+            app.post_form("/login", None, "username=admin&password=wrong&next=/")
+                .await;
         }
         let r = app
-            .post_form("/login", None, "username=admin&password=correct+horse+battery&next=/")
+            .post_form(
+                "/login",
+                None,
+                "username=admin&password=correct+horse+battery&next=/",
+            )
             .await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
         // Other accounts are not affected; login sends people on to a local page only.
         let r = app
-            .post_form("/login", None, "username=viewer&password=correct+horse+battery&next=https://evil.example/")
+            .post_form(
+                "/login",
+                None,
+                "username=viewer&password=correct+horse+battery&next=https://evil.example/",
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(r.location, "/");
@@ -283,14 +364,26 @@ async fn sign_in_sign_out_and_the_limits_on_attempts() {
             )
             .await
             .unwrap();
-        let set = raw.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+        let set = raw
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         for attr in ["HttpOnly", "SameSite=Strict", "Secure"] {
             assert!(set.contains(attr), "{set}");
         }
-        assert_eq!(app.get("/measures", Some(&viewer)).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/measures", Some(&viewer)).await.status,
+            StatusCode::OK
+        );
         let r = app.post_form("/logout", Some(&viewer), "").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert_eq!(app.get("/measures", Some(&viewer)).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.get("/measures", Some(&viewer)).await.status,
+            StatusCode::SEE_OTHER
+        );
     }
 }
 
@@ -303,7 +396,9 @@ async fn cross_site_form_posts_are_refused() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::COOKIE, &admin)
             .header("sec-fetch-site", "cross-site")
-            .body(Body::from("name=intruder&password=a+long+enough+password&role=programme_admin"))
+            .body(Body::from(
+                "name=intruder&password=a+long+enough+password&role=programme_admin",
+            ))
             .unwrap();
         assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
         let req = Request::post("/admin/users")
@@ -311,7 +406,9 @@ async fn cross_site_form_posts_are_refused() {
             .header(header::COOKIE, &admin)
             .header(header::HOST, "mhsip.example")
             .header(header::ORIGIN, "https://evil.example")
-            .body(Body::from("name=intruder&password=a+long+enough+password&role=programme_admin"))
+            .body(Body::from(
+                "name=intruder&password=a+long+enough+password&role=programme_admin",
+            ))
             .unwrap();
         assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
         let users = app.get("/admin", Some(&admin)).await.body;
@@ -326,7 +423,9 @@ async fn a_disabled_account_is_signed_out_at_once() {
         let admin = app.login("admin").await;
         let viewer = app.login("viewer").await;
         assert_eq!(app.get("/", Some(&viewer)).await.status, StatusCode::OK);
-        let r = app.post_form("/admin/users/viewer/disabled", Some(&admin), "disabled=yes").await;
+        let r = app
+            .post_form("/admin/users/viewer/disabled", Some(&admin), "disabled=yes")
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let r = app.get("/", Some(&viewer)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -348,15 +447,30 @@ async fn an_upload_is_checked_then_confirmed_and_audited() {
         };
         let before = data().await;
         // A bad row: its file, line and column, and nothing imported.
-        let good = std::fs::read_to_string(common::example("restrictive_interventions.csv")).unwrap();
+        let good =
+            std::fs::read_to_string(common::example("restrictive_interventions.csv")).unwrap();
         let bad = good.replacen("9990000018", "9990000019", 1);
-        let r = app.post_file(&uploader, "restrictive_interventions", "datix.csv", bad.as_bytes()).await;
+        let r = app
+            .post_file(
+                &uploader,
+                "restrictive_interventions",
+                "datix.csv",
+                bad.as_bytes(),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("Nothing was imported"), "{}", r.body);
         assert!(r.body.contains("datix.csv:2:10: NHSNumber"), "{}", r.body);
         assert_eq!(data().await, before);
         // Rows of another trust are refused for an uploader of R8A.
-        let r = app.post_file(&uploader, "restrictive_interventions", "all.csv", good.as_bytes()).await;
+        let r = app
+            .post_file(
+                &uploader,
+                "restrictive_interventions",
+                "all.csv",
+                good.as_bytes(),
+            )
+            .await;
         assert!(r.body.contains("you can upload only for R8A"), "{}", r.body);
         // R8A's own rows: a preview, then the import on confirmation.
         let own: String = good
@@ -365,24 +479,58 @@ async fn an_upload_is_checked_then_confirmed_and_audited() {
             .filter(|(i, l)| *i == 0 || l.contains(",R8A-"))
             .map(|(_, l)| format!("{l}\n"))
             .collect();
-        let r = app.post_file(&uploader, "restrictive_interventions", "own.csv", own.as_bytes()).await;
+        let r = app
+            .post_file(
+                &uploader,
+                "restrictive_interventions",
+                "own.csv",
+                own.as_bytes(),
+            )
+            .await;
         assert!(r.body.contains("Check before importing"), "{}", r.body);
         assert_eq!(data().await, before, "a dry run changes nothing");
-        let token = r.body.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-        let r = app.post_form("/uploads/confirm", Some(&uploader), &format!("token={token}")).await;
+        let token = r
+            .body
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let r = app
+            .post_form(
+                "/uploads/confirm",
+                Some(&uploader),
+                &format!("token={token}"),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("Imported"), "{}", r.body);
         // The same token cannot be used twice.
-        let r = app.post_form("/uploads/confirm", Some(&uploader), &format!("token={token}")).await;
+        let r = app
+            .post_form(
+                "/uploads/confirm",
+                Some(&uploader),
+                &format!("token={token}"),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         // The admin sees it all in the audit log: checks, the upload, downloads.
         let admin = app.login("admin").await;
-        app.get("/chart/R8A-ASH/ri_rate/download/xlsx", Some(&admin)).await;
+        app.get("/chart/R8A-ASH/ri_rate/download/xlsx", Some(&admin))
+            .await;
         let log = app.get("/admin/audit", Some(&admin)).await.body;
         for action in ["upload checked", "upload", "download", "login"] {
-            assert!(log.contains(&format!("<td>{action}</td>")), "{action}: {log}");
+            assert!(
+                log.contains(&format!("<td>{action}</td>")),
+                "{action}: {log}"
+            );
         }
-        assert!(!log.contains("9990000018"), "no NHS number in the audit log");
+        assert!(
+            !log.contains("9990000018"),
+            "no NHS number in the audit log"
+        );
     }
 }
 
@@ -400,13 +548,23 @@ async fn an_annotation_appears_on_the_chart_and_can_rebase_it() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = app.get(&r.location, Some(&ward)).await.body;
-        assert!(page.contains("2024-02-01 Started safety huddles (rebased)"), "{page}");
+        assert!(
+            page.contains("2024-02-01 Started safety huddles (rebased)"),
+            "{page}"
+        );
         assert!(page.contains("2 segments"), "{page}");
-        let off = app.get("/chart/R8A-ASH/ri_rate?rebase=off", Some(&ward)).await.body;
+        let off = app
+            .get("/chart/R8A-ASH/ri_rate?rebase=off", Some(&ward))
+            .await
+            .body;
         assert!(!off.contains("2 segments"));
         // An empty note is refused with a reason.
         let r = app
-            .post_form("/chart/R8A-ASH/ri_rate/annotations", Some(&ward), "date=2024-02-01&text=")
+            .post_form(
+                "/chart/R8A-ASH/ri_rate/annotations",
+                Some(&ward),
+                "date=2024-02-01&text=",
+            )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("an annotation needs a short text"));
@@ -422,7 +580,12 @@ async fn every_route_gives_the_same_numbers_as_the_measures() {
         let app = App::new(db).await;
         let admin = app.login("admin").await;
         let (first, last) = store.data_range().await.unwrap().unwrap();
-        for id in ["ri_rate", "ri_prone_rate", "pct_incidents_reviewed_with_patient", "self_harm_rate"] {
+        for id in [
+            "ri_rate",
+            "ri_prone_rate",
+            "pct_incidents_reviewed_with_patient",
+            "self_harm_rate",
+        ] {
             let m = domain::measures::find(id).unwrap();
             let q = store::measures::Query {
                 level: domain::OrgLevel::Ward,
@@ -431,23 +594,45 @@ async fn every_route_gives_the_same_numbers_as_the_measures() {
                 to: domain::dates::date_from_day(last as i32),
                 scope: Some((domain::OrgLevel::Ward, "R8A-ASH".into())),
             };
-            let series = store.compute_measures(&q, std::slice::from_ref(&m)).await.unwrap();
+            let series = store
+                .compute_measures(&q, std::slice::from_ref(&m))
+                .await
+                .unwrap();
             let expected: Vec<String> = series[0]
                 .points
                 .iter()
-                .map(|p| p.value.map(|v| format!("{}", (v * 10_000.0).round() / 10_000.0)).unwrap_or_default())
+                .map(|p| {
+                    p.value
+                        .map(|v| format!("{}", (v * 10_000.0).round() / 10_000.0))
+                        .unwrap_or_default()
+                })
                 .collect();
-            let csv = app.get(&format!("/chart/R8A-ASH/{id}/download/csv"), Some(&admin)).await.body;
-            let values: Vec<String> = csv.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().to_string()).collect();
+            let csv = app
+                .get(&format!("/chart/R8A-ASH/{id}/download/csv"), Some(&admin))
+                .await
+                .body;
+            let values: Vec<String> = csv
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').nth(3).unwrap().to_string())
+                .collect();
             assert_eq!(values, expected, "{id}: {csv}");
-            let api = app.get(&format!("/api/series/R8A-ASH/{id}"), Some(&admin)).await.body;
+            let api = app
+                .get(&format!("/api/series/R8A-ASH/{id}"), Some(&admin))
+                .await
+                .body;
             let json: serde_json::Value = serde_json::from_str(&api).unwrap();
             assert_eq!(json["measure"], id);
             let api_values: Vec<String> = json["points"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|p| p["value"].as_f64().map(|v| format!("{v}")).unwrap_or_default())
+                .map(|p| {
+                    p["value"]
+                        .as_f64()
+                        .map(|v| format!("{v}"))
+                        .unwrap_or_default()
+                })
                 .collect();
             assert_eq!(api_values, expected, "{id}");
         }

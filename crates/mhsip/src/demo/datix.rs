@@ -81,7 +81,12 @@ pub fn export(canonical: &str, trust: &str) -> Result<String> {
         .iter()
         .map(|(c, _)| col(c).with_context(|| c.to_string()))
         .collect::<Result<_>>()?;
-    let mut out = COLUMNS.iter().map(|(_, t)| *t).collect::<Vec<_>>().join(",") + "\n";
+    let mut out = COLUMNS
+        .iter()
+        .map(|(_, t)| *t)
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\n";
     for r in rows
         .iter()
         .filter(|r| r[ward].starts_with(&prefix) && r[day].starts_with(&last_month))

@@ -5,9 +5,9 @@ use crate::AppState;
 use crate::access::require_admin;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::filters;
 use crate::layout::Layout;
 use askama::Template;
-use crate::filters;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -186,7 +186,11 @@ pub async fn set_disabled(
         .store
         .audit(
             &user.name,
-            if disabled { "disable_user" } else { "enable_user" },
+            if disabled {
+                "disable_user"
+            } else {
+                "enable_user"
+            },
             &name,
             None,
         )
@@ -194,9 +198,15 @@ pub async fn set_disabled(
     Ok(Redirect::to("/admin"))
 }
 
-pub async fn audit(State(state): State<AppState>, user: CurrentUser) -> Result<AuditPage, AppError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<AuditPage, AppError> {
     require_admin(&user)?;
-    state.store.audit(&user.name, "view_audit_log", "audit_log", None).await?;
+    state
+        .store
+        .audit(&user.name, "view_audit_log", "audit_log", None)
+        .await?;
     Ok(AuditPage {
         layout: Layout::new("Audit log", &user, "/admin"),
         entries: state.store.audit_log(500).await?,

@@ -102,11 +102,7 @@ pub(crate) async fn prepare(
     };
     let series = state
         .cache
-        .series(
-            &state.store,
-            &snap,
-            series_key(&viewing.org, period, None),
-        )
+        .series(&state.store, &snap, series_key(&viewing.org, period, None))
         .await?;
     let notes = snap.notes_for(&viewing.org.code, measure.id);
     Ok(Prepared {
@@ -139,9 +135,12 @@ pub(crate) fn draw(p: &Prepared, q: &ChartQuery) -> Result<Chart, AppError> {
         None => None,
     };
     let target = match q.target.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(t) => Some(t.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-            AppError::BadRequest(format!("target '{t}': expected a number"))
-        })?),
+        Some(t) => Some(
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| AppError::BadRequest(format!("target '{t}': expected a number")))?,
+        ),
         None => None,
     };
     let policy = p.viewing.policy();
@@ -257,7 +256,11 @@ pub async fn page(
         query: query_string(&q, p.period),
         rebase_off: q.rebase.as_deref() == Some("off"),
         at: q.at.clone().unwrap_or_default(),
-        frozen: q.freeze.clone().filter(|_| c.settings.baseline.is_some()).unwrap_or_default(),
+        frozen: q
+            .freeze
+            .clone()
+            .filter(|_| c.settings.baseline.is_some())
+            .unwrap_or_default(),
         baseline_points: c.settings.baseline.unwrap_or(0),
         uploads,
         segments: s.segments,
@@ -274,9 +277,18 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let p = prepare(&state, &user, &org, &measure, &q).await?;
     let c = draw(&p, &q)?;
-    let base = format!("{}-{}-{}", p.viewing.org.code, p.measure.id, p.period.as_str());
+    let base = format!(
+        "{}-{}-{}",
+        p.viewing.org.code,
+        p.measure.id,
+        p.period.as_str()
+    );
     let (ctype, ext, body): (&str, &str, Vec<u8>) = match format.as_str() {
-        "csv" => ("text/csv; charset=utf-8", "csv", chart::csv(&c).into_bytes()),
+        "csv" => (
+            "text/csv; charset=utf-8",
+            "csv",
+            chart::csv(&c).into_bytes(),
+        ),
         "xlsx" => (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
@@ -359,7 +371,11 @@ pub async fn annotate(
             &user.name,
             "annotate",
             &viewing.org.code,
-            Some(&format!("annotation {id}: {} {}", iso(date), form.text.trim())),
+            Some(&format!(
+                "annotation {id}: {} {}",
+                iso(date),
+                form.text.trim()
+            )),
         )
         .await?;
     state.cache.refresh(&state.store).await?;

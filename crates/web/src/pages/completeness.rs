@@ -59,9 +59,8 @@ pub async fn page(
     let org = snap.orgs.get(&code).ok_or(AppError::NotFound)?.clone();
     // An uploader sees whether their own trust's data is complete (that is their job), but not
     // the counts behind it.
-    let own_uploads = user.grant.role == Role::Uploader
-        && org.trust.is_some()
-        && org.trust == user.grant.trust;
+    let own_uploads =
+        user.grant.role == Role::Uploader && org.trust.is_some() && org.trust == user.grant.trust;
     let detail = if own_uploads {
         Detail::DisclosureControlled
     } else {

@@ -87,7 +87,11 @@ pub async fn page(
         .or_else(|| default_org(&user, &snap))
         .ok_or(AppError::NotFound)?;
     let viewing = access::view(&user, &snap.orgs, &code)?;
-    let measure_id = q.measure.as_deref().filter(|s| !s.is_empty()).unwrap_or("ri_rate");
+    let measure_id = q
+        .measure
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("ri_rate");
     let measure = find(measure_id).ok_or(AppError::NotFound)?;
     if !measure.stratifiable() {
         return Err(AppError::BadRequest(format!(
@@ -139,7 +143,11 @@ pub async fn page(
                     events: r.numerator.to_string(),
                     exposure: r.denominator.to_string(),
                     value: r.estimate.map(|e| f(e.value)).unwrap_or_else(|| {
-                        if r.suppressed { "*".into() } else { "–".into() }
+                        if r.suppressed {
+                            "*".into()
+                        } else {
+                            "–".into()
+                        }
                     }),
                     interval: r
                         .estimate
@@ -172,8 +180,7 @@ pub async fn page(
             user.grant
                 .ward
                 .as_deref()
-                .and_then(|w| snap.orgs.get(w))
-                .into_iter(),
+                .and_then(|w| snap.orgs.get(w)),
         );
     for o in candidates {
         if user.grant.detail(&snap.orgs.place(o)) != Detail::None {

@@ -20,8 +20,14 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(overview::page))
         .route("/org/{code}", get(org::page))
         .route("/chart/{org}/{measure}", get(chart_page::page))
-        .route("/chart/{org}/{measure}/download/{format}", get(chart_page::download))
-        .route("/chart/{org}/{measure}/annotations", post(chart_page::annotate))
+        .route(
+            "/chart/{org}/{measure}/download/{format}",
+            get(chart_page::download),
+        )
+        .route(
+            "/chart/{org}/{measure}/annotations",
+            post(chart_page::annotate),
+        )
         .route("/inequalities", get(inequalities::page))
         .route("/completeness", get(completeness::page))
         .route("/uploads", get(uploads::page).post(uploads::check))
@@ -38,7 +44,10 @@ pub fn routes() -> Router<AppState> {
 pub fn fmt_value(m: &domain::measures::Measure, v: f64) -> String {
     if m.is_proportion() {
         format!("{v:.1}%")
-    } else if m.chart == spc::ChartKind::G || m.unit.starts_with("minutes") || m.unit.starts_with("people") {
+    } else if m.chart == spc::ChartKind::G
+        || m.unit.starts_with("minutes")
+        || m.unit.starts_with("people")
+    {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")

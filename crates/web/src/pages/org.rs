@@ -116,7 +116,15 @@ pub async fn page(
     let measures = summary::measures_of(objective);
     let org = viewing.org.clone();
     let mut page = OrgPage {
-        layout: Layout::new(org.name.clone(), &user, if access::home(&user) == Some(&org.code) { "/" } else { "" }),
+        layout: Layout::new(
+            org.name.clone(),
+            &user,
+            if access::home(&user) == Some(&org.code) {
+                "/"
+            } else {
+                ""
+            },
+        ),
         level: org.level.label(),
         crumbs: crumbs(&snap, &user, &org),
         objectives: objective_choices(objective),
@@ -153,8 +161,8 @@ pub async fn page(
         for w in snap.orgs.wards_of(&org.code) {
             let cells = measures
                 .iter()
-                .map(|m| {
-                    match rows.iter().find(|r| r.org == w.code && r.measure == m.id) {
+                .map(
+                    |m| match rows.iter().find(|r| r.org == w.code && r.measure == m.id) {
                         Some(r) => Cell {
                             value: r.value_text.clone(),
                             icon: r.variation_icon.clone(),
@@ -167,8 +175,8 @@ pub async fn page(
                             href: String::new(),
                             label: String::new(),
                         },
-                    }
-                })
+                    },
+                )
                 .collect();
             page.wards.push(WardRowView {
                 code: w.code.clone(),
@@ -176,7 +184,10 @@ pub async fn page(
                 ward_type: w.ward_type.replace('_', " "),
                 beds: w.beds.map(|b| b.to_string()).unwrap_or_default(),
                 cells,
-                link: user.grant.detail(&snap.orgs.place(snap.orgs.get(&w.code).unwrap_or(&org))) != Detail::None,
+                link: user
+                    .grant
+                    .detail(&snap.orgs.place(snap.orgs.get(&w.code).unwrap_or(&org)))
+                    != Detail::None,
             });
         }
         // The trust's own charts for the objective.
@@ -186,7 +197,10 @@ pub async fn page(
             .await?;
         let policy = viewing.policy();
         for m in measures.iter().take(6) {
-            let Some(s) = series.iter().find(|s| s.org == org.code && s.measure == m.id) else {
+            let Some(s) = series
+                .iter()
+                .find(|s| s.org == org.code && s.measure == m.id)
+            else {
                 continue;
             };
             let notes = snap.notes_for(&org.code, m.id);

@@ -2,11 +2,11 @@
 //! (with the region's own rows first), filtered by objective and by month or week.
 
 use super::summary::{self, SummaryRow};
+use crate::AppState;
 use crate::access::{self, Viewing};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::layout::Layout;
-use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -70,9 +70,18 @@ pub fn period_choices(selected: PeriodKind) -> Vec<Choice> {
 pub fn icon_key() -> Vec<(String, &'static str)> {
     use spc::{Assurance, Variation};
     let mut key: Vec<(String, &'static str)> = [
-        (Variation::ImprovementLow, "Improvement (blue): special cause in the better direction"),
-        (Variation::ConcernHigh, "Concern (orange): special cause in the worse direction"),
-        (Variation::CommonCause, "Common cause (grey): no significant change"),
+        (
+            Variation::ImprovementLow,
+            "Improvement (blue): special cause in the better direction",
+        ),
+        (
+            Variation::ConcernHigh,
+            "Concern (orange): special cause in the worse direction",
+        ),
+        (
+            Variation::CommonCause,
+            "Common cause (grey): no significant change",
+        ),
     ]
     .into_iter()
     .map(|(v, text)| (spc::svg::variation_icon(v, 32), text))
@@ -80,7 +89,10 @@ pub fn icon_key() -> Vec<(String, &'static str)> {
     for (a, text) in [
         (Assurance::Pass, "Target will consistently be met"),
         (Assurance::Fail, "Target will consistently be missed"),
-        (Assurance::HitOrMiss, "Target will be met some periods and not others"),
+        (
+            Assurance::HitOrMiss,
+            "Target will be met some periods and not others",
+        ),
     ] {
         if let Some(svg) = spc::svg::assurance_icon(a, 32) {
             key.push((svg, text));
@@ -90,7 +102,10 @@ pub fn icon_key() -> Vec<(String, &'static str)> {
 }
 
 /// Every trust (and the region) the user may see, with their detail.
-fn visible_trusts(user: &CurrentUser, snap: &crate::cache::Snapshot) -> (Vec<Viewing>, Vec<Viewing>) {
+fn visible_trusts(
+    user: &CurrentUser,
+    snap: &crate::cache::Snapshot,
+) -> (Vec<Viewing>, Vec<Viewing>) {
     let orgs = &snap.orgs;
     let region: Vec<Viewing> = orgs
         .region()
@@ -115,10 +130,27 @@ pub async fn summary_rows(
     let snap = state.cache.current(&state.store).await?;
     let (region, trusts) = visible_trusts(user, &snap);
     let measures = summary::measures_of(objective);
-    let mut rows =
-        summary::rows_for(state, &snap, &region, OrgLevel::Region, None, &measures, period).await?;
+    let mut rows = summary::rows_for(
+        state,
+        &snap,
+        &region,
+        OrgLevel::Region,
+        None,
+        &measures,
+        period,
+    )
+    .await?;
     rows.extend(
-        summary::rows_for(state, &snap, &trusts, OrgLevel::Trust, None, &measures, period).await?,
+        summary::rows_for(
+            state,
+            &snap,
+            &trusts,
+            OrgLevel::Trust,
+            None,
+            &measures,
+            period,
+        )
+        .await?,
     );
     Ok(rows)
 }

@@ -72,8 +72,8 @@ pub fn summarise(
         .rev()
         .find(|(_, p)| p.value.is_some());
     let latest_value = latest.and_then(|(_, p)| p.value);
-    let suppressed_latest = latest_value.is_none()
-        && series.points.iter().rev().any(|p| p.value.is_some());
+    let suppressed_latest =
+        latest_value.is_none() && series.points.iter().rev().any(|p| p.value.is_some());
     let s = &a.analysis.summary;
     let variation: Option<Variation> = s.variation;
     let assurance = s.assurance;

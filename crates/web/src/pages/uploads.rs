@@ -5,12 +5,12 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::filters;
 use crate::layout::Layout;
 use askama::Template;
-use crate::filters;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, State};
 use axum::Form;
+use axum::extract::{Multipart, State};
 use domain::access::Role;
 use ingest::formats::Kind;
 use ingest::mapping::Mapping;
@@ -150,7 +150,10 @@ async fn render(
     })
 }
 
-pub async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<UploadsPage, AppError> {
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<UploadsPage, AppError> {
     render(&state, &user, None, None).await
 }
 
@@ -226,11 +229,17 @@ pub async fn check(
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "kind" => {
-                let t = field.text().await.map_err(|e| AppError::BadRequest(e.to_string()))?;
+                let t = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::BadRequest(e.to_string()))?;
                 kind = Some(Kind::parse(&t).map_err(AppError::BadRequest)?);
             }
             "mapping" => {
-                let t = field.text().await.map_err(|e| AppError::BadRequest(e.to_string()))?;
+                let t = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::BadRequest(e.to_string()))?;
                 mapping = Some(t).filter(|t| !t.trim().is_empty());
             }
             "file" => {
@@ -330,5 +339,11 @@ pub async fn confirm(
             .await?;
     }
     state.cache.refresh(&state.store).await?;
-    render(&state, &user, Some(view(&report, String::new())), Some(pending.kind)).await
+    render(
+        &state,
+        &user,
+        Some(view(&report, String::new())),
+        Some(pending.kind),
+    )
+    .await
 }
