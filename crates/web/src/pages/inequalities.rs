@@ -176,12 +176,7 @@ pub async fn page(
         .region()
         .into_iter()
         .chain(snap.orgs.trusts())
-        .chain(
-            user.grant
-                .ward
-                .as_deref()
-                .and_then(|w| snap.orgs.get(w)),
-        );
+        .chain(user.grant.ward.as_deref().and_then(|w| snap.orgs.get(w)));
     for o in candidates {
         if user.grant.detail(&snap.orgs.place(o)) != Detail::None {
             orgs.push(Option2 {
