@@ -34,6 +34,8 @@ pub struct Mapping {
 #[derive(Clone, Debug, Default)]
 pub struct Compiled {
     columns: HashMap<String, String>,
+    /// Canonical column name -> their column name, for error messages in their words.
+    theirs: HashMap<String, String>,
     values: HashMap<String, HashMap<String, String>>,
 }
 
@@ -81,6 +83,11 @@ impl Mapping {
 
     pub fn compile(&self) -> Compiled {
         Compiled {
+            theirs: self
+                .columns
+                .iter()
+                .map(|(k, v)| (v.trim().to_string(), k.trim().to_string()))
+                .collect(),
             columns: self
                 .columns
                 .iter()
@@ -112,6 +119,15 @@ impl Compiled {
         self.columns
             .get(&norm(theirs))
             .map_or(theirs.trim(), String::as_str)
+    }
+
+    /// A canonical column as the user's file names it: `NHS No (NHSNumber)` through a mapping,
+    /// the canonical name alone otherwise.
+    pub fn display_name(&self, canonical: &str) -> String {
+        match self.theirs.get(canonical) {
+            Some(t) if !t.eq_ignore_ascii_case(canonical) => format!("{t} ({canonical})"),
+            _ => canonical.to_string(),
+        }
     }
 
     /// Translate a value of a canonical column, if the mapping says how.

@@ -101,7 +101,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
         self.errors.push(RowError {
             line,
             column,
-            message: format!("{col}: {message}"),
+            message: format!("{}: {message}", self.mapping.display_name(col)),
         });
     }
 

@@ -341,7 +341,7 @@ async fn a_trusts_excel_export_imports_through_a_saved_mapping() {
             .unwrap();
         assert_eq!(
             r.error_lines()[0],
-            "datix.xlsx:2:4: WardCode: ward 'R8A-ASH' belongs to trust R8A; you can upload only for R8B"
+            "datix.xlsx:2:4: Ward (WardCode): ward 'R8A-ASH' belongs to trust R8A; you can upload only for R8B"
         );
     }
 }

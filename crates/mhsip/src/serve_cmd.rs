@@ -106,5 +106,16 @@ pub async fn demo_accounts(store: &Store) -> Result<Vec<(&'static str, &'static 
         };
         out.push((name, role.label(), place));
     }
+    // The sign-in page of a demo database says how to sign in; a real database has no such key.
+    let hint: Vec<String> = out
+        .iter()
+        .map(|(n, r, p)| format!("{n} ({}{p})", r.to_lowercase()))
+        .collect();
+    store
+        .set_meta(
+            "demo_logins",
+            &format!("{}; password {DEMO_PASSWORD}", hint.join(", ")),
+        )
+        .await?;
     Ok(out)
 }

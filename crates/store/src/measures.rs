@@ -558,7 +558,18 @@ impl Store {
                 .or_insert_with(|| Stratum::new(g))
                 .denominator += v.unwrap_or(0.0);
         }
-        Ok(groups.into_values().collect())
+        let mut out: Vec<Stratum> = groups.into_values().collect();
+        if by == Stratifier::AgeBand {
+            // Youngest first, as people read ages; "Not known" last.
+            let rank = |g: &str| {
+                domain::codes::AGE_BANDS
+                    .iter()
+                    .position(|b| *b == g)
+                    .unwrap_or(usize::MAX)
+            };
+            out.sort_by_key(|s| rank(&s.group));
+        }
+        Ok(out)
     }
 }
 

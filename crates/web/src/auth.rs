@@ -194,6 +194,8 @@ impl LoginLimiter {
 #[template(path = "login.html")]
 struct LoginPage {
     layout: Layout,
+    /// Only on a demo database: who to sign in as.
+    demo: Option<String>,
     next: String,
     error: Option<String>,
     username: String,
@@ -221,9 +223,13 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-async fn login_page(axum::extract::Query(q): axum::extract::Query<LoginQuery>) -> LoginPage {
+async fn login_page(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> LoginPage {
     LoginPage {
         layout: Layout::bare("Sign in"),
+        demo: state.store.meta("demo_logins").await.ok().flatten(),
         next: safe_next(q.next.as_deref().unwrap_or("/")),
         error: None,
         username: String::new(),
@@ -275,6 +281,7 @@ async fn login(
                 .await?;
             let page = LoginPage {
                 layout: Layout::bare("Sign in"),
+                demo: state.store.meta("demo_logins").await.ok().flatten(),
                 next,
                 error: Some("The username or password is not right.".into()),
                 username: form.username,

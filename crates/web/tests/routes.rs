@@ -638,3 +638,28 @@ async fn every_route_gives_the_same_numbers_as_the_measures() {
         }
     }
 }
+
+/// The sign-in page says how to sign in only on a demo database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_page_names_the_demo_logins_only_on_a_demo() {
+    for db in databases().await {
+        let store = db.store.clone();
+        let app = App::new(db).await;
+        assert!(
+            !app.get("/login", None)
+                .await
+                .body
+                .contains("This is the demo region")
+        );
+        store
+            .set_meta(
+                "demo_logins",
+                "admin (programme admin); password demo-password",
+            )
+            .await
+            .unwrap();
+        let page = app.get("/login", None).await.body;
+        assert!(page.contains("This is the demo region"), "{page}");
+        assert!(page.contains("admin (programme admin); password demo-password"));
+    }
+}
