@@ -53,6 +53,11 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+// Imports allocate many small values per row; mimalloc makes that about a fifth cheaper than
+// the system allocator (measured with `mhsip bench import`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
