@@ -96,14 +96,7 @@ async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
                 store.close().await;
                 return Ok(ExitCode::SUCCESS);
             }
-            serve_cmd::serve(
-                &args.bind,
-                args.insecure_cookies,
-                &args.data,
-                store,
-                Some(&logins),
-            )
-            .await
+            serve_cmd::serve(&args.server, &args.data, store, Some(&logins)).await
         }
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Import(args) => import_cmd::run_import(args).await,

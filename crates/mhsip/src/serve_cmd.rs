@@ -9,8 +9,9 @@ use domain::access::{Grant, Role};
 use std::process::ExitCode;
 use store::Store;
 
+/// Where and how the web application listens (`serve` and `demo`).
 #[derive(Args, Debug, Clone)]
-pub struct ServeArgs {
+pub struct ServerArgs {
     /// Address and port to listen on.
     #[arg(long, env = "MHSIP_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
@@ -19,19 +20,24 @@ pub struct ServeArgs {
     /// Secure, which browsers accept over HTTPS and on localhost.
     #[arg(long, env = "MHSIP_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
     #[command(flatten)]
     pub data: DataArgs,
 }
 
 pub async fn run(args: &ServeArgs) -> Result<ExitCode> {
     let store = args.data.open().await?;
-    serve(&args.bind, args.insecure_cookies, &args.data, store, None).await
+    serve(&args.server, &args.data, store, None).await
 }
 
 /// Start the server and print where it is (and, for the demo, how to sign in).
 pub async fn serve(
-    bind: &str,
-    insecure_cookies: bool,
+    server: &ServerArgs,
     data: &DataArgs,
     store: Store,
     logins: Option<&[(&str, &str, String)]>,
@@ -39,7 +45,7 @@ pub async fn serve(
     init_logging();
     let keys = open_keys(data, &store).await?;
     let config = web::Config {
-        secure_cookies: !insecure_cookies,
+        secure_cookies: !server.insecure_cookies,
         data_dir: data.data_dir.clone(),
         ..web::Config::default()
     };
@@ -51,9 +57,9 @@ pub async fn serve(
         .warm()
         .await
         .map_err(|e| anyhow::anyhow!("computing the overview failed: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(bind)
+    let listener = tokio::net::TcpListener::bind(&server.bind)
         .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+        .with_context(|| format!("cannot listen on {}", server.bind))?;
     let addr = listener.local_addr()?;
     println!(
         "MHSIP is running at http://{addr}/ (overview computed in {} ms). Press Ctrl-C to stop.",

@@ -480,13 +480,7 @@ fn variation_shape(out: &mut String, v: Variation, cx: f64, cy: f64, r: f64) {
         Variation::NeutralHigh => (colours::ICON_NEUTRAL, "H"),
         Variation::NeutralLow => (colours::ICON_NEUTRAL, "L"),
     };
-    let k = r / 22.0;
-    let _ = write!(
-        out,
-        r##"<title>{}</title><circle cx="{cx}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="{:.1}"/>"##,
-        v.describe(),
-        3.0 * k
-    );
+    let k = ring(out, v.describe(), colour, cx, cy, r);
     if letter.is_empty() {
         // Common cause: a small grey wiggle of points.
         let _ = write!(
@@ -512,14 +506,19 @@ fn assurance_shape(out: &mut String, a: Assurance, cx: f64, cy: f64, r: f64) {
         Assurance::Fail => (colours::ICON_CONCERN, "F"),
         _ => (colours::ICON_COMMON, "?"),
     };
+    let k = ring(out, a.describe(), colour, cx, cy, r);
+    icon_letter(out, letter, colour, cx, cy, k);
+}
+
+/// An icon's white disc with its coloured ring and tooltip; returns the scale (1 at r = 22).
+fn ring(out: &mut String, title: &str, colour: &str, cx: f64, cy: f64, r: f64) -> f64 {
     let k = r / 22.0;
     let _ = write!(
         out,
-        r##"<title>{}</title><circle cx="{cx}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="{:.1}"/>"##,
-        a.describe(),
+        r##"<title>{title}</title><circle cx="{cx}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="{:.1}"/>"##,
         3.0 * k
     );
-    icon_letter(out, letter, colour, cx, cy, k);
+    k
 }
 
 fn icon_letter(out: &mut String, letter: &str, colour: &str, cx: f64, cy: f64, k: f64) {

@@ -47,6 +47,29 @@ pub fn home(user: &CurrentUser) -> Option<&str> {
     }
 }
 
+/// The organisation a page without an `org` starts at: the user's trust or ward, or the region.
+fn default_org(user: &CurrentUser, orgs: &Directory) -> Option<String> {
+    match user.grant.role {
+        Role::TrustLead | Role::Uploader => user.grant.trust.clone(),
+        Role::WardUser => user.grant.ward.clone(),
+        _ => orgs.region().map(|r| r.code.clone()),
+    }
+}
+
+/// The organisation a page was asked for (`?org=`), or the user's starting point.
+pub fn requested_org(
+    user: &CurrentUser,
+    orgs: &Directory,
+    requested: Option<&str>,
+) -> Result<String, AppError> {
+    requested
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_uppercase)
+        .or_else(|| default_org(user, orgs))
+        .ok_or(AppError::NotFound)
+}
+
 pub fn require_admin(user: &CurrentUser) -> Result<(), AppError> {
     if user.grant.role == Role::ProgrammeAdmin {
         Ok(())

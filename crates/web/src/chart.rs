@@ -33,6 +33,33 @@ pub struct Request<'a> {
     pub disclosure: Option<&'a Policy>,
 }
 
+impl<'a> Request<'a> {
+    /// The usual view of a measure: saved annotations (rebasing where they say so), the
+    /// measure's own target, nothing else.
+    pub fn standard(
+        measure: &'a Measure,
+        series: &'a MeasureSeries,
+        period: PeriodKind,
+        title: String,
+        annotations: &'a [Annotation],
+        disclosure: Option<&'a Policy>,
+    ) -> Request<'a> {
+        Request {
+            measure,
+            series,
+            period,
+            title,
+            annotations,
+            apply_rebase: true,
+            rebase_at: &[],
+            extra_notes: &[],
+            freeze_before: None,
+            target: None,
+            disclosure,
+        }
+    }
+}
+
 /// One row of the chart's data table.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TableRow {

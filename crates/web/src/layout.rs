@@ -3,6 +3,23 @@
 use crate::auth::CurrentUser;
 use domain::access::Role;
 
+/// One option of a select (a filter, a kind of upload, a role...).
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Choice {
+        Choice {
+            value: value.into(),
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
 pub struct NavLink {
     pub href: &'static str,
     pub label: &'static str,

@@ -142,6 +142,7 @@ const ROLES: [&str; 6] = ["admin", "viewer", "lead", "ward", "uploader", "anonym
 /// (method and path, expected status for admin, viewer, trust lead R8A, ward user R8A-ASH,
 /// uploader R8A, nobody signed in). 303 is a redirect: to the login page for nobody, to the
 /// user's own page otherwise.
+#[rustfmt::skip]
 fn matrix() -> Vec<(&'static str, [u16; 6])> {
     vec![
         ("GET /", [200, 200, 200, 303, 303, 303]),
@@ -153,42 +154,15 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /org/R8B-CEDAR", [200, 200, 200, 403, 403, 303]),
         ("GET /org/NOPE", [404, 404, 404, 404, 404, 303]),
         ("GET /chart/R8A-ASH/ri_rate", [200, 200, 200, 200, 403, 303]),
-        (
-            "GET /chart/R8A-ASH/ri_rate?period=week",
-            [200, 200, 200, 200, 403, 303],
-        ),
-        (
-            "GET /chart/R8B-CEDAR/ri_rate",
-            [200, 200, 200, 403, 403, 303],
-        ),
-        (
-            "GET /chart/R8A/pct_leave_on_time",
-            [200, 200, 200, 403, 403, 303],
-        ),
-        (
-            "GET /chart/Y98/days_between_self_harm",
-            [200, 200, 200, 403, 403, 303],
-        ),
-        (
-            "GET /chart/R8A-ASH/no_such_measure",
-            [404, 404, 404, 404, 403, 303],
-        ),
-        (
-            "GET /chart/R8A-ASH/ri_rate/download/csv",
-            [200, 200, 200, 200, 403, 303],
-        ),
-        (
-            "GET /chart/R8A-ASH/ri_rate/download/xlsx",
-            [200, 200, 200, 200, 403, 303],
-        ),
-        (
-            "GET /chart/R8B-CEDAR/ri_rate/download/svg",
-            [200, 200, 200, 403, 403, 303],
-        ),
-        (
-            "GET /chart/R8A-ASH/ri_rate/download/pdf",
-            [400, 400, 400, 400, 403, 303],
-        ),
+        ("GET /chart/R8A-ASH/ri_rate?period=week", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8B-CEDAR/ri_rate", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/R8A/pct_leave_on_time", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/Y98/days_between_self_harm", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/R8A-ASH/no_such_measure", [404, 404, 404, 404, 403, 303]),
+        ("GET /chart/R8A-ASH/ri_rate/download/csv", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8A-ASH/ri_rate/download/xlsx", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8B-CEDAR/ri_rate/download/svg", [200, 200, 200, 403, 403, 303]),
+        ("GET /chart/R8A-ASH/ri_rate/download/pdf", [400, 400, 400, 400, 403, 303]),
         ("GET /inequalities", [200, 200, 200, 200, 403, 303]),
         ("GET /inequalities?org=R8B", [200, 200, 200, 403, 403, 303]),
         ("GET /completeness", [200, 200, 200, 200, 200, 303]),
@@ -201,29 +175,14 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /api/measures", [200, 200, 200, 200, 200, 401]),
         ("GET /api/summary", [200, 200, 200, 200, 200, 401]),
         ("GET /api/summary/R8A", [200, 200, 200, 403, 403, 401]),
-        (
-            "GET /api/series/R8A-ASH/ri_prone_rate",
-            [200, 200, 200, 200, 403, 401],
-        ),
-        (
-            "GET /api/series/R8B-CEDAR/ri_prone_rate",
-            [200, 200, 200, 403, 403, 401],
-        ),
+        ("GET /api/series/R8A-ASH/ri_prone_rate", [200, 200, 200, 200, 403, 401]),
+        ("GET /api/series/R8B-CEDAR/ri_prone_rate", [200, 200, 200, 403, 403, 401]),
         ("GET /api/uploads", [200, 403, 200, 403, 200, 401]),
         ("GET /api/nothing-here", [404, 404, 404, 404, 404, 404]),
-        (
-            "POST /chart/R8A-ASH/ri_rate/annotations",
-            [303, 403, 303, 303, 403, 303],
-        ),
-        (
-            "POST /chart/R8B-CEDAR/ri_rate/annotations",
-            [303, 403, 403, 403, 403, 303],
-        ),
+        ("POST /chart/R8A-ASH/ri_rate/annotations", [303, 403, 303, 303, 403, 303]),
+        ("POST /chart/R8B-CEDAR/ri_rate/annotations", [303, 403, 403, 403, 403, 303]),
         ("POST /admin/users", [200, 403, 403, 403, 403, 303]),
-        (
-            "POST /admin/users/viewer/disabled",
-            [303, 403, 403, 403, 403, 303],
-        ),
+        ("POST /admin/users/viewer/disabled", [303, 403, 403, 403, 403, 303]),
         ("POST /uploads/confirm", [400, 403, 403, 403, 400, 303]),
     ]
 }

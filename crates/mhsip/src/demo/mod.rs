@@ -26,12 +26,8 @@ pub struct DemoArgs {
     /// Build the demo (and its accounts) but do not start the web application.
     #[arg(long)]
     pub no_serve: bool,
-    /// Address and port for the web application.
-    #[arg(long, env = "MHSIP_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: String,
-    /// Send the session cookie over plain HTTP too (see `mhsip serve --help`).
-    #[arg(long, env = "MHSIP_INSECURE_COOKIES")]
-    pub insecure_cookies: bool,
+    #[command(flatten)]
+    pub server: crate::serve_cmd::ServerArgs,
     #[command(flatten)]
     pub data: DataArgs,
 }

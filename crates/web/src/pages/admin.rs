@@ -6,7 +6,7 @@ use crate::access::require_admin;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::filters;
-use crate::layout::Layout;
+use crate::layout::{Choice, Layout};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -15,11 +15,6 @@ use axum::response::Redirect;
 use domain::access::{Grant, Role};
 use serde::Deserialize;
 use store::accounts::{AuditRow, UserRow};
-
-pub struct RoleOption {
-    pub value: &'static str,
-    pub label: &'static str,
-}
 
 pub struct TrustView {
     pub code: String,
@@ -32,7 +27,7 @@ pub struct TrustView {
 pub struct AdminPage {
     layout: Layout,
     users: Vec<UserRow>,
-    roles: Vec<RoleOption>,
+    roles: Vec<Choice>,
     trusts: Vec<TrustView>,
     message: Option<String>,
 }
@@ -55,10 +50,7 @@ async fn render(
         users: state.store.users().await?,
         roles: Role::ALL
             .iter()
-            .map(|r| RoleOption {
-                value: r.as_str(),
-                label: r.label(),
-            })
+            .map(|r| Choice::new(r.as_str(), r.label(), false))
             .collect(),
         trusts: snap
             .orgs

@@ -20,6 +20,8 @@ pub struct CompletenessQuery {
 }
 
 pub struct Problem {
+    /// The ward's page is open to this user.
+    pub link: bool,
     pub ward: String,
     pub ward_name: String,
     pub month: String,
@@ -45,17 +47,7 @@ pub async fn page(
     Query(q): Query<CompletenessQuery>,
 ) -> Result<CompletenessPage, AppError> {
     let snap = state.cache.current(&state.store).await?;
-    let code = q
-        .org
-        .clone()
-        .filter(|s| !s.is_empty())
-        .or_else(|| match user.grant.role {
-            Role::TrustLead | Role::Uploader => user.grant.trust.clone(),
-            Role::WardUser => user.grant.ward.clone(),
-            _ => snap.orgs.region().map(|r| r.code.clone()),
-        })
-        .ok_or(AppError::NotFound)?;
-    let code = code.trim().to_ascii_uppercase();
+    let code = access::requested_org(&user, &snap.orgs, q.org.as_deref())?;
     let org = snap.orgs.get(&code).ok_or(AppError::NotFound)?.clone();
     // An uploader sees whether their own trust's data is complete (that is their job), but not
     // the counts behind it.
@@ -78,14 +70,15 @@ pub async fn page(
     let mut wards = std::collections::BTreeSet::new();
     for r in &rows {
         wards.insert(r.ward.clone());
-        let name = snap
-            .orgs
-            .get(&r.ward)
+        let ward_org = snap.orgs.get(&r.ward);
+        let name = ward_org
             .map(|o| o.name.clone())
             .unwrap_or_else(|| r.ward.clone());
+        let link = ward_org.is_some_and(|o| user.grant.detail(&snap.orgs.place(o)) != Detail::None);
         match r.status {
             Status::Complete => {}
             Status::MissingBedDays => problems.push(Problem {
+                link,
                 ward: r.ward.clone(),
                 ward_name: name,
                 month: PeriodKind::Month.label(r.month),
@@ -93,6 +86,7 @@ pub async fn page(
                 detail: "No bed days reported: the month cannot be charted.".into(),
             }),
             Status::LikelyUnderReported => problems.push(Problem {
+                link,
                 ward: r.ward.clone(),
                 ward_name: name,
                 month: PeriodKind::Month.label(r.month),

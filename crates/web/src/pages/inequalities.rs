@@ -6,11 +6,11 @@ use crate::AppState;
 use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::layout::Layout;
+use crate::layout::{Choice, Layout};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use domain::access::{Detail, Role};
+use domain::access::Detail;
 use domain::dates::{PeriodKind, iso, parse_date};
 use domain::inequality::table;
 use domain::measures::{Stratifier, catalogue, find};
@@ -44,18 +44,12 @@ pub struct Section {
     pub rows: Vec<GroupRow>,
 }
 
-pub struct Option2 {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "inequalities.html")]
 pub struct IneqPage {
     layout: Layout,
-    measures: Vec<Option2>,
-    orgs: Vec<Option2>,
+    measures: Vec<Choice>,
+    orgs: Vec<Choice>,
     title: String,
     unit: &'static str,
     org_name: String,
@@ -65,27 +59,13 @@ pub struct IneqPage {
     sections: Vec<Section>,
 }
 
-/// The organisation a user's inequality view starts at.
-fn default_org(user: &CurrentUser, snap: &crate::cache::Snapshot) -> Option<String> {
-    match user.grant.role {
-        Role::TrustLead | Role::Uploader => user.grant.trust.clone(),
-        Role::WardUser => user.grant.ward.clone(),
-        _ => snap.orgs.region().map(|r| r.code.clone()),
-    }
-}
-
 pub async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<IneqQuery>,
 ) -> Result<IneqPage, AppError> {
     let snap = state.cache.current(&state.store).await?;
-    let code = q
-        .org
-        .clone()
-        .filter(|s| !s.is_empty())
-        .or_else(|| default_org(&user, &snap))
-        .ok_or(AppError::NotFound)?;
+    let code = access::requested_org(&user, &snap.orgs, q.org.as_deref())?;
     let viewing = access::view(&user, &snap.orgs, &code)?;
     let measure_id = q
         .measure
@@ -170,7 +150,7 @@ pub async fn page(
                 .collect(),
         });
     }
-    let mut orgs: Vec<Option2> = Vec::new();
+    let mut orgs: Vec<Choice> = Vec::new();
     let candidates = snap
         .orgs
         .region()
@@ -179,30 +159,26 @@ pub async fn page(
         .chain(user.grant.ward.as_deref().and_then(|w| snap.orgs.get(w)));
     for o in candidates {
         if user.grant.detail(&snap.orgs.place(o)) != Detail::None {
-            orgs.push(Option2 {
-                value: o.code.clone(),
-                label: o.name.clone(),
-                selected: o.code == viewing.org.code,
-            });
+            orgs.push(Choice::new(
+                o.code.clone(),
+                o.name.clone(),
+                o.code == viewing.org.code,
+            ));
         }
     }
     if !orgs.iter().any(|o| o.selected) {
-        orgs.push(Option2 {
-            value: viewing.org.code.clone(),
-            label: viewing.org.name.clone(),
-            selected: true,
-        });
+        orgs.push(Choice::new(
+            viewing.org.code.clone(),
+            viewing.org.name.clone(),
+            true,
+        ));
     }
     Ok(IneqPage {
         layout: Layout::new("Inequalities", &user, "/inequalities"),
         measures: catalogue()
             .into_iter()
             .filter(|m| m.stratifiable())
-            .map(|m| Option2 {
-                value: m.id.into(),
-                label: m.title.into(),
-                selected: m.id == measure.id,
-            })
+            .map(|m| Choice::new(m.id, m.title, m.id == measure.id))
             .collect(),
         orgs,
         title: measure.title.into(),

@@ -2,7 +2,7 @@
 //! each cell) and its own charts. A ward, site, ICB or the region: its measures as summary rows,
 //! and the organisations under it.
 
-use super::overview::{Choice, Filters, objective_choices, period_choices};
+use super::overview::{Filters, objective_choices, period_choices};
 use super::summary::{self, SummaryRow};
 use crate::AppState;
 use crate::access::{self, Viewing};
@@ -10,7 +10,7 @@ use crate::auth::CurrentUser;
 use crate::cache::Key;
 use crate::chart::{self, Request};
 use crate::error::AppError;
-use crate::layout::Layout;
+use crate::layout::{Choice, Layout};
 use crate::orgs::Org;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -54,6 +54,7 @@ pub struct OrgPage {
     org: Org,
     level: &'static str,
     crumbs: Vec<Crumb>,
+    filter_action: String,
     objectives: Vec<Choice>,
     periods: Vec<Choice>,
     controlled: bool,
@@ -127,6 +128,7 @@ pub async fn page(
         ),
         level: org.level.label(),
         crumbs: crumbs(&snap, &user, &org),
+        filter_action: format!("/org/{}", org.code),
         objectives: objective_choices(objective),
         periods: period_choices(period),
         controlled: viewing.detail != Detail::Full,
@@ -204,19 +206,14 @@ pub async fn page(
                 continue;
             };
             let notes = snap.notes_for(&org.code, m.id);
-            let c = chart::build(&Request {
-                measure: m,
-                series: s,
+            let c = chart::build(&Request::standard(
+                m,
+                s,
                 period,
-                title: m.title.to_string(),
-                annotations: &notes,
-                apply_rebase: true,
-                rebase_at: &[],
-                extra_notes: &[],
-                freeze_before: None,
-                target: None,
-                disclosure: policy.as_ref(),
-            })?;
+                m.title.to_string(),
+                &notes,
+                policy.as_ref(),
+            ))?;
             page.charts.push(SmallChart {
                 svg: c.svg,
                 href: format!("/chart/{}/{}?period={}", org.code, m.id, period.as_str()),

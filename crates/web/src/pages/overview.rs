@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::access::{self, Viewing};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::layout::Layout;
+use crate::layout::{Choice, Layout};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -23,17 +23,12 @@ pub struct Filters {
     pub period: Option<String>,
 }
 
-pub struct Choice {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "overview.html")]
 pub struct OverviewPage {
     layout: Layout,
     rows: Vec<SummaryRow>,
+    filter_action: String,
     objectives: Vec<Choice>,
     periods: Vec<Choice>,
     latest: String,
@@ -42,27 +37,19 @@ pub struct OverviewPage {
 }
 
 pub fn objective_choices(selected: Option<Objective>) -> Vec<Choice> {
-    let mut v = vec![Choice {
-        value: "all",
-        label: "All objectives",
-        selected: selected.is_none(),
-    }];
-    v.extend(Objective::ALL.iter().map(|o| Choice {
-        value: o.as_str(),
-        label: o.label(),
-        selected: selected == Some(*o),
-    }));
+    let mut v = vec![Choice::new("all", "All objectives", selected.is_none())];
+    v.extend(
+        Objective::ALL
+            .iter()
+            .map(|o| Choice::new(o.as_str(), o.label(), selected == Some(*o))),
+    );
     v
 }
 
 pub fn period_choices(selected: PeriodKind) -> Vec<Choice> {
     [(PeriodKind::Month, "Monthly"), (PeriodKind::Week, "Weekly")]
         .into_iter()
-        .map(|(p, label)| Choice {
-            value: p.as_str(),
-            label,
-            selected: p == selected,
-        })
+        .map(|(p, label)| Choice::new(p.as_str(), label, p == selected))
         .collect()
 }
 
@@ -180,6 +167,7 @@ pub async fn page(
         layout: Layout::new("Region overview", &user, "/"),
         any_controlled: rows.iter().any(|r| r.disclosure_controlled),
         rows,
+        filter_action: "/".into(),
         objectives: objective_choices(objective),
         periods: period_choices(period),
         latest,

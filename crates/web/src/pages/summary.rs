@@ -51,19 +51,14 @@ pub fn summarise(
 ) -> Result<SummaryRow, AppError> {
     let policy = viewing.policy();
     let notes = snap.notes_for(&viewing.org.code, measure.id);
-    let a = chart::analyse(&Request {
+    let a = chart::analyse(&Request::standard(
         measure,
         series,
         period,
-        title: String::new(),
-        annotations: &notes,
-        apply_rebase: true,
-        rebase_at: &[],
-        extra_notes: &[],
-        freeze_before: None,
-        target: None,
-        disclosure: policy.as_ref(),
-    })?;
+        String::new(),
+        &notes,
+        policy.as_ref(),
+    ))?;
     let latest = a
         .analysis
         .points

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::filters;
-use crate::layout::Layout;
+use crate::layout::{Choice, Layout};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -75,19 +75,13 @@ fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub struct KindOption {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "uploads.html")]
 pub struct UploadsPage {
     layout: Layout,
     can_upload: bool,
     trust: Option<String>,
-    kinds: Vec<KindOption>,
+    kinds: Vec<Choice>,
     mappings: Vec<MappingRow>,
     history: Vec<UploadRow>,
     report: Option<ReportView>,
@@ -138,11 +132,7 @@ async fn render(
         trust: user.grant.trust.clone(),
         kinds: Kind::ALL
             .iter()
-            .map(|k| KindOption {
-                value: k.as_str(),
-                label: k.label(),
-                selected: Some(*k) == kind,
-            })
+            .map(|k| Choice::new(k.as_str(), k.label(), Some(*k) == kind))
             .collect(),
         mappings: state.store.mappings().await?,
         history,
