@@ -77,8 +77,10 @@ pub async fn serve(
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    // Errors and warnings by default; request details never include patients' data.
-    let filter = EnvFilter::try_from_env("MHSIP_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    // Errors and warnings by default (sqlx's slow-statement warnings print whole queries, so
+    // only its errors); request details never include patients' data.
+    let filter =
+        EnvFilter::try_from_env("MHSIP_LOG").unwrap_or_else(|_| EnvFilter::new("warn,sqlx=error"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 

@@ -135,6 +135,20 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
+    /// Change an account's role and organisation; it applies from the user's next request.
+    pub async fn set_user_grant(&self, name: &str, grant: &Grant) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE users SET role = $1, trust_code = $2, ward_code = $3 WHERE name = $4",
+        )
+        .bind(grant.role.as_str())
+        .bind(grant.trust.clone())
+        .bind(grant.ward.clone())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     pub async fn users(&self) -> Result<Vec<UserRow>> {
         Ok(sqlx::query_as("SELECT name, role, trust_code, ward_code, created_at, disabled FROM users ORDER BY name").fetch_all(&self.pool).await?)
     }

@@ -183,6 +183,7 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("POST /chart/R8B-CEDAR/ri_rate/annotations", [303, 403, 403, 403, 403, 303]),
         ("POST /admin/users", [200, 403, 403, 403, 403, 303]),
         ("POST /admin/users/viewer/disabled", [303, 403, 403, 403, 403, 303]),
+        ("POST /admin/users/uploader/grant", [200, 403, 403, 403, 403, 303]),
         ("POST /uploads/confirm", [400, 403, 403, 403, 400, 303]),
     ]
 }
@@ -192,6 +193,8 @@ fn form_for(path: &str) -> &'static str {
         "date=2024-02-01&text=Safety+huddles&period=month"
     } else if path.ends_with("/disabled") {
         "disabled=no"
+    } else if path.ends_with("/grant") {
+        "role=uploader&trust=R8A"
     } else if path == "/admin/users" {
         "name=new.user&password=a+long+enough+password&role=programme_viewer"
     } else {
@@ -595,6 +598,54 @@ async fn every_route_gives_the_same_numbers_as_the_measures() {
                 .collect();
             assert_eq!(api_values, expected, "{id}");
         }
+    }
+}
+
+/// A changed role applies from the user's next request; an admin cannot change their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_role_takes_effect_at_once() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let viewer = app.login("viewer").await;
+        assert_eq!(
+            app.get("/org/R8B", Some(&viewer)).await.status,
+            StatusCode::OK
+        );
+        let r = app
+            .post_form(
+                "/admin/users/viewer/grant",
+                Some(&admin),
+                "role=ward_user&ward=R8A-ASH",
+            )
+            .await;
+        assert!(r.body.contains("viewer is now a ward user"), "{}", r.body);
+        assert_eq!(
+            app.get("/org/R8B", Some(&viewer)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.get("/org/R8A-ASH", Some(&viewer)).await.status,
+            StatusCode::OK
+        );
+        let r = app
+            .post_form(
+                "/admin/users/viewer/grant",
+                Some(&admin),
+                "role=trust_lead&trust=NOPE",
+            )
+            .await;
+        assert!(r.body.contains("there is no trust NOPE"), "{}", r.body);
+        let r = app
+            .post_form(
+                "/admin/users/admin/grant",
+                Some(&admin),
+                "role=programme_viewer",
+            )
+            .await;
+        assert!(r.body.contains("You cannot change your own role"));
+        let log = app.get("/admin/audit", Some(&admin)).await.body;
+        assert!(log.contains("change role"));
     }
 }
 

@@ -103,30 +103,7 @@ pub async fn create_user(
 ) -> Result<AdminPage, AppError> {
     require_admin(&user)?;
     let snap = state.cache.current(&state.store).await?;
-    let outcome: Result<Grant, String> = (|| {
-        let role = Role::parse(&f.role)?;
-        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-        let mut trust = opt(&f.trust);
-        let ward = opt(&f.ward);
-        // A ward user's trust follows from the ward.
-        if let (Role::WardUser, Some(w)) = (role, &ward) {
-            let org = snap
-                .orgs
-                .get(&w.to_ascii_uppercase())
-                .ok_or_else(|| format!("there is no ward {w}"))?;
-            trust = org.trust.clone();
-        }
-        if let Some(t) = &trust
-            && matches!(role, Role::TrustLead | Role::Uploader)
-            && snap
-                .orgs
-                .get(&t.to_ascii_uppercase())
-                .is_none_or(|o| o.level != domain::OrgLevel::Trust)
-        {
-            return Err(format!("there is no trust {t}"));
-        }
-        Grant::new(role, trust, ward)
-    })();
+    let outcome = grant_from_form(&snap.orgs, &f.role, &f.trust, &f.ward);
     let message = match outcome {
         Err(e) => format!("The account was not created: {e}."),
         Ok(grant) => match state.store.create_user(&f.name, &f.password, &grant).await {
@@ -149,6 +126,86 @@ pub async fn create_user(
             Err(store::StoreError::Invalid(e)) => format!("The account was not created: {e}."),
             Err(e) => return Err(e.into()),
         },
+    };
+    render(&state, &user, Some(message)).await
+}
+
+/// A role with the organisation it needs, checked against the organisations held.
+fn grant_from_form(
+    orgs: &crate::orgs::Directory,
+    role: &str,
+    trust: &str,
+    ward: &str,
+) -> Result<Grant, String> {
+    let role = Role::parse(role)?;
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut trust = opt(trust);
+    let ward = opt(ward);
+    // A ward user's trust follows from the ward.
+    if let (Role::WardUser, Some(w)) = (role, &ward) {
+        let org = orgs
+            .get(&w.to_ascii_uppercase())
+            .filter(|o| o.level == domain::OrgLevel::Ward)
+            .ok_or_else(|| format!("there is no ward {w}"))?;
+        trust = org.trust.clone();
+    }
+    if let Some(t) = &trust
+        && matches!(role, Role::TrustLead | Role::Uploader)
+        && orgs
+            .get(&t.to_ascii_uppercase())
+            .is_none_or(|o| o.level != domain::OrgLevel::Trust)
+    {
+        return Err(format!("there is no trust {t}"));
+    }
+    Grant::new(role, trust, ward)
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    pub role: String,
+    #[serde(default)]
+    pub trust: String,
+    #[serde(default)]
+    pub ward: String,
+}
+
+/// Change a user's role and organisation.
+pub async fn set_grant(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Form(f): Form<GrantForm>,
+) -> Result<AdminPage, AppError> {
+    require_admin(&user)?;
+    let snap = state.cache.current(&state.store).await?;
+    let message = match grant_from_form(&snap.orgs, &f.role, &f.trust, &f.ward) {
+        Err(e) => format!("The role of {name} was not changed: {e}."),
+        Ok(_) if name == user.name => {
+            "You cannot change your own role; ask another programme admin.".to_string()
+        }
+        Ok(grant) => {
+            if !state.store.set_user_grant(&name, &grant).await? {
+                return Err(AppError::NotFound);
+            }
+            state
+                .store
+                .audit(
+                    &user.name,
+                    "change_role",
+                    &name,
+                    Some(&format!(
+                        "{} {}",
+                        grant.role.as_str(),
+                        grant
+                            .ward
+                            .clone()
+                            .or(grant.trust.clone())
+                            .unwrap_or_default()
+                    )),
+                )
+                .await?;
+            format!("{name} is now a {}.", grant.role.label().to_lowercase())
+        }
     };
     render(&state, &user, Some(message)).await
 }

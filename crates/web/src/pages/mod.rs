@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(admin::page))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{name}/disabled", post(admin::set_disabled))
+        .route("/admin/users/{name}/grant", post(admin::set_grant))
         .route("/admin/audit", get(admin::audit))
 }
 
