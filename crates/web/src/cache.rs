@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::Store;
 use store::annotations::Annotation;
+use store::completeness::WardMonth;
 use store::measures::{MeasureSeries, Query};
 use time::Date;
 
@@ -51,6 +52,8 @@ struct State {
     snapshot: Arc<Snapshot>,
     checked: Instant,
     series: HashMap<Key, Arc<Vec<MeasureSeries>>>,
+    /// Every ward-month's completeness reading over the whole data range.
+    completeness: Option<Arc<Vec<WardMonth>>>,
 }
 
 pub struct Cache {
@@ -84,6 +87,7 @@ impl Cache {
                 snapshot: Arc::new(snapshot(store).await?),
                 checked: Instant::now(),
                 series: HashMap::new(),
+                completeness: None,
             }),
         })
     }
@@ -117,8 +121,29 @@ impl Cache {
         let mut s = self.lock();
         s.snapshot = fresh.clone();
         s.series.clear();
+        s.completeness = None;
         s.checked = Instant::now();
         Ok(fresh)
+    }
+
+    /// Completeness of every ward-month (region-wide), computed once per data generation.
+    pub async fn completeness(
+        &self,
+        store: &Store,
+        snap: &Snapshot,
+    ) -> store::Result<Arc<Vec<WardMonth>>> {
+        if let Some(hit) = self.lock().completeness.clone() {
+            return Ok(hit);
+        }
+        let Some((from, to)) = snap.range else {
+            return Ok(Arc::new(Vec::new()));
+        };
+        let computed = Arc::new(store.completeness(from, to, None).await?);
+        let mut s = self.lock();
+        if s.snapshot.generation == snap.generation {
+            s.completeness = Some(computed.clone());
+        }
+        Ok(computed)
     }
 
     /// The series for `key` over the whole data range, computed once per data generation.

@@ -673,3 +673,63 @@ async fn the_sign_in_page_names_the_demo_logins_only_on_a_demo() {
         assert!(page.contains("admin (programme admin); password demo-password"));
     }
 }
+
+/// The overview warns about trusts whose recent months look incomplete, before the matrix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_warns_about_incomplete_recent_data() {
+    for db in databases().await {
+        let store = db.store.clone();
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let page = app.get("/", Some(&admin)).await.body;
+        // The example region's wards report every month they have bed days for.
+        let (first, last) = store.data_range().await.unwrap().unwrap();
+        let rows = store
+            .completeness(
+                domain::dates::date_from_day(first as i32),
+                domain::dates::date_from_day(last as i32),
+                None,
+            )
+            .await
+            .unwrap();
+        let flagged = rows
+            .iter()
+            .filter(|r| r.status != store::completeness::Status::Complete)
+            .count();
+        assert_eq!(
+            page.contains("Check the data before comparing trusts"),
+            flagged > 0,
+            "{flagged} flagged ward-months"
+        );
+        // Remove a ward-month's bed days: the warning names the trust.
+        delete_last_bed_days_of_ash(&store).await;
+        let page = app.get("/", Some(&admin)).await.body;
+        assert!(
+            page.contains("Check the data before comparing trusts"),
+            "{page}"
+        );
+        assert!(page.contains("/completeness?org=R8A"));
+    }
+}
+
+/// Delete one of R8A-ASH's bed-day rows, as an incomplete upload would leave it, and move the
+/// data generation (as an upload would) so the cache notices.
+async fn delete_last_bed_days_of_ash(store: &store::Store) {
+    use sqlx::Executor;
+    let pool = store.pool();
+    pool.execute("DELETE FROM bed_days WHERE ward_code = 'R8A-ASH' AND day = (SELECT MAX(day) FROM bed_days WHERE ward_code = 'R8A-ASH')")
+        .await
+        .unwrap();
+    store
+        .add_annotation(
+            "R8A",
+            None,
+            time::macros::date!(2024 - 01 - 01),
+            "moves the data generation",
+            false,
+            "test",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+}

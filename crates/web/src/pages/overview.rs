@@ -34,6 +34,53 @@ pub struct OverviewPage {
     latest: String,
     any_controlled: bool,
     key: Vec<(String, &'static str)>,
+    /// Trusts with ward-months to check in the latest six months: (code, name, count).
+    incomplete: Vec<(String, String, usize)>,
+    recent_from: String,
+}
+
+/// Months of recent data checked for completeness on the overview.
+const RECENT_MONTHS: usize = 6;
+
+/// Trusts with missing or likely under-reported ward-months among the latest months: a trust
+/// that under-reports looks like one that improves, so say so before the matrix.
+async fn recent_gaps(
+    state: &AppState,
+    snap: &crate::cache::Snapshot,
+) -> Result<(Vec<(String, String, usize)>, String), AppError> {
+    let Some((first, last)) = snap.range else {
+        return Ok((Vec::new(), String::new()));
+    };
+    let months = PeriodKind::Month.starts_between(first, last);
+    let Some(&since) = months
+        .iter()
+        .rev()
+        .nth(RECENT_MONTHS - 1)
+        .or(months.first())
+    else {
+        return Ok((Vec::new(), String::new()));
+    };
+    let rows = state.cache.completeness(&state.store, snap).await?;
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in rows.iter().filter(|r| r.month >= since) {
+        if r.status != store::completeness::Status::Complete
+            && let Some(t) = snap.orgs.get(&r.ward).and_then(|w| w.trust.clone())
+        {
+            *counts.entry(t).or_default() += 1;
+        }
+    }
+    let out = counts
+        .into_iter()
+        .map(|(t, n)| {
+            let name = snap
+                .orgs
+                .get(&t)
+                .map(|o| o.name.clone())
+                .unwrap_or(t.clone());
+            (t, name, n)
+        })
+        .collect();
+    Ok((out, PeriodKind::Month.label(since)))
 }
 
 pub fn objective_choices(selected: Option<Objective>) -> Vec<Choice> {
@@ -158,6 +205,8 @@ pub async fn page(
     }
     let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
     let rows = summary_rows(&state, &user, objective, period).await?;
+    let snap = state.cache.current(&state.store).await?;
+    let (incomplete, recent_from) = recent_gaps(&state, &snap).await?;
     let latest = rows
         .iter()
         .filter_map(|r| r.latest_period.clone())
@@ -172,6 +221,8 @@ pub async fn page(
         periods: period_choices(period),
         latest,
         key: icon_key(),
+        incomplete,
+        recent_from,
     }
     .into_response())
 }
@@ -214,5 +265,8 @@ async fn warm_overview(state: &AppState, period: PeriodKind) -> Result<(), AppEr
 /// Compute the monthly overview for everyone (the region and every trust), so that the first
 /// visitor after a start does not wait for it.
 pub async fn warm(state: &AppState) -> Result<(), AppError> {
-    warm_overview(state, PeriodKind::Month).await
+    warm_overview(state, PeriodKind::Month).await?;
+    let snap = state.cache.current(&state.store).await?;
+    recent_gaps(state, &snap).await?;
+    Ok(())
 }
