@@ -329,6 +329,13 @@ pub async fn confirm(
             .await?;
     }
     state.cache.refresh(&state.store).await?;
+    // Recompute the overview and ward series now, so the next visitor does not wait for them.
+    let warming = state.clone();
+    tokio::spawn(async move {
+        if warming.warm().await.is_ok() {
+            super::overview::warm_rest(&warming).await;
+        }
+    });
     render(
         &state,
         &user,
