@@ -301,7 +301,7 @@ fn best_median(times: &mut [Duration]) -> (Duration, Duration) {
     (times[0], times[times.len() / 2])
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 

@@ -6,6 +6,7 @@
 //! - ward chart pages (60 wards x 6 measures, in turn), one request at a time;
 //! - ward chart pages under load: N connections for S seconds (requests/s, errors, p95).
 
+use crate::bench::ms;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -110,10 +111,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// Time `n` requests one after another on one connection; fail on any non-200.

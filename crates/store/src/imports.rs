@@ -261,10 +261,6 @@ impl Import {
                     for row in chunks.remainder().chunks_exact(width) {
                         stmt.execute(rusqlite::params_from_iter(row.iter().chain(extra.as_ref())))?;
                     }
-                    // Freeing a batch's values (strings, shared codes) is not the writer's work:
-                    // the single SQLite writer is the import's bottleneck, so hand it off
-                    // (about 4% of a million-row import, `mhsip bench import`).
-                    std::thread::spawn(move || drop(vals));
                     Ok(())
                 })
                 .await

@@ -58,16 +58,4 @@ impl Store {
             .await?;
         Ok(r.rows_affected())
     }
-
-    /// A number that changes whenever data that charts depend on changes (an upload or an
-    /// annotation), so computed results can be cached and dropped when it moves.
-    pub async fn data_generation(&self) -> Result<i64> {
-        let (u, a): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT (SELECT MAX(id) FROM uploads), (SELECT MAX(id) FROM annotations)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        // Both ids only grow; combine them so that a change in either moves the result.
-        Ok(u.unwrap_or(0) * 1_000_000_007 + a.unwrap_or(0))
-    }
 }

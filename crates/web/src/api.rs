@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::OrgLevel;
-use domain::access::Detail;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
@@ -38,7 +37,8 @@ async fn region_summary(
     Query(f): Query<Filters>,
 ) -> Result<Json<Value>, ApiError> {
     let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
-    let rows = summary_rows(&state, &user, objective, period).await?;
+    let snap = state.cache.current(&state.store).await?;
+    let rows = summary_rows(&state, &snap, &user, objective, period).await?;
     Ok(Json(json!({ "period": period.as_str(), "rows": rows })))
 }
 
@@ -66,13 +66,7 @@ async fn org_summary(
     )
     .await?;
     if level == OrgLevel::Trust {
-        let wards: Vec<_> = snap
-            .orgs
-            .wards_of(&viewing.org.code)
-            .filter_map(|w| snap.orgs.get(&w.code))
-            .map(|w| summary::viewing(w, user.grant.detail(&snap.orgs.place(w))))
-            .filter(|v| v.detail != Detail::None)
-            .collect();
+        let wards = summary::visible_wards(&user, &snap, &viewing.org.code);
         rows.extend(
             summary::rows_for(
                 &state,

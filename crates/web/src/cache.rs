@@ -12,6 +12,7 @@ use store::Store;
 use store::annotations::Annotation;
 use store::completeness::WardMonth;
 use store::measures::{MeasureSeries, Query};
+use store::read::UploadRow;
 use time::Date;
 
 /// Which series: level, period, scope (an organisation's code) and measure (or all).
@@ -31,9 +32,22 @@ pub struct Snapshot {
     pub range: Option<(Date, Date)>,
     /// Saved annotations by organisation.
     pub annotations: HashMap<String, Vec<Annotation>>,
+    /// Every upload, newest first (one row per file: small), for the "where the numbers came
+    /// from" of chart pages.
+    pub uploads: Vec<UploadRow>,
 }
 
 impl Snapshot {
+    /// The latest uploads bound to `trust` (or the latest of all, without a trust).
+    pub fn latest_uploads(&self, trust: Option<&str>, n: usize) -> Vec<UploadRow> {
+        self.uploads
+            .iter()
+            .filter(|u| trust.is_none() || u.trust_code.as_deref() == trust)
+            .take(n)
+            .cloned()
+            .collect()
+    }
+
     /// The notes that belong on `measure`'s charts of `org`.
     pub fn notes_for(&self, org: &str, measure: &str) -> Vec<Annotation> {
         self.annotations
@@ -72,11 +86,13 @@ async fn snapshot(store: &Store) -> store::Result<Snapshot> {
         .await?
         .map(|(a, b)| (date_from_day(a as i32), date_from_day(b as i32)));
     let annotations = store.all_annotations().await?;
+    let uploads = store.uploads(None, i64::MAX).await?;
     Ok(Snapshot {
         generation,
         orgs,
         range,
         annotations,
+        uploads,
     })
 }
 

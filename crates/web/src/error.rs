@@ -35,12 +35,6 @@ impl From<spc::SpcError> for AppError {
     }
 }
 
-impl From<askama::Error> for AppError {
-    fn from(e: askama::Error) -> AppError {
-        AppError::Internal(format!("template: {e}"))
-    }
-}
-
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {

@@ -26,8 +26,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-pub use auth::LoginLimiter;
-
 /// Settings read at start-up.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -62,7 +60,7 @@ pub struct Inner {
     pub(crate) store: Store,
     pub(crate) keys: tokio::sync::Mutex<Pseudonymiser>,
     pub(crate) cache: cache::Cache,
-    pub(crate) limiter: LoginLimiter,
+    pub(crate) limiter: auth::LoginLimiter,
     pub(crate) pending: pages::uploads::Pending,
     pub(crate) config: Config,
 }
@@ -81,7 +79,7 @@ impl AppState {
             store,
             keys: tokio::sync::Mutex::new(keys),
             cache,
-            limiter: LoginLimiter::default(),
+            limiter: auth::LoginLimiter::default(),
             pending: pages::uploads::Pending::default(),
             config,
         })))

@@ -120,6 +120,17 @@ impl Directory {
         &self.wards
     }
 
+    /// The wards within `org` (a ward is within itself).
+    pub fn wards_within<'a>(&'a self, org: &'a Org) -> impl Iterator<Item = &'a WardRow> + 'a {
+        self.wards.iter().filter(move |w| match org.level {
+            OrgLevel::Ward => w.code == org.code,
+            OrgLevel::Site => w.site_code == org.code,
+            OrgLevel::Trust => w.trust_code == org.code,
+            OrgLevel::Icb => w.icb_code.as_deref() == Some(&org.code),
+            OrgLevel::Region => w.region_code.as_deref() == Some(&org.code),
+        })
+    }
+
     /// The chain from the region down to `org` (for breadcrumbs).
     pub fn ancestors(&self, org: &Org) -> Vec<&Org> {
         let mut out = Vec::new();

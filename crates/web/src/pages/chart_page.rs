@@ -187,10 +187,7 @@ pub async fn page(
     let org = &p.viewing.org;
     let m = &p.measure;
     let s = &c.analysis.summary;
-    let uploads = match &org.trust {
-        Some(t) => state.store.uploads(Some(t), 5).await?,
-        None => state.store.uploads(None, 5).await?,
-    };
+    let uploads = p.snap.latest_uploads(org.trust.as_deref(), 5);
     Ok(ChartPage {
         layout: Layout::new(format!("{}: {}", org.name, m.title), &user, ""),
         crumbs: {

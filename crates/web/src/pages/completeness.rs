@@ -61,10 +61,18 @@ pub async fn page(
     let Some((from, to)) = snap.range else {
         return Err(AppError::BadRequest("There is no data yet.".into()));
     };
-    let rows = state
-        .store
-        .completeness(from, to, Some((org.level, org.code.clone())))
-        .await?;
+    // Each ward is judged against its own history, so the region-wide reading (cached per data
+    // generation, as the overview uses it) holds every ward's answer.
+    let all = state.cache.completeness(&state.store, &snap).await?;
+    let inside: std::collections::HashSet<&str> = snap
+        .orgs
+        .wards_within(&org)
+        .map(|w| w.code.as_str())
+        .collect();
+    let rows: Vec<_> = all
+        .iter()
+        .filter(|r| inside.contains(r.ward.as_str()))
+        .collect();
     let counts_shown = detail == Detail::Full;
     let mut problems = Vec::new();
     let mut wards = std::collections::BTreeSet::new();

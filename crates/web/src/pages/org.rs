@@ -5,7 +5,7 @@
 use super::overview::{Filters, objective_choices, period_choices};
 use super::summary::{self, SummaryRow};
 use crate::AppState;
-use crate::access::{self, Viewing};
+use crate::access;
 use crate::auth::CurrentUser;
 use crate::cache::Key;
 use crate::chart::{self, Request};
@@ -142,13 +142,7 @@ pub async fn page(
     };
     if org.level == OrgLevel::Trust {
         // Wards by measures.
-        let ward_views: Vec<Viewing> = snap
-            .orgs
-            .wards_of(&org.code)
-            .filter_map(|w| snap.orgs.get(&w.code))
-            .map(|w| summary::viewing(w, user.grant.detail(&snap.orgs.place(w))))
-            .filter(|v| v.detail != Detail::None)
-            .collect();
+        let ward_views = summary::visible_wards(&user, &snap, &org.code);
         let rows = summary::rows_for(
             &state,
             &snap,
@@ -160,25 +154,27 @@ pub async fn page(
         )
         .await?;
         page.columns = measures.iter().map(|m| m.title).collect();
+        let by_cell: std::collections::HashMap<(&str, &str), &SummaryRow> = rows
+            .iter()
+            .map(|r| ((r.org.as_str(), r.measure), r))
+            .collect();
         for w in snap.orgs.wards_of(&org.code) {
             let cells = measures
                 .iter()
-                .map(
-                    |m| match rows.iter().find(|r| r.org == w.code && r.measure == m.id) {
-                        Some(r) => Cell {
-                            value: r.value_text.clone(),
-                            icon: r.variation_icon.clone(),
-                            href: r.href.clone(),
-                            label: format!("{}, {}", m.title, w.name),
-                        },
-                        None => Cell {
-                            value: "–".into(),
-                            icon: String::new(),
-                            href: String::new(),
-                            label: String::new(),
-                        },
+                .map(|m| match by_cell.get(&(w.code.as_str(), m.id)) {
+                    Some(r) => Cell {
+                        value: r.value_text.clone(),
+                        icon: r.variation_icon.clone(),
+                        href: r.href.clone(),
+                        label: format!("{}, {}", m.title, w.name),
                     },
-                )
+                    None => Cell {
+                        value: "–".into(),
+                        icon: String::new(),
+                        href: String::new(),
+                        label: String::new(),
+                    },
+                })
                 .collect();
             page.wards.push(WardRowView {
                 code: w.code.clone(),
@@ -186,10 +182,7 @@ pub async fn page(
                 ward_type: w.ward_type.replace('_', " "),
                 beds: w.beds.map(|b| b.to_string()).unwrap_or_default(),
                 cells,
-                link: user
-                    .grant
-                    .detail(&snap.orgs.place(snap.orgs.get(&w.code).unwrap_or(&org)))
-                    != Detail::None,
+                link: ward_views.iter().any(|v| v.org.code == w.code),
             });
         }
         // The trust's own charts for the objective.

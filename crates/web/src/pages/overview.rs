@@ -157,16 +157,16 @@ fn visible_trusts(
 
 pub async fn summary_rows(
     state: &AppState,
+    snap: &crate::cache::Snapshot,
     user: &CurrentUser,
     objective: Option<Objective>,
     period: PeriodKind,
 ) -> Result<Vec<SummaryRow>, AppError> {
-    let snap = state.cache.current(&state.store).await?;
-    let (region, trusts) = visible_trusts(user, &snap);
+    let (region, trusts) = visible_trusts(user, snap);
     let measures = summary::measures_of(objective);
     let mut rows = summary::rows_for(
         state,
-        &snap,
+        snap,
         &region,
         OrgLevel::Region,
         None,
@@ -177,7 +177,7 @@ pub async fn summary_rows(
     rows.extend(
         summary::rows_for(
             state,
-            &snap,
+            snap,
             &trusts,
             OrgLevel::Trust,
             None,
@@ -204,8 +204,8 @@ pub async fn page(
         _ => {}
     }
     let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
-    let rows = summary_rows(&state, &user, objective, period).await?;
     let snap = state.cache.current(&state.store).await?;
+    let rows = summary_rows(&state, &snap, &user, objective, period).await?;
     let (incomplete, recent_from) = recent_gaps(&state, &snap).await?;
     let latest = rows
         .iter()
@@ -252,13 +252,18 @@ pub async fn warm_rest(state: &AppState) {
     }
 }
 
+/// The series the overview reads (the region's and every trust's, all measures).
 async fn warm_overview(state: &AppState, period: PeriodKind) -> Result<(), AppError> {
-    let admin = CurrentUser {
-        name: "warm-up".into(),
-        grant: domain::access::Grant::new(Role::ProgrammeAdmin, None, None)
-            .map_err(AppError::Internal)?,
-    };
-    summary_rows(state, &admin, None, period).await?;
+    let snap = state.cache.current(&state.store).await?;
+    for level in [OrgLevel::Region, OrgLevel::Trust] {
+        let key = crate::cache::Key {
+            level,
+            period,
+            scope: None,
+            measure: None,
+        };
+        state.cache.series(&state.store, &snap, key).await?;
+    }
     Ok(())
 }
 

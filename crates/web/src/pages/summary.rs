@@ -1,6 +1,7 @@
 //! One summary row per organisation and measure (latest value, variation and assurance icons),
 //! as the overview, the trust page and the API show them.
 
+use crate::auth::CurrentUser;
 use crate::cache::{Key, Snapshot};
 use crate::chart::{self, Request};
 use crate::error::AppError;
@@ -170,6 +171,16 @@ pub fn filters(
         None => PeriodKind::Month,
     };
     Ok((objective, period))
+}
+
+/// The wards of `trust` the user may see, with how much of each.
+pub fn visible_wards(user: &CurrentUser, snap: &Snapshot, trust: &str) -> Vec<Viewing> {
+    snap.orgs
+        .wards_of(trust)
+        .filter_map(|w| snap.orgs.get(&w.code))
+        .map(|w| viewing(w, user.grant.detail(&snap.orgs.place(w))))
+        .filter(|v| v.detail != domain::access::Detail::None)
+        .collect()
 }
 
 /// Convenience for handlers holding an `Org`.
