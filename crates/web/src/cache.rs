@@ -38,11 +38,14 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The latest uploads bound to `trust` (or the latest of all, without a trust).
+    /// The latest uploads that may hold `trust`'s records: its own, and those not bound to one
+    /// trust (a programme admin's upload can hold any trust's rows). Without a trust, all.
     pub fn latest_uploads(&self, trust: Option<&str>, n: usize) -> Vec<UploadRow> {
         self.uploads
             .iter()
-            .filter(|u| trust.is_none() || u.trust_code.as_deref() == trust)
+            .filter(|u| {
+                trust.is_none() || u.trust_code.is_none() || u.trust_code.as_deref() == trust
+            })
             .take(n)
             .cloned()
             .collect()

@@ -579,6 +579,15 @@ async fn every_route_gives_the_same_numbers_as_the_measures() {
                 .map(|l| l.split(',').nth(3).unwrap().to_string())
                 .collect();
             assert_eq!(values, expected, "{id}: {csv}");
+            // The page says which uploads the numbers came from.
+            let page = app
+                .get(&format!("/chart/R8A-ASH/{id}"), Some(&admin))
+                .await
+                .body;
+            assert!(
+                page.contains("<code>restrictive_interventions.csv</code>"),
+                "{page}"
+            );
             let api = app
                 .get(&format!("/api/series/R8A-ASH/{id}"), Some(&admin))
                 .await
