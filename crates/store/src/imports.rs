@@ -185,12 +185,26 @@ impl Import {
             StoreError::Invalid("the import connection was lost after an earlier failure".into())
         })?;
         let (conn, result) = tokio::task::spawn_blocking(move || {
-            let r = f(&conn);
+            let r = f(&conn).and_then(|v| {
+                // INSERT OR ROLLBACK ends the transaction when a constraint fails; were the
+                // connection used again, each later statement would commit on its own.
+                if conn.is_autocommit() {
+                    Err(StoreError::Invalid(
+                        "the upload's transaction ended early; nothing was saved".into(),
+                    ))
+                } else {
+                    Ok(v)
+                }
+            });
             (conn, r)
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
-        if let Writer::Sqlite(slot) = &mut self.writer {
+        // After any failure the connection is dropped, not put back: closing it rolls back
+        // whatever is still open, and every later step of this import fails instead of writing.
+        if result.is_ok()
+            && let Writer::Sqlite(slot) = &mut self.writer
+        {
             *slot = Some(conn);
         }
         result
@@ -782,8 +796,15 @@ impl Import {
     }
 }
 
-fn insert_prefix(table: &str, cols: &[&str]) -> String {
-    format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "))
+/// SQLite inserts run as `INSERT OR ROLLBACK`: a failed constraint ends the whole upload's
+/// transaction at once, which is what an upload wants anyway, and spares SQLite the statement
+/// journal it keeps for statements that could abort on their own (see migration 0005).
+fn insert_prefix(backend: Backend, table: &str, cols: &[&str]) -> String {
+    let verb = match backend {
+        Backend::Sqlite => "INSERT OR ROLLBACK",
+        Backend::Postgres => "INSERT",
+    };
+    format!("{verb} INTO {table} ({}) VALUES ", cols.join(", "))
 }
 
 /// `(p,p,p),(p,p,p)...`. SQLite gets anonymous `?` placeholders: with numbered ones, binding
@@ -832,7 +853,7 @@ fn push_conflict(s: &mut String, cols: &[&str], key: &[&str]) {
 
 /// `INSERT ... VALUES (...),(...) ON CONFLICT (key) DO UPDATE SET ...`.
 fn upsert_sql(backend: Backend, table: &str, cols: &[&str], key: &[&str], rows: usize) -> String {
-    let mut s = insert_prefix(table, cols);
+    let mut s = insert_prefix(backend, table, cols);
     push_values(&mut s, backend, cols.len(), rows);
     push_conflict(&mut s, cols, key);
     s
@@ -849,9 +870,9 @@ mod tests {
             s,
             "INSERT INTO t (a, b, upload_id) VALUES ($1,$2,$3),($4,$5,$6) ON CONFLICT (a) DO UPDATE SET b = excluded.b, upload_id = excluded.upload_id"
         );
-        assert!(
-            upsert_sql(Backend::Sqlite, "t", &["a", "upload_id"], &["a"], 2)
-                .contains("VALUES (?,?),(?,?)")
+        assert_eq!(
+            upsert_sql(Backend::Sqlite, "t", &["a", "upload_id"], &["a"], 2),
+            "INSERT OR ROLLBACK INTO t (a, upload_id) VALUES (?,?),(?,?) ON CONFLICT (a) DO UPDATE SET upload_id = excluded.upload_id"
         );
     }
 }
