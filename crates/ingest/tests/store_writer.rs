@@ -6,34 +6,10 @@
 mod common;
 use common::*;
 use sqlx::Row;
-use store::{Batch, UploadMeta, Val};
+use store::{Batch, INTERVENTION_COLUMNS, INTERVENTION_KEY, UploadMeta, Val};
 
-const RI_COLS: [&str; 21] = [
-    "trust_code",
-    "incident_id",
-    "intervention_id",
-    "patient",
-    "ward_code",
-    "incident_start",
-    "incident_end",
-    "reason",
-    "review_patient",
-    "review_staff",
-    "type_code",
-    "start_min",
-    "end_min",
-    "day",
-    "month_start",
-    "week_start",
-    "injury_patient",
-    "injury_staff",
-    "injury_other",
-    "in_care_plan",
-    "police_involved",
-];
-const RI_KEY: [&str; 3] = ["trust_code", "incident_id", "intervention_id"];
-
-/// One intervention row as the writer receives it (minutes and days as stored).
+/// One intervention row as the writer receives it (`INTERVENTION_COLUMNS`; minutes and days
+/// as stored).
 fn ri_row(incident: Val, ward: &str) -> Vec<Val> {
     let day = 19_734; // 2024-01-12
     let min = day * 1440 + 14 * 60;
@@ -65,8 +41,8 @@ fn ri_row(incident: Val, ward: &str) -> Vec<Val> {
 fn ri_batch(rows: Vec<Vec<Val>>) -> Batch {
     Batch {
         table: "ri_interventions",
-        cols: &RI_COLS,
-        key: &RI_KEY,
+        cols: &INTERVENTION_COLUMNS,
+        key: &INTERVENTION_KEY,
         tracked: true,
         vals: rows.into_iter().flatten().collect(),
     }
@@ -83,22 +59,25 @@ fn meta() -> UploadMeta {
     }
 }
 
+/// The tables uploads write (every table but the programme's own: settings, accounts, notes).
+fn uploaded_tables() -> impl Iterator<Item = &'static str> {
+    store::TABLES.into_iter().filter(|t| {
+        ![
+            "meta",
+            "uploads",
+            "mappings",
+            "users",
+            "audit_log",
+            "annotations",
+        ]
+        .contains(t)
+    })
+}
+
 /// Row counts of every table an upload writes, and of the uploads themselves.
 async fn table_counts(db: &TestDb) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
-    for t in [
-        "uploads",
-        "organisations",
-        "wards",
-        "patients",
-        "ward_stays",
-        "bed_days",
-        "ri_interventions",
-        "incidents",
-        "leave_periods",
-        "awol_episodes",
-        "survey_answers",
-    ] {
+    for t in std::iter::once("uploads").chain(uploaded_tables()) {
         out.push((t, db.store.count(t).await.unwrap()));
     }
     out
@@ -235,19 +214,7 @@ async fn sqlite_holds_a_value_wherever_postgres_requires_one() {
                 with_rows.insert(table.as_str());
             }
         }
-        for t in [
-            "organisations",
-            "wards",
-            "ward_beds",
-            "bed_days",
-            "patients",
-            "ward_stays",
-            "ri_interventions",
-            "incidents",
-            "leave_periods",
-            "awol_episodes",
-            "survey_answers",
-        ] {
+        for t in uploaded_tables() {
             assert!(with_rows.contains(t), "{}: {t} held rows to check", db.name);
         }
     }

@@ -8,31 +8,14 @@
 use rusqlite::{Connection, params_from_iter, types::Value};
 use std::time::Instant;
 
-const COLS: [&str; 22] = [
-    "trust_code",
-    "incident_id",
-    "intervention_id",
-    "patient",
-    "ward_code",
-    "incident_start",
-    "incident_end",
-    "reason",
-    "review_patient",
-    "review_staff",
-    "type_code",
-    "start_min",
-    "end_min",
-    "day",
-    "month_start",
-    "week_start",
-    "injury_patient",
-    "injury_staff",
-    "injury_other",
-    "in_care_plan",
-    "police_involved",
-    "upload_id",
-];
-const KEY: usize = 3;
+/// The columns as the import binds them: the intervention's, then the upload's id.
+fn columns() -> Vec<&'static str> {
+    store::INTERVENTION_COLUMNS
+        .into_iter()
+        .chain(["upload_id"])
+        .collect()
+}
+const KEY: usize = store::INTERVENTION_KEY.len();
 /// Columns that are never NULL (the rest are optional fields of the record).
 const REQUIRED: [&str; 14] = [
     "patient",
@@ -71,7 +54,7 @@ enum Write {
 
 fn create_table(s: &Schema) -> String {
     let mut cols = Vec::new();
-    for (i, c) in COLS.iter().enumerate() {
+    for (i, c) in columns().iter().enumerate() {
         let ty = if [
             "trust_code",
             "incident_id",
@@ -135,7 +118,7 @@ fn rows(n: usize) -> Vec<Value> {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
-    let mut v = Vec::with_capacity(n * COLS.len());
+    let mut v = Vec::with_capacity(n * columns().len());
     let (mut i, mut incident) = (0, 0);
     while i < n {
         incident += 1;
@@ -178,7 +161,8 @@ fn rows(n: usize) -> Vec<Value> {
 }
 
 fn statement(write: Write, rows: usize) -> String {
-    let one = format!("({})", vec!["?"; COLS.len()].join(","));
+    let cols = columns();
+    let one = format!("({})", vec!["?"; cols.len()].join(","));
     let values = vec![one.as_str(); rows].join(",");
     let verb = match write {
         Write::Upsert { or_rollback: false } => "INSERT",
@@ -186,11 +170,11 @@ fn statement(write: Write, rows: usize) -> String {
     };
     let mut sql = format!(
         "{verb} INTO ri_interventions ({}) VALUES {values}",
-        COLS.join(", ")
+        columns().join(", ")
     );
     match write {
         Write::Upsert { .. } => {
-            let set: Vec<String> = COLS[KEY..]
+            let set: Vec<String> = cols[KEY..]
                 .iter()
                 .map(|c| format!("{c} = excluded.{c}"))
                 .collect();
@@ -205,11 +189,12 @@ fn statement(write: Write, rows: usize) -> String {
 }
 
 fn write_all(c: &Connection, write: Write, data: &[Value]) -> rusqlite::Result<()> {
-    let width = COLS.len();
+    let cols = columns();
+    let width = cols.len();
     let mut full = c.prepare_cached(&statement(write, ROWS_PER_STATEMENT))?;
     let update = format!(
         "UPDATE OR ROLLBACK ri_interventions SET {} WHERE trust_code = ? AND incident_id = ? AND intervention_id = ?",
-        COLS[KEY..]
+        cols[KEY..]
             .iter()
             .map(|c| format!("{c} = ?"))
             .collect::<Vec<_>>()
@@ -243,12 +228,11 @@ fn time_upload(c: &Connection, write: Write, data: &[Value]) -> rusqlite::Result
 fn run(
     name: &str,
     schema: &Schema,
-    foreign_keys: bool,
     write: Write,
     data: &[Value],
-) -> rusqlite::Result<()> {
+) -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("mhsip-statement-journal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    std::fs::create_dir_all(&dir)?;
     let path = dir.join("bench.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -262,11 +246,10 @@ fn run(
         }
     }
     // The import connection's settings (store::imports::begin_import).
-    c.execute_batch(&format!(
-        "PRAGMA foreign_keys = {}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -1048576; \
+    c.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -1048576; \
          PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;",
-        if foreign_keys { "ON" } else { "OFF" }
-    ))?;
+    )?;
     let first = time_upload(&c, write, data)?;
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
     let again = time_upload(&c, write, data)?;
@@ -276,7 +259,7 @@ fn run(
     Ok(())
 }
 
-fn main() -> rusqlite::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
@@ -303,43 +286,38 @@ fn main() -> rusqlite::Result<()> {
         deferred_foreign_key: true,
         null_triggers: true,
     };
-    for round in 1..=2 {
-        println!("round {round}");
-        run(
+    let variants = [
+        (
             "upsert, NOT NULL everywhere, immediate foreign key (before 0005)",
             &before,
-            true,
             Write::Upsert { or_rollback: false },
-            &data,
-        )?;
-        run(
+        ),
+        (
             "INSERT OR ROLLBACK upsert, NOT NULL everywhere, deferred foreign key",
             &all_not_null_deferred,
-            true,
             Write::Upsert { or_rollback: true },
-            &data,
-        )?;
-        run(
+        ),
+        (
             "INSERT OR ROLLBACK upsert, NOT NULL on keys, deferred foreign key (0005)",
             &now,
-            true,
             Write::Upsert { or_rollback: true },
-            &data,
-        )?;
-        run(
+        ),
+        (
             "the same, NOT NULL by RAISE(ROLLBACK) triggers",
             &triggers,
-            true,
             Write::Upsert { or_rollback: true },
-            &data,
-        )?;
-        run(
+        ),
+        (
             "DO NOTHING, then UPDATE OR ROLLBACK, NOT NULL everywhere",
             &all_not_null_deferred,
-            true,
             Write::InsertThenUpdate,
-            &data,
-        )?;
+        ),
+    ];
+    for round in 1..=2 {
+        println!("round {round}");
+        for (name, schema, write) in &variants {
+            run(name, schema, *write, &data)?;
+        }
     }
     Ok(())
 }

@@ -315,6 +315,35 @@ pub struct Batch {
     pub vals: Vec<Val>,
 }
 
+/// The columns an intervention row is written with (`upload_id` follows), in binding order.
+/// The group of a type and the minutes of an intervention are derived in queries, not stored:
+/// every column costs every row of a large import.
+pub const INTERVENTION_COLUMNS: [&str; 21] = [
+    "trust_code",
+    "incident_id",
+    "intervention_id",
+    "patient",
+    "ward_code",
+    "incident_start",
+    "incident_end",
+    "reason",
+    "review_patient",
+    "review_staff",
+    "type_code",
+    "start_min",
+    "end_min",
+    "day",
+    "month_start",
+    "week_start",
+    "injury_patient",
+    "injury_staff",
+    "injury_other",
+    "in_care_plan",
+    "police_involved",
+];
+/// An intervention's natural key: the trust's own incident and intervention identifiers.
+pub const INTERVENTION_KEY: [&str; 3] = ["trust_code", "incident_id", "intervention_id"];
+
 impl Batch {
     fn new(
         table: &'static str,
@@ -497,35 +526,10 @@ impl Batch {
     }
 
     pub fn interventions(trust: &Arc<str>, rows: Vec<Intervention>) -> Batch {
-        // The group of a type and the minutes of an intervention are derived in queries, not
-        // stored: every column costs every row of a large import.
-        const COLS: [&str; 21] = [
-            "trust_code",
-            "incident_id",
-            "intervention_id",
-            "patient",
-            "ward_code",
-            "incident_start",
-            "incident_end",
-            "reason",
-            "review_patient",
-            "review_staff",
-            "type_code",
-            "start_min",
-            "end_min",
-            "day",
-            "month_start",
-            "week_start",
-            "injury_patient",
-            "injury_staff",
-            "injury_other",
-            "in_care_plan",
-            "police_involved",
-        ];
         let mut b = Batch::new(
             "ri_interventions",
-            &COLS,
-            &["trust_code", "incident_id", "intervention_id"],
+            &INTERVENTION_COLUMNS,
+            &INTERVENTION_KEY,
             rows.len(),
         );
         for r in rows {

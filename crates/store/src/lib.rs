@@ -20,7 +20,9 @@ use sqlx::{AnyPool, Executor};
 use std::path::Path;
 use thiserror::Error;
 
-pub use imports::{Batch, Import, UploadMeta, UploadSummary};
+pub use imports::{
+    Batch, INTERVENTION_COLUMNS, INTERVENTION_KEY, Import, UploadMeta, UploadSummary,
+};
 pub use values::Val;
 
 #[derive(Debug, Error)]
