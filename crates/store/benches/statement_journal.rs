@@ -3,7 +3,9 @@
 //! speed"). Each form is timed on a fresh database file: the first upload (all rows new, then
 //! COMMIT) and the same rows again (all updates). No CSV, no checking: only binding and writing.
 //!
-//! `cargo bench -p store --bench statement_journal [-- ROWS]`
+//! `cargo bench -p store --bench statement_journal [-- ROWS] [-- alloc]`: with `alloc`, a second
+//! thread allocates and frees memory all the while, as the import's checker does beside the
+//! writer, to show what sharing a process costs the writer.
 
 use rusqlite::{Connection, params_from_iter, types::Value};
 use std::time::Instant;
@@ -259,13 +261,34 @@ fn run(
     Ok(())
 }
 
+/// What the import's checker does to memory while the writer writes: many small strings and a
+/// few large buffers, made and dropped again.
+fn allocate_and_free_forever() {
+    loop {
+        let small: Vec<String> = (0..400_000).map(|i| format!("{i:032}")).collect();
+        let large = vec![1u64; 4_000_000];
+        std::hint::black_box((&small, &large));
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let data = rows(n);
-    println!("SQLite writer alone, {n} rows, {ROWS_PER_STATEMENT} rows per statement:");
+    let beside_allocator = std::env::args().any(|a| a == "alloc");
+    if beside_allocator {
+        std::thread::spawn(allocate_and_free_forever);
+    }
+    println!(
+        "SQLite writer{}, {n} rows, {ROWS_PER_STATEMENT} rows per statement:",
+        if beside_allocator {
+            " beside a thread that allocates and frees"
+        } else {
+            " alone"
+        }
+    );
     let before = Schema {
         not_null_beyond_key: true,
         deferred_foreign_key: false,
