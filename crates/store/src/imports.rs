@@ -39,7 +39,8 @@ pub struct Import {
     rows: u64,
     /// Row counts of each table touched, before the first write.
     before: HashMap<&'static str, i64>,
-    sql_cache: HashMap<(&'static str, usize), String>,
+    /// Upsert statements by table and rows per statement, built once per import.
+    sql_cache: HashMap<(&'static str, usize), Arc<str>>,
 }
 
 /// SQLite imports write through a connection of their own, in a blocking thread, with
@@ -259,8 +260,16 @@ impl Import {
         let extra = tracked.then_some(Val::Int(self.upload_id));
         match &mut self.writer {
             Writer::Sqlite(_) => {
-                let full = upsert_sql(Backend::Sqlite, table, &all, key, SQLITE_ROWS);
-                let single = upsert_sql(Backend::Sqlite, table, &all, key, 1);
+                let full = cached_upsert(
+                    &mut self.sql_cache,
+                    Backend::Sqlite,
+                    table,
+                    &all,
+                    key,
+                    SQLITE_ROWS,
+                );
+                let single =
+                    cached_upsert(&mut self.sql_cache, Backend::Sqlite, table, &all, key, 1);
                 self.with_sqlite(move |c| {
                     let mut chunks = vals.chunks_exact(width * SQLITE_ROWS);
                     let mut stmt = c.prepare_cached(&full)?;
@@ -285,11 +294,8 @@ impl Import {
                 while left > 0 {
                     let n = left.min(POSTGRES_ROWS);
                     left -= n;
-                    let sql = self
-                        .sql_cache
-                        .entry((table, n))
-                        .or_insert_with(|| upsert_sql(Backend::Postgres, table, &all, key, n))
-                        .clone();
+                    let sql =
+                        cached_upsert(&mut self.sql_cache, Backend::Postgres, table, &all, key, n);
                     let mut q = sqlx::query(&sql);
                     for _ in 0..n {
                         for v in rest.by_ref().take(width).chain(extra.clone()) {
@@ -853,6 +859,21 @@ fn push_conflict(s: &mut String, cols: &[&str], key: &[&str]) {
             updates.join(", ")
         ));
     }
+}
+
+/// The upsert statement for `rows` rows of `table`, built on first use in an import.
+fn cached_upsert(
+    cache: &mut HashMap<(&'static str, usize), Arc<str>>,
+    backend: Backend,
+    table: &'static str,
+    cols: &[&str],
+    key: &[&str],
+    rows: usize,
+) -> Arc<str> {
+    cache
+        .entry((table, rows))
+        .or_insert_with(|| upsert_sql(backend, table, cols, key, rows).into())
+        .clone()
 }
 
 /// `INSERT ... VALUES (...),(...) ON CONFLICT (key) DO UPDATE SET ...`.
