@@ -340,9 +340,8 @@ pub async fn import(
         report.errors.sort_by_key(|e| (e.line, e.column));
         return Ok(report);
     }
-    let mut by_trust = counts;
-    by_trust.sort();
-    report.by_trust = by_trust;
+    counts.sort();
+    report.by_trust = counts;
     let trust_code =
         req.only_trust
             .map(str::to_string)
@@ -558,9 +557,9 @@ fn check_parents(records: &[Record], reference: &Reference, report: &mut Report)
     }
 }
 
-/// Records as rows for the store, grouped by table and trust (reference data first).
-/// Turn the records checked so far into batches, leaving `records` empty but with its memory:
-/// reusing it spares a large import a fresh (page-faulting) allocation per batch.
+/// The records checked so far as rows for the store, grouped by table and trust (reference
+/// data first). `records` is left empty but keeps its memory: reusing it spares a large import
+/// a fresh (page-faulting) allocation per batch.
 fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
     let mut orgs = Vec::new();
     let mut wards = Vec::new();
