@@ -336,3 +336,271 @@ proptest! {
         }
     }
 }
+
+// ---- Issue 9, item 7: the `mhsip spc` contract ----
+
+/// Run `mhsip` with one extra environment variable (the worker-panic hook of debug builds).
+fn mhsip_with_env(args: &[&str], key: &str, value: &str) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mhsip"))
+        .args(args)
+        .env(key, value)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("mhsip runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn upper_limit(r: &Run) -> String {
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    read_csv(&r.stdout)[0]["upper_limit"].clone()
+}
+
+/// SPC.md's vignette outlier series: upper limit 6.9515 unscreened, 4.6044 screened.
+const OUTLIER_SERIES: [u32; 18] = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1];
+
+#[test]
+fn screen_mr_is_a_plain_switch_that_never_swallows_the_file_name() {
+    // The command of the issue: a U' chart with --screen-mr right before the file.
+    let mut rates = String::from("series,period,value,denominator\n");
+    for (i, v) in [30, 32, 29, 31, 30, 90, 31, 30, 32, 29, 31, 30, 31, 29, 30]
+        .iter()
+        .enumerate()
+    {
+        rates.push_str(&format!("W1,{},{v},{}\n", i + 1, 10_000 + 37 * i));
+    }
+    let rates = tmp("screen-uprime.csv", rates.as_bytes());
+    let f = rates.to_str().unwrap();
+    let before = mhsip(&["spc", "--chart", "uprime", "--screen-mr", f], None);
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    let after = mhsip(&["spc", f, "--chart", "uprime", "--screen-mr"], None);
+    assert_eq!(before.stdout, after.stdout);
+    let unscreened = mhsip(&["spc", f, "--chart", "uprime"], None);
+    assert_ne!(
+        upper_limit(&before),
+        upper_limit(&unscreened),
+        "screening the z moving ranges must narrow the limits"
+    );
+
+    // Defaults per convention, and --no-screen-mr to turn the ptd default off.
+    let mut data = String::from("series,period,value\n");
+    for (i, v) in OUTLIER_SERIES.iter().enumerate() {
+        data.push_str(&format!("A,{},{v}\n", i + 1));
+    }
+    let data = tmp("screen-outlier.csv", data.as_bytes());
+    let f = data.to_str().unwrap();
+    let upper = |args: &[&str]| -> f64 {
+        let mut all = vec!["spc"];
+        all.extend_from_slice(args);
+        upper_limit(&mhsip(&all, None)).parse().unwrap()
+    };
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-3;
+    assert!(near(upper(&[f]), 6.9515), "mdc: off by default");
+    assert!(near(upper(&["--screen-mr", f]), 4.6044), "mdc --screen-mr");
+    assert!(
+        near(upper(&["--convention", "ptd", f]), 4.6044),
+        "ptd: on by default"
+    );
+    assert!(near(
+        upper(&["--convention", "ptd", "--no-screen-mr", f]),
+        6.9515
+    ));
+    assert!(
+        near(upper(&["--no-screen-mr", "--screen-mr", f]), 4.6044),
+        "last wins"
+    );
+    assert!(
+        near(upper(&["--screen-mr", "--no-screen-mr", f]), 6.9515),
+        "last wins"
+    );
+
+    // The old `=on|off` spelling is refused as a usage error, with nothing on stdout.
+    for old in ["--screen-mr=off", "--screen-mr=on"] {
+        let r = mhsip(&["spc", f, old], None);
+        assert_eq!(r.code, 2, "{old}: {}", r.stderr);
+        assert_eq!(r.stdout, "");
+        assert!(r.stderr.contains("--screen-mr"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn a_denominator_column_blank_on_every_row_counts_as_absent() {
+    // As a spreadsheet exports it: the column is there, every cell is empty.
+    let blank = b"series,period,value,denominator\nA,2024-01-01,5,\nA,2024-02-01,7,\nB,2024-01-01,3,\nB,2024-02-01,,\nB,2024-03-01,4,\n";
+    let plain = b"series,period,value\nA,2024-01-01,5\nA,2024-02-01,7\nB,2024-01-01,3\nB,2024-02-01,\nB,2024-03-01,4\n";
+    let blank = tmp("den-blank.csv", blank);
+    let plain = tmp("den-none.csv", plain);
+    for chart in ["xmr", "i", "run", "c"] {
+        let a = mhsip(&["spc", blank.to_str().unwrap(), "--chart", chart], None);
+        let b = mhsip(&["spc", plain.to_str().unwrap(), "--chart", chart], None);
+        assert_eq!(a.code, 0, "{chart}: {}", a.stderr);
+        assert_eq!(a.stdout, b.stdout, "{chart}");
+    }
+    let r = mhsip(&["spc", blank.to_str().unwrap(), "--per", "1000"], None);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("blank on every row"), "{}", r.stderr);
+
+    // A chart that needs the exposure points at the column's first cell.
+    expect_error(
+        "den-blank-u.csv",
+        b"series,period,value,denominator\nA,2024-01-01,5,\nA,2024-02-01,7,\n",
+        &["--chart", "u"],
+        "2:16: the denominator column is blank on every row; a u chart needs the exposure",
+    );
+    // Mixed blanks stay an error, in one series or across the file.
+    expect_error(
+        "den-mixed.csv",
+        b"series,period,value,denominator\nA,2024-01-01,5,100\nA,2024-02-01,7,\nA,2024-03-01,6,120\n",
+        &[],
+        "3:16: series 'A': missing denominator; a xmr chart needs the exposure (e.g. occupied bed days) for every point with a value; or leave the denominator column blank on every row of the file",
+    );
+    expect_error(
+        "den-mixed-series.csv",
+        b"series,period,value,denominator\nA,2024-01-01,5,100\nA,2024-02-01,7,110\nB,2024-01-01,3,\nB,2024-02-01,4,\n",
+        &[],
+        "4:16: series 'B': missing denominator",
+    );
+}
+
+#[test]
+fn a_worker_that_panics_fails_the_command_and_writes_nothing() {
+    // The hook exists in debug builds only (as the tests build the binary).
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    // Threads start at 2,000 series.
+    let mut many = String::from("series,period,value\n");
+    for i in 0..2_100 {
+        many.push_str(&format!("S{i:04},1,{}\nS{i:04},2,{}\n", i % 7, i % 5));
+    }
+    let many = tmp("many-series.csv", many.as_bytes());
+    let small = tmp(
+        "few-series.csv",
+        b"series,period,value\nA,1,1\nA,2,2\nS1500,1,3\n",
+    );
+    let ok = mhsip(&["spc", many.to_str().unwrap(), "--threads", "2"], None);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(read_csv(&ok.stdout).len(), 4_200);
+    for (file, threads, stage, doing) in [
+        (&many, "2", "analyse", "analysing series 'S1050' to 'S2099'"),
+        (&many, "2", "write", "writing series 'S1050' to 'S2099'"),
+        (&small, "1", "analyse", "analysing series 'A' to 'S1500'"),
+        (&small, "1", "write", "writing series 'A' to 'S1500'"),
+    ] {
+        for format in ["csv", "json"] {
+            let r = mhsip_with_env(
+                &[
+                    "spc",
+                    file.to_str().unwrap(),
+                    "--threads",
+                    threads,
+                    "--format",
+                    format,
+                ],
+                "MHSIP_SPC_TEST_PANIC",
+                &format!("{stage}:S1500"),
+            );
+            assert_eq!(r.code, 2, "{stage}: {}", r.stderr);
+            assert_eq!(r.stdout, "", "{stage}: nothing on stdout");
+            assert!(
+                r.stderr.contains(&format!(
+                    "error: internal error: a worker thread panicked while {doing}"
+                )) && r.stderr.contains("nothing was written"),
+                "{stage}: {}",
+                r.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn integer_periods_near_the_limits_are_refused_with_line_and_column() {
+    // Before: the difference of these two overflowed (a panic in debug builds, a wrap in release).
+    expect_error(
+        "int-limits.csv",
+        b"series,period,value\nA,-9223372036854775808,1\nA,9223372036854775807,2\n",
+        &[],
+        "2:3: period '-9223372036854775808' is out of range; expected an integer of at most 18 digits, from -999999999999999999 to 999999999999999999",
+    );
+    expect_error(
+        "int-too-long.csv",
+        b"series,period,value\nA,1,1\nA,99999999999999999999,2\n",
+        &[],
+        "3:3: period '99999999999999999999' is out of range",
+    );
+    // The limits themselves are periods like any other.
+    let r = mhsip(
+        &["spc", "-"],
+        Some(b"series,period,value\nA,999999999999999999,3\nA,-999999999999999999,1\nA,0,2\n"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let periods: Vec<String> = read_csv(&r.stdout)
+        .iter()
+        .map(|row| row["period"].clone())
+        .collect();
+    assert_eq!(periods, ["-999999999999999999", "0", "999999999999999999"]);
+    // And a rebase period is read the same way.
+    let path = tmp("int-rebase.csv", b"series,period,value\nA,1,1\nA,2,2\n");
+    let r = mhsip(
+        &[
+            "spc",
+            path.to_str().unwrap(),
+            "--rebase",
+            "9223372036854775807",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr
+            .starts_with("--rebase:1:1: rebase: period '9223372036854775807' is out of range"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Integers near 0, near the 18-digit limit and near the limits of i64.
+fn edge_period() -> impl Strategy<Value = i64> {
+    const MAX: i64 = 999_999_999_999_999_999;
+    prop_oneof![
+        any::<i64>(),
+        -5i64..=5,
+        (-2i64..=2).prop_map(|d| MAX + d),
+        (-2i64..=2).prop_map(|d| -MAX + d),
+        (0i64..=2).prop_map(|d| i64::MAX - d),
+        (0i64..=2).prop_map(|d| i64::MIN + d),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// No integer period input makes the binary panic or wrap: periods within 18 digits are
+    /// charted, any other refuses the file with FILE:LINE:COLUMN and nothing on stdout.
+    #[test]
+    fn no_integer_period_input_panics(
+        ints in prop::collection::btree_set(edge_period(), 1..7),
+        chart in prop::sample::select(vec!["xmr", "run", "c", "g"]),
+    ) {
+        let mut input = String::from("series,period,value\n");
+        for (k, i) in ints.iter().rev().enumerate() {
+            input.push_str(&format!("A,{i},{}\n", k % 4));
+        }
+        let r = mhsip(&["spc", "-", "--chart", chart], Some(input.as_bytes()));
+        let out_of_range = ints.iter().any(|i| i.unsigned_abs() > 999_999_999_999_999_999);
+        if out_of_range {
+            prop_assert_eq!(r.code, 1, "{}", r.stderr);
+            prop_assert!(r.stdout.is_empty());
+            for line in r.stderr.lines() {
+                prop_assert!(line.starts_with("<stdin>:") && line.contains("is out of range"), "{}", line);
+            }
+        } else {
+            prop_assert_eq!(r.code, 0, "{}", r.stderr);
+            prop_assert!(read_csv(&r.stdout).len() >= ints.len());
+        }
+    }
+}

@@ -115,7 +115,7 @@ fn ptd_without_screening_matches_nhsrplotthedots() {
             "ptd",
             "--direction",
             "increase",
-            "--screen-mr=off",
+            "--no-screen-mr",
         ],
         &[],
     );
@@ -233,7 +233,7 @@ fn ptd_rrk_rebase_without_screening() {
     check_ptd(
         "ptd_rrk_rebase_noscreen.csv",
         "input_rrk_breaches.csv",
-        &["--rebase", "2018-07-01", "--screen-mr=off"],
+        &["--rebase", "2018-07-01", "--no-screen-mr"],
         |_| true,
     );
 }

@@ -75,7 +75,12 @@ pub struct PreparedSeries {
 pub struct DataFile {
     /// Sorted by name, so that the order of the input never changes the output.
     pub series: Vec<PreparedSeries>,
+    /// A denominator column with at least one value. A column that is blank on every row of
+    /// the file (as spreadsheet exports leave it) counts as absent.
     pub has_denominator: bool,
+    /// Where the denominator column is, when it is there but blank on every row: the line and
+    /// column of its first data cell, for a chart that needs it to point at.
+    pub blank_denominator: Option<(usize, usize)>,
 }
 
 /// Pick the delimiter from the header line: commas unless the header only has semicolons
@@ -119,6 +124,8 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
     let mut names: Vec<String> = Vec::new();
     let mut rows: Vec<Vec<Row>> = Vec::new();
     let mut data_rows = 0usize;
+    let mut any_denominator = false;
+    let mut first_denominator_cell: Option<(usize, usize)> = None;
     loop {
         match reader.next_record(&mut record) {
             Ok(false) => break,
@@ -178,8 +185,12 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
         let (denominator, den_col) = match columns.denominator {
             Some(k) => {
                 let df = &record[k];
+                first_denominator_cell.get_or_insert((line, df.column(text)));
                 match parse_number(&df.text) {
-                    Ok(d) => (d, df.column(text) as u32),
+                    Ok(d) => {
+                        any_denominator |= d.is_some();
+                        (d, df.column(text) as u32)
+                    }
                     Err(m) => {
                         errors.push(err(line, df.column(text), format!("denominator {m}; expected a number greater than 0, such as the occupied bed days")));
                         continue;
@@ -222,11 +233,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
             errors.push(e);
             continue;
         }
-        series.push(prepare(
-            std::mem::take(&mut names[i]),
-            r,
-            columns.denominator.is_some(),
-        ));
+        series.push(prepare(std::mem::take(&mut names[i]), r, any_denominator));
     }
     if !errors.is_empty() {
         errors.list.sort_by_key(|e| (e.line, e.column));
@@ -234,7 +241,12 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
     }
     Ok(DataFile {
         series,
-        has_denominator: columns.denominator.is_some(),
+        has_denominator: any_denominator,
+        blank_denominator: if any_denominator {
+            None
+        } else {
+            first_denominator_cell
+        },
     })
 }
 

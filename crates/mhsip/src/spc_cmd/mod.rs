@@ -47,10 +47,14 @@ pub struct SpcArgs {
     /// mdc: Making Data Count (default); ptd: NHSRplotthedots 0.2.2, point for point.
     #[arg(long, default_value = "mdc", value_parser = parse_from_str::<Convention>, value_name = "mdc|ptd")]
     pub convention: Convention,
-    /// Screen moving ranges (drop those >= 3.267 x mean once). On by default with --convention
-    /// ptd; `--screen-mr=off` turns it off.
-    #[arg(long, num_args = 0..=1, default_missing_value = "on", value_name = "on|off")]
-    pub screen_mr: Option<Switch>,
+    /// Screen moving ranges (drop those >= 3.267 x mean once). Default: on for --convention ptd
+    /// XmR charts, off otherwise. A plain switch: it never takes a value.
+    #[arg(long, overrides_with = "no_screen_mr")]
+    pub screen_mr: bool,
+    /// Do not screen moving ranges (turns off the ptd default). The last of --screen-mr and
+    /// --no-screen-mr wins.
+    #[arg(long, overrides_with = "screen_mr")]
+    pub no_screen_mr: bool,
     /// Points needed for a shift or a trend.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u8).range(6..=7))]
     pub run_length: u8,
@@ -78,14 +82,6 @@ pub struct SpcArgs {
 
 fn parse_from_str<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
     s.parse()
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Switch {
-    On,
-    Off,
-    True,
-    False,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -181,22 +177,42 @@ pub fn analyse_input(
     };
     let mut errors = Errors::default();
     if args.chart.needs_denominator() && !data.has_denominator {
+        let (line, column, message) = match data.blank_denominator {
+            Some((line, column)) => (
+                line,
+                column,
+                format!(
+                    "the denominator column is blank on every row; a {} chart needs the exposure (e.g. occupied bed days) for every point with a value",
+                    args.chart
+                ),
+            ),
+            None => (
+                1,
+                1,
+                format!(
+                    "a {} chart needs a denominator column; expected a header series,period,value,denominator",
+                    args.chart
+                ),
+            ),
+        };
         errors.push(InputError {
             file: label.into(),
-            line: 1,
-            column: 1,
-            message: format!(
-                "a {} chart needs a denominator column; expected a header series,period,value,denominator",
-                args.chart
-            ),
+            line,
+            column,
+            message,
         });
         return Ok(Err(errors));
     }
     let ratio = data.has_denominator && args.chart.charts_ratio_when_given();
     if args.per.is_some() && !ratio {
+        let why = if data.blank_denominator.is_some() {
+            " (the denominator column is blank on every row, so it counts as absent)"
+        } else {
+            ""
+        };
         writeln!(
             stderr,
-            "warning: --per only scales value/denominator; this {} chart of plain values ignores it",
+            "warning: --per only scales value/denominator; this {} chart of plain values ignores it{why}",
             args.chart
         )?;
     }
@@ -238,7 +254,7 @@ pub fn analyse_input(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let analyses = compute(&data.series, &settings, args.threads);
+    let analyses = compute(&data.series, &settings, args.threads)?;
     let mut ok = Vec::with_capacity(analyses.len());
     for (s, a) in data.series.iter().zip(analyses) {
         match a {
@@ -305,9 +321,7 @@ fn settings_for(
         chart: args.chart,
         direction: o.and_then(|o| o.direction).unwrap_or(args.direction),
         convention: args.convention,
-        screen_mr: args
-            .screen_mr
-            .map(|s| matches!(s, Switch::On | Switch::True)),
+        screen_mr: screen_mr(args),
         run_length: args.run_length as usize,
         target: o.and_then(|o| o.target).or(args.target),
         segment_starts: starts,
@@ -319,6 +333,18 @@ fn settings_for(
         }),
         min_points_for_limits: 13,
     })
+}
+
+/// `Some` when the command line chose; `None` leaves the convention's default (on for `ptd`
+/// XmR charts, off otherwise). Clap keeps only the last of the two switches.
+fn screen_mr(args: &SpcArgs) -> Option<bool> {
+    if args.screen_mr {
+        Some(true)
+    } else if args.no_screen_mr {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// "file:line:col" as written by the settings reader, or an option name.
@@ -343,45 +369,111 @@ fn locate(label: &str, s: &PreparedSeries, e: &spc::SpcError) -> InputError {
         Some(r) => (r.line, r.value_col as usize),
         None => (s.origin.iter().flatten().next().map_or(1, |r| r.line), 1),
     };
+    // On a chart that only uses a denominator when there is one, say how to do without.
+    let hint = match e {
+        spc::SpcError::MissingDenominator { chart, .. } if !chart.needs_denominator() => {
+            "; or leave the denominator column blank on every row of the file to chart the values themselves"
+        }
+        _ => "",
+    };
     InputError {
         file: label.into(),
         line,
         column,
-        message: format!("series '{}': {e}", s.name),
+        message: format!("series '{}': {e}{hint}", s.name),
     }
 }
 
 /// Analyse every series, spread over threads in contiguous chunks (results keep their order).
+/// A worker that panics (a bug, never bad input) fails the whole command: no chunk of the
+/// output may go missing silently.
 fn compute(
     series: &[PreparedSeries],
     settings: &[Settings],
     threads: usize,
-) -> Vec<Result<spc::Analysis, spc::SpcError>> {
+) -> Result<Vec<Result<spc::Analysis, spc::SpcError>>> {
+    let fail_on = test_panic_hook("analyse");
+    let fail_on = fail_on.as_deref();
     let run_one = |(s, set): (&PreparedSeries, &Settings)| {
+        if fail_on == Some(s.name.as_str()) {
+            panic!("test hook: panic while analysing series '{}'", s.name);
+        }
         let input = spc::Series {
             values: &s.values,
             denominators: s.denominators.as_deref(),
         };
         spc::analyse(&input, set)
     };
+    let run_chunk = |ss: &[PreparedSeries], sets: &[Settings]| {
+        ss.iter().zip(sets).map(run_one).collect::<Vec<_>>()
+    };
     let threads = workers(threads, series.len());
-    if threads <= 1 {
-        return series.iter().zip(settings).map(run_one).collect();
+    let chunk = series.len().div_ceil(threads.max(1)).max(1);
+    let chunks: Vec<(&[PreparedSeries], &[Settings])> =
+        series.chunks(chunk).zip(settings.chunks(chunk)).collect();
+    let names = |(ss, _): &(&[PreparedSeries], &[Settings])| chunk_names(ss);
+    let parts = if threads <= 1 {
+        chunks
+            .iter()
+            .map(|c| catch_worker(|| run_chunk(c.0, c.1)).map_err(|m| (names(c), m)))
+            .collect::<std::result::Result<Vec<_>, _>>()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|&(ss, sets)| scope.spawn(move || run_chunk(ss, sets)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(&chunks)
+                .map(|(h, c)| h.join().map_err(|p| (names(c), panic_message(&*p))))
+                .collect::<std::result::Result<Vec<_>, _>>()
+        })
+    };
+    match parts {
+        Ok(parts) => Ok(parts.into_iter().flatten().collect()),
+        Err((which, message)) => Err(worker_failed("analysing", &which, &message)),
     }
-    let chunk = series.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = series
-            .chunks(chunk)
-            .zip(settings.chunks(chunk))
-            .map(|(ss, sets)| {
-                scope.spawn(move || ss.iter().zip(sets).map(run_one).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+}
+
+/// Run one chunk of work on this thread, turning a panic into its message.
+fn catch_worker<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|p| panic_message(&*p))
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}
+
+/// "series 'A' to 'K'" for the chunk a failed worker had.
+fn chunk_names(series: &[PreparedSeries]) -> String {
+    match (series.first(), series.last()) {
+        (Some(a), Some(b)) if a.name != b.name => format!("series '{}' to '{}'", a.name, b.name),
+        (Some(a), _) => format!("series '{}'", a.name),
+        _ => "no series".into(),
+    }
+}
+
+fn worker_failed(doing: &str, which: &str, message: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "internal error: a worker thread panicked while {doing} {which} ({message}); nothing was written. This is a bug in mhsip, not in the input: please report it with the command and the file"
+    )
+}
+
+/// Tests make a worker panic on purpose: `MHSIP_SPC_TEST_PANIC=analyse:NAME` (or `write:NAME`)
+/// panics while analysing (or formatting) series NAME. Debug builds only; release builds
+/// have no such hook.
+fn test_panic_hook(stage: &str) -> Option<String> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let v = std::env::var("MHSIP_SPC_TEST_PANIC").ok()?;
+    let (s, name) = v.split_once(':')?;
+    (s == stage).then(|| name.to_string())
 }
 
 fn workers(requested: usize, items: usize) -> usize {
@@ -395,6 +487,8 @@ fn write_output(args: &SpcArgs, out: &Analysed, stdout: &mut dyn Write) -> Resul
     let n = out.series.len();
     let threads = workers(args.threads, n);
     let chunk = n.div_ceil(threads.max(1)).max(1);
+    let fail_on = test_panic_hook("write");
+    let fail_on = fail_on.as_deref();
     let format_chunk = |range: std::ops::Range<usize>| -> Vec<u8> {
         let points: usize = range.clone().map(|i| out.series[i].periods.len()).sum();
         let mut buf = Vec::with_capacity(if args.summary {
@@ -404,6 +498,9 @@ fn write_output(args: &SpcArgs, out: &Analysed, stdout: &mut dyn Write) -> Resul
         });
         for i in range {
             let (s, a) = (&out.series[i], &out.analyses[i]);
+            if fail_on == Some(s.name.as_str()) {
+                panic!("test hook: panic while writing series '{}'", s.name);
+            }
             match (args.format, args.summary) {
                 (Format::Csv, false) => output::points_csv(&mut buf, s, a),
                 (Format::Csv, true) => output::summary_csv(&mut buf, s, a),
@@ -421,7 +518,8 @@ fn write_output(args: &SpcArgs, out: &Analysed, stdout: &mut dyn Write) -> Resul
         .step_by(chunk)
         .map(|s| s..(s + chunk).min(n))
         .collect();
-    let parts: Vec<Vec<u8>> = if threads > 1 {
+    let names = |r: &std::ops::Range<usize>| chunk_names(&out.series[r.clone()]);
+    let parts: std::result::Result<Vec<Vec<u8>>, _> = if threads > 1 {
         std::thread::scope(|scope| {
             let hs: Vec<_> = ranges
                 .iter()
@@ -429,12 +527,18 @@ fn write_output(args: &SpcArgs, out: &Analysed, stdout: &mut dyn Write) -> Resul
                 .map(|r| scope.spawn(move || format_chunk(r)))
                 .collect();
             hs.into_iter()
-                .map(|h| h.join().unwrap_or_default())
+                .zip(&ranges)
+                .map(|(h, r)| h.join().map_err(|p| (names(r), panic_message(&*p))))
                 .collect()
         })
     } else {
-        ranges.into_iter().map(format_chunk).collect()
+        ranges
+            .iter()
+            .map(|r| catch_worker(|| format_chunk(r.clone())).map_err(|m| (names(r), m)))
+            .collect()
     };
+    // Every part is ready before the first byte goes to stdout.
+    let parts = parts.map_err(|(which, message)| worker_failed("writing", &which, &message))?;
     match args.format {
         Format::Csv => stdout.write_all(
             if args.summary {

@@ -10,8 +10,13 @@ pub enum Period {
     Int(i64),
 }
 
+/// The largest integer period, in magnitude: 18 digits. Within it every difference and step
+/// between two periods fits in an `i64`, so the cadence and the missing periods never overflow.
+pub const MAX_INT_PERIOD: i64 = 999_999_999_999_999_999;
+
 impl Period {
-    /// Parse `2024-03-01`, `2024-03` (the first of the month) or an integer such as `202403`.
+    /// Parse `2024-03-01`, `2024-03` (the first of the month) or an integer such as `202403`
+    /// (at most 18 digits, see [`MAX_INT_PERIOD`]).
     pub fn parse(s: &str) -> Result<Period, String> {
         let t = s.trim();
         if let Some(d) = parse_iso_date(t) {
@@ -22,11 +27,19 @@ impl Period {
                 "period '{t}' is not a valid date; expected an ISO date such as 2024-03-01"
             ));
         }
-        t.parse::<i64>().map(Period::Int).map_err(|_| {
-            format!(
-                "period '{t}' is neither a date nor an integer; expected an ISO date such as 2024-03-01 or an integer such as 202403"
-            )
-        })
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        let whole_number = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        match t.parse::<i64>() {
+            Ok(i) if (-MAX_INT_PERIOD..=MAX_INT_PERIOD).contains(&i) => Ok(Period::Int(i)),
+            _ if whole_number => Err(format!(
+                "period '{}' is out of range; expected an integer of at most 18 digits, from -{MAX_INT_PERIOD} to {MAX_INT_PERIOD}",
+                shorten(t)
+            )),
+            _ => Err(format!(
+                "period '{}' is neither a date nor an integer; expected an ISO date such as 2024-03-01 or an integer such as 202403",
+                shorten(t)
+            )),
+        }
     }
 
     pub fn kind_name(self) -> &'static str {
@@ -84,6 +97,14 @@ impl fmt::Display for Period {
             }
             Period::Int(i) => write!(f, "{i}"),
         }
+    }
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
     }
 }
 
@@ -167,8 +188,17 @@ pub fn cadence(periods: &[Period]) -> Cadence {
                 .iter()
                 .map(|p| if let Period::Int(i) = p { *i } else { 0 })
                 .collect();
-            let step = ints.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(0);
-            if step > 0 && ints.windows(2).all(|w| (w[1] - w[0]) % step == 0) {
+            // Checked: parsing keeps periods within 18 digits, but a difference that did not
+            // fit would only make the series irregular, never wrap or panic.
+            let Some(steps) = ints
+                .windows(2)
+                .map(|w| w[1].checked_sub(w[0]))
+                .collect::<Option<Vec<i64>>>()
+            else {
+                return Cadence::Irregular;
+            };
+            let step = steps.iter().copied().min().unwrap_or(0);
+            if step > 0 && steps.iter().all(|d| d % step == 0) {
                 Cadence::Integers(step)
             } else {
                 Cadence::Irregular
@@ -177,16 +207,18 @@ pub fn cadence(periods: &[Period]) -> Cadence {
     }
 }
 
-/// The period after `p` at this cadence.
+/// The period after `p` at this cadence; `None` past the last representable period.
 pub fn next(p: Period, c: Cadence) -> Option<Period> {
     match (p, c) {
         (Period::Date(d), Cadence::Monthly) => {
             let (y, m, day) = civil_from_days(d);
             let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-            Some(Period::Date(days_from_civil(y, m, day)))
+            let month = time::Month::try_from(m as u8).ok()?;
+            let date = time::Date::from_calendar_date(y, month, day as u8).ok()?;
+            Some(Period::Date(domain::dates::day_number(date)))
         }
-        (Period::Date(d), Cadence::Days(s)) => Some(Period::Date(d + s)),
-        (Period::Int(i), Cadence::Integers(s)) => Some(Period::Int(i + s)),
+        (Period::Date(d), Cadence::Days(s)) => d.checked_add(s).map(Period::Date),
+        (Period::Int(i), Cadence::Integers(s)) => i.checked_add(s).map(Period::Int),
         _ => None,
     }
 }
@@ -254,5 +286,74 @@ mod tests {
         fn any_text_parses_or_errors_without_panic(s in "\\PC{0,20}") {
             let _ = Period::parse(&s);
         }
+
+        /// Any integers at all, near the limits of i64 or not: parsing accepts them within
+        /// 18 digits or refuses them, and the cadence and the next period never overflow.
+        #[test]
+        fn no_integer_period_panics(ints in prop::collection::vec(edge_i64(), 1..8)) {
+            let mut periods: Vec<Period> = ints
+                .iter()
+                .filter_map(|i| Period::parse(&i.to_string()).ok())
+                .collect();
+            for i in &ints {
+                let ok = Period::parse(&i.to_string()).is_ok();
+                prop_assert_eq!(ok, i.unsigned_abs() <= MAX_INT_PERIOD as u64);
+            }
+            periods.sort();
+            periods.dedup();
+            // Unchecked too: the arithmetic itself must hold for any i64.
+            let raw: Vec<Period> = {
+                let mut r: Vec<Period> = ints.iter().map(|i| Period::Int(*i)).collect();
+                r.sort();
+                r.dedup();
+                r
+            };
+            for ps in [&periods, &raw] {
+                let c = cadence(ps);
+                for p in ps.iter() {
+                    let _ = next(*p, c);
+                }
+            }
+        }
+    }
+
+    /// Mostly values near 0, ±MAX_INT_PERIOD and the limits of i64.
+    fn edge_i64() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            any::<i64>(),
+            (-3i64..=3),
+            (-3i64..=3).prop_map(|d| MAX_INT_PERIOD + d),
+            (-3i64..=3).prop_map(|d| -MAX_INT_PERIOD + d),
+            (0i64..=3).prop_map(|d| i64::MAX - d),
+            (0i64..=3).prop_map(|d| i64::MIN + d),
+        ]
+    }
+
+    #[test]
+    fn integers_beyond_18_digits_are_refused_and_say_so() {
+        assert_eq!(
+            Period::parse("999999999999999999"),
+            Ok(Period::Int(MAX_INT_PERIOD))
+        );
+        assert_eq!(
+            Period::parse("-999999999999999999"),
+            Ok(Period::Int(-MAX_INT_PERIOD))
+        );
+        for t in [
+            "1000000000000000000",
+            "-9223372036854775808",
+            "99999999999999999999",
+        ] {
+            let e = Period::parse(t).unwrap_err();
+            assert!(
+                e.contains("is out of range; expected an integer of at most 18 digits"),
+                "{e}"
+            );
+        }
+        let months = [
+            Period::parse("9999-11-01").unwrap(),
+            Period::parse("9999-12-01").unwrap(),
+        ];
+        assert_eq!(next(months[1], cadence(&months)), None);
     }
 }
