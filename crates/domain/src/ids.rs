@@ -5,8 +5,14 @@ use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum IdError {
-    #[error("NHS number must have 10 digits (spaces allowed as 3-3-4); found {0} digits")]
+    #[error(
+        "NHS number must have 10 digits (spaces or hyphens between digits are ignored); found {0} digits"
+    )]
     NhsLength(usize),
+    #[error(
+        "NHS number holds '{ch}' at character {position}; expected 10 digits (spaces or hyphens between digits are ignored)"
+    )]
+    NhsCharacter { ch: char, position: usize },
     #[error(
         "NHS number fails its modulus 11 check digit; expected a valid NHS number such as 943 476 5919"
     )]
@@ -27,11 +33,12 @@ pub enum IdError {
 pub struct NhsNumber([u8; 10]);
 
 impl NhsNumber {
-    /// Accepts `9434765919`, `943 476 5919` and `943-476-5919`.
+    /// Accepts `9434765919`, `943 476 5919` and `943-476-5919`: spaces and hyphens between
+    /// the digits are ignored, whatever the grouping (the check digit guards the number).
     pub fn parse(s: &str) -> Result<NhsNumber, IdError> {
         let mut digits = [0u8; 10];
         let mut n = 0usize;
-        for c in s.trim().chars() {
+        for (i, c) in s.trim().chars().enumerate() {
             match c {
                 '0'..='9' => {
                     if n < 10 {
@@ -40,7 +47,12 @@ impl NhsNumber {
                     n += 1;
                 }
                 ' ' | '-' => {}
-                _ => return Err(IdError::NhsLength(0)),
+                _ => {
+                    return Err(IdError::NhsCharacter {
+                        ch: c,
+                        position: i + 1,
+                    });
+                }
             }
         }
         if n != 10 {
@@ -243,6 +255,14 @@ mod tests {
         }
         assert_eq!(NhsNumber::parse("9434765918"), Err(IdError::NhsCheckDigit));
         assert_eq!(NhsNumber::parse("94347659"), Err(IdError::NhsLength(8)));
+        assert_eq!(
+            NhsNumber::parse("999000001A"),
+            Err(IdError::NhsCharacter {
+                ch: 'A',
+                position: 10
+            })
+        );
+        assert!(NhsNumber::parse("99 900 000 18").is_ok());
         assert!(format!("{:?}", NhsNumber::parse("9434765919").unwrap()).contains("redacted"));
     }
 

@@ -31,6 +31,8 @@ pub struct Reference {
     pub wards: HashMap<String, (WardCode, Arc<str>)>,
     /// Pseudonym -> stays (ward, first day, last day or open).
     pub stays: HashMap<String, Vec<(String, i64, Option<i64>)>>,
+    /// Pseudonym -> year of birth, for patients whose year of birth is known.
+    pub birth_years: HashMap<String, i32>,
     /// When set, rows for wards of other trusts are refused (an uploader's own trust).
     pub only_trust: Option<String>,
 }
@@ -139,34 +141,40 @@ impl<'r, 'a> RowReader<'r, 'a> {
         }
     }
 
-    /// A date and time from a date column and an optional time column (or a date column that
-    /// holds both).
+    /// A date and time from a date column and a time column (or a date column that holds
+    /// both). A blank time is allowed where `clock` is `Clock::Optional`: the time was not
+    /// recorded and the moment is kept at 00:00 of its date, marked untimed.
     fn when(
         &mut self,
         date_col: &str,
         time_col: &str,
         required: bool,
-    ) -> Option<Option<PrimitiveDateTime>> {
+        clock: Clock,
+    ) -> Option<Option<At>> {
         let date = self.cell(date_col);
         let time = self.cell(time_col);
-        match (date, time) {
-            (None, None) if !required => Some(None),
+        let at = match (date, time) {
+            (None, None) if !required => return Some(None),
             (None, _) => {
                 self.fail(date_col, "is empty; a date is required".into());
-                None
+                return None;
             }
-            (Some(d), None) => match parse_datetime(&d) {
-                Ok(dt) => Some(Some(dt)),
-                Err(m) => {
-                    let msg = if parse_date(&d).is_ok() {
-                        format!(
-                            "'{d}' has no time and {time_col} is empty; expected a time such as 14:05"
-                        )
-                    } else {
-                        m
-                    };
-                    self.fail(date_col, msg);
-                    None
+            (Some(d), None) => match (parse_datetime(&d), parse_date(&d)) {
+                (Ok(dt), _) => At::timed(dt),
+                (Err(_), Ok(day)) if clock == Clock::Optional => At {
+                    at: PrimitiveDateTime::new(day, time::Time::MIDNIGHT),
+                    timed: false,
+                },
+                (Err(_), Ok(_)) => {
+                    self.fail(date_col, format!(
+                        "'{d}' has no time and {} is empty; expected a time such as 14:05 (the minutes are measured from it)",
+                        self.mapping.display_name(time_col)
+                    ));
+                    return None;
+                }
+                (Err(m), Err(_)) => {
+                    self.fail(date_col, m);
+                    return None;
                 }
             },
             (Some(d), Some(t)) => {
@@ -175,14 +183,21 @@ impl<'r, 'a> RowReader<'r, 'a> {
                 match (parse_date(date_only), parse_time(&t)) {
                     (Err(m), _) => {
                         self.fail(date_col, m);
-                        None
+                        return None;
                     }
                     (Ok(_), Err(m)) => {
                         self.fail(time_col, m);
-                        None
+                        return None;
                     }
-                    (Ok(date), Ok(time)) => Some(Some(PrimitiveDateTime::new(date, time))),
+                    (Ok(date), Ok(time)) => At::timed(PrimitiveDateTime::new(date, time)),
                 }
+            }
+        };
+        match plausible(at.at.date()) {
+            Ok(_) => Some(Some(at)),
+            Err(m) => {
+                self.fail(date_col, m);
+                None
             }
         }
     }
@@ -236,27 +251,87 @@ impl<'r, 'a> RowReader<'r, 'a> {
         parsed.map(|n| n.map(|n| keys.pseudonym(&n)))
     }
 
+    /// An end before its start is refused (compared by date when either time is blank); an
+    /// untimed end on the start's own date is kept at the start. Returns the end to store.
     fn check_order(
         &mut self,
         col: &str,
-        start: PrimitiveDateTime,
-        end: Option<PrimitiveDateTime>,
+        start: At,
+        end: Option<At>,
         what: &str,
-    ) {
-        if let Some(e) = end
-            && e < start
-        {
+    ) -> Option<PrimitiveDateTime> {
+        let e = end?;
+        if e.before(start) {
             self.fail(
                 col,
                 format!(
                     "{what} ends ({}) before it starts ({}); expected an end on or after the start",
-                    domain::dates::iso_datetime(e),
-                    domain::dates::iso_datetime(start)
+                    e.show(),
+                    start.show()
+                ),
+            );
+        }
+        Some(e.at.max(start.at))
+    }
+
+    /// An event dated before the patient's year of birth is refused.
+    fn check_birth(&mut self, col: &str, reference: &Reference, p: &Pseudonym, d: Date) {
+        if let Some(year) = reference.birth_years.get(p.0.as_ref())
+            && d.year() < *year
+        {
+            self.fail(
+                col,
+                format!(
+                    "{} is before the patient's year of birth ({year}); expected a date on or after the patient's birth (is the year mistyped, or the NHS number?)",
+                    domain::dates::iso(d)
                 ),
             );
         }
     }
 }
+
+/// Whether a time column may be left blank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Blank: the time was not recorded; the moment is kept at 00:00 of its date.
+    Optional,
+    /// A measure is computed from the minutes (restraint durations, returns from leave on
+    /// time): a date without a time is refused.
+    Needed,
+}
+
+/// A moment read from a row, and whether its time was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At {
+    pub at: PrimitiveDateTime,
+    pub timed: bool,
+}
+
+impl At {
+    fn timed(at: PrimitiveDateTime) -> At {
+        At { at, timed: true }
+    }
+
+    /// Strictly before `other`: by the minute when both times are known, else by the date.
+    fn before(self, other: At) -> bool {
+        if self.timed && other.timed {
+            self.at < other.at
+        } else {
+            self.at.date() < other.at.date()
+        }
+    }
+
+    fn show(self) -> String {
+        if self.timed {
+            domain::dates::iso_datetime(self.at)
+        } else {
+            domain::dates::iso(self.at.date())
+        }
+    }
+}
+
+/// Restraint that cannot plausibly last longer than this (physical, mechanical, chemical).
+pub const MAX_RESTRAINT_MINUTES: i64 = 24 * 60;
 
 fn plausible(d: Date) -> Result<Date, String> {
     if (1900..=2100).contains(&d.year()) {
@@ -419,6 +494,28 @@ pub fn parse_row(
                 );
                 return None;
             }
+            if let Some((_, held)) = reference.wards.get(code.as_str())
+                && held.as_ref() != trust
+            {
+                r.fail(
+                    "SiteCode",
+                    format!("ward {code} is already held for trust {held}, and site {site} belongs to trust {trust}; expected a site of {held} (a ward belongs to one trust: give a ward that moved a new code)"),
+                );
+                return None;
+            }
+            if let Some((prefix, _)) = code.as_str().split_once(['-', '_'])
+                && !prefix.eq_ignore_ascii_case(&trust)
+                && reference
+                    .orgs
+                    .get(&prefix.to_ascii_uppercase())
+                    .is_some_and(|(l, _)| *l == OrgLevel::Trust)
+            {
+                r.fail(
+                    "SiteCode",
+                    format!("ward {code} begins with the code of trust {}, but site {site} belongs to trust {trust}; expected a site of {} (or a ward code of {trust})", prefix.to_ascii_uppercase(), prefix.to_ascii_uppercase()),
+                );
+                return None;
+            }
             let key = format!("{code}|{}", day_number(beds_from));
             Some((
                 key,
@@ -528,6 +625,10 @@ pub fn parse_row(
                 );
                 return None;
             }
+            r.check_birth("StartDateWardStay", reference, &p, start);
+            if !r.errors.is_empty() {
+                return None;
+            }
             Some((
                 format!("{trust}|{id}"),
                 Record::Stay(
@@ -551,11 +652,13 @@ pub fn parse_row(
                 "StartDateRestrictiveIntInc",
                 "StartTimeRestrictiveIntInc",
                 true,
+                Clock::Optional,
             );
             let inc_end = r.when(
                 "EndDateRestrictiveIntInc",
                 "EndTimeRestrictiveIntInc",
                 false,
+                Clock::Optional,
             );
             let reason = r.req("RestrictiveIntReason", InterventionReason::parse);
             let rp = r.req("PostIncidentReviewPatient", yes_no);
@@ -565,11 +668,13 @@ pub fn parse_row(
                 "StartDateRestrictiveIntType",
                 "StartTimeRestrictiveIntType",
                 true,
+                Clock::Needed,
             );
             let end = r.when(
                 "EndDateRestrictiveIntType",
                 "EndTimeRestrictiveIntType",
                 false,
+                Clock::Needed,
             );
             let ip = r.opt("PatientInjury", yes_no);
             let is = r.opt("StaffInjury", yes_no);
@@ -601,24 +706,55 @@ pub fn parse_row(
             else {
                 return None;
             };
-            r.check_order(
+            let inc_end_at = r.check_order(
                 "EndDateRestrictiveIntInc",
                 inc_start,
                 inc_end,
                 "the incident",
             );
-            r.check_order("EndDateRestrictiveIntType", start, end, "the intervention");
+            let end_at = r.check_order("EndDateRestrictiveIntType", start, end, "the intervention");
+            if !r.errors.is_empty() {
+                return None;
+            }
+            check_within_incident(r, inc_start, inc_end, start, end);
+            if let Some(e) = end_at {
+                let minutes = (e - start.at).whole_minutes();
+                if kind.group() != InterventionGroup::Seclusion
+                    && kind.group() != InterventionGroup::Segregation
+                    && minutes > MAX_RESTRAINT_MINUTES
+                {
+                    r.fail(
+                        "EndDateRestrictiveIntType",
+                        format!(
+                            "the intervention lasts {} (from {} to {}); expected {} restraint to last at most 24 hours (is the end date mistyped?)",
+                            duration(minutes),
+                            start.show(),
+                            end.map_or_else(String::new, |e| e.show()),
+                            kind.group().as_str()
+                        ),
+                    );
+                }
+            }
             check_within_stay(
                 r,
                 reference,
                 &p,
                 &ward,
-                start.date(),
+                &trust,
+                start.at.date(),
                 "StartDateRestrictiveIntType",
+            );
+            r.check_birth(
+                "StartDateRestrictiveIntInc",
+                reference,
+                &p,
+                inc_start.at.date(),
             );
             if !r.errors.is_empty() {
                 return None;
             }
+            let (inc_start, start) = (inc_start.at, start.at);
+            let (inc_end, end) = (inc_end_at, end_at);
             let key = format!("{trust}|{inc}|{int}");
             Some((
                 key,
@@ -651,7 +787,9 @@ pub fn parse_row(
             let kind = r.req("IncidentKind", IncidentKind::parse);
             let p = r.nhs("NHSNumber", keys, false);
             let ward = r.ward("WardCode", reference);
-            let when = r.when("IncidentDate", "IncidentTime", true);
+            let when = r
+                .when("IncidentDate", "IncidentTime", true, Clock::Optional)
+                .map(|w| w.map(|w| w.at));
             let harm = r.req("PhysicalHarm", Harm::parse);
             let psych = r.opt("PsychologicalHarm", PsychologicalHarm::parse);
             let leave = r.opt("OnLeave", yes_no);
@@ -680,6 +818,12 @@ pub fn parse_row(
             else {
                 return None;
             };
+            if let Some(p) = &p {
+                r.check_birth("IncidentDate", reference, p, when.date());
+                if !r.errors.is_empty() {
+                    return None;
+                }
+            }
             if kind == IncidentKind::SexualSafety && cat.is_none() {
                 r.fail("SexualSafetyCategory", "is empty; a sexual safety incident needs its category (assault, verbal, non_verbal, online)".into());
                 return None;
@@ -720,9 +864,19 @@ pub fn parse_row(
             let id = r.req("LeaveID", local_id);
             let p = r.nhs("NHSNumber", keys, true);
             let ward = r.ward("WardCode", reference);
-            let start = r.when("StartDateMHLeaveAbs", "StartTimeMHLeaveAbs", true);
-            let agreed = r.when("AgreedReturnDate", "AgreedReturnTime", true);
-            let actual = r.when("EndDateMHLeaveAbs", "EndTimeMHLeaveAbs", false);
+            let start = r.when(
+                "StartDateMHLeaveAbs",
+                "StartTimeMHLeaveAbs",
+                true,
+                Clock::Optional,
+            );
+            let agreed = r.when("AgreedReturnDate", "AgreedReturnTime", true, Clock::Needed);
+            let actual = r.when(
+                "EndDateMHLeaveAbs",
+                "EndTimeMHLeaveAbs",
+                false,
+                Clock::Needed,
+            );
             let (
                 Some(id),
                 Some(Some(p)),
@@ -734,11 +888,15 @@ pub fn parse_row(
             else {
                 return None;
             };
-            r.check_order("AgreedReturnDate", start, Some(agreed), "the agreed leave");
-            r.check_order("EndDateMHLeaveAbs", start, actual, "the leave");
+            let agreed = r
+                .check_order("AgreedReturnDate", start, Some(agreed), "the agreed leave")
+                .unwrap_or(agreed.at);
+            let actual = r.check_order("EndDateMHLeaveAbs", start, actual, "the leave");
+            r.check_birth("StartDateMHLeaveAbs", reference, &p, start.at.date());
             if !r.errors.is_empty() {
                 return None;
             }
+            let start = start.at;
             Some((
                 format!("{trust}|{id}"),
                 Record::Leave(
@@ -758,8 +916,18 @@ pub fn parse_row(
             let id = r.req("AWOLID", local_id);
             let p = r.nhs("NHSNumber", keys, true);
             let ward = r.ward("WardCode", reference);
-            let start = r.when("StartDateMHAbsWOLeave", "StartTimeMHAbsWOLeave", true);
-            let end = r.when("EndDateMHAbsWOLeave", "EndTimeMHAbsWOLeave", false);
+            let start = r.when(
+                "StartDateMHAbsWOLeave",
+                "StartTimeMHAbsWOLeave",
+                true,
+                Clock::Optional,
+            );
+            let end = r.when(
+                "EndDateMHAbsWOLeave",
+                "EndTimeMHAbsWOLeave",
+                false,
+                Clock::Optional,
+            );
             let reason = r.opt("MHAbsWOLeaveEndReason", |s| {
                 Ok(s.chars().take(200).collect::<String>())
             });
@@ -774,10 +942,12 @@ pub fn parse_row(
             else {
                 return None;
             };
-            r.check_order("EndDateMHAbsWOLeave", start, end, "the absence");
+            let end = r.check_order("EndDateMHAbsWOLeave", start, end, "the absence");
+            r.check_birth("StartDateMHAbsWOLeave", reference, &p, start.at.date());
             if !r.errors.is_empty() {
                 return None;
             }
+            let start = start.at;
             Some((
                 format!("{trust}|{id}"),
                 Record::Awol(
@@ -818,21 +988,49 @@ pub fn parse_row(
 }
 
 /// DOMAIN.md: an intervention outside the patient's stay is invalid. Checked when the
-/// patient's stays on that ward are known; patients without stay records cannot be checked.
+/// patient has stays uploaded at the ward's trust: the intervention must then fall within one
+/// of the patient's stays on its ward (a ward where the patient has no stay at all is refused
+/// too). Patients without stay records at that trust cannot be checked.
 fn check_within_stay(
     r: &mut RowReader,
     reference: &Reference,
     p: &Pseudonym,
     ward: &WardCode,
+    trust: &str,
     d: Date,
     col: &str,
 ) {
     let Some(stays) = reference.stays.get(p.0.as_ref()) else {
         return;
     };
-    let on_ward: Vec<&(String, i64, Option<i64>)> =
-        stays.iter().filter(|(w, ..)| w == ward.as_str()).collect();
+    let at_trust: Vec<&(String, i64, Option<i64>)> = stays
+        .iter()
+        .filter(|(w, ..)| {
+            reference
+                .wards
+                .get(w.as_str())
+                .is_some_and(|(_, t)| t.as_ref() == trust)
+        })
+        .collect();
+    if at_trust.is_empty() {
+        return;
+    }
+    let on_ward: Vec<&(String, i64, Option<i64>)> = at_trust
+        .iter()
+        .copied()
+        .filter(|(w, ..)| w == ward.as_str())
+        .collect();
     if on_ward.is_empty() {
+        let mut others: Vec<&str> = at_trust.iter().map(|(w, ..)| w.as_str()).collect();
+        others.sort_unstable();
+        others.dedup();
+        r.fail(
+            "WardCode",
+            format!(
+                "the patient has no stay on ward {ward} (their stays at trust {trust} are on {}); expected an intervention on a ward where the patient stayed (upload the ward stay first, or check the ward)",
+                others.join(", ")
+            ),
+        );
         return;
     }
     let day = i64::from(day_number(d));
@@ -842,4 +1040,70 @@ fn check_within_stay(
     {
         r.fail(col, format!("{} is outside every stay of this patient on ward {ward}; expected a date during the patient's stay", domain::dates::iso(d)));
     }
+}
+
+/// An intervention lies within its incident: it starts no earlier than the incident and, when
+/// the incident's end is given, starts and ends no later than it (compared by date where a
+/// time is blank).
+fn check_within_incident(
+    r: &mut RowReader,
+    inc_start: At,
+    inc_end: Option<At>,
+    start: At,
+    end: Option<At>,
+) {
+    if start.before(inc_start) {
+        r.fail(
+            "StartDateRestrictiveIntType",
+            format!(
+                "the intervention starts ({}) before its incident starts ({}); expected each intervention within its incident",
+                start.show(),
+                inc_start.show()
+            ),
+        );
+        return;
+    }
+    let Some(inc_end) = inc_end else { return };
+    if inc_end.before(start) {
+        r.fail(
+            "StartDateRestrictiveIntType",
+            format!(
+                "the intervention starts ({}) after its incident ends ({}); expected each intervention within its incident",
+                start.show(),
+                inc_end.show()
+            ),
+        );
+    } else if let Some(end) = end
+        && inc_end.before(end)
+    {
+        r.fail(
+            "EndDateRestrictiveIntType",
+            format!(
+                "the intervention ends ({}) after its incident ends ({}); expected each intervention within its incident",
+                end.show(),
+                inc_end.show()
+            ),
+        );
+    }
+}
+
+/// Minutes as a person would say them: "3 days 4 hours", "2 years 10 days".
+fn duration(minutes: i64) -> String {
+    let days = minutes / 1440;
+    let (years, days) = (days / 365, days % 365);
+    let hours = (minutes % 1440) / 60;
+    let mut parts = Vec::new();
+    if years > 0 {
+        parts.push(format!("{years} year{}", if years == 1 { "" } else { "s" }));
+    }
+    if days > 0 {
+        parts.push(format!("{days} day{}", if days == 1 { "" } else { "s" }));
+    }
+    if years == 0 && hours > 0 {
+        parts.push(format!("{hours} hour{}", if hours == 1 { "" } else { "s" }));
+    }
+    if parts.is_empty() {
+        parts.push(format!("{minutes} minutes"));
+    }
+    parts.join(" ")
 }

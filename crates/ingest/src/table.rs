@@ -2,7 +2,7 @@
 //! semicolon or tab) or as an Excel workbook (its first sheet).
 
 use crate::csvscan::{Field, Reader};
-use crate::decode::{Encoding, decode};
+use crate::decode::{Encoding, control_name, decode, first_control, is_control};
 use std::borrow::Cow;
 
 /// A problem with the file itself (not with one row's values).
@@ -49,9 +49,24 @@ impl<'a> Content<'a> {
     /// Open the bytes of an upload. Excel is recognised by its signature (a zip or OLE file).
     pub fn open(bytes: &'a [u8]) -> Result<Content<'a>, FileProblem> {
         if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-            return read_workbook(bytes).map(Content::Sheet);
+            let rows = read_workbook(bytes)?;
+            check_cells(&rows)?;
+            return Ok(Content::Sheet(rows));
         }
-        let (text, encoding) = decode(bytes);
+        let (text, encoding) = decode(bytes).map_err(|e| FileProblem {
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        })?;
+        if let Some((line, column, what)) = first_control(&text) {
+            return Err(FileProblem {
+                line,
+                column,
+                message: format!(
+                    "line {line} column {column} holds {what}, which text never holds; expected plain text (is the file damaged, or not a CSV file?)"
+                ),
+            });
+        }
         if text.trim().is_empty() {
             return Err(FileProblem {
                 line: 1,
@@ -148,6 +163,27 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// Cells of a sheet hold no control characters (a NUL would cut a name short).
+fn check_cells(rows: &[Vec<String>]) -> Result<(), FileProblem> {
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if let Some(ch) = cell.chars().find(|ch| is_control(*ch)) {
+                return Err(FileProblem {
+                    line: r + 1,
+                    column: c + 1,
+                    message: format!(
+                        "row {} column {} holds {}, which text never holds; expected plain text",
+                        r + 1,
+                        c + 1,
+                        control_name(ch)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Comma unless the header line has more semicolons or tabs (quoted text ignored).
 pub fn sniff_delimiter(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or("");
@@ -178,9 +214,14 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, FileProblem> {
         message: m,
     };
     let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).map_err(|e| {
-        problem(format!(
-            "the workbook cannot be read ({e}); expected an .xlsx or .xls file, or a CSV"
-        ))
+        problem(match other_office_file(bytes) {
+            Some(what) => format!(
+                "the file is not a text file or an Excel workbook (it looks like {what}); expected a CSV file or an .xlsx or .xls workbook"
+            ),
+            None => format!(
+                "the workbook cannot be read ({e}); expected an .xlsx or .xls file, or a CSV"
+            ),
+        })
     })?;
     let sheet = wb
         .sheet_names()
@@ -218,6 +259,26 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, FileProblem> {
         rows.push(cells);
     }
     Ok(rows)
+}
+
+/// What a zip or OLE file that is not a readable workbook most likely is.
+fn other_office_file(bytes: &[u8]) -> Option<&'static str> {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    if bytes.starts_with(b"PK\x03\x04") {
+        Some(if has(b"word/") {
+            "a Word document"
+        } else if has(b"ppt/") {
+            "a PowerPoint presentation"
+        } else if has(b"xl/") || has(b"content.xml") {
+            return None;
+        } else {
+            "a ZIP archive that is not an Excel workbook"
+        })
+    } else if has(b"W\0o\0r\0d\0D\0o\0c\0u\0m\0e\0n\0t") {
+        Some("a Word document")
+    } else {
+        None
+    }
 }
 
 /// Excel's serial date (days since 1899-12-30, fraction of a day for the time).
