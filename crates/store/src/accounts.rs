@@ -28,6 +28,8 @@ pub struct AuditRow {
     pub user_name: String,
     pub action: String,
     pub target: String,
+    /// The trust, site or ward the entry is about, if any.
+    pub org_code: Option<String>,
     pub detail: Option<String>,
 }
 
@@ -153,7 +155,9 @@ impl Store {
         Ok(sqlx::query_as("SELECT name, role, trust_code, ward_code, created_at, disabled FROM users ORDER BY name").fetch_all(&self.pool).await?)
     }
 
-    /// Record who did what to what. `detail` must never hold a patient's identifier.
+    /// Record who did what to what. `detail` must never hold a patient's identifier (nor a
+    /// secret such as a password or an API token). When `target` is an organisation or ward
+    /// code, the entry is filed under it (for the audit log's organisation filter).
     pub async fn audit(
         &self,
         user: &str,
@@ -161,19 +165,36 @@ impl Store {
         target: &str,
         detail: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (at, user_name, action, target, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(crate::imports::now_iso())
-            .bind(user)
-            .bind(action)
-            .bind(target)
-            .bind(detail.map(str::to_string))
-            .execute(&self.pool)
-            .await?;
+        self.audit_for(user, action, target, None, detail).await
+    }
+
+    /// As `audit`, naming the organisation the entry is about (`None`: the target's, if the
+    /// target is an organisation or ward code).
+    pub async fn audit_for(
+        &self,
+        user: &str,
+        action: &str,
+        target: &str,
+        org: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, user_name, action, target, org_code, detail) VALUES ($1, $2, $3, $4, \
+             COALESCE($5, (SELECT code FROM organisations WHERE code = $4), (SELECT code FROM wards WHERE code = $4)), $6)",
+        )
+        .bind(crate::imports::now_iso())
+        .bind(user)
+        .bind(action)
+        .bind(target)
+        .bind(org.map(str::to_string))
+        .bind(detail.map(str::to_string))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// The newest audit entries first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>> {
-        Ok(sqlx::query_as("SELECT id, at, user_name, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as("SELECT id, at, user_name, action, target, org_code, detail FROM audit_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?)
     }
 }

@@ -8,11 +8,13 @@
 
 pub mod accounts;
 pub mod annotations;
+pub mod audit;
 pub mod completeness;
 pub mod imports;
 pub mod measures;
 pub mod read;
 pub mod sessions;
+pub mod tokens;
 mod values;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -138,10 +138,13 @@ async fn openapi() -> Json<Value> {
         "info": {
             "title": "MHSIP API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Measures, summaries, SPC series and uploads of the mental health safety improvement platform. Sign in with POST /login (form fields username, password) and send the session cookie. What each user sees follows their role and organisation; figures about other organisations are disclosure-controlled."
+            "description": "Measures, summaries, SPC series and uploads of the mental health safety improvement platform. Either send a personal API token (made at /account/tokens, shown once, with an expiry of at most 90 days) as `Authorization: Bearer mhsip_...`, or sign in with POST /login (form fields username, password) and send the session cookie. A token reads with its owner's role and organisation as they are at each request; it is accepted only by these GET routes, never by the pages or any change. A revoked, expired, unknown or malformed token, or one whose owner is disabled, gets 401. What each user sees follows their role and organisation; figures about other organisations are disclosure-controlled.\n\nExample: curl -H \"Authorization: Bearer $MHSIP_TOKEN\" https://mhsip.example/api/summary"
         },
         "components": {
-            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": "mhsip_session" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "A personal API token from /account/tokens (mhsip_ followed by 64 hexadecimal characters)" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "mhsip_session", "description": "The session cookie set by POST /login" }
+            },
             "schemas": {
                 "Error": { "type": "object", "properties": { "error": text("What went wrong") }, "required": ["error"] },
                 "SummaryRow": { "type": "object", "properties": {
@@ -161,7 +164,7 @@ async fn openapi() -> Json<Value> {
                 } }
             }
         },
-        "security": [{ "session": [] }],
+        "security": [{ "bearer": [] }, { "session": [] }],
         "paths": {
             "/api/measures": { "get": { "summary": "The measure catalogue", "responses": with_errors(ok(json!({ "type": "object" }))) } },
             "/api/summary": { "get": { "summary": "Region overview: one row per trust (and the region) and measure", "parameters": params, "responses": with_errors(ok(json!({ "type": "object", "properties": { "period": { "type": "string" }, "rows": { "type": "array", "items": { "$ref": "#/components/schemas/SummaryRow" } } } }))) } },

@@ -1,6 +1,13 @@
 //! Signing in and out, the signed-in user on every request, and limits on login attempts.
-//! The session holds only the login name; the role is read afresh on each request, so that a
-//! disabled account or a changed role takes effect at once.
+//! The session holds only the login name and two times (sign-in, last activity); the role is
+//! read afresh on each request, so that a disabled account or a changed role takes effect at
+//! once. A session ends after `Config::session_hours` without activity (its stored expiry is
+//! moved on by activity, at most once a minute) and `Config::session_absolute_hours` after
+//! sign-in whatever the activity.
+//!
+//! The JSON API also takes a personal token (`Authorization: Bearer mhsip_...`, see
+//! `store::tokens`), on `/api/*` GET requests only: never on pages or form posts, so a token
+//! cannot be used to change anything and the CSRF rules stay as they are.
 
 use crate::error::AppError;
 use crate::layout::Layout;
@@ -18,9 +25,22 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use store::tokens::TokenRefusal;
 use tower_sessions::Session;
 
 const USER_KEY: &str = "user";
+/// Unix time (seconds) of sign-in, for the absolute limit.
+const SIGNED_IN_KEY: &str = "signed_in_at";
+/// Unix time (seconds) the session's expiry was last moved on by activity.
+const SEEN_KEY: &str = "seen_at";
+/// Activity moves the stored expiry on at most this often (one write a minute, not one per
+/// request), so a session lasts between `session_hours` less a minute and `session_hours`
+/// after the last request.
+const REFRESH_SECS: i64 = 60;
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
 
 /// The signed-in user.
 #[derive(Clone, Debug)]
@@ -33,6 +53,8 @@ pub struct CurrentUser {
 pub enum AuthRejection {
     Login(String),
     Api,
+    /// An API request with an `Authorization` header that is not a token in force.
+    Token(&'static str),
     Failed(AppError),
 }
 
@@ -44,10 +66,21 @@ impl IntoResponse for AuthRejection {
             }
             AuthRejection::Api => {
                 let mut r = ApiError(AppError::Forbidden(
-                    "sign in first (POST /login), then send the session cookie".into(),
+                    "sign in first (POST /login) and send the session cookie, or send a personal API token as Authorization: Bearer".into(),
                 ))
                 .into_response();
                 *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+                r
+            }
+            AuthRejection::Token(why) => {
+                let mut r = ApiError(AppError::Forbidden(why.into())).into_response();
+                *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+                r.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static(
+                        "Bearer realm=\"mhsip\", error=\"invalid_token\"",
+                    ),
+                );
                 r
             }
             AuthRejection::Failed(e) => e.into_response(),
@@ -92,23 +125,133 @@ impl FromRequestParts<AppState> for CurrentUser {
                 AuthRejection::Login(next.clone())
             }
         };
+        if is_api && let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            return token_user(state, &parts.method, uri.path(), auth).await;
+        }
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| AuthRejection::Failed(AppError::Internal("no session layer".into())))?;
-        let name: Option<String> = session
-            .get(USER_KEY)
-            .await
-            .map_err(|e| AuthRejection::Failed(AppError::Internal(format!("session: {e}"))))?;
+        let failed = |e: tower_sessions::session::Error| {
+            AuthRejection::Failed(AppError::Internal(format!("session: {e}")))
+        };
+        let name: Option<String> = session.get(USER_KEY).await.map_err(failed)?;
         let Some(name) = name else {
             return Err(deny());
         };
+        let now = unix_now();
+        let signed_in: Option<i64> = session.get(SIGNED_IN_KEY).await.map_err(failed)?;
+        let absolute = state.config.session_absolute_hours.saturating_mul(3600);
+        let Some(signed_in) = signed_in.filter(|t| now.saturating_sub(*t) < absolute) else {
+            // Signed in too long ago (or before sign-in times were kept): sign in again.
+            let _ = session.flush().await;
+            state
+                .store
+                .audit(
+                    &name,
+                    "session_ended",
+                    "session",
+                    Some("time limit after sign-in"),
+                )
+                .await
+                .map_err(|e| AuthRejection::Failed(e.into()))?;
+            return Err(deny());
+        };
         match state.store.user_grant(&name).await {
-            Ok(Some(grant)) => Ok(CurrentUser { name, grant }),
+            Ok(Some(grant)) => {
+                let seen: Option<i64> = session.get(SEEN_KEY).await.map_err(failed)?;
+                if seen.is_none_or(|t| now.saturating_sub(t) >= REFRESH_SECS) {
+                    // A change to the session makes the layer save it, with its expiry (and the
+                    // cookie's) moved to `session_hours` from now, but never past the absolute
+                    // limit.
+                    let inactivity = state.config.session_hours.saturating_mul(3600);
+                    let end = signed_in.saturating_add(absolute);
+                    if now.saturating_add(inactivity) > end
+                        && let Ok(at) = time::OffsetDateTime::from_unix_timestamp(end)
+                    {
+                        session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(at)));
+                    }
+                    session.insert(SEEN_KEY, now).await.map_err(failed)?;
+                }
+                Ok(CurrentUser { name, grant })
+            }
             Ok(None) => {
                 let _ = session.flush().await;
                 Err(deny())
             }
             Err(e) => Err(AuthRejection::Failed(e.into())),
+        }
+    }
+}
+
+/// The owner of the API token in an `Authorization: Bearer` header, with their grant as it is
+/// now. Only for reading: a token never authorises a state-changing request. Uses and refusals
+/// of known tokens are audited by token id, never with the token's text.
+async fn token_user(
+    state: &AppState,
+    method: &axum::http::Method,
+    path: &str,
+    auth: &axum::http::HeaderValue,
+) -> Result<CurrentUser, AuthRejection> {
+    let token = auth
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthRejection::Token(
+            "the Authorization header must be 'Bearer' followed by an API token",
+        ))?;
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        return Err(AuthRejection::Token("API tokens can only read (GET)"));
+    }
+    let failed = |e: store::StoreError| AuthRejection::Failed(e.into());
+    let outcome = state
+        .store
+        .use_api_token(token, unix_now())
+        .await
+        .map_err(failed)?;
+    match outcome {
+        Ok(t) => {
+            state
+                .store
+                .audit(
+                    &t.owner,
+                    "token_used",
+                    path,
+                    Some(&format!("token {} ({})", t.id, t.label)),
+                )
+                .await
+                .map_err(failed)?;
+            Ok(CurrentUser {
+                name: t.owner,
+                grant: t.grant,
+            })
+        }
+        Err(refusal) => {
+            let (id, owner, why) = match refusal {
+                TokenRefusal::Unknown => {
+                    return Err(AuthRejection::Token("the API token is not known"));
+                }
+                TokenRefusal::Revoked { id, owner } => (id, owner, "revoked"),
+                TokenRefusal::Expired { id, owner } => (id, owner, "expired"),
+                TokenRefusal::OwnerDisabled { id, owner } => (id, owner, "account disabled"),
+            };
+            state
+                .store
+                .audit(
+                    &owner,
+                    "token_refused",
+                    path,
+                    Some(&format!("token {id}: {why}")),
+                )
+                .await
+                .map_err(failed)?;
+            Err(AuthRejection::Token(match why {
+                "revoked" => "the API token has been revoked",
+                "expired" => "the API token has expired; make a new one at /account/tokens",
+                _ => "the API token's account is disabled",
+            }))
         }
     }
 }
@@ -266,10 +409,17 @@ async fn login(
                 .cycle_id()
                 .await
                 .map_err(|e| AppError::Internal(format!("session: {e}")))?;
-            session
-                .insert(USER_KEY, &name)
-                .await
-                .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+            let now = unix_now();
+            for (key, value) in [
+                (USER_KEY, serde_json::json!(name)),
+                (SIGNED_IN_KEY, serde_json::json!(now)),
+                (SEEN_KEY, serde_json::json!(now)),
+            ] {
+                session
+                    .insert(key, value)
+                    .await
+                    .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+            }
             state.store.audit(&name, "login", "session", None).await?;
             Ok(Redirect::to(&next).into_response())
         }

@@ -36,6 +36,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Hours of inactivity after which a session ends.
     pub session_hours: i64,
+    /// Hours after sign-in at which a session ends, whatever the activity.
+    pub session_absolute_hours: i64,
     /// Largest upload accepted, in bytes.
     pub max_upload_bytes: usize,
 }
@@ -46,6 +48,7 @@ impl Default for Config {
             secure_cookies: true,
             data_dir: PathBuf::from("data"),
             session_hours: 8,
+            session_absolute_hours: 12,
             max_upload_bytes: 256 * 1024 * 1024,
         }
     }

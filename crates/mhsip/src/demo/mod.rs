@@ -80,6 +80,18 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
             bail!("the generated demo file {name} did not import; this is a bug");
         }
         let s = report.summary.unwrap_or_default();
+        // Recorded as any other import is (`mhsip import`, the uploads page).
+        store
+            .audit(
+                "demo",
+                "upload",
+                &format!("{} {name}", kind.as_str()),
+                Some(&format!(
+                    "upload {}: {} rows, {} new, {} updated",
+                    s.upload_id, s.rows, s.inserted, s.updated
+                )),
+            )
+            .await?;
         eprintln!("  {:<28} {:>9} rows", name, s.rows);
     }
     if let Some((_, _, content)) = demo

@@ -10,11 +10,12 @@ use crate::layout::{Choice, Layout};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
 use domain::access::{Grant, Role};
 use serde::Deserialize;
 use store::accounts::{AuditRow, UserRow};
+use store::audit::{AuditFilter, Cursor};
 
 pub struct TrustView {
     pub code: String,
@@ -37,7 +38,21 @@ pub struct AdminPage {
 pub struct AuditPage {
     layout: Layout,
     entries: Vec<AuditRow>,
+    /// The filter as typed, to fill the form again.
+    q: AuditQuery,
+    actions: Vec<Choice>,
+    matching: i64,
+    /// Links to the newer and older pages, with the filter.
+    newer: Option<String>,
+    older: Option<String>,
+    /// The CSV download of everything the filter matches.
+    download: String,
 }
+
+/// Entries per page of the audit log.
+const AUDIT_PAGE: i64 = 100;
+/// Entries read at a time for the CSV download.
+const CSV_CHUNK: i64 = 5_000;
 
 async fn render(
     state: &AppState,
@@ -110,14 +125,19 @@ pub async fn create_user(
             Ok(()) => {
                 state
                     .store
-                    .audit(
+                    .audit_for(
                         &user.name,
                         "create_user",
                         f.name.trim(),
+                        grant.ward.as_deref().or(grant.trust.as_deref()),
                         Some(&format!(
                             "{} {}",
                             grant.role.as_str(),
-                            grant.ward.or(grant.trust).unwrap_or_default()
+                            grant
+                                .ward
+                                .as_deref()
+                                .or(grant.trust.as_deref())
+                                .unwrap_or_default()
                         )),
                     )
                     .await?;
@@ -189,10 +209,11 @@ pub async fn set_grant(
             }
             state
                 .store
-                .audit(
+                .audit_for(
                     &user.name,
                     "change_role",
                     &name,
+                    grant.ward.as_deref().or(grant.trust.as_deref()),
                     Some(&format!(
                         "{} {}",
                         grant.role.as_str(),
@@ -247,17 +268,221 @@ pub async fn set_disabled(
     Ok(Redirect::to("/admin"))
 }
 
+/// The audit log's filter and page, as plain query parameters (a form without JavaScript).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub org: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    /// Show entries older than this id (the next page).
+    #[serde(default)]
+    pub before: Option<i64>,
+    /// Show entries newer than this id (the previous page).
+    #[serde(default)]
+    pub after: Option<i64>,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Result<AuditFilter, AppError> {
+        let date = |s: &str, what: &str| -> Result<Option<time::Date>, AppError> {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            domain::dates::parse_date(s)
+                .map(Some)
+                .map_err(|e| AppError::BadRequest(format!("{what}: {e}")))
+        };
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(AuditFilter {
+            user: text(&self.user),
+            action: text(&self.action),
+            org: text(&self.org),
+            from: date(&self.from, "From")?,
+            to: date(&self.to, "To")?,
+        })
+    }
+
+    /// The filter as a query string (no paging), for links.
+    fn query_string(&self) -> String {
+        [
+            ("user", &self.user),
+            ("action", &self.action),
+            ("org", &self.org),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+
+    /// The filter in words, for the audit log's own entries.
+    fn describe(&self) -> String {
+        let q = self.query_string();
+        if q.is_empty() { "everything".into() } else { q }
+    }
+}
+
+fn with_query(path: &str, filter: &str, extra: Option<String>) -> String {
+    let parts: Vec<String> = [Some(filter.to_string()).filter(|f| !f.is_empty()), extra]
+        .into_iter()
+        .flatten()
+        .collect();
+    if parts.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", parts.join("&"))
+    }
+}
+
 pub async fn audit(
     State(state): State<AppState>,
     user: CurrentUser,
+    Query(q): Query<AuditQuery>,
 ) -> Result<AuditPage, AppError> {
     require_admin(&user)?;
+    let filter = q.filter()?;
+    let cursor = match (q.before, q.after) {
+        (Some(b), _) => Cursor::Before(b),
+        (None, Some(a)) => Cursor::After(a),
+        (None, None) => Cursor::Newest,
+    };
     state
         .store
-        .audit(&user.name, "view_audit_log", "audit_log", None)
+        .audit(
+            &user.name,
+            "view_audit_log",
+            "audit_log",
+            Some(&q.describe()),
+        )
         .await?;
+    let page = state.store.audit_page(&filter, cursor, AUDIT_PAGE).await?;
+    let qs = q.query_string();
+    let mut actions = state.store.audit_actions().await?;
+    if !q.action.trim().is_empty() && !actions.iter().any(|a| a == q.action.trim()) {
+        actions.push(q.action.trim().to_string());
+    }
+    let actions = std::iter::once(Choice::new("", "Any action", q.action.trim().is_empty()))
+        .chain(actions.into_iter().map(|a| {
+            let selected = a == q.action.trim();
+            Choice::new(a.clone(), a.replace('_', " "), selected)
+        }))
+        .collect();
     Ok(AuditPage {
         layout: Layout::new("Audit log", &user, "/admin"),
-        entries: state.store.audit_log(500).await?,
+        newer: page
+            .newer
+            .then(|| page.rows.first().map(|r| r.id))
+            .flatten()
+            .map(|id| with_query("/admin/audit", &qs, Some(format!("after={id}")))),
+        older: page
+            .older
+            .then(|| page.rows.last().map(|r| r.id))
+            .flatten()
+            .map(|id| with_query("/admin/audit", &qs, Some(format!("before={id}")))),
+        download: with_query("/admin/audit/download", &qs, None),
+        matching: page.matching,
+        entries: page.rows,
+        actions,
+        q,
     })
+}
+
+/// A CSV cell: quoted when it needs to be, and never read as a formula by a spreadsheet (a
+/// login typed at the sign-in page can be any text).
+fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// Everything the filter matches, newest first, as CSV (audited).
+pub async fn audit_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    require_admin(&user)?;
+    let filter = q.filter()?;
+    let mut out = String::from("id,at,user,action,target,organisation,detail\n");
+    let mut cursor = Cursor::Newest;
+    let mut rows = 0usize;
+    loop {
+        let page = state.store.audit_page(&filter, cursor, CSV_CHUNK).await?;
+        for r in &page.rows {
+            let cells = [
+                r.id.to_string(),
+                r.at.clone(),
+                r.user_name.clone(),
+                r.action.clone(),
+                r.target.clone(),
+                r.org_code.clone().unwrap_or_default(),
+                r.detail.clone().unwrap_or_default(),
+            ];
+            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+        rows += page.rows.len();
+        match page.rows.last() {
+            Some(last) if page.older => cursor = Cursor::Before(last.id),
+            _ => break,
+        }
+    }
+    state
+        .store
+        .audit(
+            &user.name,
+            "download_audit_log",
+            "audit_log",
+            Some(&format!("{} ({rows} entries) as csv", q.describe())),
+        )
+        .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"audit-log.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("-1"), "'-1");
+    }
 }

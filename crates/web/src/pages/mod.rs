@@ -9,6 +9,7 @@ pub mod inequalities;
 pub mod org;
 pub mod overview;
 pub mod summary;
+pub mod tokens;
 pub mod uploads;
 
 use crate::AppState;
@@ -38,6 +39,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{name}/disabled", post(admin::set_disabled))
         .route("/admin/users/{name}/grant", post(admin::set_grant))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/download", get(admin::audit_download))
+        .route("/account/tokens", get(tokens::page).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
 }
 
 /// A value as people read it: percentages with one decimal, rates with two, days and minutes
