@@ -91,6 +91,8 @@ impl Report {
 }
 
 const KEEP_ERRORS: usize = 1000;
+/// Unused columns named in the warning; the rest are counted.
+const UNUSED_LISTED: usize = 10;
 const WRITE_CHUNK: usize = 20_000;
 
 /// Check and import one file.
@@ -184,7 +186,9 @@ pub async fn import(
     // fails, nothing more is sent and the transaction is rolled back at the end.
     let meta = UploadMeta {
         kind: req.kind.as_str().into(),
-        file_name: req.file_name.into(),
+        // The history shows the file's own name, never the folder it was read from on the
+        // server or the uploader's machine (a temporary folder, a user's home directory).
+        file_name: store::read::base_name(req.file_name).into(),
         sha256: hex_digest(req.bytes),
         uploaded_by: req.uploaded_by.into(),
         trust_code: req.only_trust.map(str::to_string),
@@ -221,7 +225,9 @@ pub async fn import(
     let mut counts: Vec<(String, u64)> = Vec::new();
     let mut sending = true;
     let mut errors = 0u64;
-    let mut org_records: Vec<Record> = Vec::new();
+    // Organisations with the line and column of their parent code, for the parent check.
+    let mut org_records: Vec<(usize, usize, Record)> = Vec::new();
+    let mut across = parse::AcrossRows::default();
     loop {
         match rows.next_row(&mut fields) {
             Ok(true) => {}
@@ -267,6 +273,11 @@ pub async fn import(
             errors: Vec::new(),
         };
         let parsed = parse::parse_row(req.kind, &mut reader, &reference, keys);
+        if let Some((_, record)) = &parsed
+            && reader.errors.is_empty()
+        {
+            across.check(&mut reader, record);
+        }
         if !reader.errors.is_empty() || parsed.is_none() {
             errors += reader.errors.len().max(1) as u64;
             for e in reader.errors {
@@ -282,19 +293,9 @@ pub async fn import(
         if let Some(first) = seen.get(&key) {
             errors += 1;
             if report.errors.len() < KEEP_ERRORS {
-                let id = key
-                    .split('|')
-                    .skip(usize::from(req.kind.is_event()))
-                    .collect::<Vec<_>>()
-                    .join(" / ");
-                fail(
-                    &mut report,
-                    line,
-                    1,
-                    format!(
-                        "duplicate record {id}: the same identifier is on line {first}; expected each record once per file"
-                    ),
-                );
+                let (column, message) =
+                    duplicate(req.kind, &record, &fields, &columns, text, line, *first);
+                fail(&mut report, line, column, message);
             }
             continue;
         }
@@ -307,7 +308,11 @@ pub async fn import(
             continue;
         }
         if req.kind == Kind::Organisations {
-            org_records.push(record.clone());
+            let column = columns
+                .get("ParentOrgCode")
+                .and_then(|i| fields.get(*i))
+                .map_or(1, |f| f.column(text));
+            org_records.push((line, column, record.clone()));
         }
         batch.push(record);
         // The parser turns records into rows ready to bind, so that the writer only writes.
@@ -425,6 +430,7 @@ fn header_columns(
     let specs = kind.columns();
     let mut columns = Columns::default();
     let mut unused = Vec::new();
+    let mut unused_total = 0usize;
     for (i, f) in fields.iter().enumerate() {
         let name = mapping.column(&f.text);
         match specs.iter().find(|s| s.name.eq_ignore_ascii_case(name)) {
@@ -440,7 +446,12 @@ fn header_columns(
                     });
                 }
             }
-            None => unused.push(f.text.trim().chars().take(60).collect::<String>()),
+            None => {
+                unused_total += 1;
+                if unused.len() < UNUSED_LISTED {
+                    unused.push(f.text.trim().chars().take(60).collect::<String>());
+                }
+            }
         }
     }
     let missing: Vec<&str> = specs
@@ -486,10 +497,16 @@ fn header_columns(
         return None;
     }
     if !unused.is_empty() {
+        let more = unused_total - unused.len();
         report.warnings.push(format!(
-            "not used: column{} {}",
-            if unused.len() > 1 { "s" } else { "" },
-            unused.join(", ")
+            "not used: column{} {}{}",
+            if unused_total > 1 { "s" } else { "" },
+            unused.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         ));
     }
     Some(columns)
@@ -510,6 +527,13 @@ async fn load_reference(store: &Store, req: &Request<'_>) -> Result<Reference, I
                 r.wards.insert(w.code, (code, w.trust_code.into()));
             }
             Err(_) => continue,
+        }
+    }
+    if req.kind.is_event() && !matches!(req.kind, Kind::BedDays | Kind::Survey) {
+        for (p, year) in store.birth_years().await? {
+            if let Ok(y) = i32::try_from(year) {
+                r.birth_years.insert(p, y);
+            }
         }
     }
     if req.kind == Kind::RestrictiveInterventions {
@@ -534,11 +558,12 @@ async fn load_reference(store: &Store, req: &Request<'_>) -> Result<Reference, I
     Ok(r)
 }
 
-/// Every parent must exist, in the database or earlier in the same file.
-fn check_parents(records: &[Record], reference: &Reference, report: &mut Report) {
+/// Every parent must exist, in the database or anywhere in the same file; an unknown one is
+/// reported on the line (and in the ParentOrgCode column) of the organisation that names it.
+fn check_parents(records: &[(usize, usize, Record)], reference: &Reference, report: &mut Report) {
     let in_file: std::collections::HashSet<&str> = records
         .iter()
-        .filter_map(|r| {
+        .filter_map(|(_, _, r)| {
             if let Record::Organisation(o) = r {
                 Some(o.code.as_str())
             } else {
@@ -546,15 +571,88 @@ fn check_parents(records: &[Record], reference: &Reference, report: &mut Report)
             }
         })
         .collect();
-    for r in records {
+    for (line, column, r) in records {
         if let Record::Organisation(o) = r
             && let Some(p) = &o.parent
             && !in_file.contains(p.as_str())
             && !reference.orgs.contains_key(p.as_str())
         {
-            report.errors.push(RowError { line: 1, column: 1, message: format!("{} names parent {p}, which is neither in this file nor already uploaded; expected its parent first", o.code) });
+            report.errors.push(RowError {
+                line: *line,
+                column: *column,
+                message: format!(
+                    "ParentOrgCode: {} names parent {p}, which is neither in this file nor already uploaded; expected an organisation uploaded before or in the same file",
+                    o.code
+                ),
+            });
         }
     }
+}
+
+/// A record whose identifier is already on an earlier line: both lines named, and the
+/// identifier shown as the file writes it (never a pseudonym, which nobody can look up).
+fn duplicate(
+    kind: Kind,
+    record: &Record,
+    fields: &[csvscan::Field],
+    columns: &Columns,
+    text: &str,
+    line: usize,
+    first: usize,
+) -> (usize, String) {
+    let (col, what) = match record {
+        Record::Organisation(o) => ("OrgCode", format!("organisation {}", o.code)),
+        Record::Ward { ward, .. } => (
+            "WardCode",
+            format!(
+                "ward {} with beds from {}",
+                ward.code,
+                domain::dates::iso(ward.beds_from)
+            ),
+        ),
+        Record::BedDays(b) => (
+            if columns.contains_key("CensusDate") {
+                "CensusDate"
+            } else {
+                "Month"
+            },
+            format!(
+                "bed days of ward {} for {}",
+                b.ward,
+                domain::dates::iso(b.start)
+            ),
+        ),
+        Record::Patient(_) => (
+            "NHSNumber",
+            "patient: the NHS number on this line".to_string(),
+        ),
+        Record::Stay(_, s) => ("WardStayId", format!("ward stay {}", s.local_id)),
+        Record::Intervention(_, x) => (
+            "RestrictiveIntIncID",
+            format!(
+                "intervention {} of incident {}",
+                x.intervention_id, x.incident_id
+            ),
+        ),
+        Record::Incident(_, x) => ("IncidentID", format!("incident {}", x.local_id)),
+        Record::Leave(_, x) => ("LeaveID", format!("leave {}", x.local_id)),
+        Record::Awol(_, x) => ("AWOLID", format!("AWOL episode {}", x.local_id)),
+        Record::Survey(_, x) => ("ResponseID", format!("survey response {}", x.response_id)),
+    };
+    let column = columns
+        .get(col)
+        .and_then(|i| fields.get(*i))
+        .map_or(1, |f| f.column(text));
+    let message = if kind == Kind::Patients {
+        format!(
+            "duplicate {what} is also on line {first}; expected each patient once per file (keep one of lines {first} and {line})"
+        )
+    } else {
+        format!(
+            "duplicate record: {what} is also on line {first}; expected each record once per file (keep one of lines {first} and {line})"
+        )
+    };
+    (column, message)
 }
 
 /// The records checked so far as rows for the store, grouped by table and trust (reference

@@ -987,6 +987,119 @@ pub fn parse_row(
     }
 }
 
+/// What one row must agree with in the rows before it in the same file: the incident columns
+/// repeated on each of an incident's rows, and the trust of a ward given on several rows.
+#[derive(Default)]
+pub struct AcrossRows {
+    /// Trust and incident identifier -> the first row's line and incident columns (patient,
+    /// ward, start date, reason, review with the patient; times may differ from row to row).
+    incidents: rustc_hash::FxHashMap<(Arc<str>, String), (usize, IncidentColumns)>,
+    /// Ward code -> the first row's line and trust.
+    ward_trusts: rustc_hash::FxHashMap<String, (usize, String)>,
+}
+
+#[derive(Clone, PartialEq)]
+struct IncidentColumns {
+    patient: Arc<str>,
+    ward: WardCode,
+    start: Date,
+    reason: InterventionReason,
+    review_with_patient: bool,
+}
+
+impl AcrossRows {
+    /// Check a valid record against the earlier rows of the file; problems go to the row.
+    pub fn check(&mut self, r: &mut RowReader, record: &Record) {
+        match record {
+            Record::Intervention(trust, x) => {
+                let now = IncidentColumns {
+                    patient: x.patient.0.clone(),
+                    ward: x.ward.clone(),
+                    start: x.incident_start.date(),
+                    reason: x.reason,
+                    review_with_patient: x.review_with_patient,
+                };
+                let key = (trust.clone(), x.incident_id.clone());
+                let Some((line, first)) = self.incidents.get(&key) else {
+                    self.incidents.insert(key, (r.line, now));
+                    return;
+                };
+                if *first == now {
+                    return;
+                }
+                let yn = |b: bool| if b { "Y" } else { "N" }.to_string();
+                let differs: [(&str, bool, String, String); 5] = [
+                    (
+                        "NHSNumber",
+                        first.patient != now.patient,
+                        String::new(),
+                        String::new(),
+                    ),
+                    (
+                        "WardCode",
+                        first.ward != now.ward,
+                        first.ward.to_string(),
+                        now.ward.to_string(),
+                    ),
+                    (
+                        "StartDateRestrictiveIntInc",
+                        first.start != now.start,
+                        domain::dates::iso(first.start),
+                        domain::dates::iso(now.start),
+                    ),
+                    (
+                        "RestrictiveIntReason",
+                        first.reason != now.reason,
+                        first.reason.code().into(),
+                        now.reason.code().into(),
+                    ),
+                    (
+                        "PostIncidentReviewPatient",
+                        first.review_with_patient != now.review_with_patient,
+                        yn(first.review_with_patient),
+                        yn(now.review_with_patient),
+                    ),
+                ];
+                let line = *line;
+                for (col, differ, was, is) in differs {
+                    if differ {
+                        let what = if col == "NHSNumber" {
+                            format!("line {line} has a different NHS number")
+                        } else {
+                            format!("line {line} gives {was}, this row {is}")
+                        };
+                        r.fail(
+                            col,
+                            format!(
+                                "rows of incident {} disagree: {what}; expected the incident's columns the same on each of its rows",
+                                x.incident_id
+                            ),
+                        );
+                    }
+                }
+            }
+            Record::Ward { ward, trust, .. } => match self.ward_trusts.get(ward.code.as_str()) {
+                Some((line, first)) if first != trust => {
+                    let line = *line;
+                    r.fail(
+                            "SiteCode",
+                            format!(
+                                "ward {} is on a site of trust {first} on line {line} but of trust {trust} here; expected a ward to belong to one trust",
+                                ward.code
+                            ),
+                        );
+                }
+                Some(_) => {}
+                None => {
+                    self.ward_trusts
+                        .insert(ward.code.to_string(), (r.line, trust.clone()));
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
 /// DOMAIN.md: an intervention outside the patient's stay is invalid. Checked when the
 /// patient has stays uploaded at the ward's trust: the intervention must then fall within one
 /// of the patient's stays on its ward (a ward where the patient has no stay at all is refused

@@ -117,7 +117,7 @@ async fn bad_files_are_refused_whole_with_line_and_column() {
             with(&["RI-9,2,9990000018,R8A-ASH,2024-03-12,14:05,2024-03-12,14:40,10,Y,Y,01,2024-03-12,14:20,2024-03-12,14:30,N,N,N"]),
             ":3:71: StartDateRestrictiveIntType: 2024-03-12 is outside every stay of this patient on ward R8A-ASH",
         ),
-        ("duplicate id within the file", Kind::RestrictiveInterventions, with(&[good_row]), ":3:1: duplicate record RI-9 / 1: the same identifier is on line 2"),
+        ("duplicate id within the file", Kind::RestrictiveInterventions, with(&[good_row]), ":3:1: duplicate record: intervention 1 of incident RI-9 is also on line 2"),
         (
             "unknown ward",
             Kind::RestrictiveInterventions,

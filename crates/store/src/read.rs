@@ -86,6 +86,15 @@ impl Store {
         .await?)
     }
 
+    /// Each patient's year of birth, where known, for checking events against it.
+    pub async fn birth_years(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT pseudonym, birth_year FROM patients WHERE birth_year IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Uploads, newest first; only one trust's when `trust` is given.
     pub async fn uploads(&self, trust: Option<&str>, limit: i64) -> Result<Vec<UploadRow>> {
         let base = "SELECT id, kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping FROM uploads";
