@@ -18,6 +18,7 @@ const PASSWORD: &str = "correct horse battery";
 struct App {
     router: Router,
     db_name: &'static str,
+    store: store::Store,
 }
 
 struct Resp {
@@ -52,7 +53,46 @@ impl App {
         App {
             router: web::router(state),
             db_name: db.name,
+            store: db.store.clone(),
         }
+    }
+
+    /// A GET with `Authorization: Bearer TOKEN` and no cookie.
+    async fn get_bearer(&self, path: &str, token: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A same-site form post with `Authorization: Bearer TOKEN` and no cookie.
+    async fn post_bearer(&self, path: &str, token: &str, form: &str) -> Resp {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Make a personal API token on the tokens page, as the page shows it (once).
+    async fn make_token(&self, cookie: &str, label: &str) -> String {
+        let r = self
+            .post_form(
+                "/account/tokens",
+                Some(cookie),
+                &format!("label={label}&days=30"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
+            .split("readonly value=\"")
+            .nth(1)
+            .and_then(|t| t.split('"').next())
+            .expect("the new token on the page")
+            .to_string()
     }
 
     async fn send(&self, req: Request<Body>) -> Resp {
@@ -185,6 +225,11 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("POST /admin/users/viewer/disabled", [303, 403, 403, 403, 403, 303]),
         ("POST /admin/users/uploader/grant", [200, 403, 403, 403, 403, 303]),
         ("POST /uploads/confirm", [400, 403, 403, 403, 400, 303]),
+        ("GET /admin/audit?user=admin&action=login&org=R8A&from=2020-01-01&to=2099-12-31", [200, 403, 403, 403, 403, 303]),
+        ("GET /admin/audit/download", [200, 403, 403, 403, 403, 303]),
+        ("GET /account/tokens", [200, 200, 200, 200, 200, 303]),
+        ("POST /account/tokens", [200, 200, 200, 200, 200, 303]),
+        ("POST /account/tokens/999999/revoke", [404, 404, 404, 404, 404, 303]),
     ]
 }
 
@@ -195,6 +240,8 @@ fn form_for(path: &str) -> &'static str {
         "disabled=no"
     } else if path.ends_with("/grant") {
         "role=uploader&trust=R8A"
+    } else if path == "/account/tokens" {
+        "label=matrix&days=7"
     } else if path == "/admin/users" {
         "name=new.user&password=a+long+enough+password&role=programme_viewer"
     } else {
@@ -242,7 +289,502 @@ async fn every_route_under_every_role() {
                 }
             }
         }
+        // The same matrix with each role's API token and no cookie (nobody: a made-up token).
+        // On /api/* a token reads exactly what its owner may; pages and form posts never take
+        // a token, so there every token counts as nobody signed in.
+        let mut tokens = Vec::new();
+        for (i, role) in ROLES.iter().enumerate() {
+            tokens.push(match &cookies[i] {
+                Some(c) => app.make_token(c, role).await,
+                None => format!("mhsip_{}", "0".repeat(64)),
+            });
+        }
+        for (route, expected) in matrix() {
+            let (method, path) = route.split_once(' ').unwrap();
+            let api = path.starts_with("/api/");
+            for (i, role) in ROLES.iter().enumerate() {
+                let r = match method {
+                    "GET" => app.get_bearer(path, &tokens[i]).await,
+                    _ => app.post_bearer(path, &tokens[i], form_for(path)).await,
+                };
+                let want = if api { expected[i] } else { expected[5] };
+                if r.status.as_u16() != want {
+                    wrong.push(format!(
+                        "{route} with {role}'s token: {} (expected {want}) {}",
+                        r.status.as_u16(),
+                        r.body.chars().take(200).collect::<String>()
+                    ));
+                }
+                assert!(
+                    r.cookie.is_none(),
+                    "{route}: a token request starts no session"
+                );
+            }
+        }
         assert!(wrong.is_empty(), "{}: {wrong:#?}", app.db_name);
+    }
+}
+
+/// Personal API tokens: shown once, stored hashed, read the API as their owner is now, never
+/// pages or changes; revoked, expired, made-up and disabled owners' tokens get 401; every
+/// creation, use, refusal and revocation is audited without the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_read_as_their_owner_until_revoked_or_expired() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let viewer = app.login("viewer").await;
+        let ward = app.login("ward").await;
+        let token = app.make_token(&viewer, "weekly+R+report").await;
+        assert!(token.starts_with("mhsip_") && token.len() == 70, "{token}");
+        // Shown once: the list names it by its first characters only.
+        let page = app.get("/account/tokens", Some(&viewer)).await.body;
+        assert!(!page.contains(&token));
+        assert!(page.contains(&token[..14]), "{page}");
+        assert!(page.contains("weekly R report"));
+        // Read with the viewer's grant: the summary yes, upload history no (as for the cookie).
+        let r = app.get_bearer("/api/summary", &token).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            app.get_bearer("/api/uploads", &token).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = app
+            .get_bearer("/api/series/R8B-CEDAR/ri_rate", &token)
+            .await;
+        assert!(
+            r.body.contains("\"disclosure_controlled\":true"),
+            "{}",
+            r.body
+        );
+        // A ward user's token cannot read another ward, as the ward user cannot.
+        let ward_token = app.make_token(&ward, "ward").await;
+        assert_eq!(
+            app.get_bearer("/api/series/R8A-ASH/ri_rate", &ward_token)
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.get_bearer("/api/series/R8B-CEDAR/ri_rate", &ward_token)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        // Never on pages, never for a change, even an admin's token.
+        let admin_token = app.make_token(&admin, "admin").await;
+        let r = app.get_bearer("/admin", &admin_token).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location.starts_with("/login"));
+        let r = app
+            .post_bearer(
+                "/admin/users",
+                &admin_token,
+                "name=via.token&password=a+long+enough+password&role=programme_admin",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(
+            !app.get("/admin", Some(&admin))
+                .await
+                .body
+                .contains("via.token")
+        );
+        // Made-up, malformed and other schemes: 401 with a Bearer challenge.
+        for bad in [
+            format!("Bearer mhsip_{}", "f".repeat(64)),
+            "Bearer".to_string(),
+            "Basic dmlld2VyOmNvcnJlY3QgaG9yc2UgYmF0dGVyeQ==".to_string(),
+            format!("Bearer {}x", token),
+        ] {
+            let req = Request::get("/api/summary")
+                .header(header::AUTHORIZATION, bad.as_str())
+                .body(Body::empty())
+                .unwrap();
+            let raw = app.router.clone().oneshot(req).await.unwrap();
+            assert_eq!(raw.status(), StatusCode::UNAUTHORIZED, "{bad}");
+            assert!(raw.headers().get(header::WWW_AUTHENTICATE).is_some());
+        }
+        // The owner's role is read at each request: a viewer made a ward user loses the region.
+        let r = app
+            .post_form(
+                "/admin/users/viewer/grant",
+                Some(&admin),
+                "role=ward_user&ward=R8A-ASH",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            app.get_bearer("/api/summary/R8B", &token).await.status,
+            StatusCode::FORBIDDEN
+        );
+        // Disabling the owner stops the token at once; enabling them starts it again.
+        app.post_form("/admin/users/viewer/disabled", Some(&admin), "disabled=yes")
+            .await;
+        assert_eq!(
+            app.get_bearer("/api/measures", &token).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        app.post_form("/admin/users/viewer/disabled", Some(&admin), "disabled=no")
+            .await;
+        assert_eq!(
+            app.get_bearer("/api/measures", &token).await.status,
+            StatusCode::OK
+        );
+        // Expired: 401.
+        let expiring = app.make_token(&admin, "expiring").await;
+        assert_eq!(
+            app.get_bearer("/api/measures", &expiring).await.status,
+            StatusCode::OK
+        );
+        sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE label = 'expiring'")
+            .bind(time::OffsetDateTime::now_utc().unix_timestamp() - 1)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        let r = app.get_bearer("/api/measures", &expiring).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains("expired"), "{}", r.body);
+        assert!(
+            app.get("/account/tokens", Some(&admin))
+                .await
+                .body
+                .contains("Expired")
+        );
+        // Revoked on the page: 401. Only its owner can revoke it.
+        let id: (i64,) =
+            sqlx::query_as("SELECT id FROM api_tokens WHERE label = 'weekly R report'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        let path = format!("/account/tokens/{}/revoke", id.0);
+        assert_eq!(
+            app.post_form(&path, Some(&ward), "").await.status,
+            StatusCode::NOT_FOUND
+        );
+        let r = app.post_form(&path, Some(&viewer), "").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location, "/account/tokens");
+        assert_eq!(
+            app.get_bearer("/api/measures", &token).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.post_form(&path, Some(&viewer), "").await.status,
+            StatusCode::NOT_FOUND,
+            "a revoked token cannot be revoked again"
+        );
+        // A token lasts at most 90 days.
+        let r = app
+            .post_form("/account/tokens", Some(&viewer), "label=forever&days=3650")
+            .await;
+        assert!(r.body.contains("at most 90 days"), "{}", r.body);
+        assert!(!r.body.contains("readonly value=\"mhsip_"));
+        // Audited, by token id; the token's text is kept nowhere, only its SHA-256.
+        let log = app.get("/admin/audit?user=viewer", Some(&admin)).await.body;
+        for action in [
+            "token created",
+            "token used",
+            "token refused",
+            "token revoked",
+        ] {
+            assert!(
+                log.contains(&format!("<td>{action}</td>")),
+                "{action}: {log}"
+            );
+        }
+        let rows: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT user_name, target, detail FROM audit_log")
+                .fetch_all(app.store.pool())
+                .await
+                .unwrap();
+        for secret in [&token, &ward_token, &admin_token, &expiring] {
+            assert!(
+                !rows.iter().any(|(u, t, d)| u.contains(&secret[6..])
+                    || t.contains(&secret[6..])
+                    || d.as_deref().is_some_and(|d| d.contains(&secret[6..]))),
+                "a token in the audit log"
+            );
+        }
+        let hashes: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM api_tokens")
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
+        assert!(
+            hashes
+                .iter()
+                .all(|h| h.0.len() == 64 && !h.0.contains(&token[6..]))
+        );
+    }
+}
+
+/// Sessions end after `session_hours` without activity (activity moves the stored expiry on)
+/// and `session_absolute_hours` after sign-in whatever the activity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_after_inactivity_and_at_an_absolute_limit() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let pool = app.store.pool().clone();
+        let now = || time::OffsetDateTime::now_utc().unix_timestamp();
+        let id_of = |cookie: &str| cookie.split_once('=').unwrap().1.to_string();
+        let stored = |id: String| {
+            let pool = pool.clone();
+            async move {
+                let (data, expires): (String, i64) =
+                    sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                (
+                    serde_json::from_str::<serde_json::Value>(&data).unwrap(),
+                    expires,
+                )
+            }
+        };
+        let set = |id: String, data: serde_json::Value, expires: i64| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query("UPDATE sessions SET data = $1, expires_at = $2 WHERE id = $3")
+                    .bind(data.to_string())
+                    .bind(expires)
+                    .bind(id)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        };
+        // 8 hours from sign-in, by default.
+        let viewer = app.login("viewer").await;
+        let (data, expires) = stored(id_of(&viewer)).await;
+        assert!((expires - (now() + 8 * 3600)).abs() < 60, "{expires}");
+        assert!(
+            data["signed_in_at"].is_i64() && data["seen_at"].is_i64(),
+            "{data}"
+        );
+        // Inactive past its expiry: signed out.
+        set(id_of(&viewer), data.clone(), now() - 1).await;
+        let r = app.get("/measures", Some(&viewer)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location.starts_with("/login"));
+        // Activity moves the expiry on (at most once a minute), and sends the cookie again.
+        let viewer = app.login("viewer").await;
+        let (mut data, _) = stored(id_of(&viewer)).await;
+        data["seen_at"] = serde_json::json!(now() - 120);
+        set(id_of(&viewer), data, now() + 100).await;
+        let r = app.get("/measures", Some(&viewer)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.cookie.is_some(), "the cookie's lifetime is renewed too");
+        let (data, expires) = stored(id_of(&viewer)).await;
+        assert!(
+            expires > now() + 8 * 3600 - 60,
+            "expiry moved on: {expires}"
+        );
+        let r = app.get("/measures", Some(&viewer)).await;
+        assert!(r.cookie.is_none(), "no write on every request");
+        assert_eq!(stored(id_of(&viewer)).await.1, expires);
+        // Near the absolute limit the expiry is never moved past it...
+        let mut near = data.clone();
+        near["signed_in_at"] = serde_json::json!(now() - 11 * 3600);
+        near["seen_at"] = serde_json::json!(now() - 120);
+        set(id_of(&viewer), near, now() + 100).await;
+        assert_eq!(
+            app.get("/measures", Some(&viewer)).await.status,
+            StatusCode::OK
+        );
+        let (_, capped) = stored(id_of(&viewer)).await;
+        assert!(
+            (capped - (now() + 3600)).abs() < 60,
+            "capped at 12 hours: {capped}"
+        );
+        // ...and past it the session ends, however active.
+        let mut old = data.clone();
+        old["signed_in_at"] = serde_json::json!(now() - 12 * 3600 - 1);
+        old["seen_at"] = serde_json::json!(now());
+        set(id_of(&viewer), old, now() + 3600).await;
+        let r = app.get("/measures", Some(&viewer)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location.starts_with("/login"));
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE id = $1")
+            .bind(id_of(&viewer))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "the ended session is deleted");
+        let admin = app.login("admin").await;
+        let log = app
+            .get("/admin/audit?action=session_ended", Some(&admin))
+            .await
+            .body;
+        assert!(log.contains("time limit after sign-in"), "{log}");
+    }
+}
+
+/// The rows of an audit log page: (id is not shown) when, who, action, target.
+fn audit_rows(page: &str) -> Vec<String> {
+    page.split("<tbody class=\"nhsuk-table__body\">")
+        .nth(1)
+        .unwrap_or("")
+        .split("</tbody>")
+        .next()
+        .unwrap_or("")
+        .split("<tr>")
+        .skip(1)
+        .map(|r| r.to_string())
+        .collect()
+}
+
+/// The link of a pagination item ("next" or "previous"), if the page has one.
+fn page_link(page: &str, which: &str) -> Option<String> {
+    page.split(&format!(
+        "nhsuk-pagination-item--{which}\"><a class=\"nhsuk-pagination__link\" href=\""
+    ))
+    .nth(1)
+    .and_then(|s| s.split('"').next())
+    .map(|s| {
+        s.replace("&amp;", "&")
+            .replace("&#38;", "&")
+            .replace("&#x3d;", "=")
+            .replace("&#61;", "=")
+    })
+}
+
+/// The audit log is filtered by user, action, organisation and date, paged through with
+/// links that need no JavaScript, and downloaded as CSV (itself audited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_filters_pages_and_downloads() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        for i in 0..150 {
+            app.store
+                .audit(
+                    "lead",
+                    "download",
+                    "R8A-ASH",
+                    Some(&format!("ri_rate as csv {i}")),
+                )
+                .await
+                .unwrap();
+        }
+        for i in 0..60 {
+            app.store
+                .audit(
+                    "viewer",
+                    "download",
+                    "R8B-CEDAR",
+                    Some(&format!("ri_rate as svg {i}")),
+                )
+                .await
+                .unwrap();
+        }
+        app.store
+            .audit("lead", "login_failed", "=HYPERLINK(\"http://evil\")", None)
+            .await
+            .unwrap();
+        // Paging through one user's downloads: 100, then 50, then back.
+        let first = app
+            .get("/admin/audit?user=lead&action=download", Some(&admin))
+            .await
+            .body;
+        assert!(first.contains("150 entries match"), "{first}");
+        let rows = audit_rows(&first);
+        assert_eq!(rows.len(), 100);
+        assert!(
+            rows.iter()
+                .all(|r| r.contains("<td>lead</td>") && r.contains("<td>download</td>"))
+        );
+        assert!(rows[0].contains("csv 149"), "newest first: {}", rows[0]);
+        assert!(page_link(&first, "previous").is_none());
+        let next = page_link(&first, "next").expect("a next page");
+        assert!(
+            next.contains("user=lead") && next.contains("action=download"),
+            "{next}"
+        );
+        let second = app.get(&next, Some(&admin)).await.body;
+        let rows2 = audit_rows(&second);
+        assert_eq!(rows2.len(), 50, "{next}");
+        assert!(rows2[49].contains("csv 0<"), "{}", rows2[49]);
+        assert!(page_link(&second, "next").is_none());
+        let back = page_link(&second, "previous").expect("a previous page");
+        assert_eq!(audit_rows(&app.get(&back, Some(&admin)).await.body), rows);
+        // By organisation: a trust includes its wards; another trust's entries are not there.
+        let r8a = app
+            .get("/admin/audit?org=r8a&action=download", Some(&admin))
+            .await
+            .body;
+        assert!(r8a.contains("150 entries match"), "{r8a}");
+        let cedar = app
+            .get("/admin/audit?org=R8B-CEDAR", Some(&admin))
+            .await
+            .body;
+        assert!(cedar.contains("60 entries match"), "{cedar}");
+        // By date (UTC days, inclusive).
+        let today = domain::dates::iso(time::OffsetDateTime::now_utc().date());
+        let tomorrow =
+            domain::dates::iso(time::OffsetDateTime::now_utc().date().next_day().unwrap());
+        let yesterday = domain::dates::iso(
+            time::OffsetDateTime::now_utc()
+                .date()
+                .previous_day()
+                .unwrap(),
+        );
+        let on = |from: &str, to: &str| {
+            format!("/admin/audit?user=viewer&action=download&from={from}&to={to}")
+        };
+        assert!(
+            app.get(&on(&today, &today), Some(&admin))
+                .await
+                .body
+                .contains("60 entries match")
+        );
+        assert!(
+            app.get(&on(&tomorrow, ""), Some(&admin))
+                .await
+                .body
+                .contains("0 entries match")
+        );
+        assert!(
+            app.get(&on("", &yesterday), Some(&admin))
+                .await
+                .body
+                .contains("0 entries match")
+        );
+        let r = app.get("/admin/audit?from=31/02/2025x", Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        // The CSV holds everything the filter matches, and its download is audited.
+        let req = Request::get("/admin/audit/download?user=lead")
+            .header(header::COOKIE, &admin)
+            .body(Body::empty())
+            .unwrap();
+        let raw = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(raw.status(), StatusCode::OK);
+        assert!(
+            raw.headers()[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains("audit-log.csv")
+        );
+        let csv = String::from_utf8(raw.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "id,at,user,action,target,organisation,detail");
+        assert_eq!(lines.len(), 1 + 151, "{csv}");
+        assert!(
+            lines[1].contains("'=HYPERLINK"),
+            "never a formula: {}",
+            lines[1]
+        );
+        assert!(
+            lines[2].ends_with(",lead,download,R8A-ASH,R8A-ASH,ri_rate as csv 149"),
+            "{}",
+            lines[2]
+        );
+        let log = app
+            .get("/admin/audit?action=download_audit_log", Some(&admin))
+            .await
+            .body;
+        assert!(log.contains("user=lead (151 entries) as csv"), "{log}");
     }
 }
 
