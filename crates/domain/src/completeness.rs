@@ -28,6 +28,9 @@ pub const MIN_BASELINE_MONTHS: usize = 3;
 pub const MIN_EXPECTED: f64 = 5.0;
 /// Within a trust's shortfall, wards with fewer expected events than this are not flagged.
 pub const MIN_EXPECTED_IN_SHORTFALL: f64 = 3.0;
+/// Within a trust's shortfall, the share of its wards taken to under-report is kept between
+/// 1 − this and this, so that no ward is flagged on the others' counts alone.
+pub const MAX_SHARE: f64 = 0.95;
 /// The lower-tail probability below which a count is improbably low.
 pub const P_LOW: f64 = 0.001;
 /// A flagged month reported fewer than this share of its expected events.
@@ -158,7 +161,8 @@ pub fn within_shortfall(wards: &[WardInShortfall], trust_fraction: f64) -> Vec<S
             .iter()
             .map(|&i| posterior(&wards[i], wards[i].events, share, fraction))
             .collect();
-        let new_share = (post.iter().sum::<f64>() / post.len() as f64).clamp(0.01, 0.99);
+        let new_share =
+            (post.iter().sum::<f64>() / post.len() as f64).clamp(1.0 - MAX_SHARE, MAX_SHARE);
         let (num, den) = used.iter().zip(&post).fold((0.0, 0.0), |(n, d), (&i, p)| {
             (n + p * wards[i].events as f64, d + p * wards[i].expected)
         });

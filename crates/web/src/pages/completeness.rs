@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use domain::access::{Detail, Role};
 use domain::dates::PeriodKind;
 use serde::Deserialize;
-use store::completeness::Status;
+use store::completeness::{Basis, Status};
 
 #[derive(Deserialize, Default)]
 pub struct CompletenessQuery {
@@ -29,6 +29,45 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// A trust whose months as a whole fell far short of its own past (the overview names it too).
+pub struct Shortfall {
+    pub trust: String,
+    pub name: String,
+    /// "Jan 2025 to Jul 2025".
+    pub months: String,
+    /// Events reported as a share of the usual, where counts may be shown.
+    pub share: Option<String>,
+}
+
+/// The trusts' periods of shortfall among `rows`, named from the directory.
+pub fn shortfalls(
+    rows: &[&store::completeness::WardMonth],
+    orgs: &crate::orgs::Directory,
+    counts_shown: bool,
+) -> Vec<Shortfall> {
+    store::completeness::trust_periods(rows.iter().copied())
+        .into_iter()
+        .map(|p| Shortfall {
+            name: orgs
+                .get(&p.trust)
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| p.trust.clone()),
+            months: if p.months == 1 {
+                PeriodKind::Month.label(p.from)
+            } else {
+                format!(
+                    "{} to {}",
+                    PeriodKind::Month.label(p.from),
+                    PeriodKind::Month.label(p.to)
+                )
+            },
+            share: counts_shown
+                .then(|| format!("{:.0}%", 100.0 * p.events as f64 / p.expected.max(1.0))),
+            trust: p.trust,
+        })
+        .collect()
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "completeness.html")]
 pub struct CompletenessPage {
@@ -38,6 +77,7 @@ pub struct CompletenessPage {
     ward_months: usize,
     wards: usize,
     problems: Vec<Problem>,
+    shortfalls: Vec<Shortfall>,
     counts_shown: bool,
 }
 
@@ -99,15 +139,22 @@ pub async fn page(
                 ward_name: name,
                 month: PeriodKind::Month.label(r.month),
                 missing: false,
-                detail: if counts_shown {
-                    format!(
-                        "{} events reported; about {:.0} usual for these bed days, fewer than {:.0} is unusual.",
+                detail: match (counts_shown, r.basis == Some(Basis::TrustShortfall)) {
+                    (true, shortfall) => format!(
+                        "{} events reported; about {:.0} usual for these bed days, {} or fewer {}.",
                         r.events,
-                        r.expected,
-                        r.lower_limit.unwrap_or(0.0)
-                    )
-                } else {
-                    "Far fewer events than the ward's bed days and history make likely.".into()
+                        r.expected.unwrap_or(0.0),
+                        r.flag_at_most.unwrap_or(0),
+                        if shortfall {
+                            "fits this month's shortfall of the trust as a whole"
+                        } else {
+                            "is improbable"
+                        }
+                    ),
+                    (false, false) => {
+                        "Far fewer events than the ward's bed days and history make likely.".into()
+                    }
+                    (false, true) => "Far fewer events than usual, in a month when the trust as a whole fell short.".into(),
                 },
             }),
         }
@@ -119,6 +166,7 @@ pub async fn page(
         ward_months: rows.len(),
         wards: wards.len(),
         problems,
+        shortfalls: shortfalls(&rows, &snap.orgs, counts_shown),
         counts_shown,
     })
 }
