@@ -10,6 +10,7 @@ mod cache;
 pub mod chart;
 mod error;
 mod filters;
+mod forest;
 mod layout;
 mod orgs;
 mod pages;

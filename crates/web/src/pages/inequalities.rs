@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::forest;
 use crate::layout::{Choice, Layout};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -42,6 +43,8 @@ pub struct GroupRow {
 pub struct Section {
     pub label: &'static str,
     pub rows: Vec<GroupRow>,
+    /// The forest plot of the ratios (SVG; empty when there is nothing to compare).
+    pub forest: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -115,8 +118,44 @@ pub async fn page(
             policy.as_ref(),
         );
         let f = |x: f64| format!("{x:.2}");
+        let groups: Vec<forest::Group<'_>> = rows
+            .iter()
+            .map(|r| forest::Group {
+                label: &r.group,
+                mark: if r.suppressed {
+                    forest::Mark::Text("suppressed")
+                } else if r.reference {
+                    forest::Mark::Reference
+                } else if let Some(x) = r.ratio {
+                    forest::Mark::Ratio {
+                        value: x.value,
+                        lower: x.lower,
+                        upper: x.upper,
+                    }
+                } else {
+                    forest::Mark::Text("no ratio")
+                },
+            })
+            .collect();
+        let ratio_name = if measure.is_proportion() {
+            "risk ratio"
+        } else {
+            "rate ratio"
+        };
+        let plot = forest::render(
+            &groups,
+            &forest::Labels {
+                id: &format!("forest-{}", sections.len()),
+                title: &format!(
+                    "{}: {ratio_name}s with 95% confidence intervals",
+                    by.label()
+                ),
+                ratio: ratio_name,
+            },
+        );
         sections.push(Section {
             label: by.label(),
+            forest: plot,
             rows: rows
                 .into_iter()
                 .map(|r| GroupRow {

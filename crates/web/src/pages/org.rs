@@ -2,8 +2,8 @@
 //! each cell) and its own charts. A ward, site, ICB or the region: its measures as summary rows,
 //! and the organisations under it.
 
-use super::overview::{Filters, objective_choices, period_choices};
-use super::summary::{self, SummaryRow};
+use super::overview::{Filters, objective_choices, period_choices, single_objective_choices};
+use super::summary::{self, MatrixCell, SummaryRow};
 use crate::AppState;
 use crate::access;
 use crate::auth::CurrentUser;
@@ -20,20 +20,19 @@ use domain::access::Detail;
 use domain::dates::PeriodKind;
 use domain::measures::Objective;
 
-pub struct Cell {
-    pub value: String,
-    pub icon: String,
-    pub href: String,
-    pub label: String,
-}
-
 pub struct WardRowView {
     pub code: String,
     pub name: String,
-    pub ward_type: String,
-    pub beds: String,
-    pub cells: Vec<Cell>,
+    /// Type and beds, under the name.
+    pub about: String,
+    pub cells: Vec<MatrixCell>,
     pub link: bool,
+}
+
+/// A measure's column on a trust page: a short header, the full title for screen readers.
+pub struct Column {
+    pub short: &'static str,
+    pub title: &'static str,
 }
 
 pub struct SmallChart {
@@ -59,7 +58,7 @@ pub struct OrgPage {
     periods: Vec<Choice>,
     controlled: bool,
     /// Trust pages: the wards by measures.
-    columns: Vec<&'static str>,
+    columns: Vec<Column>,
     wards: Vec<WardRowView>,
     charts: Vec<SmallChart>,
     /// Other levels: this organisation's summary rows.
@@ -129,7 +128,10 @@ pub async fn page(
         level: org.level.label(),
         crumbs: crumbs(&snap, &user, &org),
         filter_action: format!("/org/{}", org.code),
-        objectives: objective_choices(objective),
+        objectives: match (org.level, objective) {
+            (OrgLevel::Trust, Some(o)) => single_objective_choices(o),
+            _ => objective_choices(objective),
+        },
         periods: period_choices(period),
         controlled: viewing.detail != Detail::Full,
         columns: Vec::new(),
@@ -153,7 +155,14 @@ pub async fn page(
             period,
         )
         .await?;
-        page.columns = measures.iter().map(|m| m.title).collect();
+        page.columns = measures
+            .iter()
+            .map(|m| Column {
+                short: summary::short_title(m),
+                title: m.title,
+            })
+            .collect();
+        let latest = summary::usual_latest(&rows);
         let by_cell: std::collections::HashMap<(&str, &str), &SummaryRow> = rows
             .iter()
             .map(|r| ((r.org.as_str(), r.measure), r))
@@ -161,26 +170,16 @@ pub async fn page(
         for w in snap.orgs.wards_of(&org.code) {
             let cells = measures
                 .iter()
-                .map(|m| match by_cell.get(&(w.code.as_str(), m.id)) {
-                    Some(r) => Cell {
-                        value: r.value_text.clone(),
-                        icon: r.variation_icon.clone(),
-                        href: r.href.clone(),
-                        label: format!("{}, {}", m.title, w.name),
-                    },
-                    None => Cell {
-                        value: "–".into(),
-                        icon: String::new(),
-                        href: String::new(),
-                        label: String::new(),
-                    },
-                })
+                .map(|m| MatrixCell::of(by_cell.get(&(w.code.as_str(), m.id)).copied(), &latest))
                 .collect();
+            let mut about = w.ward_type.replace('_', " ");
+            if let Some(b) = w.beds {
+                about.push_str(&format!(", {b} beds"));
+            }
             page.wards.push(WardRowView {
                 code: w.code.clone(),
                 name: w.name.clone(),
-                ward_type: w.ward_type.replace('_', " "),
-                beds: w.beds.map(|b| b.to_string()).unwrap_or_default(),
+                about,
                 cells,
                 link: ward_views.iter().any(|v| v.org.code == w.code),
             });

@@ -1,7 +1,8 @@
-//! The region overview: the Making Data Count summary matrix, one row per trust and measure
-//! (with the region's own rows first), filtered by objective and by month or week.
+//! The region overview: the Making Data Count summary matrix for one objective (its measures
+//! down, the region and every trust across), by month or week, with what needs attention first:
+//! special cause of concern, targets that will be missed, data to check.
 
-use super::summary::{self, SummaryRow};
+use super::summary::{self, MatrixCell, SummaryRow};
 use crate::AppState;
 use crate::access::{self, Viewing};
 use crate::auth::CurrentUser;
@@ -23,11 +24,48 @@ pub struct Filters {
     pub period: Option<String>,
 }
 
+/// A column of the matrix: the region or a trust.
+pub struct Column {
+    pub code: String,
+    pub name: String,
+    /// The name as the header shows it (the full name is there for screen readers).
+    pub short: String,
+}
+
+/// A row of the matrix: one measure, its cells in the order of the columns.
+pub struct MeasureRow {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub target: Option<String>,
+    pub cells: Vec<MatrixCell>,
+}
+
+/// One line of a list of what needs attention: an organisation with its measures, or a measure
+/// with its organisations (whichever makes the shorter list).
+pub struct Attention {
+    pub head: String,
+    /// The organisation's page, or the measure's description.
+    pub href: String,
+    /// (chart, organisation or measure, what is shown: the latest value and, when older than
+    /// the page's, its period).
+    pub items: Vec<(String, String, String)>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "overview.html")]
 pub struct OverviewPage {
     layout: Layout,
-    rows: Vec<SummaryRow>,
+    objective_label: &'static str,
+    columns: Vec<Column>,
+    measures: Vec<MeasureRow>,
+    /// Latest value shows special cause in the worse direction.
+    concern: Vec<Attention>,
+    /// Assurance says the target will consistently be missed.
+    failing: Vec<Attention>,
+    concern_icon: String,
+    fail_icon: String,
+    /// No figures at all for this objective.
+    empty: bool,
     filter_action: String,
     objectives: Vec<Choice>,
     periods: Vec<Choice>,
@@ -83,6 +121,14 @@ async fn recent_gaps(
     Ok((out, PeriodKind::Month.label(since)))
 }
 
+/// The objectives alone (no "all"), for the pages that show one objective at a time.
+pub fn single_objective_choices(selected: Objective) -> Vec<Choice> {
+    Objective::ALL
+        .iter()
+        .map(|o| Choice::new(o.as_str(), o.label(), selected == *o))
+        .collect()
+}
+
 pub fn objective_choices(selected: Option<Objective>) -> Vec<Choice> {
     let mut v = vec![Choice::new("all", "All objectives", selected.is_none())];
     v.extend(
@@ -118,7 +164,7 @@ pub fn icon_key() -> Vec<(String, &'static str)> {
         ),
     ]
     .into_iter()
-    .map(|(v, text)| (spc::svg::variation_icon(v, 32), text))
+    .map(|(v, text)| (spc::svg::variation_icon(v, 28), text))
     .collect();
     for (a, text) in [
         (Assurance::Pass, "Target will consistently be met"),
@@ -128,7 +174,7 @@ pub fn icon_key() -> Vec<(String, &'static str)> {
             "Target will be met some periods and not others",
         ),
     ] {
-        if let Some(svg) = spc::svg::assurance_icon(a, 32) {
+        if let Some(svg) = spc::svg::assurance_icon(a, 28) {
             key.push((svg, text));
         }
     }
@@ -189,6 +235,73 @@ pub async fn summary_rows(
     Ok(rows)
 }
 
+/// Rows of one kind of attention (those `pick` chooses), grouped by organisation or by measure,
+/// whichever gives fewer lines (by organisation on a tie), in the order of the columns and of
+/// the catalogue.
+fn attention(
+    rows: &[SummaryRow],
+    measures: &[domain::measures::Measure],
+    columns: &[Column],
+    latest: &str,
+    pick: impl Fn(&SummaryRow) -> bool,
+) -> Vec<Attention> {
+    let picked: Vec<&SummaryRow> = rows.iter().filter(|r| pick(r)).collect();
+    let shown = |r: &SummaryRow| {
+        let mut s = r.value_text.clone();
+        if let Some(p) = r.latest_period.as_deref().filter(|p| *p != latest) {
+            s.push_str(&format!(" in {p}"));
+        }
+        s
+    };
+    let by_org: Vec<Attention> = columns
+        .iter()
+        .filter_map(|c| {
+            let items: Vec<(String, String, String)> = measures
+                .iter()
+                .filter_map(|m| {
+                    let r = picked
+                        .iter()
+                        .find(|r| r.org == c.code && r.measure == m.id)?;
+                    Some((
+                        r.href.clone(),
+                        summary::plain_title(m).to_string(),
+                        shown(r),
+                    ))
+                })
+                .collect();
+            (!items.is_empty()).then(|| Attention {
+                head: c.short.clone(),
+                href: format!("/org/{}", c.code),
+                items,
+            })
+        })
+        .collect();
+    let by_measure: Vec<Attention> = measures
+        .iter()
+        .filter_map(|m| {
+            let items: Vec<(String, String, String)> = columns
+                .iter()
+                .filter_map(|c| {
+                    let r = picked
+                        .iter()
+                        .find(|r| r.org == c.code && r.measure == m.id)?;
+                    Some((r.href.clone(), c.short.clone(), shown(r)))
+                })
+                .collect();
+            (!items.is_empty()).then(|| Attention {
+                head: summary::plain_title(m).to_string(),
+                href: format!("/measures#{}", m.id),
+                items,
+            })
+        })
+        .collect();
+    if by_measure.len() < by_org.len() {
+        by_measure
+    } else {
+        by_org
+    }
+}
+
 pub async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -204,20 +317,64 @@ pub async fn page(
         _ => {}
     }
     let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
+    // One objective at a time, so that the matrix fits a screen: the first by default.
+    let objective = objective.unwrap_or(Objective::ALL[0]);
     let snap = state.cache.current(&state.store).await?;
-    let rows = summary_rows(&state, &snap, &user, objective, period).await?;
-    let (incomplete, recent_from) = recent_gaps(&state, &snap).await?;
-    let latest = rows
+    let rows = summary_rows(&state, &snap, &user, Some(objective), period).await?;
+    let (mut incomplete, recent_from) = recent_gaps(&state, &snap).await?;
+    for (_, name, _) in &mut incomplete {
+        *name = summary::short_name(name);
+    }
+    let latest = summary::usual_latest(&rows);
+    let (region, trusts) = visible_trusts(&user, &snap);
+    let columns: Vec<Column> = region
         .iter()
-        .filter_map(|r| r.latest_period.clone())
-        .next()
-        .unwrap_or_default();
+        .chain(&trusts)
+        .map(|v| Column {
+            code: v.org.code.clone(),
+            name: v.org.name.clone(),
+            short: summary::short_name(&v.org.name),
+        })
+        .collect();
+    let index: std::collections::HashMap<(&str, &str), &SummaryRow> = rows
+        .iter()
+        .map(|r| ((r.org.as_str(), r.measure), r))
+        .collect();
+    let catalogue = summary::measures_of(Some(objective));
+    let measures: Vec<MeasureRow> = catalogue
+        .iter()
+        .map(|m| MeasureRow {
+            id: m.id,
+            title: m.title,
+            target: m.target.map(|t| super::fmt_value(m, t)),
+            cells: columns
+                .iter()
+                .map(|c| MatrixCell::of(index.get(&(c.code.as_str(), m.id)).copied(), &latest))
+                .collect(),
+        })
+        .collect();
+    let concern = attention(&rows, &catalogue, &columns, &latest, |r| {
+        matches!(
+            r.variation_kind,
+            Some(spc::Variation::ConcernHigh | spc::Variation::ConcernLow)
+        )
+    });
+    let failing = attention(&rows, &catalogue, &columns, &latest, |r| {
+        r.assurance_kind == spc::Assurance::Fail
+    });
     Ok(OverviewPage {
         layout: Layout::new("Region overview", &user, "/"),
+        objective_label: objective.label(),
         any_controlled: rows.iter().any(|r| r.disclosure_controlled),
-        rows,
+        columns,
+        measures,
+        concern,
+        failing,
+        concern_icon: spc::svg::variation_icon(spc::Variation::ConcernHigh, 24),
+        fail_icon: spc::svg::assurance_icon(spc::Assurance::Fail, 24).unwrap_or_default(),
+        empty: rows.is_empty(),
         filter_action: "/".into(),
-        objectives: objective_choices(objective),
+        objectives: single_objective_choices(objective),
         periods: period_choices(period),
         latest,
         key: icon_key(),
