@@ -264,7 +264,7 @@ impl Kind {
                 col!(
                     "StartTimeRestrictiveIntInc",
                     false,
-                    "Incident start time",
+                    "Incident start time (blank: kept at 00:00 of the date)",
                     "14:05"
                 ),
                 col!(
@@ -312,7 +312,7 @@ impl Kind {
                 col!(
                     "StartTimeRestrictiveIntType",
                     false,
-                    "Intervention start time",
+                    "Intervention start time (needed unless the date holds it: minutes of restraint are measured)",
                     "14:06"
                 ),
                 col!(
@@ -324,7 +324,7 @@ impl Kind {
                 col!(
                     "EndTimeRestrictiveIntType",
                     false,
-                    "Intervention end time",
+                    "Intervention end time (needed when the end date is given, unless the date holds it)",
                     "14:18"
                 ),
                 col!("PatientInjury", false, "Injury to the patient: Y or N", "N"),
@@ -374,7 +374,12 @@ impl Kind {
                     "Date (or date and time) of the incident",
                     "2024-03-01"
                 ),
-                col!("IncidentTime", false, "Time of the incident", "22:15"),
+                col!(
+                    "IncidentTime",
+                    false,
+                    "Time of the incident (blank: kept at 00:00 of the date)",
+                    "22:15"
+                ),
                 col!(
                     "PhysicalHarm",
                     true,
@@ -441,7 +446,12 @@ impl Kind {
                     "Agreed date of return",
                     "2024-03-01"
                 ),
-                col!("AgreedReturnTime", false, "Agreed time of return", "16:00"),
+                col!(
+                    "AgreedReturnTime",
+                    false,
+                    "Agreed time of return (needed unless the date holds it: returns on time are measured)",
+                    "16:00"
+                ),
                 col!(
                     "EndDateMHLeaveAbs",
                     false,
@@ -451,7 +461,7 @@ impl Kind {
                 col!(
                     "EndTimeMHLeaveAbs",
                     false,
-                    "Time the patient returned",
+                    "Time the patient returned (needed when the date is given, unless the date holds it)",
                     "16:25"
                 ),
             ],
@@ -514,6 +524,36 @@ impl Kind {
         }
     }
 
+    /// What docs/formats.md says under the kind's table, beyond its columns.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Kind::Organisations => Some(
+                "A parent must be uploaded before, or be in the same file (in any order); an unknown parent is reported on the line of the organisation that names it, in its `ParentOrgCode` column. A site's code begins with its trust's code.",
+            ),
+            Kind::Wards => Some(
+                "A ward belongs to one trust: a ward already held for one trust cannot be put on a site of another (give a ward that moved a new code), nor can one file put it on sites of two trusts. A ward code that begins with a trust's code and a `-` or `_` (`R8A-ASH`) must be on a site of that trust.",
+            ),
+            Kind::BedDays => Some(
+                "Give either a daily census (`CensusDate`, `OccupiedBeds`, `PatientsOnLeave`) or monthly totals (`Month`, `OccupiedBedDays`, `LeaveBedDays`) in one file. Weekly measures need a daily census.",
+            ),
+            Kind::RestrictiveInterventions => Some(
+                "One row per intervention; the incident's columns are repeated on each of its rows, and the rows of one incident in a file must agree on the patient, the ward, the incident's start date, the reason and the review with the patient (the incident's times may differ from row to row: each row keeps its own).\n\n\
+                 When the patient has ward stays uploaded at the ward's trust, an intervention must start within one of the patient's stays on its ward; an intervention on a ward where the patient has no stay at all is refused too. Patients without stays at that trust are not checked.\n\n\
+                 An intervention lies within its incident: it starts no earlier than the incident starts and, when the incident's end is given, starts and ends no later than it (by date where the incident's time is blank). Physical, mechanical and chemical restraint lasting more than 24 hours is refused as a mistyped end; seclusion and segregation have no limit but the 1900-2100 date range (long-term segregation can last years).",
+            ),
+            Kind::Incidents => {
+                Some("`IncidentTime` may be blank: the incident is kept at 00:00 of its date.")
+            }
+            Kind::Leave => Some(
+                "The start time may be blank (kept at 00:00); the agreed and actual return need their times, from which returns on time are measured.",
+            ),
+            Kind::Awol => Some(
+                "Times may be blank: a start is kept at 00:00 of its date, an end without a time at 00:00 of its date or at the start when that is the same day.",
+            ),
+            _ => None,
+        }
+    }
+
     /// Records that belong to a trust (and so are keyed by the trust's own identifiers).
     pub fn is_event(self) -> bool {
         !matches!(self, Kind::Organisations | Kind::Wards | Kind::Patients)
@@ -537,6 +577,56 @@ impl Kind {
     }
 }
 
+/// The rules every file is checked against, beyond each column's own values.
+const RULES: &str = "
+## What is refused, and why
+
+Each problem is reported as `FILE:LINE:COLUMN: reason`, saying what was expected; nothing of
+the file is imported.
+
+**A file is one encoding.** The encoding is read from the bytes, never from the file name:
+
+- a UTF-8 byte-order mark means UTF-8, and every byte after it must be UTF-8;
+- a UTF-16 byte-order mark (either byte order) means UTF-16, and all of it must be UTF-16;
+  UTF-16 without its byte-order mark is refused;
+- without a mark, a file that is valid UTF-8 is UTF-8;
+- a file that holds UTF-8 characters (such as `é` written as two bytes) and also bytes that
+  are not UTF-8 is refused as `not valid UTF-8 at line L column C`, at the first bad byte: it
+  is not re-read as Windows-1252, which would store `CafÃ©` for `Café`;
+- a file with bytes 0x80-0xFF but no UTF-8 character at all is Windows-1252, unless it holds
+  one of the five bytes Windows-1252 does not define (0x81, 0x8D, 0x8F, 0x90, 0x9D), which is
+  refused at its line and column.
+
+**Only text.** A file that is not text is refused on line 1 as `not a text file (it looks like
+a PNG image)`: images (PNG, JPEG, GIF, TIFF), PDFs, archives (ZIP that is not a workbook,
+gzip, 7-Zip, RAR), Word and PowerPoint files, SQLite databases, RTF, and anything with NUL
+bytes in its first 4 KB. A NUL or other control character (anything below U+0020 but tab,
+line feed and carriage return; U+007F-U+009F; a byte-order mark inside the text) anywhere in
+a CSV, or in a cell of a workbook, is refused at its line and column: it would cut a name
+short where it is stored.
+
+**Times.** A time column marked *no* may be left blank (or left out) when its date column
+holds only a date: the time was not recorded, and the moment is kept at 00:00 of its date.
+Order checks against a moment without a time compare dates only, and an end without a time on
+its start's own date is kept at the start. Where a measure is computed from the minutes, the
+time is needed whenever its date is given: the intervention's own start and end
+(`StartTimeRestrictiveIntType`, `EndTimeRestrictiveIntType`: minutes of restraint) and the
+leave's agreed and actual return (`AgreedReturnTime`, `EndTimeMHLeaveAbs`: returns on time);
+a date there without a time is refused.
+
+**NHS numbers** have 10 digits and pass the modulus 11 check; spaces and hyphens between the
+digits are ignored whatever the grouping (`9990000018`, `999 000 0018`, `999-000-0018`). Any
+other character is refused, naming it and its position (`holds 'A' at character 10`).
+
+**Within a file**, a record appears once: a second row with the same identifier is refused,
+naming both lines (a patient by the line of the NHS number, never by its pseudonym). The
+header's columns that are not used are listed in one warning: the first ten by name, the rest
+counted (`and 49990 more`).
+
+**Patients' years of birth.** A ward stay, restrictive intervention, incident, leave or AWOL
+episode dated before the year of birth of its patient (as already uploaded) is refused.
+";
+
 /// docs/formats.md, written from the definitions above.
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -547,9 +637,11 @@ pub fn markdown() -> String {
          names are matched ignoring case, and columns not listed are ignored (and reported).\n\n\
          What is accepted, so that exports can be uploaded as they are:\n\n\
          - CSV in UTF-8 (with or without a byte-order mark), UTF-16 or Windows-1252; separated by\n\
-           commas, semicolons or tabs (chosen from the header line); `.xlsx`/`.xls` workbooks.\n\
+           commas, semicolons or tabs (chosen from the header line); `.xlsx`/`.xls` workbooks. The\n\
+           encoding used is named in the import summary, e.g. `CSV (UTF-8, comma-separated)`.\n\
          - Dates as `2024-03-01` or `01/03/2024` (day first, as in the UK); times as `14:05` or\n\
-           `14:05:30`, in their own column or after the date (`2024-03-01 14:05`).\n\
+           `14:05:30`, in their own column or after the date (`2024-03-01 14:05`). Every date, in a\n\
+           date column or a date-and-time column, must fall in 1900-2100.\n\
          - Codes as national codes (`01`, `1`) or their labels (`Physical restraint - prone`); yes/no\n\
            as `Y`/`N`, `Yes`/`No`, `true`/`false`.\n\
          - A saved column mapping (`mhsip mapping save FILE.json`, or the uploads page) turns a trust's\n\
@@ -560,6 +652,7 @@ pub fn markdown() -> String {
          is imported whole or not at all: every failing row is listed as `FILE:LINE:COLUMN: reason`.\n\n\
          NHS numbers are turned into a keyed pseudonym on the way in and are never stored.\n",
     );
+    out.push_str(RULES);
     for k in Kind::ALL {
         out.push_str(&format!(
             "\n## {} (`--kind {}`)\n\nExample: [examples/{}.csv](examples/{}.csv)\n\n",
@@ -578,11 +671,10 @@ pub fn markdown() -> String {
                 c.example
             ));
         }
-        if k == Kind::BedDays {
-            out.push_str("\nGive either a daily census (`CensusDate`, `OccupiedBeds`, `PatientsOnLeave`) or monthly totals (`Month`, `OccupiedBedDays`, `LeaveBedDays`) in one file. Weekly measures need a daily census.\n");
-        }
-        if k == Kind::RestrictiveInterventions {
-            out.push_str("\nOne row per intervention; the incident's columns are repeated on each of its rows. An intervention on a ward must fall within one of the patient's stays on that ward, when the patient's stays have been uploaded.\n");
+        if let Some(note) = k.note() {
+            out.push('\n');
+            out.push_str(note);
+            out.push('\n');
         }
     }
     out.push_str(
