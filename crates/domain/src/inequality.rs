@@ -2,7 +2,7 @@
 //! group's rate (or percentage) with its 95% confidence interval, and its ratio to a reference
 //! group with a 95% interval, small numbers suppressed when the figures leave the organisation.
 
-use crate::disclosure::{Policy, Shown};
+use crate::disclosure::{Figure, Policy, Published, Shown};
 use crate::measures::{Measure, Stratifier};
 use crate::stats::{self, Estimate};
 use serde::Serialize;
@@ -25,7 +25,9 @@ fn uninformative(g: &str) -> bool {
     matches!(g, "Not known" | "Not stated" | "Other or not known")
 }
 
-/// Build the table from (group, numerator, denominator) rows.
+/// Build the table from (group, numerator, denominator) rows. With a disclosure policy, the
+/// suppression of each group is decided by `Policy::breakdown` (primary and secondary), and
+/// every shown estimate and ratio is computed from the published (rounded) counts.
 pub fn table(
     measure: &Measure,
     by: Stratifier,
@@ -44,45 +46,100 @@ pub fn table(
                 .max_by(|a, b| a.2.total_cmp(&b.2))
                 .map(|(g, _, _)| g.clone())
         });
-    let reference_row = strata
+    let reference_index = strata
         .iter()
-        .find(|(g, _, _)| Some(g) == reference.as_ref());
+        .position(|(g, _, _)| Some(g) == reference.as_ref());
+    let count = |x: f64| x.round().max(0.0) as u64;
+    // The counts each figure is computed from: exact inside the organisation, published
+    // (rounded) outside it; `None` for a suppressed group.
+    let published: Vec<Option<(u64, f64)>> = match policy {
+        None => strata
+            .iter()
+            .map(|(_, n, d)| Some((count(*n), *d)))
+            .collect(),
+        Some(p) => {
+            let figure = |n: f64, d: f64| {
+                if proportion {
+                    Figure::Proportion {
+                        numerator: count(n),
+                        denominator: count(d),
+                        per: measure.multiplier,
+                    }
+                } else {
+                    Figure::Rate {
+                        events: count(n),
+                        exposure: d,
+                        per: measure.multiplier,
+                    }
+                }
+            };
+            let shown: Vec<Option<Published>> = strata
+                .iter()
+                .map(|(_, n, d)| p.publish(figure(*n, *d)))
+                .collect();
+            let counts: Vec<u64> = strata.iter().map(|(_, n, _)| count(*n)).collect();
+            let primary: Vec<bool> = shown.iter().map(Option::is_none).collect();
+            let mut suppressed = p.breakdown(&counts, &primary, reference_index);
+            if proportion {
+                // A proportion's denominator counts people too: the same rule for it.
+                let dens: Vec<u64> = strata.iter().map(|(_, _, d)| count(*d)).collect();
+                let by_den = p.breakdown(&dens, &suppressed, reference_index);
+                suppressed = by_den;
+            }
+            shown
+                .into_iter()
+                .zip(suppressed)
+                .map(|(s, hidden)| {
+                    s.filter(|_| !hidden)
+                        .map(|s| (s.numerator, s.denominator.unwrap_or(0.0)))
+                })
+                .collect()
+        }
+    };
+    let estimate = |(n, d): (u64, f64)| {
+        if proportion {
+            stats::proportion(n, count(d), measure.multiplier)
+        } else {
+            stats::rate(n, d, measure.multiplier)
+        }
+    };
+    let reference_counts = reference_index.and_then(|i| published[i]);
     strata
         .iter()
-        .map(|(group, num, den)| {
-            let (n, d) = (num.round() as u64, den.round() as u64);
-            let allowed = policy.is_none_or(|p| measure.disclosure_allows(p, n, *den));
-            let estimate = if !allowed {
-                None
-            } else if proportion {
-                stats::proportion(n, d, 100.0)
-            } else {
-                stats::rate(n, *den, measure.multiplier)
-            };
-            let is_reference = Some(group) == reference.as_ref();
-            let ratio = match reference_row {
-                Some((_, rn, rd)) if allowed && !is_reference => {
+        .zip(&published)
+        .enumerate()
+        .map(|(i, ((group, num, den), shown))| {
+            let is_reference = Some(i) == reference_index;
+            let ratio = match (shown, reference_counts) {
+                (Some((n, d)), Some((rn, rd))) if !is_reference => {
                     if proportion {
-                        stats::risk_ratio(n, d, rn.round() as u64, rd.round() as u64)
+                        stats::risk_ratio(*n, count(*d), rn, count(rd))
                     } else {
-                        stats::rate_ratio(n, *den, rn.round() as u64, *rd)
+                        stats::rate_ratio(*n, *d, rn, rd)
                     }
                 }
                 _ => None,
             };
-            let shown = |x: u64| policy.map_or(Shown::Value(x), |p| p.count(x));
+            let suppressed = policy.is_some() && shown.is_none();
+            let numerator = match (policy, shown) {
+                (None, _) => Shown::Value(count(*num)),
+                (Some(_), Some((n, _))) => Shown::Value(*n),
+                (Some(_), None) => Shown::Suppressed,
+            };
+            let denominator = match (policy, shown) {
+                // A proportion's denominator counts people: starred with its group.
+                (Some(_), None) if proportion => Shown::Suppressed,
+                (Some(_), Some((_, d))) if proportion => Shown::Value(count(*d)),
+                _ => Shown::Value(count(*den)),
+            };
             Row {
                 group: group.clone(),
-                numerator: shown(n),
-                denominator: if proportion {
-                    shown(d)
-                } else {
-                    Shown::Value(d)
-                },
-                estimate,
+                numerator,
+                denominator,
+                estimate: shown.and_then(estimate),
                 ratio,
                 reference: is_reference,
-                suppressed: !allowed,
+                suppressed,
             }
         })
         .collect()
@@ -131,7 +188,33 @@ mod tests {
             Shown::Suppressed,
             "under 100 bed days and under 5 events"
         );
-        assert_eq!(t[1].numerator, Shown::Value(30));
+        // Asian (3) and Not known (1) hold 4 between them: the total less the shown groups
+        // would give it, so the next smallest group (not the reference) is suppressed too.
+        assert!(t[1].suppressed && t[1].ratio.is_none());
+        assert_eq!(t[1].numerator, Shown::Suppressed);
+        assert_eq!(t[0].numerator, Shown::Value(20));
+    }
+
+    #[test]
+    fn shown_figures_are_computed_from_rounded_counts() {
+        let m = find("ri_rate").unwrap();
+        let strata = vec![
+            ("White".into(), 22.0, 10_000.0),
+            ("Black or Black British".into(), 13.0, 2_000.0),
+        ];
+        let t = table(
+            &m,
+            Stratifier::EthnicGroup,
+            &strata,
+            Some(&Policy::default()),
+        );
+        assert_eq!(t[0].numerator, Shown::Value(20));
+        assert!((t[0].estimate.unwrap().value - 2.0).abs() < 1e-12);
+        assert!(
+            (t[1].estimate.unwrap().value - 7.5).abs() < 1e-12,
+            "15 / 2000"
+        );
+        assert!((t[1].ratio.unwrap().value - 3.75).abs() < 1e-12);
     }
 
     #[test]

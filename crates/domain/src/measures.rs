@@ -152,25 +152,49 @@ impl Measure {
         )
     }
 
-    /// Whether disclosure control lets a figure built on this numerator and denominator leave
-    /// the organisation it describes.
-    pub fn disclosure_allows(
+    /// Whether its points describe single events (one point per incident: G and T charts),
+    /// which disclosure control never lets leave the organisation.
+    pub fn is_event_level(&self) -> bool {
+        matches!(self.chart, ChartKind::G | ChartKind::T)
+    }
+
+    /// The kind of figure one point of this measure is, with the counts behind it, for
+    /// disclosure control (`crate::disclosure`). `numerator` is the count (or, for a
+    /// statistic, the statistic itself); for a statistic `denominator` is the number of events.
+    pub fn figure(
         &self,
-        policy: &crate::disclosure::Policy,
-        numerator: u64,
-        denominator: f64,
-    ) -> bool {
-        if self.is_rate() {
-            policy.rate_allowed(numerator, denominator)
+        value: f64,
+        numerator: f64,
+        denominator: Option<f64>,
+    ) -> crate::disclosure::Figure {
+        use crate::disclosure::Figure;
+        let count = |x: f64| x.round().max(0.0) as u64;
+        if self.is_event_level() {
+            Figure::EventLevel
+        } else if self.numerator == Numerator::MedianRestraintMinutes {
+            Figure::Statistic {
+                value,
+                events: count(denominator.unwrap_or(0.0)),
+            }
+        } else if self.is_rate() {
+            Figure::Rate {
+                events: count(numerator),
+                exposure: denominator.unwrap_or(0.0),
+                per: self.multiplier,
+            }
         } else if self.is_proportion() {
-            policy.proportion_allowed(numerator, denominator.round() as u64)
+            Figure::Proportion {
+                numerator: count(numerator),
+                denominator: count(denominator.unwrap_or(0.0)),
+                per: self.multiplier,
+            }
         } else {
-            true
+            Figure::Count(count(numerator))
         }
     }
 
-    /// A charted value as it may be shown across organisations: suppressed (`None`) when its
-    /// numbers are small, and a plain count rounded (or starred) as any count would be.
+    /// A charted value as it may be shown across organisations: `None` when disclosure control
+    /// suppresses it, otherwise the value computed from the published (rounded) counts.
     pub fn disclosed_value(
         &self,
         policy: &crate::disclosure::Policy,
@@ -179,12 +203,9 @@ impl Measure {
         denominator: Option<f64>,
     ) -> Option<f64> {
         let v = value?;
-        let n = numerator.round() as u64;
-        if self.chart == ChartKind::C {
-            return policy.count(n).value().map(|c| c as f64);
-        }
-        self.disclosure_allows(policy, n, denominator.unwrap_or(0.0))
-            .then_some(v)
+        policy
+            .publish(self.figure(v, numerator, denominator))
+            .map(|p| p.value)
     }
 
     /// How the measure is charted: its chart kind, direction and target, MDC rules.

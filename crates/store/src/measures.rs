@@ -33,7 +33,8 @@ pub struct MeasurePoint {
     pub period: Date,
     /// The count (or statistic) before dividing.
     pub numerator: f64,
-    /// The denominator, where the measure has one.
+    /// The denominator, where the measure has one; for a median, the number of events it is
+    /// the middle of.
     pub denominator: Option<f64>,
     /// The charted value; `None` for a period with no data (a gap, never a zero).
     pub value: Option<f64>,
@@ -287,7 +288,7 @@ impl Store {
                         Numerator::PeopleRestricted => get(&ri, 8),
                         Numerator::IncidentsReviewedWithPatient => get(&ri, 10),
                         Numerator::MedianRestraintMinutes => {
-                            medians.get(&key).copied().unwrap_or(f64::NAN)
+                            medians.get(&key).map_or(f64::NAN, |m| m.0)
                         }
                         Numerator::SelfHarm(SelfHarmFilter::All) => get(&inc, 0),
                         Numerator::SelfHarm(SelfHarmFilter::ModerateOrWorse) => get(&inc, 1),
@@ -306,6 +307,10 @@ impl Store {
                         Denominator::RestrictiveIncidents => ri.get(&key).map(|v| v[9]),
                         Denominator::LeavePeriodsEnded => leave.get(&key).map(|v| v[0]),
                         Denominator::SurveyAnswers => survey.get(&key).map(|v| v[0]),
+                        // A median's "denominator" is the number of events it summarises.
+                        Denominator::None if m.numerator == Numerator::MedianRestraintMinutes => {
+                            Some(medians.get(&key).map_or(0.0, |m| m.1))
+                        }
                         Denominator::None => None,
                     };
                     let value = match m.denominator {
@@ -384,8 +389,9 @@ impl Store {
         .await
     }
 
-    /// Median minutes of physical restraint per (org, period).
-    async fn restraint_medians(&self, q: &Query) -> Result<HashMap<(String, i64), f64>> {
+    /// Median minutes of physical restraint per (org, period), with the number of restraints
+    /// it is the middle of (disclosure control needs it).
+    async fn restraint_medians(&self, q: &Query) -> Result<HashMap<(String, i64), (f64, f64)>> {
         let lvl = level_column(q.level);
         let per = q.period_col("x.month_start", "x.week_start");
         let scope = q.scope_sql();
@@ -416,7 +422,7 @@ impl Store {
                 } else {
                     (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
                 };
-                (k, med)
+                (k, (med, n as f64))
             })
             .collect())
     }

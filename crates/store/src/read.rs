@@ -98,7 +98,7 @@ impl Store {
     /// Uploads, newest first; only one trust's when `trust` is given.
     pub async fn uploads(&self, trust: Option<&str>, limit: i64) -> Result<Vec<UploadRow>> {
         let base = "SELECT id, kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping FROM uploads";
-        Ok(match trust {
+        let mut rows: Vec<UploadRow> = match trust {
             Some(t) => {
                 sqlx::query_as(&format!(
                     "{base} WHERE trust_code = $1 ORDER BY id DESC LIMIT $2"
@@ -114,7 +114,14 @@ impl Store {
                     .fetch_all(&self.pool)
                     .await?
             }
-        })
+        };
+        // Uploads recorded before names were stored without their folder.
+        for r in &mut rows {
+            if base_name(&r.file_name).len() != r.file_name.len() {
+                r.file_name = base_name(&r.file_name).to_string();
+            }
+        }
+        Ok(rows)
     }
 
     pub async fn save_mapping(&self, name: &str, kind: &str, definition: &str) -> Result<()> {
@@ -170,5 +177,14 @@ impl Store {
         .await?;
         // Both ids only grow; combine them so that a change in either moves the result.
         Ok(u.unwrap_or(0) * 1_000_000_007 + a.unwrap_or(0))
+    }
+}
+
+/// The last part of a path written with `/` or a backslash (a Windows client's upload): upload
+/// history keeps a file's own name, never the folder it was read from.
+pub fn base_name(path: &str) -> &str {
+    match path.rsplit(['/', '\\']).next() {
+        Some(name) if !name.is_empty() => name,
+        _ => path,
     }
 }

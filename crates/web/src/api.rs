@@ -101,6 +101,7 @@ async fn series(
         "period": p.period.as_str(),
         "chart": p.measure.chart.to_string(),
         "disclosure_controlled": p.viewing.policy().is_some(),
+        "withheld": c.withheld.then_some(crate::chart::WITHHELD),
         "target": c.settings.target,
         "variation": s.variation.map(|v| v.as_str()),
         "assurance": s.assurance.as_str(),

@@ -1,6 +1,7 @@
-//! Computed measure series, kept until the data changes. Every upload and annotation moves the
+//! Computed measure series, kept per data generation. Every upload and annotation moves the
 //! store's data generation; the cache checks it at most once a second (so imports made with the
-//! command line show within a second) and is cleared at once by the web's own writes.
+//! command line are noticed within a second). The next generation is computed in the
+//! background while the previous one is served (see [`Cache`]).
 
 use crate::orgs::Directory;
 use domain::OrgLevel;
@@ -51,6 +52,16 @@ impl Snapshot {
             .collect()
     }
 
+    /// The latest uploads made for `trust` itself (what its own users see on /uploads).
+    pub fn own_uploads(&self, trust: &str, n: usize) -> Vec<UploadRow> {
+        self.uploads
+            .iter()
+            .filter(|u| u.trust_code.as_deref() == Some(trust))
+            .take(n)
+            .cloned()
+            .collect()
+    }
+
     /// The notes that belong on `measure`'s charts of `org`.
     pub fn notes_for(&self, org: &str, measure: &str) -> Vec<Annotation> {
         self.annotations
@@ -71,10 +82,25 @@ struct State {
     series: HashMap<Key, Arc<Vec<MeasureSeries>>>,
     /// Every ward-month's completeness reading over the whole data range.
     completeness: Option<Arc<Vec<WardMonth>>>,
+    /// A newer generation is being computed in the background.
+    rebuilding: bool,
+    /// The data moved again while rebuilding: go round once more.
+    again: bool,
 }
 
+/// The computed series of the data generation being served. When the data change (an upload
+/// here or on the command line), the next generation is computed in the background, every
+/// series that was in use recomputed, and swapped in whole when it is ready: pages are served
+/// from the previous generation meanwhile, so no request waits for the recomputation.
+#[derive(Clone)]
 pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     state: Mutex<State>,
+    /// `true` while a rebuild runs (so that callers can wait for the data to settle).
+    rebuilding: tokio::sync::watch::Sender<bool>,
 }
 
 /// Enough for every organisation and measure of a large region; beyond it, start again.
@@ -99,14 +125,60 @@ async fn snapshot(store: &Store) -> store::Result<Snapshot> {
     })
 }
 
+impl Snapshot {
+    /// Whether `other` holds the same uploaded data (only annotations differ): the computed
+    /// series of one are then the series of the other.
+    fn same_data(&self, other: &Snapshot) -> bool {
+        self.uploads.first().map(|u| u.id) == other.uploads.first().map(|u| u.id)
+            && self.uploads.len() == other.uploads.len()
+    }
+}
+
+async fn compute(
+    store: &Store,
+    snap: &Snapshot,
+    key: &Key,
+) -> store::Result<Arc<Vec<MeasureSeries>>> {
+    let Some((from, to)) = snap.range else {
+        return Ok(Arc::new(Vec::new()));
+    };
+    let measures: Vec<_> = match key.measure {
+        Some(id) => domain::measures::find(id).into_iter().collect(),
+        None => domain::measures::catalogue(),
+    };
+    let q = Query {
+        level: key.level,
+        period: key.period,
+        from,
+        to,
+        scope: key.scope.clone(),
+    };
+    Ok(Arc::new(store.compute_measures(&q, &measures).await?))
+}
+
+async fn compute_completeness(
+    store: &Store,
+    snap: &Snapshot,
+) -> store::Result<Arc<Vec<WardMonth>>> {
+    match snap.range {
+        Some((from, to)) => Ok(Arc::new(store.completeness(from, to, None).await?)),
+        None => Ok(Arc::new(Vec::new())),
+    }
+}
+
 impl Cache {
     pub async fn load(store: &Store) -> store::Result<Cache> {
         Ok(Cache {
-            state: Mutex::new(State {
-                snapshot: Arc::new(snapshot(store).await?),
-                checked: Instant::now(),
-                series: HashMap::new(),
-                completeness: None,
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    snapshot: Arc::new(snapshot(store).await?),
+                    checked: Instant::now(),
+                    series: HashMap::new(),
+                    completeness: None,
+                    rebuilding: false,
+                    again: false,
+                }),
+                rebuilding: tokio::sync::watch::channel(false).0,
             }),
         })
     }
@@ -114,10 +186,12 @@ impl Cache {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic elsewhere cannot leave the map half-written (every change is one insert), so
         // a poisoned lock is still safe to use.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The current snapshot, reloaded if the data changed.
+    /// The snapshot being served. At most once a second it checks whether the data changed,
+    /// and if so starts computing the next generation in the background (this call does not
+    /// wait for it).
     pub async fn current(&self, store: &Store) -> store::Result<Arc<Snapshot>> {
         let (snap, due) = {
             let s = self.lock();
@@ -127,22 +201,105 @@ impl Cache {
             return Ok(snap);
         }
         let generation = store.data_generation().await?;
-        if generation == snap.generation {
-            self.lock().checked = Instant::now();
-            return Ok(snap);
+        self.lock().checked = Instant::now();
+        if generation != snap.generation {
+            self.start_rebuild(store, None);
         }
-        self.refresh(store).await
+        Ok(snap)
     }
 
-    /// Drop everything and reload (after an upload or annotation made here).
+    /// After a change made here: an annotation shows at once (the series stay valid); an
+    /// upload's figures are computed in the background and swapped in when ready.
     pub async fn refresh(&self, store: &Store) -> store::Result<Arc<Snapshot>> {
         let fresh = Arc::new(snapshot(store).await?);
+        {
+            let mut s = self.lock();
+            if !s.rebuilding && s.snapshot.same_data(&fresh) {
+                s.snapshot = fresh.clone();
+                s.checked = Instant::now();
+                return Ok(fresh);
+            }
+        }
+        self.start_rebuild(store, Some(fresh));
+        Ok(self.lock().snapshot.clone())
+    }
+
+    /// Wait until the generation being served is the newest (for tests and benchmarks, and
+    /// after a command-line import in the same process).
+    pub async fn settled(&self, store: &Store) -> store::Result<Arc<Snapshot>> {
+        let generation = store.data_generation().await?;
+        if generation != self.lock().snapshot.generation {
+            self.start_rebuild(store, None);
+        }
+        let mut rx = self.inner.rebuilding.subscribe();
+        // An error means the cache was dropped: nothing left to wait for.
+        let _ = rx.wait_for(|busy| !busy).await;
+        Ok(self.lock().snapshot.clone())
+    }
+
+    fn start_rebuild(&self, store: &Store, fresh: Option<Arc<Snapshot>>) {
+        {
+            let mut s = self.lock();
+            if s.rebuilding {
+                s.again = true;
+                return;
+            }
+            s.rebuilding = true;
+            s.again = false;
+        }
+        self.inner.rebuilding.send_replace(true);
+        let (cache, store) = (self.clone(), store.clone());
+        tokio::spawn(async move {
+            let mut fresh = fresh;
+            loop {
+                if let Err(e) = cache.rebuild(&store, fresh.take()).await {
+                    // Keep serving what we have; the next check tries again.
+                    tracing::warn!("recomputing the figures after a data change failed: {e}");
+                }
+                let mut s = cache.lock();
+                if !std::mem::take(&mut s.again) {
+                    s.rebuilding = false;
+                    break;
+                }
+            }
+            cache.inner.rebuilding.send_replace(false);
+        });
+    }
+
+    /// Compute, for the newest data, every series the current generation holds (and the
+    /// completeness reading if it holds one), then swap them in together.
+    async fn rebuild(&self, store: &Store, fresh: Option<Arc<Snapshot>>) -> store::Result<()> {
+        let fresh = match fresh {
+            Some(f) => f,
+            None => Arc::new(snapshot(store).await?),
+        };
+        let (old, keys, had_completeness) = {
+            let s = self.lock();
+            let keys: Vec<Key> = s.series.keys().cloned().collect();
+            (s.snapshot.clone(), keys, s.completeness.is_some())
+        };
+        if old.same_data(&fresh) {
+            let mut s = self.lock();
+            s.snapshot = fresh;
+            s.checked = Instant::now();
+            return Ok(());
+        }
+        let mut series = HashMap::with_capacity(keys.len());
+        for key in keys {
+            let computed = compute(store, &fresh, &key).await?;
+            series.insert(key, computed);
+        }
+        let completeness = if had_completeness {
+            Some(compute_completeness(store, &fresh).await?)
+        } else {
+            None
+        };
         let mut s = self.lock();
-        s.snapshot = fresh.clone();
-        s.series.clear();
-        s.completeness = None;
+        s.snapshot = fresh;
+        s.series = series;
+        s.completeness = completeness;
         s.checked = Instant::now();
-        Ok(fresh)
+        Ok(())
     }
 
     /// Completeness of every ward-month (region-wide), computed once per data generation.
@@ -154,10 +311,7 @@ impl Cache {
         if let Some(hit) = self.lock().completeness.clone() {
             return Ok(hit);
         }
-        let Some((from, to)) = snap.range else {
-            return Ok(Arc::new(Vec::new()));
-        };
-        let computed = Arc::new(store.completeness(from, to, None).await?);
+        let computed = compute_completeness(store, snap).await?;
         let mut s = self.lock();
         if s.snapshot.generation == snap.generation {
             s.completeness = Some(computed.clone());
@@ -175,23 +329,9 @@ impl Cache {
         if let Some(hit) = self.lock().series.get(&key).cloned() {
             return Ok(hit);
         }
-        let Some((from, to)) = snap.range else {
-            return Ok(Arc::new(Vec::new()));
-        };
-        let measures: Vec<_> = match key.measure {
-            Some(id) => domain::measures::find(id).into_iter().collect(),
-            None => domain::measures::catalogue(),
-        };
-        let q = Query {
-            level: key.level,
-            period: key.period,
-            from,
-            to,
-            scope: key.scope.clone(),
-        };
-        let computed = Arc::new(store.compute_measures(&q, &measures).await?);
+        let computed = compute(store, snap, &key).await?;
         let mut s = self.lock();
-        // Only keep it if the data did not change while computing.
+        // Only keep it if the generation did not change while computing.
         if s.snapshot.generation == snap.generation {
             if s.series.len() >= MAX_ENTRIES {
                 s.series.clear();

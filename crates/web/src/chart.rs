@@ -82,6 +82,8 @@ pub struct Chart {
     pub rows: Vec<TableRow>,
     pub notes: Vec<spc::svg::Annotation>,
     pub svg: String,
+    /// Disclosure control withholds this chart's points (see [`WITHHELD`]).
+    pub withheld: bool,
 }
 
 /// The analysis alone (what a summary row needs): values after disclosure control, the
@@ -93,9 +95,27 @@ pub struct Analysed {
     pub labels: Vec<String>,
 }
 
+/// Whether disclosure control withholds the whole chart: event-level measures (one point per
+/// incident, dated) are never shown outside the organisation (`domain::disclosure`).
+pub fn withheld(req: &Request<'_>) -> bool {
+    req.disclosure.is_some() && req.measure.is_event_level()
+}
+
+/// What a disclosure-controlled viewer reads instead of an event-level chart.
+pub const WITHHELD: &str = "Days between incidents date every single incident, so they are not shown outside the organisation they describe. The monthly rate of the same incidents is shown, under disclosure control, on its own chart.";
+
+/// The points a request may show: none at all when the chart is withheld.
+fn visible_points<'a>(req: &Request<'a>) -> &'a [store::measures::MeasurePoint] {
+    if withheld(req) {
+        &[]
+    } else {
+        &req.series.points
+    }
+}
+
 pub fn analyse(req: &Request<'_>) -> Result<Analysed, spc::SpcError> {
     let m = req.measure;
-    let points = &req.series.points;
+    let points = visible_points(req);
     let index_of = |d: Date| points.partition_point(|p| p.period < d);
     let shown: Vec<Option<f64>> = points
         .iter()
@@ -172,7 +192,7 @@ pub fn analyse(req: &Request<'_>) -> Result<Analysed, spc::SpcError> {
 
 pub fn build(req: &Request<'_>) -> Result<Chart, spc::SpcError> {
     let m = req.measure;
-    let points = &req.series.points;
+    let points = visible_points(req);
     let Analysed {
         analysis,
         settings,
@@ -202,10 +222,13 @@ pub fn build(req: &Request<'_>) -> Result<Chart, spc::SpcError> {
         .enumerate()
         .map(|(i, (p, a))| TableRow {
             period: labels[i].clone(),
-            numerator: if m.chart == ChartKind::G || m.unit.starts_with("minutes") {
-                trim_number(p.numerator)
-            } else {
-                count(p.numerator)
+            numerator: match req.disclosure {
+                // A statistic (a median) is its own numerator: shown as charted.
+                Some(_) if is_statistic(m) => {
+                    a.value.map(trim_number).unwrap_or_else(|| "*".into())
+                }
+                _ if m.chart == ChartKind::G || is_statistic(m) => trim_number(p.numerator),
+                _ => count(p.numerator),
             },
             denominator: p.denominator.map(count).unwrap_or_default(),
             value: a.value.map(round4),
@@ -238,7 +261,15 @@ pub fn build(req: &Request<'_>) -> Result<Chart, spc::SpcError> {
         rows,
         notes,
         svg,
+        withheld: withheld(req),
     })
+}
+
+fn is_statistic(m: &Measure) -> bool {
+    matches!(
+        m.figure(0.0, 0.0, None),
+        domain::disclosure::Figure::Statistic { .. }
+    )
 }
 
 fn round4(x: f64) -> f64 {

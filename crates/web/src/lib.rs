@@ -97,6 +97,13 @@ impl AppState {
     pub async fn warm(&self) -> Result<(), error::AppError> {
         pages::overview::warm(self).await
     }
+
+    /// Wait until the figures served are those of the newest data (after an upload, the next
+    /// generation is computed in the background while the previous one is served).
+    pub async fn settled(&self) -> Result<(), error::AppError> {
+        self.cache.settled(&self.store).await?;
+        Ok(())
+    }
 }
 
 /// The whole application: pages, API, assets, sessions, CSRF checks and security headers.

@@ -17,6 +17,7 @@ const PASSWORD: &str = "correct horse battery";
 
 struct App {
     router: Router,
+    state: web::AppState,
     db_name: &'static str,
     store: store::Store,
 }
@@ -51,7 +52,8 @@ impl App {
             .await
             .unwrap();
         App {
-            router: web::router(state),
+            router: web::router(state.clone()),
+            state,
             db_name: db.name,
             store: db.store.clone(),
         }
@@ -1254,6 +1256,8 @@ async fn the_overview_warns_about_incomplete_recent_data() {
         );
         // Remove a ward-month's bed days: the warning names the trust.
         delete_last_bed_days_of_ash(&store).await;
+        // The next generation is computed in the background; wait for it.
+        app.state.settled().await.unwrap();
         let page = app.get("/", Some(&admin)).await.body;
         assert!(
             page.contains("Check the data before comparing trusts"),
@@ -1263,24 +1267,16 @@ async fn the_overview_warns_about_incomplete_recent_data() {
     }
 }
 
-/// Delete one of R8A-ASH's bed-day rows, as an incomplete upload would leave it, and move the
-/// data generation (as an upload would) so the cache notices.
+/// Delete one of R8A-ASH's bed-day rows, as an incomplete upload would leave it, and record an
+/// upload (as the import would) so the cache notices the data changed.
 async fn delete_last_bed_days_of_ash(store: &store::Store) {
     use sqlx::Executor;
     let pool = store.pool();
     pool.execute("DELETE FROM bed_days WHERE ward_code = 'R8A-ASH' AND day = (SELECT MAX(day) FROM bed_days WHERE ward_code = 'R8A-ASH')")
         .await
         .unwrap();
-    store
-        .add_annotation(
-            "R8A",
-            None,
-            time::macros::date!(2024 - 01 - 01),
-            "moves the data generation",
-            false,
-            "test",
-        )
+    pool.execute("INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
+                  VALUES ('bed_days', 'fix.csv', '00', 'test', 'R8A', '2026-01-01T00:00:00Z', 0, 0, 0, NULL)")
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 }

@@ -72,6 +72,13 @@ pub struct ChartPage {
     frozen: String,
     baseline_points: usize,
     uploads: Vec<UploadRow>,
+    /// Some of the uploads behind the figures belong to trusts whose history this user may
+    /// not see.
+    uploads_hidden: bool,
+    withheld: bool,
+    withheld_text: &'static str,
+    /// The chart to read instead of a withheld one.
+    instead: &'static str,
     segments: usize,
 }
 
@@ -187,7 +194,21 @@ pub async fn page(
     let org = &p.viewing.org;
     let m = &p.measure;
     let s = &c.analysis.summary;
-    let uploads = p.snap.latest_uploads(org.trust.as_deref(), 5);
+    // Only the uploads this user may see on /uploads: another trust's file names, uploaders
+    // and row counts are theirs.
+    let (uploads, uploads_hidden) = match crate::pages::uploads::history_scope(&user) {
+        Ok(None) => (p.snap.latest_uploads(org.trust.as_deref(), 5), false),
+        Ok(Some(own)) => {
+            let mine = org.trust.as_deref().is_none_or(|t| t == own);
+            let rows = if mine {
+                p.snap.own_uploads(&own, 5)
+            } else {
+                Vec::new()
+            };
+            (rows, org.trust.as_deref() != Some(own.as_str()))
+        }
+        Err(_) => (Vec::new(), true),
+    };
     Ok(ChartPage {
         layout: Layout::new(format!("{}: {}", org.name, m.title), &user, ""),
         crumbs: {
@@ -260,6 +281,10 @@ pub async fn page(
             .unwrap_or_default(),
         baseline_points: c.settings.baseline.unwrap_or(0),
         uploads,
+        uploads_hidden,
+        withheld: c.withheld,
+        withheld_text: chart::WITHHELD,
+        instead: "self_harm_rate",
         segments: s.segments,
         rows: c.rows,
         measure: p.measure.clone(),

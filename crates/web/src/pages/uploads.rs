@@ -166,12 +166,15 @@ fn view(report: &ingest::Report, token: String) -> ReportView {
     }
 }
 
+/// Check (and unless `dry_run`, import) a pending file. The checking is CPU-bound for seconds
+/// on a large file, so it runs on a blocking thread, not on one of the server's few async
+/// workers: pages go on being served while a file is checked and written.
 async fn run(
     state: &AppState,
     user: &CurrentUser,
-    p: &PendingUpload,
+    p: PendingUpload,
     dry_run: bool,
-) -> Result<ingest::Report, AppError> {
+) -> Result<(PendingUpload, ingest::Report), AppError> {
     let mapping = match &p.mapping {
         Some(name) => {
             let row = state.store.mapping(name).await?.ok_or_else(|| {
@@ -181,22 +184,31 @@ async fn run(
         }
         None => None,
     };
-    let req = ingest::Request {
-        kind: p.kind,
-        file_name: &p.file_name,
-        bytes: &p.bytes,
-        mapping: mapping.as_ref(),
-        uploaded_by: &user.name,
-        only_trust: p.only_trust.as_deref(),
-        dry_run,
-    };
-    let mut keys = state.keys.lock().await;
-    ingest::import(&state.store, &mut keys, &req, &mut |_, _, _| {})
-        .await
-        .map_err(|e| match e {
-            ingest::IngestError::Store(s) => s.into(),
-            ingest::IngestError::Key(k) => AppError::Internal(k),
-        })
+    let (state, uploaded_by) = (state.clone(), user.name.clone());
+    let runtime = tokio::runtime::Handle::current();
+    let (p, result) = tokio::task::spawn_blocking(move || {
+        let result = runtime.block_on(async {
+            let req = ingest::Request {
+                kind: p.kind,
+                file_name: &p.file_name,
+                bytes: &p.bytes,
+                mapping: mapping.as_ref(),
+                uploaded_by: &uploaded_by,
+                only_trust: p.only_trust.as_deref(),
+                dry_run,
+            };
+            let mut keys = state.keys.lock().await;
+            ingest::import(&state.store, &mut keys, &req, &mut |_, _, _| {}).await
+        });
+        (p, result)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("the upload's worker stopped: {e}")))?;
+    let report = result.map_err(|e| match e {
+        ingest::IngestError::Store(s) => s.into(),
+        ingest::IngestError::Key(k) => AppError::Internal(k),
+    })?;
+    Ok((p, report))
 }
 
 /// Step 1: check the file (a dry run) and show what would be imported.
@@ -262,7 +274,7 @@ pub async fn check(
         },
         created: Instant::now(),
     };
-    let report = run(&state, &user, &pending, true).await?;
+    let (pending, report) = run(&state, &user, pending, true).await?;
     state
         .store
         .audit(
@@ -308,7 +320,7 @@ pub async fn confirm(
                 .into(),
         )
     })?;
-    let report = run(&state, &user, &pending, false).await?;
+    let (pending, report) = run(&state, &user, pending, false).await?;
     if let Some(s) = &report.summary {
         state
             .store
@@ -328,14 +340,8 @@ pub async fn confirm(
             )
             .await?;
     }
+    // The figures are recomputed in the background; pages serve the previous ones until then.
     state.cache.refresh(&state.store).await?;
-    // Recompute the overview and ward series now, so the next visitor does not wait for them.
-    let warming = state.clone();
-    tokio::spawn(async move {
-        if warming.warm().await.is_ok() {
-            super::overview::warm_rest(&warming).await;
-        }
-    });
     render(
         &state,
         &user,

@@ -1,0 +1,610 @@
+//! The disclosure walk: every page, download and API route that shows figures about an
+//! organisation, for every identity that sees another organisation under disclosure control
+//! (a programme viewer; a trust lead looking at another trust, the ICB and the region), on a
+//! generated region whose monthly counts run from 0 to about 15, so every rule is met often.
+//! What comes back is parsed, and the test fails if any figure reveals a count from 1 to 4,
+//! directly or by difference:
+//!
+//! - every count shown is `*` or a multiple of 5, and so is every count that a shown rate or
+//!   percentage gives back with its denominator (so every difference between figures, a trust
+//!   less its wards or a total less the other groups, is a multiple of 5 too);
+//! - a suppressed figure takes everything derived from it (rates, intervals, ratios);
+//! - medians are shown only over 5 or more events; event-level charts show no event;
+//! - in a breakdown, the suppressed groups never hold 1 to 4 events between them;
+//! - another trust's uploads are not listed.
+//!
+//! Runs on SQLite and, when MHSIP_TEST_POSTGRES_URL is set, PostgreSQL.
+
+#[path = "../../ingest/tests/common/mod.rs"]
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{TestDb, databases, import_bytes, key};
+use domain::access::{Grant, Role};
+use domain::measures::{Measure, Stratifier, catalogue};
+use http_body_util::BodyExt;
+use ingest::formats::Kind;
+use serde_json::Value;
+use std::fmt::Write;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A small deterministic generator (the test must not depend on a random seed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// A valid test-range NHS number (999 000 0000 to 999 999 9999) from a serial.
+fn nhs_number(serial: u64) -> String {
+    (serial..)
+        .map(|s| format!("999{:06}", s % 1_000_000))
+        .find_map(|nine| {
+            let sum: u32 = nine
+                .bytes()
+                .zip((2..=10).rev())
+                .map(|(b, w)| u32::from(b - b'0') * w)
+                .sum();
+            match 11 - sum % 11 {
+                11 => Some(format!("{nine}0")),
+                10 => None,
+                c => Some(format!("{nine}{c}")),
+            }
+        })
+        .unwrap()
+}
+
+const WARDS: [&str; 3] = ["R8A-ASH", "R8A-BIRCH", "R8B-CEDAR"];
+const ETHNIC: [&str; 6] = ["A", "A", "A", "M", "N", "H"];
+
+/// The example region's organisations and wards, with 24 months of patients, stays, bed days,
+/// restrictive interventions and self-harm incidents made up at rates that give monthly
+/// counts from 0 to about 15 on each ward.
+async fn generated_region(db: &TestDb) {
+    let mut keys = key();
+    let examples = |name: &str| std::fs::read(common::example(name)).unwrap();
+    let mut files: Vec<(Kind, String)> = Vec::new();
+    let mut rng = Lcg(20261202);
+    let (mut patients, mut stays) = (
+        String::from("NHSNumber,PersonBirthDate,Gender,EthnicCategory,LDAutismFlag\n"),
+        String::from("WardStayId,NHSNumber,WardCode,StartDateWardStay,EndDateWardStay\n"),
+    );
+    let mut on_ward: Vec<Vec<String>> = vec![Vec::new(); WARDS.len()];
+    for i in 0..90u64 {
+        let nhs = nhs_number(1000 + i * 7);
+        let ward = (i % 3) as usize;
+        let ethnic = ETHNIC[rng.below(ETHNIC.len() as u64) as usize];
+        let _ = writeln!(
+            patients,
+            "{nhs},{}-03-0{},{},{ethnic},{}",
+            1960 + rng.below(40),
+            1 + rng.below(8),
+            1 + rng.below(2),
+            if rng.below(6) == 0 { "Y" } else { "N" }
+        );
+        let _ = writeln!(stays, "S{i},{nhs},{},2023-01-01,", WARDS[ward]);
+        on_ward[ward].push(nhs);
+    }
+    let mut bed_days = String::from("WardCode,Month,OccupiedBedDays,LeaveBedDays\n");
+    let mut ri = String::from(
+        "RestrictiveIntIncID,RestrictiveIntTypeID,NHSNumber,WardCode,StartDateRestrictiveIntInc,StartTimeRestrictiveIntInc,EndDateRestrictiveIntInc,EndTimeRestrictiveIntInc,RestrictiveIntReason,PostIncidentReviewPatient,PostIncidentReviewStaff,RestrictiveIntType,StartDateRestrictiveIntType,StartTimeRestrictiveIntType,EndDateRestrictiveIntType,EndTimeRestrictiveIntType,PatientInjury,StaffInjury,OtherPersonInjury\n",
+    );
+    let mut incidents = String::from(
+        "IncidentID,IncidentKind,NHSNumber,WardCode,IncidentDate,IncidentTime,PhysicalHarm,PsychologicalHarm,OnLeave,SexualSafetyCategory,PerpetratorType,VictimType,PoliceInformed,SafeguardingReferral\n",
+    );
+    let mut serial = 0;
+    for (w, ward) in WARDS.iter().enumerate() {
+        for year in [2023, 2024] {
+            for month in 1..=12 {
+                let _ = writeln!(
+                    bed_days,
+                    "{ward},{year}-{month:02},{},{}",
+                    400 + rng.below(200),
+                    rng.below(30)
+                );
+                for _ in 0..rng.below(16) {
+                    serial += 1;
+                    let patient = &on_ward[w][rng.below(on_ward[w].len() as u64) as usize];
+                    let day = 1 + rng.below(28);
+                    let (start, minutes) = (8 + rng.below(10), 5 + rng.below(50));
+                    let kind = ["01", "09", "14", "05"][rng.below(4) as usize];
+                    let review = if rng.below(3) == 0 { "N" } else { "Y" };
+                    let _ = writeln!(
+                        ri,
+                        "RI-{serial},1,{patient},{ward},{year}-{month:02}-{day:02},{start:02}:00,{year}-{month:02}-{day:02},{start:02}:59,10,{review},Y,{kind},{year}-{month:02}-{day:02},{start:02}:00,{year}-{month:02}-{day:02},{start:02}:{minutes:02},N,N,N"
+                    );
+                }
+                for _ in 0..rng.below(10) {
+                    serial += 1;
+                    let patient = &on_ward[w][rng.below(on_ward[w].len() as u64) as usize];
+                    let day = 1 + rng.below(28);
+                    let harm = ["none", "low", "moderate"][rng.below(3) as usize];
+                    let leave = if rng.below(5) == 0 { "Y" } else { "N" };
+                    let _ = writeln!(
+                        incidents,
+                        "DX-{serial},self_harm,{patient},{ward},{year}-{month:02}-{day:02},12:00,{harm},low,{leave},,,,N,N"
+                    );
+                }
+            }
+        }
+    }
+    files.push((Kind::Patients, patients));
+    files.push((Kind::WardStays, stays));
+    files.push((Kind::BedDays, bed_days));
+    files.push((Kind::RestrictiveInterventions, ri));
+    files.push((Kind::Incidents, incidents));
+    for kind in [Kind::Organisations, Kind::Wards] {
+        let name = format!("{}.csv", kind.as_str());
+        let r = import_bytes(db, &mut keys, kind, &name, &examples(&name), false).await;
+        assert!(r.ok(), "{name}: {:?}", r.error_lines());
+    }
+    for (kind, text) in files {
+        let name = format!("generated-{}.csv", kind.as_str());
+        let r = import_bytes(db, &mut keys, kind, &name, text.as_bytes(), false).await;
+        assert!(r.ok(), "{name}: {:?}", r.error_lines());
+    }
+}
+
+struct App {
+    router: Router,
+    store: store::Store,
+}
+
+impl App {
+    async fn new(db: TestDb) -> App {
+        generated_region(&db).await;
+        for (name, role, trust) in [
+            ("viewer", Role::ProgrammeViewer, None),
+            ("lead", Role::TrustLead, Some("R8A")),
+        ] {
+            let g = Grant::new(role, trust.map(Into::into), None).unwrap();
+            db.store.create_user(name, PASSWORD, &g).await.unwrap();
+        }
+        let config = web::Config {
+            data_dir: db.dir.clone(),
+            ..web::Config::default()
+        };
+        let state = web::AppState::new(db.store.clone(), key(), config)
+            .await
+            .unwrap();
+        App {
+            router: web::router(state),
+            store: db.store,
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, Option<String>, String) {
+        let r = self.router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let cookie = r
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        (status, cookie, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> String {
+        let req = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = self.send(req).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
+    async fn login(&self, name: &str) -> String {
+        let req = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(format!(
+                "username={name}&password=correct+horse+battery&next=/"
+            )))
+            .unwrap();
+        let (status, cookie, body) = self.send(req).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        cookie.unwrap()
+    }
+}
+
+/// Problems found, with where they were found.
+#[derive(Default)]
+struct Findings(Vec<String>);
+
+impl Findings {
+    fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok && self.0.len() < 40 {
+            self.0.push(what());
+        }
+    }
+}
+
+fn is_multiple_of_five(x: f64) -> bool {
+    let r = (x / 5.0).round() * 5.0;
+    (x - r).abs() < 0.5
+}
+
+/// A shown count: `*`, empty, or a multiple of 5.
+fn shown_count_ok(cell: &str) -> bool {
+    match cell.trim() {
+        "" | "*" => true,
+        c => c.parse::<f64>().is_ok_and(is_multiple_of_five),
+    }
+}
+
+/// One row of a chart's data table (CSV download, API points): the checks every row passes.
+fn check_row(
+    found: &mut Findings,
+    place: &str,
+    m: &Measure,
+    numerator: &str,
+    denominator: &str,
+    value: Option<f64>,
+) {
+    let statistic = m.id == "median_restraint_minutes";
+    if statistic {
+        // The denominator is the number of restraints the median is the middle of.
+        found.check(shown_count_ok(denominator), || {
+            format!("{place}: median over {denominator} events")
+        });
+        let events_shown = denominator.parse::<f64>().is_ok_and(|n| n >= 5.0);
+        found.check(value.is_none() || events_shown, || {
+            format!("{place}: a median shown over {denominator} events")
+        });
+        found.check(numerator == "*" || events_shown, || {
+            format!("{place}: median {numerator} shown over {denominator} events")
+        });
+        return;
+    }
+    found.check(shown_count_ok(numerator), || {
+        format!("{place}: numerator {numerator}")
+    });
+    if m.is_proportion() {
+        found.check(shown_count_ok(denominator), || {
+            format!("{place}: denominator {denominator}")
+        });
+    }
+    if let Some(v) = value {
+        found.check(numerator != "*", || {
+            format!("{place}: value {v} beside a suppressed count")
+        });
+        // What the value gives back with its denominator is a shown count too.
+        if let (true, Ok(d)) = (m.is_rate() || m.is_proportion(), denominator.parse::<f64>()) {
+            let implied = v * d / m.multiplier;
+            // Bed days are shown rounded to 5: allow for that in the count they give back.
+            let slack = if m.is_rate() {
+                v * 2.5 / m.multiplier
+            } else {
+                0.0
+            };
+            let r = (implied / 5.0).round() * 5.0;
+            found.check(r >= 5.0 && (implied - r).abs() < 0.5 + slack, || {
+                format!("{place}: value {v} over {d} gives back a count of {implied:.2}")
+            });
+        }
+    }
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// The organisations each identity sees under disclosure control.
+fn controlled(identity: &str) -> &'static [&'static str] {
+    match identity {
+        "viewer" => &[
+            "Y98",
+            "Q98",
+            "R8A",
+            "R8B",
+            "R8A-ASH",
+            "R8A-BIRCH",
+            "R8B-CEDAR",
+        ],
+        _ => &["Y98", "Q98", "R8B", "R8B-CEDAR"],
+    }
+}
+
+async fn walk_charts(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
+    for org in controlled(identity) {
+        for m in catalogue() {
+            for period in ["month", "week"] {
+                let place = format!("{identity} {org} {} {period}", m.id);
+                let csv = app
+                    .get(
+                        &format!("/chart/{org}/{}/download/csv?period={period}", m.id),
+                        cookie,
+                    )
+                    .await;
+                let rows = csv_rows(&csv);
+                if m.is_event_level() {
+                    found.check(rows.is_empty(), || {
+                        format!("{place}: {} event-level rows", rows.len())
+                    });
+                }
+                for r in &rows {
+                    check_row(
+                        found,
+                        &format!("{place} csv {}", r[0]),
+                        &m,
+                        &r[1],
+                        &r[2],
+                        r[3].parse().ok(),
+                    );
+                }
+                let api: Value = serde_json::from_str(
+                    &app.get(
+                        &format!("/api/series/{org}/{}?period={period}", m.id),
+                        cookie,
+                    )
+                    .await,
+                )
+                .unwrap();
+                found.check(api["disclosure_controlled"] == true, || {
+                    format!("{place}: API not marked disclosure-controlled")
+                });
+                let points = api["points"].as_array().cloned().unwrap_or_default();
+                found.check(points.len() == rows.len(), || {
+                    format!("{place}: API and download disagree")
+                });
+                for p in &points {
+                    check_row(
+                        found,
+                        &format!("{place} api {}", p["period"]),
+                        &m,
+                        p["numerator"].as_str().unwrap_or(""),
+                        p["denominator"].as_str().unwrap_or(""),
+                        p["value"].as_f64(),
+                    );
+                }
+                if period == "month" {
+                    let page = app.get(&format!("/chart/{org}/{}", m.id), cookie).await;
+                    if m.is_event_level() {
+                        found.check(!page.contains("aria-labelledby=\"spc-title"), || {
+                            format!("{place}: event-level chart drawn")
+                        });
+                    }
+                    found.check(!page.contains("generated-"), || {
+                        format!("{place}: the page lists another trust's uploads")
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The summaries (overview and organisation pages read the same rows): every latest value,
+/// with the denominator of its period, gives back a multiple of 5.
+async fn walk_summaries(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
+    let exact = exact_series(app).await;
+    let mut paths = vec!["/api/summary".to_string()];
+    for org in controlled(identity) {
+        paths.push(format!("/api/summary/{org}"));
+    }
+    for path in paths {
+        let v: Value = serde_json::from_str(&app.get(&path, cookie).await).unwrap();
+        for row in v["rows"].as_array().unwrap() {
+            if row["disclosure_controlled"] != true {
+                continue;
+            }
+            let (org, id) = (
+                row["org"].as_str().unwrap(),
+                row["measure"].as_str().unwrap(),
+            );
+            let m = domain::measures::find(id).unwrap();
+            let place = format!("{identity} {path} {org} {id}");
+            if m.is_event_level() {
+                found.check(row["latest_value"].is_null(), || {
+                    format!("{place}: event-level latest value shown")
+                });
+                continue;
+            }
+            let Some(v) = row["latest_value"].as_f64() else {
+                continue;
+            };
+            let label = row["latest_period"].as_str().unwrap_or("");
+            let point = exact
+                .iter()
+                .find(|s| s.org == org && s.measure == id)
+                .and_then(|s| {
+                    s.points
+                        .iter()
+                        .find(|p| domain::dates::PeriodKind::Month.label(p.period) == label)
+                });
+            let Some(p) = point else { continue };
+            if m.id == "median_restraint_minutes" {
+                found.check(p.denominator.unwrap_or(0.0) >= 5.0, || {
+                    format!("{place}: median over {:?} events", p.denominator)
+                });
+            } else if m.is_rate() || m.is_proportion() {
+                let d = if m.is_proportion() {
+                    (p.denominator.unwrap_or(0.0) / 5.0).round() * 5.0
+                } else {
+                    p.denominator.unwrap_or(0.0)
+                };
+                let implied = v * d / m.multiplier;
+                found.check(is_multiple_of_five(implied) && implied >= 4.5, || {
+                    format!("{place}: latest {v} gives back {implied:.2}")
+                });
+            } else {
+                found.check(is_multiple_of_five(v) && v >= 5.0, || {
+                    format!("{place}: latest count {v}")
+                });
+            }
+        }
+    }
+    for org in controlled(identity) {
+        let page = app.get(&format!("/org/{org}"), cookie).await;
+        found.check(!page.contains("generated-"), || {
+            format!("{identity} /org/{org}: lists uploads")
+        });
+    }
+    app.get("/", cookie).await;
+}
+
+/// Every organisation's monthly series, exact (what an administrator sees).
+async fn exact_series(app: &App) -> Vec<store::measures::MeasureSeries> {
+    let (from, to) = (
+        time::macros::date!(2023 - 01 - 01),
+        time::macros::date!(2024 - 12 - 31),
+    );
+    let mut out = Vec::new();
+    for level in [
+        domain::OrgLevel::Region,
+        domain::OrgLevel::Icb,
+        domain::OrgLevel::Trust,
+        domain::OrgLevel::Ward,
+    ] {
+        let q = store::measures::Query {
+            level,
+            period: domain::dates::PeriodKind::Month,
+            from,
+            to,
+            scope: None,
+        };
+        out.extend(app.store.compute_measures(&q, &catalogue()).await.unwrap());
+    }
+    out
+}
+
+/// The cells of each table row of an HTML page (text between `<td>`/`<th>` tags).
+fn html_rows(page: &str) -> Vec<Vec<String>> {
+    page.split("<tr")
+        .skip(1)
+        .map(|tr| {
+            let tr = tr.split("</tr>").next().unwrap_or("");
+            tr.split("<t")
+                .skip(1)
+                .filter(|c| c.starts_with('d') || c.starts_with('h'))
+                .map(|c| {
+                    let inner = c.split_once('>').map_or("", |x| x.1);
+                    let inner = inner.split("</t").next().unwrap_or("");
+                    // Drop tags inside the cell.
+                    let mut text = String::new();
+                    let mut in_tag = false;
+                    for ch in inner.chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            c if !in_tag => text.push(c),
+                            _ => {}
+                        }
+                    }
+                    text.trim().to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+async fn walk_inequalities(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
+    let (from, to) = (
+        time::macros::date!(2024 - 01 - 01),
+        time::macros::date!(2024 - 12 - 31),
+    );
+    for org in controlled(identity) {
+        let o = app.store.organisations().await.unwrap();
+        // Wards are not organisations of their own (they live in the wards table).
+        let level = o
+            .iter()
+            .find(|x| x.code == *org)
+            .and_then(|x| domain::OrgLevel::parse(&x.level))
+            .unwrap_or(domain::OrgLevel::Ward);
+        for m in catalogue().into_iter().filter(Measure::stratifiable) {
+            let page = app
+                .get(
+                    &format!(
+                        "/inequalities?measure={}&org={org}&from=2024-01-01&to=2024-12-31",
+                        m.id
+                    ),
+                    cookie,
+                )
+                .await;
+            // One table per characteristic, in Stratifier::ALL's order; group rows: group,
+            // events, exposure, value, CI, ratio, ratio CI, notes.
+            let tables: Vec<Vec<Vec<String>>> = page
+                .split("<table")
+                .skip(1)
+                .map(|t| {
+                    html_rows(t.split("</table>").next().unwrap_or(""))
+                        .into_iter()
+                        .filter(|r| r.len() == 8 && r[0] != "Group")
+                        .collect()
+                })
+                .collect();
+            found.check(tables.len() == Stratifier::ALL.len(), || {
+                format!("{identity} {org} {}: {} tables", m.id, tables.len())
+            });
+            for (rows, by) in tables.iter().zip(Stratifier::ALL) {
+                for r in rows {
+                    let place = format!("{identity} {org} {} {}", m.id, r[0]);
+                    found.check(shown_count_ok(&r[1]), || {
+                        format!("{place}: events {}", r[1])
+                    });
+                    if m.is_proportion() {
+                        found.check(shown_count_ok(&r[2]), || {
+                            format!("{place}: people {}", r[2])
+                        });
+                    }
+                    if r[1] == "*" {
+                        let derived_hidden = ["–", "*", ""].contains(&r[3].as_str())
+                            && r[4].is_empty()
+                            && (r[5] == "–" || r[5] == "reference")
+                            && r[6].is_empty();
+                        found.check(derived_hidden, || {
+                            format!("{place}: a suppressed count shows {r:?}")
+                        });
+                    }
+                }
+                // By difference: the suppressed groups never hold 1 to 4 events between them.
+                let strata = app
+                    .store
+                    .stratified(&m, Some((level, org.to_string())), from, to, by)
+                    .await
+                    .unwrap();
+                let hidden: f64 = strata
+                    .iter()
+                    .filter(|s| rows.iter().any(|r| r[0] == s.group && r[1] == "*"))
+                    .map(|s| s.numerator)
+                    .sum();
+                found.check(hidden == 0.0 || hidden >= 5.0, || {
+                    format!(
+                        "{identity} {org} {} by {}: suppressed groups hold {hidden}",
+                        m.id,
+                        by.label()
+                    )
+                });
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
+    for db in databases().await {
+        let name = db.name;
+        let app = App::new(db).await;
+        let mut found = Findings::default();
+        for identity in ["viewer", "lead"] {
+            let cookie = app.login(identity).await;
+            walk_charts(&app, &mut found, identity, &cookie).await;
+            walk_summaries(&app, &mut found, identity, &cookie).await;
+            walk_inequalities(&app, &mut found, identity, &cookie).await;
+        }
+        assert!(found.0.is_empty(), "{name}:\n{}", found.0.join("\n"));
+    }
+}
