@@ -40,12 +40,12 @@ pub struct Shortfall {
 }
 
 /// The trusts' periods of shortfall among `rows`, named from the directory.
-pub fn shortfalls(
-    rows: &[&store::completeness::WardMonth],
+pub fn shortfalls<'a>(
+    rows: impl IntoIterator<Item = &'a store::completeness::WardMonth>,
     orgs: &crate::orgs::Directory,
     counts_shown: bool,
 ) -> Vec<Shortfall> {
-    store::completeness::trust_periods(rows.iter().copied())
+    store::completeness::trust_periods(rows)
         .into_iter()
         .map(|p| Shortfall {
             name: orgs
@@ -166,7 +166,7 @@ pub async fn page(
         ward_months: rows.len(),
         wards: wards.len(),
         problems,
-        shortfalls: shortfalls(&rows, &snap.orgs, counts_shown),
+        shortfalls: shortfalls(rows.iter().copied(), &snap.orgs, counts_shown),
         counts_shown,
     })
 }

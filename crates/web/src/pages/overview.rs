@@ -75,6 +75,8 @@ pub struct OverviewPage {
     /// Trusts with ward-months to check in the latest six months: (code, name, count).
     incomplete: Vec<(String, String, usize)>,
     recent_from: String,
+    /// Trusts whose months as a whole fell far short of their own past, at any time.
+    shortfalls: Vec<super::completeness::Shortfall>,
 }
 
 /// Months of recent data checked for completeness on the overview.
@@ -325,6 +327,11 @@ pub async fn page(
     for (_, name, _) in &mut incomplete {
         *name = summary::short_name(name);
     }
+    let all = state.cache.completeness(&state.store, &snap).await?;
+    let mut shortfalls = super::completeness::shortfalls(all.iter(), &snap.orgs, false);
+    for s in &mut shortfalls {
+        s.name = summary::short_name(&s.name);
+    }
     let latest = summary::usual_latest(&rows);
     let (region, trusts) = visible_trusts(&user, &snap);
     let columns: Vec<Column> = region
@@ -380,6 +387,7 @@ pub async fn page(
         key: icon_key(),
         incomplete,
         recent_from,
+        shortfalls,
     }
     .into_response())
 }
