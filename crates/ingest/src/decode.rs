@@ -259,7 +259,17 @@ fn text_error(decoded: &str, what: &str) -> DecodeError {
 /// return): its line, column and a name for it. Text never holds them; a NUL inside a field
 /// would cut a name short where it is stored.
 pub fn first_control(text: &str) -> Option<(usize, usize, String)> {
-    let (at, c) = text.char_indices().find(|(_, c)| is_control(*c))?;
+    // A scan of the bytes (every import passes here): controls below U+0080 are single bytes,
+    // U+0080-U+009F are 0xC2 0x80-0x9F, and U+FEFF is 0xEF 0xBB 0xBF.
+    let bytes = text.as_bytes();
+    let at = bytes.iter().enumerate().position(|(i, b)| match *b {
+        b'\t' | b'\n' | b'\r' => false,
+        0..0x20 | 0x7F => true,
+        0xC2 => bytes.get(i + 1).is_some_and(|n| (0x80..0xA0).contains(n)),
+        0xEF => bytes.get(i + 1..i + 3) == Some(b"\xBB\xBF".as_slice()),
+        _ => false,
+    })?;
+    let c = text[at..].chars().next()?;
     let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let column = before
@@ -349,6 +359,22 @@ mod tests {
         let mut noise = vec![1u8, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 3];
         noise.extend(b"xyz");
         assert!(decode(&noise).unwrap_err().message.contains("binary data"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_or_are_refused_without_panicking(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            if let Ok((text, _)) = decode(&bytes) {
+                let _ = first_control(&text);
+            }
+        }
+
+        #[test]
+        fn the_byte_scan_finds_what_is_control_finds(s in "\\PC{0,20}[\u{0}-\u{a0}\u{feff}]?\\PC{0,20}") {
+            let by_chars = s.char_indices().find(|(_, c)| is_control(*c)).map(|(i, _)| i);
+            let by_bytes = first_control(&s).map(|(l, c, _)| (l, c));
+            proptest::prop_assert_eq!(by_chars.is_some(), by_bytes.is_some());
+        }
     }
 
     #[test]

@@ -649,3 +649,49 @@ async fn a_restraint_lasting_years_is_refused_but_long_term_segregation_is_not()
     let row = "RI-9,1,9990000034,R8A-BIRCH,2024-01-02,10:00,2025-03-01,12:00,10,Y,Y,06,2024-01-02,10:05,2025-03-01,12:00,N,N,N";
     accepted(Kind::RestrictiveInterventions, &file(RI_HEADER, &[row])).await;
 }
+
+/// No input panics: every example file, damaged at random (bytes changed, inserted, cut), is
+/// imported or refused with a line and column, and a refused one changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_files_never_panic_and_a_refused_one_changes_nothing() {
+    let db = databases().await.remove(0);
+    let mut keys = key();
+    import_all_examples(&db, &mut keys).await;
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..150 {
+        let kind = Kind::ALL[round % Kind::ALL.len()];
+        let mut bytes = std::fs::read(example(&format!("{}.csv", kind.as_str()))).unwrap();
+        for _ in 0..(1 + next() % 4) {
+            let at = (next() as usize) % bytes.len().max(1);
+            match next() % 4 {
+                0 => bytes[at] = next() as u8,
+                1 => bytes.insert(at, next() as u8),
+                2 => bytes.truncate(at),
+                _ => {
+                    let n = (next() % 4) as usize;
+                    let piece = [0xC3, b',', b'"', b'\n'];
+                    bytes.splice(at..at, piece[..n].iter().copied());
+                }
+            }
+            if bytes.is_empty() {
+                break;
+            }
+        }
+        let before = db.store.fingerprint().await.unwrap();
+        let r = import_bytes(&db, &mut keys, kind, "damaged.csv", &bytes, false).await;
+        if !r.ok() {
+            assert!(r.errors.iter().all(|e| e.line >= 1 && e.column >= 1));
+            assert_eq!(
+                db.store.fingerprint().await.unwrap(),
+                before,
+                "round {round}"
+            );
+        }
+    }
+}
