@@ -266,7 +266,7 @@ async fn run_on_copy(
     let mut errors = load.errors;
     // The same load while an upload is imported into the same database (as `mhsip import` on the
     // data folder would) and the server recomputes its figures: pages must not stall.
-    let export = data.data_dir.join("datix-export-R9A.csv");
+    let export = data.data_dir.join("demo-files").join("datix-export-R9A.csv");
     if export.exists() {
         errors += during_upload(addr, &cookie, &chart_paths, connections, dir, &export, &state).await?;
     } else {
