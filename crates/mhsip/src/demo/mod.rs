@@ -190,3 +190,50 @@ pub async fn print_overview(store: &Store, data: &DataArgs) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        demo: DemoArgs,
+    }
+
+    /// The demo's imports are in the audit log like any other import: one `upload` entry per
+    /// generated file, by "demo", with its upload id and counts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn demo_imports_are_audited() {
+        let dir = std::env::temp_dir().join(format!("mhsip-demo-audit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cli = Cli::parse_from([
+            "demo",
+            "--no-serve",
+            "--no-summary",
+            "--database",
+            &format!("sqlite://{}", dir.join("mhsip.db").display()),
+            "--data",
+            dir.to_str().unwrap(),
+        ]);
+        let store = ensure_demo(&cli.demo).await.unwrap();
+        let uploads = store.count("uploads").await.unwrap();
+        let log = store.audit_log(1000).await.unwrap();
+        let audited: Vec<_> = log
+            .iter()
+            .filter(|a| a.action == "upload" && a.user_name == "demo")
+            .collect();
+        assert_eq!(audited.len() as i64, uploads, "{log:#?}");
+        assert!(
+            audited.iter().any(|a| a.target
+                == "restrictive_interventions restrictive_interventions.csv"
+                && a.detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains(" new, 0 updated"))),
+            "{audited:#?}"
+        );
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

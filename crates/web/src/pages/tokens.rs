@@ -10,7 +10,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::Redirect;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use store::tokens::{MAX_DAYS, TOKEN_PREFIX, TokenRow};
 
@@ -113,12 +114,21 @@ pub struct NewToken {
     pub days: String,
 }
 
-/// Make a token: 32 random bytes, shown once on the page that answers this post.
+/// Make a token: 32 random bytes, shown once on the page that answers this post (which no
+/// browser or proxy may keep).
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     Form(f): Form<NewToken>,
-) -> Result<TokensPage, AppError> {
+) -> Result<impl IntoResponse, AppError> {
+    let page = make(&state, &user, f).await?;
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        page,
+    ))
+}
+
+async fn make(state: &AppState, user: &CurrentUser, f: NewToken) -> Result<TokensPage, AppError> {
     let Some(days) = f
         .days
         .trim()
@@ -127,7 +137,7 @@ pub async fn create(
         .filter(|d| DAYS.contains(d))
     else {
         let e = format!("Choose how long the token lasts (at most {MAX_DAYS} days).");
-        return render(&state, &user, None, None, Some(e)).await;
+        return render(state, user, None, None, Some(e)).await;
     };
     let bytes: [u8; 32] = rand::random();
     let mut token = String::from(TOKEN_PREFIX);
@@ -158,7 +168,7 @@ pub async fn create(
                 "Token \"{}\" made. Copy it now: it is not shown again.",
                 f.label.trim()
             );
-            render(&state, &user, Some(token), Some(message), None).await
+            render(state, user, Some(token), Some(message), None).await
         }
         Err(store::StoreError::Invalid(e)) => {
             render(
