@@ -169,7 +169,7 @@ impl Store {
     }
 
     /// As `audit`, naming the organisation the entry is about (`None`: the target's, if the
-    /// target is an organisation or ward code).
+    /// target is an organisation or ward code). Only codes the database holds are filed.
     pub async fn audit_for(
         &self,
         user: &str,
@@ -180,7 +180,8 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit_log (at, user_name, action, target, org_code, detail) VALUES ($1, $2, $3, $4, \
-             COALESCE($5, (SELECT code FROM organisations WHERE code = $4), (SELECT code FROM wards WHERE code = $4)), $6)",
+             COALESCE((SELECT code FROM organisations WHERE code = $5), (SELECT code FROM wards WHERE code = $5), \
+             (SELECT code FROM organisations WHERE code = $4), (SELECT code FROM wards WHERE code = $4)), $6)",
         )
         .bind(crate::imports::now_iso())
         .bind(user)

@@ -213,12 +213,19 @@ async fn token_user(
         .map_err(failed)?;
     match outcome {
         Ok(t) => {
+            // Filed under the organisation the path names, if it names one.
+            let org = ["/api/series/", "/api/summary/"]
+                .iter()
+                .find_map(|p| path.strip_prefix(p))
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_ascii_uppercase);
             state
                 .store
-                .audit(
+                .audit_for(
                     &t.owner,
                     "token_used",
                     path,
+                    org.as_deref(),
                     Some(&format!("token {} ({})", t.id, t.label)),
                 )
                 .await

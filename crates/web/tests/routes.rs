@@ -339,7 +339,16 @@ async fn api_tokens_read_as_their_owner_until_revoked_or_expired() {
         let ward = app.login("ward").await;
         let token = app.make_token(&viewer, "weekly+R+report").await;
         assert!(token.starts_with("mhsip_") && token.len() == 70, "{token}");
-        // Shown once: the list names it by its first characters only.
+        // The page that shows it is not to be kept by a browser or proxy...
+        let req = Request::post("/account/tokens")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::COOKIE, &viewer)
+            .body(Body::from("label=cache+check&days=7"))
+            .unwrap();
+        let raw = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(raw.headers()[header::CACHE_CONTROL], "no-store");
+        // ...and it is shown once: the list names it by its first characters only.
         let page = app.get("/account/tokens", Some(&viewer)).await.body;
         assert!(!page.contains(&token));
         assert!(page.contains(&token[..14]), "{page}");
@@ -483,6 +492,17 @@ async fn api_tokens_read_as_their_owner_until_revoked_or_expired() {
         assert!(r.body.contains("at most 90 days"), "{}", r.body);
         assert!(!r.body.contains("readonly value=\"mhsip_"));
         // Audited, by token id; the token's text is kept nowhere, only its SHA-256.
+        let cedar = app
+            .get(
+                "/admin/audit?user=viewer&action=token_used&org=R8B-CEDAR",
+                Some(&admin),
+            )
+            .await
+            .body;
+        assert!(
+            cedar.contains("1 entry matches"),
+            "filed under R8B-CEDAR: {cedar}"
+        );
         let log = app.get("/admin/audit?user=viewer", Some(&admin)).await.body;
         for action in [
             "token created",
