@@ -172,8 +172,8 @@ async fn make(state: &AppState, user: &CurrentUser, f: NewToken) -> Result<Token
         }
         Err(store::StoreError::Invalid(e)) => {
             render(
-                &state,
-                &user,
+                state,
+                user,
                 None,
                 None,
                 Some(format!("No token was made: {e}.")),
