@@ -252,7 +252,14 @@ async fn run_on_copy(
         ms(percentile(&charts, 0.95)),
         ms(*charts.last().unwrap_or(&Duration::ZERO))
     );
-    let load = under_load(addr, &cookie, &chart_paths, connections, Duration::from_secs(seconds)).await?;
+    let load = under_load(
+        addr,
+        &cookie,
+        &chart_paths,
+        connections,
+        Duration::from_secs(seconds),
+    )
+    .await?;
     println!(
         "  ward chart pages under load, {connections} connections for {seconds} s: {} requests, {:.0} requests/s, {} errors, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {:.0} MB/s (target >= 500 requests/s, no errors)",
         load.times.len(),
@@ -266,9 +273,21 @@ async fn run_on_copy(
     let mut errors = load.errors;
     // The same load while an upload is imported into the same database (as `mhsip import` on the
     // data folder would) and the server recomputes its figures: pages must not stall.
-    let export = data.data_dir.join("demo-files").join("datix-export-R9A.csv");
+    let export = data
+        .data_dir
+        .join("demo-files")
+        .join("datix-export-R9A.csv");
     if export.exists() {
-        errors += during_upload(addr, &cookie, &chart_paths, connections, dir, &export, &state).await?;
+        errors += during_upload(
+            addr,
+            &cookie,
+            &chart_paths,
+            connections,
+            dir,
+            &export,
+            &state,
+        )
+        .await?;
     } else {
         println!(
             "  (no {} in the data folder: the load during an upload is not measured)",
@@ -402,16 +421,20 @@ async fn during_upload(
     let (cookie_owned, paths) = (cookie.to_string(), chart_paths.to_vec());
     // Long enough for the import, the server noticing it (within a second) and the recompute.
     let load = tokio::spawn(async move {
-        under_load(addr, &cookie_owned, &paths, connections, Duration::from_secs(12)).await
+        under_load(
+            addr,
+            &cookie_owned,
+            &paths,
+            connections,
+            Duration::from_secs(12),
+        )
+        .await
     });
     let (import_time, rows) = importer.await??;
     let t = Instant::now();
     // The server notices within a second; then wait for the next generation to be served.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    state
-        .settled()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.settled().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let recomputed = t.elapsed();
     let load = load.await??;
     println!(
