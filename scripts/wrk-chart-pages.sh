@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load ward chart pages (60 wards x 6 measures, in turn) with wrk, signed in as a programme
 # viewer, against `mhsip serve` on a demo data folder. Usage: scripts/wrk-chart-pages.sh DATA_DIR
-# [SECONDS] [CONNECTIONS]. Prints wrk's report (requests/s, latency percentiles, errors).
+# [SECONDS] [CONNECTIONS]. Prints wrk's report (requests/s, latency percentiles, errors), then the
+# same during a command-line import of the demo's Datix export.
 set -euo pipefail
 data="$1"; seconds="${2:-10}"; conns="${3:-16}"
 bin="$(dirname "$0")/../target/release/mhsip"
@@ -33,3 +34,15 @@ LUA
 sleep 5
 wrk -t2 -c"$conns" -d2s -s "$work/pages.lua" "http://127.0.0.1:$port/" >/dev/null
 wrk -t2 -c"$conns" -d"${seconds}s" -s "$work/pages.lua" --latency "http://127.0.0.1:$port/"
+# The same load while the demo's Datix-style export is imported into the served database with the
+# command line (as a trust analyst would) and the server recomputes its figures in the background.
+export_file="$data/demo-files/datix-export-R9A.csv"
+if [ -f "$export_file" ]; then
+  echo "== the same load while $(basename "$export_file") is imported with mhsip import"
+  wrk -t2 -c"$conns" -d12s -s "$work/pages.lua" --latency "http://127.0.0.1:$port/" > "$work/during.txt" &
+  load=$!
+  sleep 1
+  "$bin" import --data "$work" --kind restrictive_interventions --mapping datix-restrictive --only-trust R9A --user wrk "$export_file" 2>&1 | tail -1
+  wait "$load"
+  cat "$work/during.txt"
+fi

@@ -208,20 +208,31 @@ impl Cache {
         Ok(snap)
     }
 
-    /// After a change made here: an annotation shows at once (the series stay valid); an
-    /// upload's figures are computed in the background and swapped in when ready.
+    /// After a change made here: an annotation shows at once (the series stay valid, and the
+    /// notes are laid over the snapshot being served even while a rebuild runs); an upload's
+    /// figures are computed in the background and swapped in when ready.
     pub async fn refresh(&self, store: &Store) -> store::Result<Arc<Snapshot>> {
         let fresh = Arc::new(snapshot(store).await?);
-        {
+        let served = {
             let mut s = self.lock();
-            if !s.rebuilding && s.snapshot.same_data(&fresh) {
+            if s.snapshot.same_data(&fresh) && !s.rebuilding {
                 s.snapshot = fresh.clone();
                 s.checked = Instant::now();
                 return Ok(fresh);
             }
-        }
+            let old = &s.snapshot;
+            let overlaid = Arc::new(Snapshot {
+                generation: old.generation,
+                orgs: old.orgs.clone(),
+                range: old.range,
+                annotations: fresh.annotations.clone(),
+                uploads: old.uploads.clone(),
+            });
+            s.snapshot = overlaid.clone();
+            overlaid
+        };
         self.start_rebuild(store, Some(fresh));
-        Ok(self.lock().snapshot.clone())
+        Ok(served)
     }
 
     /// Wait until the generation being served is the newest (for tests and benchmarks, and
