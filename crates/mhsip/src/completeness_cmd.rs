@@ -91,15 +91,7 @@ pub async fn run(args: &CompletenessArgs) -> Result<ExitCode> {
         );
     }
     for p in &periods {
-        let span = if p.months == 1 {
-            PeriodKind::Month.label(p.from)
-        } else {
-            format!(
-                "{} to {}",
-                PeriodKind::Month.label(p.from),
-                PeriodKind::Month.label(p.to)
-            )
-        };
+        let span = p.span();
         println!(
             "  Trust {}: far fewer events than its own past in {span} ({} reported, about {:.0} usual, {:.0}%; {} ward-month{} flagged)",
             p.trust,

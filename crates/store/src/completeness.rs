@@ -89,6 +89,22 @@ pub struct TrustPeriod {
 }
 
 /// The trusts' periods of shortfall among `rows`, by trust and date.
+impl TrustPeriod {
+    /// The months it covers, as people read them ("Jan 2025" or "Jan 2025 to Jul 2025").
+    pub fn span(&self) -> String {
+        use domain::dates::PeriodKind;
+        if self.months == 1 {
+            PeriodKind::Month.label(self.from)
+        } else {
+            format!(
+                "{} to {}",
+                PeriodKind::Month.label(self.from),
+                PeriodKind::Month.label(self.to)
+            )
+        }
+    }
+}
+
 pub fn trust_periods<'a>(rows: impl IntoIterator<Item = &'a WardMonth>) -> Vec<TrustPeriod> {
     // (trust, month) -> (shortfall, flagged ward-months)
     let mut months: BTreeMap<(&str, Date), (TrustShortfall, usize)> = BTreeMap::new();

@@ -52,15 +52,7 @@ pub fn shortfalls<'a>(
                 .get(&p.trust)
                 .map(|o| o.name.clone())
                 .unwrap_or_else(|| p.trust.clone()),
-            months: if p.months == 1 {
-                PeriodKind::Month.label(p.from)
-            } else {
-                format!(
-                    "{} to {}",
-                    PeriodKind::Month.label(p.from),
-                    PeriodKind::Month.label(p.to)
-                )
-            },
+            months: p.span(),
             share: counts_shown
                 .then(|| format!("{:.0}%", 100.0 * p.events as f64 / p.expected.max(1.0))),
             trust: p.trust,
