@@ -35,6 +35,7 @@ pub fn table(
     policy: Option<&Policy>,
 ) -> Vec<Row> {
     let proportion = measure.is_proportion();
+    let (per, _) = measure.breakdown_scale();
     let reference = by
         .fixed_reference()
         .filter(|r| strata.iter().any(|(g, _, d)| g == r && *d > 0.0))
@@ -63,13 +64,13 @@ pub fn table(
                     Figure::Proportion {
                         numerator: count(n),
                         denominator: count(d),
-                        per: measure.multiplier,
+                        per: per,
                     }
                 } else {
                     Figure::Rate {
                         events: count(n),
                         exposure: d,
-                        per: measure.multiplier,
+                        per: per,
                     }
                 }
             };
@@ -98,9 +99,9 @@ pub fn table(
     };
     let estimate = |(n, d): (u64, f64)| {
         if proportion {
-            stats::proportion(n, count(d), measure.multiplier)
+            stats::proportion(n, count(d), per)
         } else {
-            stats::rate(n, d, measure.multiplier)
+            stats::rate(n, d, per)
         }
     };
     let reference_counts = reference_index.and_then(|i| published[i]);
@@ -215,6 +216,22 @@ mod tests {
             "15 / 2000"
         );
         assert!((t[1].ratio.unwrap().value - 3.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_count_of_people_is_broken_down_per_1000_bed_days() {
+        let m = find("people_restricted").unwrap();
+        let t = table(
+            &m,
+            Stratifier::Sex,
+            &[
+                ("Male".into(), 12.0, 6_000.0),
+                ("Female".into(), 6.0, 6_000.0),
+            ],
+            None,
+        );
+        assert!((t[0].estimate.unwrap().value - 2.0).abs() < 1e-12, "{t:?}");
+        assert_eq!(m.breakdown_scale().1, "per 1,000 occupied bed days");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod codes;
 pub mod completeness;
+pub mod csv;
 pub mod dates;
 pub mod disclosure;
 pub mod ids;

@@ -218,6 +218,17 @@ impl Measure {
         }
     }
 
+    /// How its breakdown by patient characteristics is expressed: a rate or percentage keeps its
+    /// own scale; a plain count (people restricted) becomes a rate per 1,000 occupied bed days
+    /// of each group, since groups differ in size.
+    pub fn breakdown_scale(&self) -> (f64, &'static str) {
+        if self.is_rate() || self.is_proportion() {
+            (self.multiplier, self.unit)
+        } else {
+            (PER_1000, OBD)
+        }
+    }
+
     /// Whether it can be broken down by patient characteristics (it counts patients' events).
     pub fn stratifiable(&self) -> bool {
         matches!(

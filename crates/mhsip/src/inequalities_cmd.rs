@@ -63,7 +63,7 @@ pub async fn run(args: &InequalitiesArgs) -> Result<ExitCode> {
         println!(
             "{} ({}), {} to {}{}",
             measure.title,
-            measure.unit,
+            measure.breakdown_scale().1,
             domain::dates::iso(from),
             domain::dates::iso(to),
             if args.disclose {

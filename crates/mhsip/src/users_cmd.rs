@@ -89,17 +89,9 @@ pub async fn run(args: &UsersArgs) -> Result<ExitCode> {
             }
         }
         UsersAction::Audit { limit } => {
-            println!("id,at,user,action,target,detail");
+            println!("{}", store::accounts::AuditRow::CSV_HEADER);
             for a in store.audit_log(*limit).await? {
-                println!(
-                    "{},{},{},{},{},{}",
-                    a.id,
-                    a.at,
-                    a.user_name,
-                    a.action,
-                    a.target,
-                    a.detail.unwrap_or_default()
-                );
+                println!("{}", domain::csv::record(&a.cells()));
             }
         }
     }

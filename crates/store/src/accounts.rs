@@ -33,6 +33,24 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
+impl AuditRow {
+    /// The columns of the log's CSV form (the web download and `mhsip users audit`).
+    pub const CSV_HEADER: &'static str = "id,at,user,action,target,organisation,detail";
+
+    /// The entry's cells, in [`AuditRow::CSV_HEADER`]'s order.
+    pub fn cells(&self) -> [String; 7] {
+        [
+            self.id.to_string(),
+            self.at.clone(),
+            self.user_name.clone(),
+            self.action.clone(),
+            self.target.clone(),
+            self.org_code.clone().unwrap_or_default(),
+            self.detail.clone().unwrap_or_default(),
+        ]
+    }
+}
+
 /// Hash, role, trust, ward and disabled flag, as stored.
 type StoredCredentials = (String, String, Option<String>, Option<String>, i64);
 

@@ -398,21 +398,6 @@ pub async fn audit(
     })
 }
 
-/// A CSV cell: quoted when it needs to be, and never read as a formula by a spreadsheet (a
-/// login typed at the sign-in page can be any text).
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// Everything the filter matches, newest first, as CSV (audited).
 pub async fn audit_download(
     State(state): State<AppState>,
@@ -423,23 +408,13 @@ pub async fn audit_download(
     use axum::response::IntoResponse;
     require_admin(&user)?;
     let filter = q.filter()?;
-    let mut out = String::from("id,at,user,action,target,organisation,detail\n");
+    let mut out = format!("{}\n", store::accounts::AuditRow::CSV_HEADER);
     let mut cursor = Cursor::Newest;
     let mut rows = 0usize;
     loop {
         let page = state.store.audit_page(&filter, cursor, CSV_CHUNK).await?;
         for r in &page.rows {
-            let cells = [
-                r.id.to_string(),
-                r.at.clone(),
-                r.user_name.clone(),
-                r.action.clone(),
-                r.target.clone(),
-                r.org_code.clone().unwrap_or_default(),
-                r.detail.clone().unwrap_or_default(),
-            ];
-            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&line.join(","));
+            out.push_str(&domain::csv::record(&r.cells()));
             out.push('\n');
         }
         rows += page.rows.len();
@@ -471,18 +446,4 @@ pub async fn audit_download(
         out,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn csv_cells_are_quoted_and_never_formulas() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("-1"), "'-1");
-    }
 }

@@ -221,7 +221,7 @@ pub async fn page(
             .collect(),
         orgs,
         title: measure.title.into(),
-        unit: measure.unit,
+        unit: measure.breakdown_scale().1,
         org_name: viewing.org.name.clone(),
         from: iso(from),
         to: iso(to),
