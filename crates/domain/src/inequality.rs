@@ -64,13 +64,13 @@ pub fn table(
                     Figure::Proportion {
                         numerator: count(n),
                         denominator: count(d),
-                        per: per,
+                        per,
                     }
                 } else {
                     Figure::Rate {
                         events: count(n),
                         exposure: d,
-                        per: per,
+                        per,
                     }
                 }
             };
