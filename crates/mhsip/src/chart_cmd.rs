@@ -89,7 +89,7 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
     // rebase it when they say so: the same drawing as the web's chart page.
     let saved = store.annotations(&code, Some(measure.id)).await?;
     let title = format!("{}: {}", code, measure.title);
-    let chart = web::chart::build(&web::chart::Request {
+    let chart = measures::chart::build(&measures::chart::Request {
         measure: &measure,
         series: &s,
         period: args.period,
@@ -112,9 +112,9 @@ pub async fn run(args: &ChartArgs) -> Result<ExitCode> {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         let bytes = if xlsx {
-            web::chart::xlsx(&chart)?
+            measures::chart::xlsx(&chart)?
         } else {
-            web::chart::csv(&chart).into_bytes()
+            measures::chart::csv(&chart).into_bytes()
         };
         std::fs::write(path, bytes)
             .with_context(|| format!("{}: cannot write the table", path.display()))?;

@@ -85,6 +85,9 @@ pub async fn run(args: &MeasuresArgs) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let policy = args.disclose.then(Policy::default);
     if args.summary {
+        // The same summary as the overview and the API: saved annotations rebase where they
+        // say so, and disclosure control applies with --disclose.
+        let notes = store.all_annotations().await?;
         writeln!(
             out,
             "measure,org,points,latest_period,latest_value,variation,assurance"
@@ -94,27 +97,23 @@ pub async fn run(args: &MeasuresArgs) -> Result<ExitCode> {
                 .iter()
                 .find(|m| m.id == s.measure)
                 .expect("series of a chosen measure");
-            let values = shown_values(m, s, policy.as_ref());
-            let a = spc::analyse(&spc::Series::values(&values), &m.spc_settings())?;
-            let latest = s
-                .points
-                .iter()
-                .zip(&values)
-                .rev()
-                .find(|(_, v)| v.is_some());
+            let org_notes = notes
+                .get(&s.org)
+                .map(|n| measures::summary::notes_for(n, m.id))
+                .unwrap_or_default();
+            let sum = measures::summary::summarise(m, s, args.period, &org_notes, policy.as_ref())?;
             writeln!(
                 out,
                 "{},{},{},{},{},{},{}",
                 s.measure,
                 s.org,
-                a.summary.points,
-                latest.map(|(p, _)| iso(p.period)).unwrap_or_default(),
-                latest
-                    .and_then(|(_, v)| *v)
+                sum.points,
+                sum.latest_date.map(iso).unwrap_or_default(),
+                sum.latest_value
                     .map(|v| format!("{v:.3}"))
                     .unwrap_or_default(),
-                a.summary.variation.map(|v| v.as_str()).unwrap_or(""),
-                a.summary.assurance.as_str()
+                sum.variation.map(|v| v.as_str()).unwrap_or(""),
+                sum.assurance.as_str()
             )?;
         }
     } else {

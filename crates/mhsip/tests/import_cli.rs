@@ -354,7 +354,7 @@ fn users_and_audit_from_the_command_line() {
     assert!(!r.stdout.contains("secret"));
     let r = mhsip(&["users", "audit", "--data", d], None);
     assert!(
-        r.stdout.contains(",create_user,ward.ash,ward_user"),
+        r.stdout.contains(",create_user,ward.ash,,ward_user"),
         "{}",
         r.stdout
     );
@@ -480,7 +480,7 @@ fn saved_annotations_appear_on_charts_and_rebase_them() {
     let r = mhsip(&["users", "audit", "--data", d], None);
     assert!(
         r.stdout
-            .contains(",annotate,R8A-ASH,annotation 1: 2024-02-01 Started safety huddles"),
+            .contains(",annotate,R8A-ASH,R8A-ASH,annotation 1: 2024-02-01 Started safety huddles"),
         "{}",
         r.stdout
     );

@@ -2,21 +2,9 @@
 
 use crate::{Result, Store, StoreError};
 use domain::dates::{date_from_day, day_number};
-use serde::Serialize;
 use time::Date;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Annotation {
-    pub id: i64,
-    pub org: String,
-    /// `None`: the note belongs to every measure of the organisation.
-    pub measure: Option<String>,
-    #[serde(serialize_with = "crate::measures::iso_date")]
-    pub date: Date,
-    pub text: String,
-    pub rebase: bool,
-    pub author: String,
-}
+pub use measures::notes::Annotation;
 
 type AnnotationRow = (i64, String, Option<String>, i64, String, i64, String);
 

@@ -6,7 +6,7 @@
 use crate::{Result, Store};
 use domain::OrgLevel;
 use domain::codes::{InterventionGroup, InterventionType, SexualSafetyCategory};
-use domain::dates::{PeriodKind, date_from_day, day_number, iso};
+use domain::dates::{PeriodKind, date_from_day, day_number};
 use domain::measures::{
     Denominator, InterventionFilter, Measure, Numerator, SelfHarmFilter, Stratifier,
 };
@@ -26,33 +26,7 @@ pub struct Query {
     pub scope: Option<(OrgLevel, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MeasurePoint {
-    /// First day of the period (or the incident's day, for days-between charts).
-    #[serde(serialize_with = "iso_date")]
-    pub period: Date,
-    /// The count (or statistic) before dividing.
-    pub numerator: f64,
-    /// The denominator, where the measure has one; for a median, the number of events it is
-    /// the middle of.
-    pub denominator: Option<f64>,
-    /// The charted value; `None` for a period with no data (a gap, never a zero).
-    pub value: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MeasureSeries {
-    pub measure: &'static str,
-    pub org: String,
-    pub points: Vec<MeasurePoint>,
-}
-
-pub(crate) fn iso_date<S: serde::Serializer>(
-    d: &Date,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&iso(*d))
-}
+pub use measures::series::{MeasurePoint, MeasureSeries, iso_date};
 
 fn level_column(level: OrgLevel) -> &'static str {
     match level {

@@ -66,12 +66,7 @@ impl Snapshot {
     pub fn notes_for(&self, org: &str, measure: &str) -> Vec<Annotation> {
         self.annotations
             .get(org)
-            .map(|v| {
-                v.iter()
-                    .filter(|a| a.measure.as_deref().is_none_or(|m| m == measure))
-                    .cloned()
-                    .collect()
-            })
+            .map(|v| measures::summary::notes_for(v, measure))
             .unwrap_or_default()
     }
 }

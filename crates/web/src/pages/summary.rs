@@ -3,7 +3,6 @@
 
 use crate::auth::CurrentUser;
 use crate::cache::{Key, Snapshot};
-use crate::chart::{self, Request};
 use crate::error::AppError;
 use crate::orgs::Org;
 use crate::{AppState, access::Viewing};
@@ -56,40 +55,24 @@ pub fn summarise(
 ) -> Result<SummaryRow, AppError> {
     let policy = viewing.policy();
     let notes = snap.notes_for(&viewing.org.code, measure.id);
-    let a = chart::analyse(&Request::standard(
-        measure,
-        series,
-        period,
-        String::new(),
-        &notes,
-        policy.as_ref(),
-    ))?;
-    let latest = a
-        .analysis
-        .points
-        .iter()
-        .enumerate()
-        .rev()
-        .find(|(_, p)| p.value.is_some());
-    let latest_value = latest.and_then(|(_, p)| p.value);
-    let suppressed_latest =
-        latest_value.is_none() && series.points.iter().rev().any(|p| p.value.is_some());
-    let s = &a.analysis.summary;
-    let variation: Option<Variation> = s.variation;
-    let assurance = s.assurance;
+    let sum = measures::summary::summarise(measure, series, period, &notes, policy.as_ref())?;
+    let latest_value = sum.latest_value;
+    let suppressed_latest = sum.suppressed_latest;
+    let variation: Option<Variation> = sum.variation;
+    let assurance = sum.assurance;
     Ok(SummaryRow {
         org: viewing.org.code.clone(),
         org_name: viewing.org.name.clone(),
         measure: measure.id,
         title: measure.title,
         unit: measure.unit,
-        latest_period: latest.map(|(i, _)| a.labels[i].clone()),
+        latest_period: sum.latest_label.clone(),
         latest_value,
         variation: variation.map(|v| v.as_str().to_string()),
         variation_text: variation.map(|v| v.describe()),
         assurance: (assurance != Assurance::None).then(|| assurance.as_str().to_string()),
         assurance_text: (assurance != Assurance::None).then(|| assurance.describe()),
-        target: a.settings.target,
+        target: sum.target,
         disclosure_controlled: policy.is_some(),
         variation_kind: variation,
         assurance_kind: assurance,
