@@ -6,8 +6,7 @@
 //! of it. A dry run does everything but commit, and reports what would have happened. Every
 //! problem is reported as `FILE:LINE:COLUMN: reason`.
 
-pub mod csvscan;
-pub mod decode;
+pub use textfile::{csvscan, decode};
 pub mod formats;
 pub mod mapping;
 pub mod parse;

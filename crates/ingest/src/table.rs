@@ -6,12 +6,7 @@ use crate::decode::{Encoding, control_name, decode, first_control, is_control};
 use std::borrow::Cow;
 
 /// A problem with the file itself (not with one row's values).
-#[derive(Clone, Debug, PartialEq)]
-pub struct FileProblem {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+pub type FileProblem = textfile::FileError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -54,12 +49,14 @@ impl<'a> Content<'a> {
             return Ok(Content::Sheet(rows));
         }
         let (text, encoding) = decode(bytes).map_err(|e| FileProblem {
+            file: String::new(),
             line: e.line,
             column: e.column,
             message: e.message,
         })?;
         if let Some((line, column, what)) = first_control(&text) {
             return Err(FileProblem {
+                file: String::new(),
                 line,
                 column,
                 message: format!(
@@ -69,6 +66,7 @@ impl<'a> Content<'a> {
         }
         if text.trim().is_empty() {
             return Err(FileProblem {
+                file: String::new(),
                 line: 1,
                 column: 1,
                 message: "the file is empty; expected a header line and data rows".into(),
@@ -131,6 +129,7 @@ impl<'a> Rows<'a> {
     pub fn next_row(&mut self, out: &mut Vec<Field<'a>>) -> Result<bool, FileProblem> {
         match self {
             Rows::Csv(r) => r.next_record(out).map_err(|e| FileProblem {
+                file: String::new(),
                 line: e.line,
                 column: e.column,
                 message: e.message,
@@ -169,6 +168,7 @@ fn check_cells(rows: &[Vec<String>]) -> Result<(), FileProblem> {
         for (c, cell) in row.iter().enumerate() {
             if let Some(ch) = cell.chars().find(|ch| is_control(*ch)) {
                 return Err(FileProblem {
+                    file: String::new(),
                     line: r + 1,
                     column: c + 1,
                     message: format!(
@@ -209,6 +209,7 @@ pub fn sniff_delimiter(text: &str) -> u8 {
 fn read_workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, FileProblem> {
     use calamine::{Data, Reader as _, open_workbook_auto_from_rs};
     let problem = |m: String| FileProblem {
+        file: String::new(),
         line: 1,
         column: 1,
         message: m,

@@ -39,12 +39,7 @@ impl Encoding {
 
 /// Why the bytes are not text in one accepted encoding, and where (1-based line and column in
 /// characters, as an editor shows them).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+pub type DecodeError = crate::FileError;
 
 const SAVE_AS: &str = "expected the whole file in one encoding: UTF-8 (in Excel: Save As \"CSV UTF-8\"), UTF-16 with its byte-order mark, or Windows-1252";
 
@@ -71,6 +66,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
     }
     if looks_like_utf16_without_mark(bytes) {
         return Err(DecodeError {
+            file: String::new(),
             line: 1,
             column: 1,
             message: format!(
@@ -98,6 +94,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
     {
         let (line, line_start) = line_of(bytes, at);
         return Err(DecodeError {
+            file: String::new(),
             line,
             column: at - line_start + 1,
             message: format!(
@@ -113,6 +110,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
 
 fn not_text(what: &str) -> DecodeError {
     DecodeError {
+        file: String::new(),
         line: 1,
         column: 1,
         message: format!(
@@ -205,6 +203,7 @@ fn utf8_error(bytes: &[u8], bad: usize, why: &str) -> DecodeError {
     // The line up to the bad byte is valid UTF-8 (everything before `bad` is).
     let column = std::str::from_utf8(&bytes[line_start..bad]).map_or(1, |s| s.chars().count() + 1);
     DecodeError {
+        file: String::new(),
         line,
         column,
         message: format!(
@@ -249,6 +248,7 @@ fn text_error(decoded: &str, what: &str) -> DecodeError {
         .next()
         .map_or(1, |l| l.chars().count() + 1);
     DecodeError {
+        file: String::new(),
         line,
         column,
         message: format!("not valid UTF-16 at line {line} column {column}: {what}; {SAVE_AS}"),

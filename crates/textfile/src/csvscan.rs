@@ -40,12 +40,7 @@ impl<'a> Field<'a> {
 }
 
 /// Where a problem was found, when the reader itself cannot go on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScanError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+pub type ScanError = crate::FileError;
 
 impl Reader<'_> {
     /// Bytes read so far, for progress bars.
@@ -122,6 +117,7 @@ impl<'a> Reader<'a> {
     fn error_here(&self, message: &str) -> ScanError {
         let column = self.buf[self.line_start..self.pos].chars().count() + 1;
         ScanError {
+            file: String::new(),
             line: self.line,
             column,
             message: message.to_string(),
@@ -163,6 +159,7 @@ impl<'a> Reader<'a> {
                 .position(|b| *b == b'"' || *b == b'\n')
             else {
                 return Err(ScanError {
+                    file: String::new(),
                     line,
                     column: self.buf[line_start..start].chars().count() + 1,
                     message: "quoted field is never closed; expected a closing \" before the end of the file (is the last line cut short?)".into(),
@@ -211,6 +208,7 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, ScanError> {
         let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
         let column = std::str::from_utf8(&good[line_start..]).map_or(1, |s| s.chars().count() + 1);
         ScanError {
+            file: String::new(),
             line,
             column,
             message: "the file is not UTF-8 text; expected UTF-8 (in Excel: Save As \"CSV UTF-8\")"
