@@ -151,6 +151,120 @@ async fn a_row_for_a_ward_not_held_is_refused_by_the_database_too() {
     }
 }
 
+/// Text the writer must carry unchanged: COPY's own escapes (tab, newline, carriage return,
+/// backslash, a literal `\N`), CSV's (quotes, commas), an empty string, and UTF-8 beyond ASCII.
+const AWKWARD: [&str; 8] = [
+    "tab\there",
+    "line\nbreak\r\nwindows",
+    "back\\slash\\",
+    "\\N",
+    "\"quoted\", with comma",
+    "",
+    "Ŵard — ünïcode ✓ 🏥",
+    "W-plain",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_value_comes_back_as_written_and_a_rewrite_updates() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let before = db.store.count("ri_interventions").await.unwrap();
+        let rows = |end: Val| -> Vec<Vec<Val>> {
+            AWKWARD
+                .iter()
+                .map(|id| {
+                    let mut r = ri_row(Val::Text((*id).into()), "R8A-ASH");
+                    r[6] = end.clone(); // incident_end: NULL, or a value
+                    r[19] = Val::Int(1); // in_care_plan
+                    r
+                })
+                .collect()
+        };
+        // Two batches of one table in one upload (the staging table is reused), then commit.
+        let mut import = db.store.begin_import(&meta()).await.unwrap();
+        let first = rows(Val::NullInt);
+        import.write(ri_batch(first[..3].to_vec())).await.unwrap();
+        import.write(ri_batch(first[3..].to_vec())).await.unwrap();
+        let s = import.commit(None).await.unwrap();
+        assert_eq!(
+            (s.rows, s.inserted, s.updated),
+            (8, 8, 0),
+            "{}: all new",
+            db.name
+        );
+        // The same keys again with a value where there was NULL: all updates, no duplicates.
+        let mut import = db.store.begin_import(&meta()).await.unwrap();
+        import.write(ri_batch(rows(Val::Int(42)))).await.unwrap();
+        let again = import.commit(None).await.unwrap();
+        assert_eq!(
+            (again.rows, again.inserted, again.updated),
+            (8, 0, 8),
+            "{}: all updates",
+            db.name
+        );
+        assert_eq!(
+            db.store.count("ri_interventions").await.unwrap(),
+            before + 8,
+            "{}",
+            db.name
+        );
+        let held = sqlx::query(
+            "SELECT incident_id, incident_end, in_care_plan, police_involved, upload_id FROM ri_interventions WHERE trust_code = 'R8A' AND intervention_id = '1' AND upload_id >= $1 ORDER BY incident_id",
+        )
+        .bind(s.upload_id)
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap();
+        let mut ids: Vec<String> = held.iter().map(|r| r.get::<String, _>(0)).collect();
+        let mut want: Vec<String> = AWKWARD.iter().map(|s| s.to_string()).collect();
+        ids.sort();
+        want.sort();
+        assert_eq!(ids, want, "{}: text comes back byte for byte", db.name);
+        for r in &held {
+            assert_eq!(r.get::<Option<i64>, _>(1), Some(42), "{}", db.name);
+            assert_eq!(r.get::<Option<i64>, _>(2), Some(1), "{}", db.name);
+            assert_eq!(
+                r.get::<Option<i64>, _>(3),
+                None,
+                "{}: NULL stays NULL",
+                db.name
+            );
+            assert_eq!(r.get::<i64, _>(4), again.upload_id, "{}", db.name);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolled_back_upload_leaves_nothing_and_the_next_one_writes() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let before = table_counts(&db).await;
+        let mut import = db.store.begin_import(&meta()).await.unwrap();
+        import
+            .write(ri_batch(vec![ri_row(Val::Text("R-1".into()), "R8A-ASH")]))
+            .await
+            .unwrap();
+        let s = import.rollback().await.unwrap();
+        assert_eq!(
+            (s.rows, s.inserted, s.committed),
+            (1, 1, false),
+            "{}",
+            db.name
+        );
+        assert_eq!(table_counts(&db).await, before, "{}", db.name);
+        // The staging table went with the rolled-back transaction; the next upload makes its own.
+        let mut import = db.store.begin_import(&meta()).await.unwrap();
+        import
+            .write(ri_batch(vec![ri_row(Val::Text("R-1".into()), "R8A-ASH")]))
+            .await
+            .unwrap();
+        let s = import.commit(None).await.unwrap();
+        assert_eq!((s.rows, s.inserted), (1, 1), "{}", db.name);
+    }
+}
+
 /// `(table, column)` for every column PostgreSQL's schema declares NOT NULL.
 fn postgres_not_null_columns() -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/migrations/postgres");

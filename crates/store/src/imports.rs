@@ -3,12 +3,15 @@
 //! Nothing is visible to readers until `commit`; `rollback` (or dropping the import, or the
 //! process dying) leaves the database exactly as it was.
 
-use crate::values::{Val, bind};
+mod pgcopy;
+
+use crate::values::Val;
 use crate::{Backend, Result, Store, StoreError};
 use domain::dates::{PeriodKind, day_number, iso, minute_number};
 use domain::records::*;
-use sqlx::{Any, Transaction};
-use std::collections::HashMap;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, Executor, PgConnection};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use time::{Date, PrimitiveDateTime};
 
@@ -39,23 +42,26 @@ pub struct Import {
     rows: u64,
     /// Row counts of each table touched, before the first write.
     before: HashMap<&'static str, i64>,
-    /// Upsert statements by table and rows per statement, built once per import.
+    /// Upsert statements by table and rows per statement (0: PostgreSQL's upsert from the
+    /// staging table), built once per import.
     sql_cache: HashMap<(&'static str, usize), Arc<str>>,
+    /// PostgreSQL: the staging tables created so far in this import's transaction.
+    staged: HashSet<&'static str>,
 }
 
-/// SQLite imports write through a connection of their own, in a blocking thread, with
-/// prepared multi-row statements (the fastest way into SQLite); PostgreSQL through a pooled
-/// transaction. Either way, one transaction for the whole upload.
+/// Each import writes through a connection of its own, inside one transaction for the whole
+/// upload. SQLite: in a blocking thread, with prepared multi-row statements (the fastest way
+/// into SQLite). PostgreSQL: COPY into a staging table, then one upsert per batch (`pgcopy`).
 enum Writer {
-    /// `None` only while a blocking task holds the connection, or after the end.
+    /// `None` only while a blocking task holds the connection, or after a failure or the end.
     Sqlite(Option<rusqlite::Connection>),
-    Any(Transaction<'static, Any>),
+    /// `None` after a failure or the end: the connection is dropped, which ends its session
+    /// and so rolls the transaction back.
+    Postgres(Option<PgConnection>),
 }
 
-/// Rows per statement. SQLite: 64 rows of up to 26 columns; PostgreSQL: 500 rows, well under
-/// its 65,535 bound parameters.
+/// Rows per statement for SQLite: 64 rows of up to 26 columns.
 const SQLITE_ROWS: usize = 64;
-const POSTGRES_ROWS: usize = 500;
 
 impl Store {
     /// Start an import; records the upload (it disappears again if the import is rolled back).
@@ -87,7 +93,12 @@ impl Store {
                 (Writer::Sqlite(Some(conn)), id)
             }
             _ => {
-                let mut tx = self.pool.begin().await?;
+                // The pool's connections speak through sqlx's `Any` driver, which has no COPY:
+                // an import opens a PostgreSQL connection of its own, from the same URL.
+                let url = self.pool.connect_options().database_url.clone();
+                let options: PgConnectOptions = url.as_str().parse()?;
+                let mut conn = PgConnection::connect_with(&options).await?;
+                conn.execute("BEGIN").await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
                      VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7) RETURNING id",
@@ -99,9 +110,9 @@ impl Store {
                 .bind(meta.trust_code.clone())
                 .bind(now)
                 .bind(meta.mapping.clone())
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut conn)
                 .await?;
-                (Writer::Any(tx), id)
+                (Writer::Postgres(Some(conn)), id)
             }
         };
         Ok(Import {
@@ -111,6 +122,7 @@ impl Store {
             rows: 0,
             before: HashMap::new(),
             sql_cache: HashMap::new(),
+            staged: HashSet::new(),
         })
     }
 }
@@ -211,13 +223,36 @@ impl Import {
         result
     }
 
+    /// The PostgreSQL connection, taken out of the import: put it back with `put_postgres`
+    /// only after a step succeeded, so that after any failure every later step fails too.
+    fn take_postgres(&mut self) -> Result<PgConnection> {
+        let Writer::Postgres(slot) = &mut self.writer else {
+            return Err(StoreError::Invalid("not a PostgreSQL import".into()));
+        };
+        slot.take().ok_or_else(|| {
+            StoreError::Invalid(
+                "the import connection was lost after an earlier failure; nothing was saved".into(),
+            )
+        })
+    }
+
+    fn put_postgres(&mut self, conn: PgConnection) {
+        if let Writer::Postgres(slot) = &mut self.writer {
+            *slot = Some(conn);
+        }
+    }
+
     async fn count_rows(&mut self, table: &'static str) -> Result<i64> {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         match &mut self.writer {
-            Writer::Any(tx) => Ok(sqlx::query_as::<_, (i64,)>(&sql)
-                .fetch_one(&mut **tx)
-                .await?
-                .0),
+            Writer::Postgres(_) => {
+                let mut conn = self.take_postgres()?;
+                let (n,) = sqlx::query_as::<_, (i64,)>(&sql)
+                    .fetch_one(&mut conn)
+                    .await?;
+                self.put_postgres(conn);
+                Ok(n)
+            }
             Writer::Sqlite(_) => {
                 self.with_sqlite(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
                     .await
@@ -288,22 +323,25 @@ impl Import {
                 })
                 .await
             }
-            Writer::Any(tx) => {
-                let mut rest = vals.into_iter();
-                let mut left = rows;
-                while left > 0 {
-                    let n = left.min(POSTGRES_ROWS);
-                    left -= n;
-                    let sql =
-                        cached_upsert(&mut self.sql_cache, Backend::Postgres, table, &all, key, n);
-                    let mut q = sqlx::query(&sql);
-                    for _ in 0..n {
-                        for v in rest.by_ref().take(width).chain(extra.clone()) {
-                            q = bind(q, v);
-                        }
-                    }
-                    q.execute(&mut **tx).await?;
-                }
+            Writer::Postgres(_) => {
+                let upsert = self
+                    .sql_cache
+                    .entry((table, 0))
+                    .or_insert_with(|| pgcopy::upsert_from_stage(table, &all, key).into())
+                    .clone();
+                let mut conn = self.take_postgres()?;
+                pgcopy::copy_upsert(
+                    &mut conn,
+                    &mut self.staged,
+                    table,
+                    &all,
+                    &upsert,
+                    &vals,
+                    width,
+                    extra.as_ref(),
+                )
+                .await?;
+                self.put_postgres(conn);
                 Ok(())
             }
         }
@@ -772,16 +810,23 @@ impl Import {
                         .into(),
                 ));
             }
-            Writer::Any(mut tx) => {
+            Writer::Postgres(None) => {
+                return Err(StoreError::Invalid(
+                    "the import connection was lost after an earlier failure; nothing was saved"
+                        .into(),
+                ));
+            }
+            Writer::Postgres(Some(mut conn)) => {
                 sqlx::query("UPDATE uploads SET rows_total = $1, rows_inserted = $2, rows_updated = $3, trust_code = COALESCE($4, trust_code) WHERE id = $5")
                     .bind(rows)
                     .bind(inserted)
                     .bind(updated)
                     .bind(trust_code)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut conn)
                     .await?;
-                tx.commit().await?;
+                conn.execute("COMMIT").await?;
+                let _ = conn.close().await;
             }
         }
         s.committed = true;
@@ -799,8 +844,11 @@ impl Import {
                 })
                 .await?
             }
-            Writer::Sqlite(None) => {}
-            Writer::Any(tx) => tx.rollback().await?,
+            Writer::Sqlite(None) | Writer::Postgres(None) => {}
+            Writer::Postgres(Some(mut conn)) => {
+                conn.execute("ROLLBACK").await?;
+                let _ = conn.close().await;
+            }
         }
         Ok(s)
     }

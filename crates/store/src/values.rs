@@ -1,8 +1,5 @@
-//! Values bound to SQL parameters: the few types both engines agree on through `Any`.
-
-use sqlx::Any;
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
+//! Values written by an import: the few types both engines agree on (SQLite binds them,
+//! PostgreSQL receives them as COPY text).
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Val {
@@ -37,21 +34,5 @@ impl Val {
 
     pub fn text(s: impl Into<String>) -> Val {
         Val::Text(s.into())
-    }
-}
-
-pub(crate) fn bind<'q>(
-    q: Query<'q, Any, AnyArguments<'q>>,
-    v: Val,
-) -> Query<'q, Any, AnyArguments<'q>> {
-    match v {
-        Val::Int(i) => q.bind(i),
-        Val::Real(f) => q.bind(f),
-        Val::Text(s) => q.bind(s),
-        Val::Static(s) => q.bind(s),
-        Val::Shared(s) => q.bind(s.to_string()),
-        Val::NullInt => q.bind(None::<i64>),
-        Val::NullReal => q.bind(None::<f64>),
-        Val::NullText => q.bind(None::<String>),
     }
 }
