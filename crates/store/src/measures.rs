@@ -5,7 +5,7 @@
 
 use crate::{Result, Store};
 use domain::OrgLevel;
-use domain::codes::{InterventionGroup, InterventionType, SexualSafetyCategory};
+use domain::codes::{InterventionGroup, InterventionType};
 use domain::dates::{PeriodKind, date_from_day, day_number};
 use domain::measures::{
     Denominator, InterventionFilter, Measure, Numerator, SelfHarmFilter, Stratifier,
@@ -26,6 +26,7 @@ pub struct Query {
     pub scope: Option<(OrgLevel, String)>,
 }
 
+pub use measures::facts::{self, Facts};
 pub use measures::series::{MeasurePoint, MeasureSeries, iso_date};
 
 fn level_column(level: OrgLevel) -> &'static str {
@@ -119,12 +120,19 @@ impl Store {
     }
 
     /// Every listed measure for every organisation at `q.level`, one series each, periods in
-    /// order with gaps where no bed days were reported.
+    /// order with gaps where no bed days were reported: the facts, assembled by `measures`.
     pub async fn compute_measures(
         &self,
         q: &Query,
         measures: &[Measure],
     ) -> Result<Vec<MeasureSeries>> {
+        let facts = self.measure_facts(q, measures).await?;
+        Ok(measures::series::assemble(measures, &facts))
+    }
+
+    /// The grouped counts and sums the listed measures need, per organisation at `q.level` and
+    /// period, by name (one SQL query per source table).
+    pub async fn measure_facts(&self, q: &Query, measures: &[Measure]) -> Result<Facts> {
         let per = q.period_col("x.month_start", "x.week_start");
         let f = |e: &str| format!("CAST({e} AS DOUBLE PRECISION)");
         let count_if = |cond: &str| f(&format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
@@ -231,88 +239,76 @@ impl Store {
             HashMap::new()
         };
         let gaps = if needs(&|m| m.numerator == Numerator::DaysBetweenSelfHarm) {
-            self.days_between_self_harm(q).await?
+            self.self_harm_days(q).await?
         } else {
             BTreeMap::new()
         };
 
-        // Every organisation at this level that has wards in scope.
-        let orgs = self.orgs_in_scope(q).await?;
-        let periods = q.periods();
-        let mut out = Vec::with_capacity(orgs.len() * measures.len());
-        for org in &orgs {
-            for m in measures {
-                if m.numerator == Numerator::DaysBetweenSelfHarm {
-                    let pts = gaps.get(org).cloned().unwrap_or_default();
-                    out.push(MeasureSeries {
-                        measure: m.id,
-                        org: org.clone(),
-                        points: pts,
-                    });
-                    continue;
-                }
-                let mut points = Vec::with_capacity(periods.len());
-                for p in &periods {
-                    let key = (org.clone(), i64::from(day_number(*p)));
-                    let bed_row = bed.get(&key);
-                    let has_data = bed_row.is_some_and(|b| b[0] > 0.0);
-                    let get = |t: &Table, i: usize| t.get(&key).map_or(0.0, |v| v[i]);
-                    let numerator = match m.numerator {
-                        Numerator::Interventions(filter) => get(&ri, intervention_column(filter)),
-                        Numerator::PeopleRestricted => get(&ri, 8),
-                        Numerator::IncidentsReviewedWithPatient => get(&ri, 10),
-                        Numerator::MedianRestraintMinutes => {
-                            medians.get(&key).map_or(f64::NAN, |m| m.0)
-                        }
-                        Numerator::SelfHarm(SelfHarmFilter::All) => get(&inc, 0),
-                        Numerator::SelfHarm(SelfHarmFilter::ModerateOrWorse) => get(&inc, 1),
-                        Numerator::SelfHarm(SelfHarmFilter::OnLeave) => get(&inc, 2),
-                        Numerator::SexualSafety(None) => get(&inc, 3),
-                        Numerator::SexualSafety(Some(c)) => get(&inc, sexual_column(c)),
-                        Numerator::Awol => get(&awol, 0),
-                        Numerator::LeaveReturnedOnTime => get(&leave, 1),
-                        Numerator::FeltSexuallySafe => get(&survey, 1),
-                        Numerator::DaysBetweenSelfHarm => 0.0,
-                    };
-                    let denominator = match m.denominator {
-                        Denominator::OccupiedBedDays => bed_row.map(|b| b[0]),
-                        Denominator::BedDaysLessLeave => bed_row.map(|b| b[0] - b[1]),
-                        Denominator::Inpatients => inpatients.get(&key).map(|v| v[0]),
-                        Denominator::RestrictiveIncidents => ri.get(&key).map(|v| v[9]),
-                        Denominator::LeavePeriodsEnded => leave.get(&key).map(|v| v[0]),
-                        Denominator::SurveyAnswers => survey.get(&key).map(|v| v[0]),
-                        // A median's "denominator" is the number of events it summarises.
-                        Denominator::None if m.numerator == Numerator::MedianRestraintMinutes => {
-                            Some(medians.get(&key).map_or(0.0, |m| m.1))
-                        }
-                        Denominator::None => None,
-                    };
-                    let value = match m.denominator {
-                        Denominator::None if !has_data => None,
-                        Denominator::None => numerator.is_finite().then_some(numerator),
-                        _ => denominator
-                            .filter(|d| *d > 0.0 && (has_data || m.is_proportion()))
-                            .map(|d| numerator / d * m.multiplier),
-                    };
-                    points.push(MeasurePoint {
-                        period: *p,
-                        numerator: if numerator.is_finite() {
-                            numerator
-                        } else {
-                            0.0
-                        },
-                        denominator,
-                        value,
-                    });
-                }
-                out.push(MeasureSeries {
-                    measure: m.id,
-                    org: org.clone(),
-                    points,
-                });
-            }
+        let mut facts = Facts {
+            orgs: self.orgs_in_scope(q).await?,
+            periods: q.periods(),
+            cells: HashMap::new(),
+            self_harm_days: gaps,
+        };
+        let date = |p: i64| date_from_day(p as i32);
+        for ((org, p), v) in bed {
+            facts.cell(&org, date(p)).bed_days = Some(facts::BedDays {
+                occupied: v[0],
+                on_leave: v[1],
+            });
         }
-        Ok(out)
+        for ((org, p), v) in ri {
+            facts.cell(&org, date(p)).interventions = Some(facts::Interventions {
+                all: v[0],
+                physical: v[1],
+                prone: v[2],
+                chemical: v[3],
+                rapid_tranquillisation: v[4],
+                mechanical: v[5],
+                seclusion: v[6],
+                segregation: v[7],
+                people: v[8],
+                incidents: v[9],
+                incidents_reviewed_with_patient: v[10],
+            });
+        }
+        for ((org, p), v) in inc {
+            facts.cell(&org, date(p)).incidents = Some(facts::Incidents {
+                self_harm: v[0],
+                self_harm_moderate_or_worse: v[1],
+                self_harm_on_leave: v[2],
+                sexual_safety: v[3],
+                sexual_assault: v[4],
+                sexual_harassment_verbal: v[5],
+                sexual_harassment_non_verbal: v[6],
+                sexual_online: v[7],
+            });
+        }
+        for ((org, p), v) in awol {
+            facts.cell(&org, date(p)).awol_episodes = Some(v[0]);
+        }
+        for ((org, p), v) in leave {
+            facts.cell(&org, date(p)).leave = Some(facts::Leave {
+                ended: v[0],
+                returned_on_time: v[1],
+            });
+        }
+        for ((org, p), v) in survey {
+            facts.cell(&org, date(p)).survey = Some(facts::Survey {
+                answers: v[0],
+                felt_safe: v[1],
+            });
+        }
+        for ((org, p), v) in inpatients {
+            facts.cell(&org, date(p)).inpatients = Some(v[0]);
+        }
+        for ((org, p), (minutes, restraints)) in medians {
+            facts.cell(&org, date(p)).restraint_minutes = Some(facts::Median {
+                minutes,
+                restraints,
+            });
+        }
+        Ok(facts)
     }
 
     pub(crate) async fn orgs_in_scope(&self, q: &Query) -> Result<Vec<String>> {
@@ -402,10 +398,7 @@ impl Store {
     }
 
     /// For each org, one point per self-harm incident: days since the previous one.
-    async fn days_between_self_harm(
-        &self,
-        q: &Query,
-    ) -> Result<BTreeMap<String, Vec<MeasurePoint>>> {
+    async fn self_harm_days(&self, q: &Query) -> Result<BTreeMap<String, Vec<Date>>> {
         let lvl = level_column(q.level);
         let scope = q.scope_sql();
         let sql = format!(
@@ -418,18 +411,10 @@ impl Store {
         if let Some((_, code)) = &q.scope {
             query = query.bind(code.clone());
         }
-        let mut out: BTreeMap<String, Vec<MeasurePoint>> = BTreeMap::new();
-        let mut last: HashMap<String, i64> = HashMap::new();
+        let mut out: BTreeMap<String, Vec<Date>> = BTreeMap::new();
         for (org, day) in query.fetch_all(&self.pool).await? {
-            let Some(org) = org else { continue };
-            if let Some(prev) = last.insert(org.clone(), day) {
-                let gap = (day - prev) as f64;
-                out.entry(org).or_default().push(MeasurePoint {
-                    period: date_from_day(day as i32),
-                    numerator: gap,
-                    denominator: None,
-                    value: Some(gap),
-                });
+            if let Some(org) = org {
+                out.entry(org).or_default().push(date_from_day(day as i32));
             }
         }
         Ok(out)
@@ -592,21 +577,6 @@ fn group_expr(by: Stratifier, year: &str) -> String {
     }
 }
 
-fn intervention_column(f: InterventionFilter) -> usize {
-    match f {
-        InterventionFilter::All => 0,
-        InterventionFilter::Group(InterventionGroup::Physical) => 1,
-        InterventionFilter::Type(InterventionType::PhysicalProne) => 2,
-        InterventionFilter::Group(InterventionGroup::Chemical) => 3,
-        InterventionFilter::Type(InterventionType::ChemicalRapidTranquillisation) => 4,
-        InterventionFilter::Group(InterventionGroup::Mechanical) => 5,
-        InterventionFilter::Group(InterventionGroup::Seclusion) => 6,
-        InterventionFilter::Group(InterventionGroup::Segregation) => 7,
-        // Other single types are not in the catalogue; count them with their group.
-        InterventionFilter::Type(t) => intervention_column(InterventionFilter::Group(t.group())),
-    }
-}
-
 fn intervention_sql(f: InterventionFilter) -> String {
     match f {
         InterventionFilter::All => "1 = 1".into(),
@@ -623,15 +593,6 @@ fn group_sql(g: InterventionGroup) -> String {
         .map(|t| format!("'{}'", t.code()))
         .collect();
     format!("x.type_code IN ({})", codes.join(", "))
-}
-
-fn sexual_column(c: SexualSafetyCategory) -> usize {
-    match c {
-        SexualSafetyCategory::Assault => 4,
-        SexualSafetyCategory::VerbalHarassment => 5,
-        SexualSafetyCategory::NonVerbalHarassment => 6,
-        SexualSafetyCategory::Online => 7,
-    }
 }
 
 /// The periods as an inline table `(p, s, e)`: start, first and last day numbers. Built
