@@ -4,7 +4,6 @@
 //! into the canonical form. Uploading it changes nothing but proves the path (the records are
 //! already held: 0 new, N updated).
 
-use anyhow::{Context, Result};
 use domain::codes::InterventionType;
 
 /// Canonical column -> the trust's own column name.
@@ -62,7 +61,23 @@ pub fn mapping_json() -> String {
 
 /// The rows of `canonical` (the generated restrictive interventions file) for `trust` in the
 /// file's latest month, in the trust's own export format.
-pub fn export(canonical: &str, trust: &str) -> Result<String> {
+/// The canonical restrictive-interventions file lacks what the export needs (a bug in the
+/// generator, never user input).
+#[derive(Debug, thiserror::Error)]
+#[error("the restrictive interventions file cannot be exported Datix-style: {0}")]
+pub struct ExportError(String);
+
+trait Context<T> {
+    fn context(self, what: &str) -> Result<T, ExportError>;
+}
+
+impl<T> Context<T> for Option<T> {
+    fn context(self, what: &str) -> Result<T, ExportError> {
+        self.ok_or_else(|| ExportError(what.to_string()))
+    }
+}
+
+pub fn export(canonical: &str, trust: &str) -> Result<String, ExportError> {
     let mut lines = canonical.lines();
     let header: Vec<&str> = lines.next().context("empty file")?.split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name);
@@ -79,8 +94,8 @@ pub fn export(canonical: &str, trust: &str) -> Result<String> {
     let prefix = format!("{trust}-");
     let order: Vec<usize> = COLUMNS
         .iter()
-        .map(|(c, _)| col(c).with_context(|| c.to_string()))
-        .collect::<Result<_>>()?;
+        .map(|(c, _)| col(c).context(c))
+        .collect::<Result<_, _>>()?;
     let mut out = COLUMNS
         .iter()
         .map(|(_, t)| *t)

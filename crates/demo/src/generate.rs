@@ -1,10 +1,16 @@
-//! A fictional region, generated deterministically from a seed: trusts, sites and about 60
-//! wards of different types, five years of ward stays and midnight census, and events at rates
-//! like the published national ones, with seasonal noise, patient-level clustering, the ethnic
+//! A fictional region, generated deterministically from a seed and a size: trusts, sites and
+//! wards of different types (by default 6 trusts of 10 wards), years of ward stays and
+//! midnight census (by default five, ending October 2026), and events at rates like the
+//! published national ones, with seasonal noise, patient-level clustering, the ethnic
 //! disproportion in restrictive practice, and planted, dated changes that the charts should
 //! find. The output is the canonical upload files, which then go through the real import.
+//!
+//! The default size gives the same files, byte for byte, as the demo always has (a test holds
+//! their hashes). A larger size keeps the first six trusts' codes, names and planted changes
+//! where the default has them and adds trusts R9G, R9H, ... R8A, ... with their own names, one
+//! ICB per three trusts.
 
-use crate::bench::SplitMix;
+use crate::SplitMix;
 use domain::NhsNumber;
 use domain::dates::{date_from_day, day_number, iso};
 use std::fmt::Write;
@@ -16,6 +22,69 @@ pub struct Planted {
     pub description: &'static str,
     pub ward_or_trust: String,
     pub from: Date,
+}
+
+/// How big a region to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    pub trusts: usize,
+    pub wards_per_trust: usize,
+    /// Whole years, ending with the demo's last month (October 2026).
+    pub years: u32,
+}
+
+impl Default for Size {
+    /// The demo region: 6 trusts, 10 wards each, five years.
+    fn default() -> Self {
+        Size {
+            trusts: 6,
+            wards_per_trust: 10,
+            years: 5,
+        }
+    }
+}
+
+/// The largest region the generator makes: trust codes R9A to R1Z, ward names with a number
+/// after the first 24, and patients' NHS numbers from the test range 999 000 000x to 999 999 999x.
+pub const MAX_TRUSTS: usize = 9 * 26;
+pub const MAX_WARDS_PER_TRUST: usize = 24 * 9;
+pub const MAX_YEARS: u32 = 20;
+
+/// A size the generator cannot make.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SizeError {
+    #[error("--trusts must be 1 to {MAX_TRUSTS} (got {0})")]
+    Trusts(usize),
+    #[error("--wards-per-trust must be 1 to {MAX_WARDS_PER_TRUST} (got {0})")]
+    WardsPerTrust(usize),
+    #[error("--years must be 1 to {MAX_YEARS} (got {0})")]
+    Years(u32),
+    #[error(
+        "the region needs more patients than the NHS test number range holds (about 900,000); choose fewer trusts, wards or years"
+    )]
+    TooManyPatients,
+}
+
+impl Size {
+    pub fn check(&self) -> Result<(), SizeError> {
+        if !(1..=MAX_TRUSTS).contains(&self.trusts) {
+            return Err(SizeError::Trusts(self.trusts));
+        }
+        if !(1..=MAX_WARDS_PER_TRUST).contains(&self.wards_per_trust) {
+            return Err(SizeError::WardsPerTrust(self.wards_per_trust));
+        }
+        if !(1..=MAX_YEARS).contains(&self.years) {
+            return Err(SizeError::Years(self.years));
+        }
+        Ok(())
+    }
+
+    /// The first day covered: 1 November, `years` years before the end.
+    pub fn start(&self) -> Date {
+        let end = demo_end();
+        Date::from_calendar_date(end.year() - self.years as i32, time::Month::November, 1)
+            .unwrap_or(end)
+    }
 }
 
 pub struct DemoFiles {
@@ -113,6 +182,65 @@ struct Trust {
     icb: &'static str,
 }
 
+/// A trust of the region: the six named ones first, then made-up ones.
+struct TrustSpec {
+    code: String,
+    name: String,
+    icb: String,
+}
+
+/// Place names for trusts beyond the first six: `FIRST[i] + SECOND[j]`, e.g. "Ashbrook".
+const PLACE_FIRST: [&str; 16] = [
+    "Ash", "Black", "Bright", "Brook", "Clay", "Cold", "Fair", "Green", "High", "Kings", "Long",
+    "Mill", "Oak", "Red", "Stone", "Thorn",
+];
+const PLACE_SECOND: [&str; 16] = [
+    "bridge", "brook", "bury", "dale", "field", "ford", "gate", "ham", "hurst", "lea", "mere",
+    "moor", "stead", "ton", "well", "wick",
+];
+const TRUST_KINDS: [&str; 4] = [
+    "Mental Health NHS Foundation Trust",
+    "Partnership NHS Trust",
+    "Health and Care NHS Trust",
+    "Mental Health NHS Trust",
+];
+
+/// Trust `t` (0-based) of a region: R9A-R9F as the demo has always had them; then R9G...R9Z,
+/// R8A...R8Z, ... (three characters starting with R, as ODS trust codes are). ICBs take three
+/// trusts each: Q9A, Q9B, ... then Q8A, ...
+fn trust_spec(t: usize) -> TrustSpec {
+    if let Some(n) = TRUSTS.get(t) {
+        return TrustSpec {
+            code: n.code.into(),
+            name: n.name.into(),
+            icb: n.icb.into(),
+        };
+    }
+    let code = |first: char, i: usize| {
+        format!("{first}{}{}", 9 - i / 26, char::from(b'A' + (i % 26) as u8))
+    };
+    let k = t - TRUSTS.len();
+    let place = format!(
+        "{}{}",
+        PLACE_FIRST[k % PLACE_FIRST.len()],
+        PLACE_SECOND[(k / PLACE_FIRST.len() + k * 7) % PLACE_SECOND.len()]
+    );
+    TrustSpec {
+        code: code('R', t),
+        name: format!("{place} {} (demo)", TRUST_KINDS[k % TRUST_KINDS.len()]),
+        icb: code('Q', t / 3),
+    }
+}
+
+/// The name of ICB number `i` (three trusts each).
+fn icb_name(i: usize) -> String {
+    match i {
+        0 => "Demo North Integrated Care Board".into(),
+        1 => "Demo South Integrated Care Board".into(),
+        _ => format!("Demo Integrated Care Board {}", i + 1),
+    }
+}
+
 const TRUSTS: [Trust; 6] = [
     Trust {
         code: "R9A",
@@ -162,7 +290,7 @@ struct WardSpec {
     culture: f64,
 }
 
-/// The five years the demo covers: November 2021 to October 2026 (60 whole months).
+/// The five years the default demo covers: November 2021 to October 2026 (60 whole months).
 pub fn demo_start() -> Date {
     time::macros::date!(2021 - 11 - 01)
 }
@@ -179,21 +307,33 @@ pub const UNDER_REPORTING: (Date, Date) = (
     time::macros::date!(2025 - 07 - 31),
 );
 
+/// The default demo region (6 trusts of 10 wards, five years) from a seed.
 pub fn generate(seed: u64) -> DemoFiles {
+    generate_region(Size::default(), seed).expect("the default size fits")
+}
+
+/// A region of any size from a seed; the same seed and size give the same files.
+pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
+    size.check()?;
     let mut rng = SplitMix(seed);
-    let start = demo_start();
+    let start = size.start();
     let end = demo_end();
     let (d0, d1) = (day_number(start), day_number(end));
+    let trusts: Vec<TrustSpec> = (0..size.trusts).map(trust_spec).collect();
 
     // Organisations.
     let mut orgs =
         String::from("OrgCode,OrgName,OrgLevel,ParentOrgCode\nY99,Demo Region,region,\n");
-    orgs.push_str("Q9A,Demo North Integrated Care Board,icb,Y99\nQ9B,Demo South Integrated Care Board,icb,Y99\n");
+    for i in 0..size.trusts.div_ceil(3) {
+        let _ = writeln!(orgs, "{},{},icb,Y99", trust_spec(i * 3).icb, icb_name(i));
+    }
     let mut wards: Vec<WardSpec> = Vec::new();
     let mut ward_csv =
         String::from("WardCode,WardName,SiteCode,WardType,WardSexMix,Beds,BedsFromDate\n");
     let mut name_i = 0;
-    for (t, trust) in TRUSTS.iter().enumerate() {
+    // Where each trust's wards start in `wards`.
+    let first_ward = |t: usize| t * size.wards_per_trust;
+    for (t, trust) in trusts.iter().enumerate() {
         let _ = writeln!(orgs, "{},{},trust,{}", trust.code, trust.name, trust.icb);
         let sites = 2 + (t % 2);
         for s in 1..=sites {
@@ -206,10 +346,9 @@ pub fn generate(seed: u64) -> DemoFiles {
                 trust.code
             );
         }
-        let n_wards = 10;
-        for w in 0..n_wards {
-            // The secure trust is mostly secure wards; the others mostly acute.
-            let kind = if t == 5 {
+        for w in 0..size.wards_per_trust {
+            // The secure trust (every sixth) is mostly secure wards; the others mostly acute.
+            let kind = if t % 6 == 5 {
                 [
                     WardType::LowSecure,
                     WardType::MediumSecure,
@@ -221,7 +360,7 @@ pub fn generate(seed: u64) -> DemoFiles {
                     WardType::MediumSecure,
                     WardType::Picu,
                     WardType::Rehabilitation,
-                ][w]
+                ][w % 10]
             } else {
                 [
                     WardType::AdultAcute,
@@ -234,7 +373,7 @@ pub fn generate(seed: u64) -> DemoFiles {
                     WardType::OlderAdult,
                     WardType::Rehabilitation,
                     TYPES[(t * 3 + w) % 9],
-                ][w]
+                ][w % 10]
             };
             let sex = match (w + t) % 3 {
                 0 => "male",
@@ -247,9 +386,18 @@ pub fn generate(seed: u64) -> DemoFiles {
                 sex
             };
             let beds = 12 + (rng.next_u64() % 11) as u32;
-            let name = WARD_NAMES[name_i % WARD_NAMES.len()];
+            let base = WARD_NAMES[name_i % WARD_NAMES.len()];
             name_i += 1;
-            let code = format!("{}-{}", trust.code, name.to_ascii_uppercase());
+            // Past 24 wards in a trust the names come round again, numbered.
+            let name = match w / WARD_NAMES.len() {
+                0 => base.to_string(),
+                n => format!("{base} {}", n + 1),
+            };
+            let code = format!(
+                "{}-{}",
+                trust.code,
+                name.replace(' ', "").to_ascii_uppercase()
+            );
             let site = format!("{}{:02}", trust.code, 1 + w % sites);
             let _ = writeln!(
                 ward_csv,
@@ -269,21 +417,33 @@ pub fn generate(seed: u64) -> DemoFiles {
         }
     }
 
-    // Planted changes.
-    let huddle_wards: Vec<usize> = vec![0, 3, 11, 13, 22];
-    let deteriorating = 31usize;
+    // Planted changes, at (trust, ward of that trust): in the default region wards 0, 3, 11,
+    // 13 and 22 (R9A-ASH, R9A-ELM, R9B-ROWAN, R9B-YEW, R9C-HORNBEAM), ward 31 (R9D-LARCH) and
+    // trust 4 (R9E). A smaller region plants what it has room for.
+    let at = |t: usize, w: usize| {
+        (t < size.trusts && w < size.wards_per_trust).then(|| first_ward(t) + w)
+    };
+    let huddle_wards: Vec<usize> = [(0, 0), (0, 3), (1, 1), (1, 3), (2, 2)]
+        .into_iter()
+        .filter_map(|(t, w)| at(t, w))
+        .collect();
+    let deteriorating = at(3, 1).unwrap_or(usize::MAX);
     let under_reporting_trust = 4usize;
     let planted = {
         let mut p: Vec<Planted> = huddle_wards
             .iter()
             .map(|w| Planted { description: "Safety huddles and a prone-restraint reduction plan started: prone restraint falls by about 75% and all restraint by about 30%", ward_or_trust: wards[*w].code.clone(), from: HUDDLES_START })
             .collect();
-        p.push(Planted {
-            description: "Ward deteriorates: self-harm roughly doubles and restraint rises by half",
-            ward_or_trust: wards[deteriorating].code.clone(),
-            from: DETERIORATION_START,
-        });
-        p.push(Planted { description: "Trust under-reports: only about a quarter of restrictive interventions and incidents are uploaded", ward_or_trust: TRUSTS[under_reporting_trust].code.to_string(), from: UNDER_REPORTING.0 });
+        if let Some(w) = wards.get(deteriorating) {
+            p.push(Planted {
+                description: "Ward deteriorates: self-harm roughly doubles and restraint rises by half",
+                ward_or_trust: w.code.clone(),
+                from: DETERIORATION_START,
+            });
+        }
+        if let Some(t) = trusts.get(under_reporting_trust) {
+            p.push(Planted { description: "Trust under-reports: only about a quarter of restrictive interventions and incidents are uploaded", ward_or_trust: t.code.clone(), from: UNDER_REPORTING.0 });
+        }
         p
     };
 
@@ -332,6 +492,9 @@ pub fn generate(seed: u64) -> DemoFiles {
                 }
                 // A patient: demographics and their own propensity to be restricted.
                 let nhs = loop {
+                    if next_nhs >= 999_999_999 {
+                        return Err(SizeError::TooManyPatients);
+                    }
                     next_nhs += 1;
                     if let Some(n) = NhsNumber::from_nine(next_nhs) {
                         break n;
@@ -647,7 +810,7 @@ pub fn generate(seed: u64) -> DemoFiles {
         }
     }
 
-    DemoFiles {
+    Ok(DemoFiles {
         files: vec![
             ("organisations", "organisations.csv", orgs),
             ("wards", "wards.csv", ward_csv),
@@ -666,8 +829,8 @@ pub fn generate(seed: u64) -> DemoFiles {
         ],
         planted,
         wards: wards.len(),
-        trusts: TRUSTS.len(),
-    }
+        trusts: trusts.len(),
+    })
 }
 
 /// A day number and minutes from its midnight (possibly past it) as date and time text.

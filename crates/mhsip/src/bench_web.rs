@@ -384,7 +384,7 @@ async fn during_upload(
             tokio::time::sleep(Duration::from_millis(500)).await;
             let store = store::Store::open(&url).await?;
             let row = store
-                .mapping(crate::demo::datix::MAPPING_NAME)
+                .mapping(demo::datix::MAPPING_NAME)
                 .await?
                 .context("the demo's saved Datix mapping")?;
             let mapping =

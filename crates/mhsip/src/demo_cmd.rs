@@ -1,14 +1,11 @@
 //! `mhsip demo`: build the demo region into the local database (once), through the same
-//! import path as real files.
-
-pub mod datix;
-pub mod generate;
+//! import path as real files. The region is generated and loaded by the `demo` crate; this
+//! module parses the options and prints.
 
 use crate::config::DataArgs;
 use crate::import_cmd::{open_keys, progress_bar, update_bar};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
-use ingest::formats::Kind;
 use std::time::Instant;
 use store::Store;
 
@@ -17,6 +14,15 @@ pub struct DemoArgs {
     /// Seed of the generated region (the same seed gives the same data).
     #[arg(long, default_value_t = 20_231_101)]
     pub seed: u64,
+    /// Trusts in the region (the first six are the demo's named trusts, R9A-R9F).
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub trusts: usize,
+    /// Wards in each trust.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub wards_per_trust: usize,
+    /// Years of data, ending October 2026.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub years: u32,
     /// Rebuild the demo data even if the database already holds data (deletes the database).
     #[arg(long)]
     pub rebuild: bool,
@@ -39,6 +45,12 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
             let _ = std::fs::remove_file(args.data.data_dir.join(f));
         }
     }
+    let size = demo::Size {
+        trusts: args.trusts,
+        wards_per_trust: args.wards_per_trust,
+        years: args.years,
+    };
+    size.check()?;
     let store = args.data.open().await?;
     if store.count("wards").await? > 0 {
         eprintln!(
@@ -48,76 +60,48 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
         return Ok(store);
     }
     let started = Instant::now();
-    eprintln!("Generating the demo region (seed {})...", args.seed);
-    let demo = generate::generate(args.seed);
+    eprintln!(
+        "Generating the demo region (seed {}, {} trusts of {} wards, {} years)...",
+        args.seed, size.trusts, size.wards_per_trust, size.years
+    );
+    let demo = demo::generate_region(size, args.seed)?;
     let folder = args.data.data_dir.join("demo-files");
-    std::fs::create_dir_all(&folder)?;
     let mut keys = open_keys(&args.data, &store).await?;
-    for (kind, name, content) in &demo.files {
-        let path = folder.join(name);
-        std::fs::write(&path, content)?;
-        let kind = Kind::parse(kind).map_err(anyhow::Error::msg)?;
-        let bar = progress_bar();
-        let file_name = path.display().to_string();
-        let req = ingest::Request {
-            kind,
-            file_name: &file_name,
-            bytes: content.as_bytes(),
-            mapping: None,
-            uploaded_by: "demo",
-            only_trust: None,
-            dry_run: false,
-        };
-        let report = ingest::import(&store, &mut keys, &req, &mut |p, d, t| {
-            update_bar(&bar, p, d, t)
-        })
-        .await?;
-        bar.finish_and_clear();
-        if !report.ok() {
-            for l in report.error_lines().iter().take(20) {
+    let mut bar = progress_bar();
+    let loaded = demo::load(&store, &mut keys, &demo, &folder, &mut |step| match step {
+        demo::Step::Progress(p, d, t) => update_bar(&bar, p, d, t),
+        demo::Step::Imported { name, summary } => {
+            bar.finish_and_clear();
+            eprintln!("  {:<28} {:>9} rows", name, summary.rows);
+            bar = progress_bar();
+        }
+    })
+    .await;
+    bar.finish_and_clear();
+    let loaded = match loaded {
+        Err(demo::LoadError::NotImported { name, errors }) => {
+            for l in errors.iter().take(20) {
                 eprintln!("{l}");
             }
-            bail!("the generated demo file {name} did not import; this is a bug");
+            anyhow::bail!("the generated demo file {name} did not import; this is a bug");
         }
-        let s = report.summary.unwrap_or_default();
-        // Recorded as any other import is (`mhsip import`, the uploads page).
-        store
-            .audit(
-                "demo",
-                "upload",
-                &format!("{} {name}", kind.as_str()),
-                Some(&format!(
-                    "upload {}: {} rows, {} new, {} updated",
-                    s.upload_id, s.rows, s.inserted, s.updated
-                )),
-            )
-            .await?;
-        eprintln!("  {:<28} {:>9} rows", name, s.rows);
-    }
-    if let Some((_, _, content)) = demo
-        .files
-        .iter()
-        .find(|(k, _, _)| *k == "restrictive_interventions")
-    {
-        let path = folder.join("datix-export-R9A.csv");
-        std::fs::write(&path, datix::export(content, "R9A")?)?;
-        store
-            .save_mapping(
-                datix::MAPPING_NAME,
-                "restrictive_interventions",
-                &datix::mapping_json(),
-            )
-            .await?;
+        other => other?,
+    };
+    if let Some((path, mapping)) = &loaded.datix_export {
         eprintln!(
-            "  A Datix-style export to try the upload page with: {} (mapping '{}')",
+            "  A Datix-style export to try the upload page with: {} (mapping '{mapping}')",
             path.display(),
-            datix::MAPPING_NAME
         );
     }
     eprintln!(
-        "Demo region ready: {} trusts, {} wards, five years, in {:.1} s. Planted for you to find:",
+        "Demo region ready: {} trusts, {} wards, {}, in {:.1} s. Planted for you to find:",
         demo.trusts,
         demo.wards,
+        match size.years {
+            1 => "one year".to_string(),
+            5 => "five years".to_string(),
+            n => format!("{n} years"),
+        },
         started.elapsed().as_secs_f64()
     );
     for p in &demo.planted {

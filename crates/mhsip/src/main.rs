@@ -5,7 +5,7 @@ mod bench_web;
 mod chart_cmd;
 mod completeness_cmd;
 mod config;
-mod demo;
+mod demo_cmd;
 mod import_cmd;
 mod inequalities_cmd;
 mod measures_cmd;
@@ -25,9 +25,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the demo region (five years, 60 wards) into the local database if it is not there,
+    /// Build the demo region (by default six trusts, 60 wards, five years; --trusts,
+    /// --wards-per-trust and --years size it) into the local database if it is not there,
     /// create demo accounts for every role, and start the web application.
-    Demo(demo::DemoArgs),
+    Demo(demo_cmd::DemoArgs),
     /// Start the web application.
     Serve(serve_cmd::ServeArgs),
     /// Check and import a file (CSV or Excel) of organisations, wards, bed days, patients,
@@ -87,10 +88,10 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 async fn run_async(command: &Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo(args) => {
-            let store = demo::ensure_demo(args).await?;
+            let store = demo_cmd::ensure_demo(args).await?;
             let logins = serve_cmd::demo_accounts(&store).await?;
             if !args.no_summary {
-                demo::print_overview(&store, &args.data).await?;
+                demo_cmd::print_overview(&store, &args.data).await?;
             }
             if args.no_serve {
                 store.close().await;
