@@ -52,18 +52,15 @@ pub async fn serve(
     let state = web::AppState::new(store, keys, config)
         .await
         .context("cannot read the organisations and data range")?;
-    let started = std::time::Instant::now();
-    state
-        .warm()
-        .await
-        .map_err(|e| anyhow::anyhow!("computing the overview failed: {e}"))?;
+    // Listen at once, whatever the size of the database: the overview and the ward series are
+    // computed in the background (`web::serve`), and a page asked for sooner computes what it
+    // needs on demand.
     let listener = tokio::net::TcpListener::bind(&server.bind)
         .await
         .with_context(|| format!("cannot listen on {}", server.bind))?;
     let addr = listener.local_addr()?;
     println!(
-        "MHSIP is running at http://{addr}/ (overview computed in {} ms). Press Ctrl-C to stop.",
-        started.elapsed().as_millis()
+        "MHSIP is running at http://{addr}/ (the figures are being computed in the background). Press Ctrl-C to stop."
     );
     if let Some(logins) = logins {
         println!("Demo logins (password for all: {DEMO_PASSWORD}):");

@@ -6,7 +6,7 @@
 use crate::orgs::Directory;
 use domain::OrgLevel;
 use domain::dates::{PeriodKind, date_from_day};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::Store;
@@ -96,6 +96,8 @@ struct Inner {
     state: Mutex<State>,
     /// `true` while a rebuild runs (so that callers can wait for the data to settle).
     rebuilding: tokio::sync::watch::Sender<bool>,
+    /// One lock per series being computed on demand.
+    in_flight: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Enough for every organisation and measure of a large region; beyond it, start again.
@@ -161,6 +163,30 @@ async fn compute_completeness(
     }
 }
 
+/// The trusts whose data the uploads made since `old` can have changed; `None` when one of
+/// them is not bound to a trust (a programme admin's upload may hold any trust's rows).
+fn changed_trusts(old: &Snapshot, fresh: &Snapshot) -> Option<HashSet<String>> {
+    let seen = old.uploads.first().map_or(0, |u| u.id);
+    let mut trusts = HashSet::new();
+    for u in fresh.uploads.iter().filter(|u| u.id > seen) {
+        trusts.insert(u.trust_code.clone()?);
+    }
+    Some(trusts)
+}
+
+/// Whether `key`'s series cannot have changed: it is scoped to one trust (or a site or ward of
+/// one) that none of the new uploads touched.
+fn unchanged_by(key: &Key, changed: Option<&HashSet<String>>, fresh: &Snapshot) -> bool {
+    let (Some(changed), Some((level, code))) = (changed, &key.scope) else {
+        return false;
+    };
+    if !matches!(level, OrgLevel::Trust | OrgLevel::Site | OrgLevel::Ward) {
+        return false;
+    }
+    let trust = fresh.orgs.get(code).and_then(|o| o.trust.clone());
+    trust.is_some_and(|t| !changed.contains(&t))
+}
+
 impl Cache {
     pub async fn load(store: &Store) -> store::Result<Cache> {
         Ok(Cache {
@@ -174,6 +200,7 @@ impl Cache {
                     again: false,
                 }),
                 rebuilding: tokio::sync::watch::channel(false).0,
+                in_flight: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -290,8 +317,23 @@ impl Cache {
             s.checked = Instant::now();
             return Ok(());
         }
-        let mut series = HashMap::with_capacity(keys.len());
+        // Only what the new uploads can have changed: an upload bound to a trust holds only
+        // that trust's rows, so series scoped to other trusts (their wards, sites and the
+        // trusts themselves) are carried over; the region, ICBs and every series across trusts
+        // are recomputed.
+        let changed = changed_trusts(&old, &fresh);
+        let carried = {
+            let s = self.lock();
+            keys.iter()
+                .filter(|k| unchanged_by(k, changed.as_ref(), &fresh))
+                .filter_map(|k| s.series.get(k).map(|v| (k.clone(), v.clone())))
+                .collect::<Vec<_>>()
+        };
+        let mut series: HashMap<Key, Arc<Vec<MeasureSeries>>> = carried.into_iter().collect();
         for key in keys {
+            if series.contains_key(&key) {
+                continue;
+            }
             let computed = compute(store, &fresh, &key).await?;
             series.insert(key, computed);
         }
@@ -325,7 +367,8 @@ impl Cache {
         Ok(computed)
     }
 
-    /// The series for `key` over the whole data range, computed once per data generation.
+    /// The series for `key` over the whole data range, computed once per data generation:
+    /// callers asking for the same key at once wait for one computation.
     pub async fn series(
         &self,
         store: &Store,
@@ -335,7 +378,25 @@ impl Cache {
         if let Some(hit) = self.lock().series.get(&key).cloned() {
             return Ok(hit);
         }
-        let computed = compute(store, snap, &key).await?;
+        let flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _turn = flight.lock().await;
+        if let Some(hit) = self.lock().series.get(&key).cloned() {
+            return Ok(hit);
+        }
+        let computed = compute(store, snap, &key).await;
+        self.inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
+        let computed = computed?;
         let mut s = self.lock();
         // Only keep it if the generation did not change while computing.
         if s.snapshot.generation == snap.generation {

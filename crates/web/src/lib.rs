@@ -149,8 +149,15 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve until Ctrl-C (or SIGTERM), deleting expired sessions every hour.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    // The overview first, then every trust's ward series and the weekly views; pages asked
+    // for meanwhile compute what they need (the cache computes each series once).
     let warming = state.clone();
-    tokio::spawn(async move { pages::overview::warm_rest(&warming).await });
+    tokio::spawn(async move {
+        if let Err(e) = warming.warm().await {
+            tracing::warn!("computing the overview failed: {e}");
+        }
+        pages::overview::warm_rest(&warming).await
+    });
     let store = state.store().clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
