@@ -2,10 +2,10 @@
 //! monthly points (deterministic, seeded), then times the engine alone on one core and
 //! `mhsip spc` as a whole process (spawned, output to /dev/null).
 
-use crate::spc_cmd::period::{Period, days_from_civil};
 use crate::spc_cmd::{self, SpcArgs};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use spcfile::period::{Period, days_from_civil};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
@@ -183,7 +183,7 @@ fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -
 
     // 1. The engine alone, one thread: parsed input in memory, analyse every series.
     let args = default_args(path.clone());
-    let parsed = spc_cmd::input::parse("bench", &bytes)
+    let parsed = spcfile::input::parse("bench", &bytes)
         .map_err(|e| anyhow::anyhow!("generated data did not parse: {:?}", e.list.first()))?;
     let settings = spc::Settings::default();
     let mut engine_times = Vec::with_capacity(runs);
@@ -220,7 +220,7 @@ fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -
         let out = r.map_err(|_| anyhow::anyhow!("generated data failed the checks"))?;
         let mut buf = Vec::new();
         for (s, a) in out.series.iter().zip(&out.analyses) {
-            spc_cmd::output::points_csv(&mut buf, s, a);
+            spcfile::output::points_csv(&mut buf, s, a);
         }
         sink.write_all(&buf)?;
         inproc.push(t.elapsed());

@@ -1,41 +1,23 @@
 //! Reading `series,period,value[,denominator]` files into series, with every problem named
 //! by file, line and column.
 
-use super::period::{self, Cadence, Period};
-use ingest::csvscan::{self, Field, Reader};
+use crate::period::{self, Cadence, Period};
 use std::collections::HashMap;
-use std::fmt;
+use textfile::csvscan::{self, Field, Reader};
 
-/// A problem in an input file: `FILE:LINE:COLUMN: what was wrong and what was expected`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct InputError {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
-    }
-}
+pub use textfile::FileError;
 
 /// Collects errors, keeping the first few hundred and counting the rest.
 #[derive(Debug, Default)]
 pub struct Errors {
-    pub list: Vec<InputError>,
+    pub list: Vec<FileError>,
     pub more: usize,
 }
 
 impl Errors {
     const KEEP: usize = 200;
 
-    pub fn push(&mut self, e: InputError) {
+    pub fn push(&mut self, e: FileError) {
         if self.list.len() < Self::KEEP {
             self.list.push(e);
         } else {
@@ -103,7 +85,7 @@ const EXPECTED_HEADER: &str = "series,period,value and optionally denominator";
 /// Parse a data file. `file` is the name used in error messages.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<DataFile, Errors> {
     let mut errors = Errors::default();
-    let err = |line: usize, column: usize, message: String| InputError {
+    let err = |line: usize, column: usize, message: String| FileError {
         file: file.to_string(),
         line,
         column,
@@ -261,7 +243,7 @@ pub fn open_with_header<'a>(
 ) -> Result<(&'a str, Reader<'a>), Errors> {
     let mut errors = Errors::default();
     let mut fail = |line: usize, column: usize, message: String| {
-        errors.push(InputError {
+        errors.push(FileError {
             file: file.to_string(),
             line,
             column,
@@ -375,14 +357,14 @@ fn header_columns(record: &[Field], text: &str) -> Result<Columns, (usize, usize
 }
 
 /// Periods of one series must be of one kind and distinct.
-fn check_periods(file: &str, name: &str, rows: &[Row]) -> Option<InputError> {
+fn check_periods(file: &str, name: &str, rows: &[Row]) -> Option<FileError> {
     let first = rows.first()?;
     if let Some(r) = rows.iter().find(|r| !r.period.same_kind(first.period)) {
         let other = rows
             .iter()
             .find(|o| o.period.same_kind(first.period))
             .map_or(0, |o| o.line);
-        return Some(InputError {
+        return Some(FileError {
             file: file.to_string(),
             line: r.line,
             column: r.period_col as usize,
@@ -396,7 +378,7 @@ fn check_periods(file: &str, name: &str, rows: &[Row]) -> Option<InputError> {
     }
     rows.windows(2).find(|w| w[0].period == w[1].period).map(|w| {
         let (a, b) = if w[0].line < w[1].line { (&w[0], &w[1]) } else { (&w[1], &w[0]) };
-        InputError {
+        FileError {
             file: file.to_string(),
             line: b.line,
             column: b.period_col as usize,

@@ -1,6 +1,6 @@
 //! Writing analyses as CSV (per point or one summary row per series) or JSON.
 
-use super::input::PreparedSeries;
+use crate::input::PreparedSeries;
 use spc::{Analysis, Anhoj, Settings, Side};
 
 pub const POINT_HEADER: &str = "series,period,value,centre,lower_limit,upper_limit,lower_2sigma,upper_2sigma,astronomical,shift,trend,two_in_three,point_type,segment,trial\n";

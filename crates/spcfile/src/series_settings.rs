@@ -3,11 +3,11 @@
 //! holds one or more periods separated by commas (quote the field). Blank cells fall back to
 //! the command-line options.
 
-use super::input::{Errors, InputError, open_with_header, parse_number};
-use super::period::Period;
-use ingest::csvscan::Field;
+use crate::input::{Errors, FileError, open_with_header, parse_number};
+use crate::period::Period;
 use spc::Direction;
 use std::collections::HashMap;
+use textfile::csvscan::Field;
 
 /// A rebase period and where it was written, for error messages.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,7 +29,7 @@ const COLUMNS: [&str; 5] = ["series", "direction", "target", "rebase", "baseline
 
 pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>, Errors> {
     let mut errors = Errors::default();
-    let err = |line: usize, column: usize, message: String| InputError {
+    let err = |line: usize, column: usize, message: String| FileError {
         file: file.into(),
         line,
         column,
