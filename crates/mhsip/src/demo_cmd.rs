@@ -141,9 +141,12 @@ pub async fn print_overview(store: &Store, data: &DataArgs) -> Result<()> {
         scope: None,
     };
     let series = store.compute_measures(&q, &measures).await?;
+    // The same summary as the overview, the API and `mhsip measures --summary`: saved
+    // annotations rebase where they say so.
+    let notes = store.all_annotations().await?;
     println!("\nRegion overview (trust level, monthly, Making Data Count rules):\n");
     println!(
-        "{:<6} {:<52} {:>10} {:>9}  {:<17} assurance",
+        "{:<6} {:<36} {:>7} {:>10}  {:<17} assurance",
         "trust", "measure", "month", "latest", "variation"
     );
     for s in &series {
@@ -151,19 +154,23 @@ pub async fn print_overview(store: &Store, data: &DataArgs) -> Result<()> {
             .iter()
             .find(|m| m.id == s.measure)
             .expect("chosen measure");
-        let values: Vec<Option<f64>> = s.points.iter().map(|p| p.value).collect();
-        let a = spc::analyse(&spc::Series::values(&values), &m.spc_settings())?;
-        let latest = s.points.iter().rev().find(|p| p.value.is_some());
+        let org_notes = notes
+            .get(&s.org)
+            .map(|n| measures::summary::notes_for(n, m.id))
+            .unwrap_or_default();
+        let sum = measures::summary::summarise(m, s, PeriodKind::Month, &org_notes, None)?;
         println!(
-            "{:<6} {:<52} {:>10} {:>9.2}  {:<17} {}",
+            "{:<6} {:<36} {:>7} {:>10}  {:<17} {}",
             s.org,
-            m.title.chars().take(52).collect::<String>(),
-            latest
-                .map(|p| PeriodKind::Month.label(p.period))
+            m.id,
+            sum.latest_date
+                .map(|d| domain::dates::iso(d)[..7].to_string())
                 .unwrap_or_default(),
-            latest.and_then(|p| p.value).unwrap_or(f64::NAN),
-            a.summary.variation.map(|v| v.as_str()).unwrap_or("-"),
-            a.summary.assurance.as_str()
+            sum.latest_value
+                .map(|v| format!("{v:.3}"))
+                .unwrap_or_else(|| "-".into()),
+            sum.variation.map(|v| v.as_str()).unwrap_or("-"),
+            sum.assurance.as_str()
         );
     }
     println!(

@@ -9,10 +9,6 @@
 mod common;
 
 use common::{mhsip, read_csv};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const TRUST: &str = "R9E";
 const FIRST: &str = "2025-01-01";
@@ -132,7 +128,7 @@ fn completeness_finds_the_planted_under_reporting_of_the_demo() {
     assert_eq!(one.stdout.lines().skip(1).collect::<Vec<_>>(), whole);
 
     // The overview, as the demo's programme admin sees it, names the trust for the period.
-    let overview = overview_as_admin(&data);
+    let overview = common::Served::sign_in(&data, "admin", "demo-password").get("/");
     let warning = overview
         .split("Data to check")
         .nth(1)
@@ -144,70 +140,4 @@ fn completeness_finds_the_planted_under_reporting_of_the_demo() {
         "{warning}"
     );
     let _ = std::fs::remove_dir_all(&data);
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One plain HTTP/1.0 exchange (the server then closes the connection): the whole response.
-fn http(port: u16, request: &str) -> std::io::Result<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    s.write_all(request.as_bytes())?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out)?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// `mhsip serve` on the demo folder; sign in as the demo's admin and read `/`.
-fn overview_as_admin(data: &std::path::Path) -> String {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_mhsip"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let body = "username=admin&password=demo-password&next=/";
-    let login = format!(
-        "POST /login HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let started = Instant::now();
-    let response = loop {
-        match http(port, &login) {
-            Ok(r) => break r,
-            Err(_) if started.elapsed() < Duration::from_secs(120) => {
-                std::thread::sleep(Duration::from_millis(250))
-            }
-            Err(e) => panic!("mhsip serve did not answer: {e}"),
-        }
-    };
-    let cookie = response
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("set-cookie")
-                .then(|| value.trim().split(';').next().unwrap_or("").to_string())
-        })
-        .unwrap_or_else(|| panic!("no session cookie: {response}"));
-    http(
-        port,
-        &format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n"),
-    )
-    .unwrap()
 }

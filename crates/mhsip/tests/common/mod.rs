@@ -111,3 +111,95 @@ pub fn by_point(
         .map(|r| ((r["series"].clone(), r["period"].clone()), r))
         .collect()
 }
+
+/// `mhsip serve` on a data folder, signed in as one user; stopped when dropped.
+pub struct Served {
+    child: std::process::Child,
+    port: u16,
+    cookie: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One plain HTTP/1.0 exchange (the server then closes the connection): the whole response.
+fn http(port: u16, request: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    s.write_all(request.as_bytes())?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+impl Served {
+    /// Start the server on a free loopback port and sign in (waiting for it to answer).
+    pub fn sign_in(data: &Path, user: &str, password: &str) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_mhsip"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut served = Served {
+            child,
+            port,
+            cookie: String::new(),
+        };
+        let body = format!("username={user}&password={password}&next=/");
+        let login = format!(
+            "POST /login HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let started = std::time::Instant::now();
+        let response = loop {
+            match http(port, &login) {
+                Ok(r) => break r,
+                Err(_) if started.elapsed() < std::time::Duration::from_secs(120) => {
+                    std::thread::sleep(std::time::Duration::from_millis(250))
+                }
+                Err(e) => panic!("mhsip serve did not answer: {e}"),
+            }
+        };
+        served.cookie = response
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("set-cookie")
+                    .then(|| value.trim().split(';').next().unwrap_or("").to_string())
+            })
+            .unwrap_or_else(|| panic!("no session cookie: {response}"));
+        served
+    }
+
+    /// The whole response (status line, headers and body) to a GET of `path`.
+    pub fn get(&self, path: &str) -> String {
+        http(
+            self.port,
+            &format!(
+                "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nCookie: {}\r\n\r\n",
+                self.port, self.cookie
+            ),
+        )
+        .unwrap()
+    }
+
+    /// The body of a GET of `path`.
+    pub fn body(&self, path: &str) -> String {
+        let r = self.get(path);
+        r.split_once("\r\n\r\n")
+            .map_or(r.clone(), |(_, b)| b.to_string())
+    }
+}
