@@ -229,9 +229,9 @@ impl Store {
         };
 
         let inpatients = if needs(&|m| m.denominator == Denominator::Inpatients) {
-            self.inpatients(q).await?
+            measures::facts::inpatients(&self.stay_spans(q).await?, q.period, &q.periods())
         } else {
-            Table::new()
+            HashMap::new()
         };
         let medians = if needs(&|m| m.numerator == Numerator::MedianRestraintMinutes) {
             self.restraint_medians(q).await?
@@ -299,8 +299,8 @@ impl Store {
                 felt_safe: v[1],
             });
         }
-        for ((org, p), v) in inpatients {
-            facts.cell(&org, date(p)).inpatients = Some(v[0]);
+        for ((org, p), n) in inpatients {
+            facts.cell(&org, p).inpatients = Some(n);
         }
         for ((org, p), (minutes, restraints)) in medians {
             facts.cell(&org, date(p)).restraint_minutes = Some(facts::Median {
@@ -338,25 +338,35 @@ impl Store {
             .collect())
     }
 
-    /// Distinct patients with a stay overlapping each period.
-    async fn inpatients(&self, q: &Query) -> Result<Table> {
-        if q.periods().is_empty() {
-            return Ok(Table::new());
-        }
+    /// Every ward stay overlapping the query's days, with the organisation it counts for; the
+    /// distinct patients per period are counted from them by `measures::facts::inpatients`.
+    async fn stay_spans(&self, q: &Query) -> Result<Vec<facts::StaySpan>> {
         let lvl = level_column(q.level);
         let scope = q.scope_sql();
-        let periods = periods_sql(q);
-        self.grouped(
-            q,
-            &format!(
-                "SELECT {lvl}, pr.p, CAST(COUNT(DISTINCT s.patient) AS DOUBLE PRECISION) FROM ward_stays s \
-                 JOIN wards w ON w.code = s.ward_code \
-                 JOIN ({periods}) pr ON s.start_day <= pr.e AND (s.end_day IS NULL OR s.end_day >= pr.s) \
-                 WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day >= $1){scope} GROUP BY {lvl}, pr.p"
-            ),
-            1,
-        )
-        .await
+        let sql = format!(
+            "SELECT {lvl}, s.patient, s.start_day, s.end_day FROM ward_stays s \
+             JOIN wards w ON w.code = s.ward_code \
+             WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day >= $1){scope}"
+        );
+        let mut query = sqlx::query_as::<_, (Option<String>, String, i64, Option<i64>)>(&sql)
+            .bind(q.first_day())
+            .bind(q.last_day());
+        if let Some((_, code)) = &q.scope {
+            query = query.bind(code.clone());
+        }
+        Ok(query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .filter_map(|(org, patient, start, end)| {
+                Some(facts::StaySpan {
+                    org: org?,
+                    patient,
+                    start: date_from_day(start as i32),
+                    end: end.map(|e| date_from_day(e as i32)),
+                })
+            })
+            .collect())
     }
 
     /// Median minutes of physical restraint per (org, period), with the number of restraints
@@ -593,18 +603,4 @@ fn group_sql(g: InterventionGroup) -> String {
         .map(|t| format!("'{}'", t.code()))
         .collect();
     format!("x.type_code IN ({})", codes.join(", "))
-}
-
-/// The periods as an inline table `(p, s, e)`: start, first and last day numbers. Built
-/// from our own dates, never from user text.
-fn periods_sql(q: &Query) -> String {
-    q.periods()
-        .iter()
-        .map(|p| {
-            let s = day_number(*p);
-            let e = day_number(q.period.next_start(*p)) - 1;
-            format!("SELECT {s} AS p, {s} AS s, {e} AS e")
-        })
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ")
 }
