@@ -1,7 +1,6 @@
 //! `mhsip`: the one binary of the mental health safety improvement platform.
 
-mod bench;
-mod bench_web;
+mod bench_cmd;
 mod chart_cmd;
 mod completeness_cmd;
 mod config;
@@ -51,7 +50,7 @@ enum Command {
     /// Accounts (a role bound to an organisation) and the audit log.
     Users(users_cmd::UsersArgs),
     /// Reproducible benchmarks.
-    Bench(bench::BenchArgs),
+    Bench(bench_cmd::BenchArgs),
 }
 
 // Imports allocate many small values per row; mimalloc makes that about a fifth cheaper than
@@ -67,7 +66,7 @@ fn main() -> ExitCode {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
             spc_cmd::run(args, &mut out, &mut std::io::stderr())
         }
-        Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Bench(args) => bench_cmd::run(args).map(|_| ExitCode::SUCCESS),
         other => runtime().and_then(|rt| rt.block_on(run_async(other))),
     };
     match result {

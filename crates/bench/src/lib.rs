@@ -1,84 +1,62 @@
-//! `mhsip bench`: reproducible speed figures. `bench spc` generates a file of N series x M
-//! monthly points (deterministic, seeded), then times the engine alone on one core and
-//! `mhsip spc` as a whole process (spawned, output to /dev/null).
+//! Reproducible speed figures, as `mhsip bench` reports them. Each benchmark generates or
+//! copies its data, times it, and returns its figures; the binary parses the options and
+//! prints. `spc` generates a file of N series x M monthly points (deterministic, seeded) and
+//! times the engine alone on one core, the reading, computing and writing in process, and
+//! `mhsip spc` as a whole process; `import` times the import of generated restrictive
+//! interventions; `measures` every measure for every ward of a database; `web` (module `web`)
+//! the web application on a copy of the demo database.
 
-use crate::spc_cmd::{self, SpcArgs};
-use anyhow::{Context, Result, bail};
-use clap::{Args, Subcommand};
+pub mod web;
+
+use demo::SplitMix;
 use spcfile::period::{Period, days_from_civil};
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[derive(Args, Debug)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    pub what: BenchWhat,
+/// Why a benchmark could not run or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Ingest(#[from] ingest::IngestError),
+    #[error(transparent)]
+    Spc(#[from] spc::SpcError),
+    #[error(transparent)]
+    SpcFile(#[from] spcfile::Failure),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Msg(String),
 }
 
-#[derive(Subcommand, Debug)]
-pub enum BenchWhat {
-    /// Time the SPC engine and `mhsip spc` on generated data.
-    Spc {
-        #[arg(long, default_value_t = 10_000)]
-        series: usize,
-        #[arg(long, default_value_t = 36)]
-        points: usize,
-        /// Timed runs of each measurement (the best and the median are reported).
-        #[arg(long, default_value_t = 10)]
-        runs: usize,
-        /// Keep the generated file here (default: a temporary file, removed afterwards).
-        #[arg(long)]
-        data: Option<PathBuf>,
-    },
-    /// Time importing N restrictive-intervention rows (validated, pseudonymised, stored) into a
-    /// fresh SQLite database (or --database), then the same file again (all updates).
-    Import {
-        #[arg(long, default_value_t = 1_000_000)]
-        rows: usize,
-        /// Repeat on a fresh database this many times (best and median are reported).
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// Database URL (default: a new SQLite file in a temporary folder).
-        #[arg(long)]
-        database: Option<String>,
-    },
-    /// Time computing every measure for every ward for every month of the demo region.
-    Measures {
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-        #[command(flatten)]
-        data: crate::config::DataArgs,
-    },
-    /// Time the web application on a copy of the demo database: the region overview and ward
-    /// chart pages one at a time (p50, p95), then ward chart pages under load (requests/s).
-    Web {
-        /// Requests timed one at a time for each page kind.
-        #[arg(long, default_value_t = 1000)]
-        requests: usize,
-        /// Concurrent connections for the load test.
-        #[arg(long, default_value_t = 16)]
-        connections: usize,
-        /// Seconds of load.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        #[command(flatten)]
-        data: crate::config::DataArgs,
-    },
-    /// Write the generated SPC input (series,period,value) to stdout, e.g. for hyperfine.
-    SpcData {
-        #[arg(long, default_value_t = 10_000)]
-        series: usize,
-        #[arg(long, default_value_t = 36)]
-        points: usize,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-    },
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn fail<T>(m: impl Into<String>) -> Result<T> {
+    Err(Error::Msg(m.into()))
 }
 
-use demo::SplitMix;
+/// `what: cause` for a failure that needs saying what was being done.
+trait Context<T> {
+    fn context(self, what: &str) -> Result<T>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: &str) -> Result<T> {
+        self.map_err(|e| Error::Msg(format!("{what}: {e}")))
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn context(self, what: &str) -> Result<T> {
+        self.ok_or_else(|| Error::Msg(what.to_string()))
+    }
+}
 
 /// Monthly series like ward rates: a level, noise, and for a third of them a step change.
 pub fn generate_spc_input(series: usize, points: usize, seed: u64) -> Vec<u8> {
@@ -114,77 +92,84 @@ pub fn generate_spc_input(series: usize, points: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-pub fn run(args: &BenchArgs) -> Result<()> {
-    match &args.what {
-        BenchWhat::SpcData {
-            series,
-            points,
-            seed,
-        } => {
-            std::io::stdout()
-                .lock()
-                .write_all(&generate_spc_input(*series, *points, *seed))?;
-            Ok(())
-        }
-        BenchWhat::Spc {
-            series,
-            points,
-            runs,
-            data,
-        } => bench_spc(*series, *points, (*runs).max(1), data.clone()),
-        BenchWhat::Import {
-            rows,
-            runs,
-            database,
-        } => crate::runtime()?.block_on(bench_import(*rows, (*runs).max(1), database.clone())),
-        BenchWhat::Web {
-            requests,
-            connections,
-            seconds,
-            data,
-        } => crate::runtime()?.block_on(crate::bench_web::run(
-            data,
-            (*requests).max(1),
-            (*connections).max(1),
-            *seconds,
-        )),
-        BenchWhat::Measures { runs, data } => {
-            crate::runtime()?.block_on(bench_measures((*runs).max(1), data))
+/// The best and the median of a set of timings.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    pub best: Duration,
+    pub median: Duration,
+    pub max: Duration,
+}
+
+impl Timing {
+    pub fn of(times: &mut [Duration]) -> Timing {
+        times.sort();
+        Timing {
+            best: times.first().copied().unwrap_or_default(),
+            median: times.get(times.len() / 2).copied().unwrap_or_default(),
+            max: times.last().copied().unwrap_or_default(),
         }
     }
 }
 
-fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -> Result<()> {
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// What `bench spc` measured.
+pub struct SpcFigures {
+    pub series: usize,
+    pub points: usize,
+    pub csv_bytes: usize,
+    /// The engine alone on one thread, XmR, MDC: parsed input in memory.
+    pub engine: Timing,
+    /// Parse, check, compute and format in process, one thread.
+    pub in_process: Timing,
+    /// `mhsip spc FILE > /dev/null` as a whole process.
+    pub whole_process: Timing,
+}
+
+/// The options `mhsip spc` has when given none, on one thread.
+fn default_spc_options() -> spcfile::Options {
+    spcfile::Options {
+        chart: spc::ChartKind::Xmr,
+        direction: spc::Direction::Neutral,
+        target: None,
+        rebase: Vec::new(),
+        baseline: None,
+        convention: spc::Convention::Mdc,
+        screen_mr: None,
+        run_length: 7,
+        per: None,
+        assurance: None,
+        threads: 1,
+        summary: false,
+        format: spcfile::Format::Csv,
+    }
+}
+
+/// Write the generated SPC input to `path`, then time the engine, the in-process pipeline and
+/// `exe spc FILE` (the `mhsip` executable) `runs` times each.
+pub fn spc(
+    series: usize,
+    points: usize,
+    runs: usize,
+    path: &Path,
+    exe: &Path,
+) -> Result<SpcFigures> {
+    let runs = runs.max(1);
     let bytes = generate_spc_input(series, points, 42);
-    let (path, temporary) = match data {
-        Some(p) => (p, false),
-        None => (
-            std::env::temp_dir().join(format!(
-                "mhsip-bench-spc-{}x{}-{}.csv",
-                series,
-                points,
-                std::process::id()
-            )),
-            true,
-        ),
-    };
-    std::fs::write(&path, &bytes)
-        .with_context(|| format!("{}: cannot write the benchmark data", path.display()))?;
-    let total_points = series * points;
-    println!(
-        "mhsip bench spc: {series} series x {points} points = {total_points} points ({:.1} MB CSV at {})",
-        bytes.len() as f64 / 1e6,
+    std::fs::write(path, &bytes).context(&format!(
+        "{}: cannot write the benchmark data",
         path.display()
-    );
-    println!(
-        "machine: {} logical cores available",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    ))?;
 
     // 1. The engine alone, one thread: parsed input in memory, analyse every series.
-    let args = default_args(path.clone());
-    let parsed = spcfile::input::parse("bench", &bytes)
-        .map_err(|e| anyhow::anyhow!("generated data did not parse: {:?}", e.list.first()))?;
+    let parsed = spcfile::input::parse("bench", &bytes).map_err(|e| {
+        Error::Msg(format!(
+            "generated data did not parse: {:?}",
+            e.list.first()
+        ))
+    })?;
     let settings = spc::Settings::default();
     let mut engine_times = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -201,23 +186,18 @@ fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -
         engine_times.push(t.elapsed());
         std::hint::black_box(specials);
     }
-    let (best, median) = best_median(&mut engine_times);
-    println!(
-        "engine (1 core, XmR, MDC):   best {:>8.2} ms  median {:>8.2} ms  = {:.2} M points/s (best), {:.2} M points/s (median)",
-        ms(best),
-        ms(median),
-        total_points as f64 / best.as_secs_f64() / 1e6,
-        total_points as f64 / median.as_secs_f64() / 1e6
-    );
 
     // 2. In-process end to end (parse, check, compute, format) without process start-up.
+    let opts = default_spc_options();
     let mut inproc = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
         let mut sink = std::io::sink();
-        let mut err = Vec::new();
-        let r = spc_cmd::analyse_input(&args, "bench", &bytes, &mut err)?;
-        let out = r.map_err(|_| anyhow::anyhow!("generated data failed the checks"))?;
+        let data = spcfile::input::parse("bench", &bytes)
+            .map_err(|_| Error::Msg("generated data failed the checks".into()))?;
+        let out = spcfile::analyse(&opts, "bench", data, &Default::default())?
+            .result
+            .map_err(|_| Error::Msg("generated data failed the checks".into()))?;
         let mut buf = Vec::new();
         for (s, a) in out.series.iter().zip(&out.analyses) {
             spcfile::output::points_csv(&mut buf, s, a);
@@ -225,63 +205,31 @@ fn bench_spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -
         sink.write_all(&buf)?;
         inproc.push(t.elapsed());
     }
-    let (best, median) = best_median(&mut inproc);
-    println!(
-        "in-process parse+compute+CSV: best {:>8.2} ms  median {:>8.2} ms (one thread)",
-        ms(best),
-        ms(median)
-    );
 
     // 3. The whole process, as an analyst runs it.
-    let exe = std::env::current_exe().context("cannot find the mhsip executable")?;
     let mut whole = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
-        let status = Command::new(&exe)
+        let status = Command::new(exe)
             .arg("spc")
-            .arg(&path)
+            .arg(path)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .status()
             .context("cannot start mhsip spc")?;
         whole.push(t.elapsed());
         if !status.success() {
-            bail!("mhsip spc failed on the benchmark data");
+            return fail("mhsip spc failed on the benchmark data");
         }
     }
-    let (best, median) = best_median(&mut whole);
-    println!(
-        "whole process `mhsip spc FILE > /dev/null`: best {:>8.2} ms  median {:>8.2} ms  max {:>8.2} ms",
-        ms(best),
-        ms(median),
-        ms(*whole.iter().max().unwrap_or(&Duration::ZERO))
-    );
-    if temporary {
-        let _ = std::fs::remove_file(&path);
-    }
-    Ok(())
-}
-
-fn default_args(file: PathBuf) -> SpcArgs {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Wrap {
-        #[command(flatten)]
-        a: SpcArgs,
-    }
-    let mut a = Wrap::parse_from(["spc"]).a;
-    a.file = Some(file);
-    a.threads = 1;
-    a
-}
-
-fn best_median(times: &mut [Duration]) -> (Duration, Duration) {
-    times.sort();
-    (times[0], times[times.len() / 2])
-}
-
-pub(crate) fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    Ok(SpcFigures {
+        series,
+        points,
+        csv_bytes: bytes.len(),
+        engine: Timing::of(&mut engine_times),
+        in_process: Timing::of(&mut inproc),
+        whole_process: Timing::of(&mut whole),
+    })
 }
 
 /// A restrictive-intervention export of `rows` rows for 60 wards and 50,000 patients over five
@@ -339,25 +287,55 @@ pub fn generate_ri_rows(rows: usize) -> (String, String, String) {
     (orgs, wards, out)
 }
 
-async fn bench_import(rows: usize, runs: usize, database: Option<String>) -> Result<()> {
+/// What happened during `bench import`, as it happens.
+pub enum ImportEvent<'a> {
+    /// The file was generated (run 1 only).
+    Generated {
+        rows: usize,
+        bytes: usize,
+        took: Duration,
+    },
+    /// One timed upload of one run.
+    Upload {
+        run: usize,
+        round: &'a str,
+        /// Reading, validating and pseudonymising; the rest is writing and committing.
+        checked: Duration,
+        took: Duration,
+        summary: &'a store::UploadSummary,
+    },
+}
+
+/// What `bench import` measured over its runs.
+pub struct ImportFigures {
+    pub rows: usize,
+    pub runs: usize,
+    pub first: Timing,
+    pub again: Timing,
+}
+
+/// Import `rows` generated restrictive-intervention rows into a fresh database (SQLite in a
+/// temporary folder, or `database`), then the same file again (all updates), `runs` times.
+pub async fn import(
+    rows: usize,
+    runs: usize,
+    database: Option<String>,
+    on_event: &mut (dyn FnMut(ImportEvent<'_>) + Send),
+) -> Result<ImportFigures> {
+    let runs = runs.max(1);
     let mut firsts = Vec::new();
     let mut seconds = Vec::new();
     for run in 0..runs {
-        let (a, b) = bench_import_once(rows, run, database.clone()).await?;
+        let (a, b) = import_once(rows, run, database.clone(), on_event).await?;
         firsts.push(a);
         seconds.push(b);
     }
-    let (b1, m1) = best_median(&mut firsts);
-    let (b2, m2) = best_median(&mut seconds);
-    println!(
-        "summary over {runs} runs: first upload best {:.2} s, median {:.2} s ({:.0} rows/s); re-upload best {:.2} s, median {:.2} s",
-        b1.as_secs_f64(),
-        m1.as_secs_f64(),
-        rows as f64 / m1.as_secs_f64(),
-        b2.as_secs_f64(),
-        m2.as_secs_f64()
-    );
-    Ok(())
+    Ok(ImportFigures {
+        rows,
+        runs,
+        first: Timing::of(&mut firsts),
+        again: Timing::of(&mut seconds),
+    })
 }
 
 /// Flush the operating system's dirty pages (`sync`), so one timed run does not pay for the
@@ -366,10 +344,11 @@ fn quiet_disk() {
     let _ = Command::new("sync").status();
 }
 
-async fn bench_import_once(
+async fn import_once(
     rows: usize,
     run: usize,
     database: Option<String>,
+    on_event: &mut (dyn FnMut(ImportEvent<'_>) + Send),
 ) -> Result<(Duration, Duration)> {
     let dir = std::env::temp_dir().join(format!("mhsip-bench-import-{}-{run}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -379,12 +358,11 @@ async fn bench_import_once(
     let t = Instant::now();
     let (orgs, wards, ri) = generate_ri_rows(rows);
     if run == 0 {
-        println!(
-            "mhsip bench import: generated {} rows ({:.0} MB) in {:.2} s",
+        on_event(ImportEvent::Generated {
             rows,
-            ri.len() as f64 / 1e6,
-            t.elapsed().as_secs_f64()
-        );
+            bytes: ri.len(),
+            took: t.elapsed(),
+        });
     }
     let mut times = Vec::new();
     for (kind, text) in [
@@ -402,7 +380,7 @@ async fn bench_import_once(
         };
         let r = ingest::import(&store, &mut keys, &req, &mut |_, _, _| {}).await?;
         if !r.ok() {
-            bail!("bench setup failed: {:?}", r.error_lines().first());
+            return fail(format!("bench setup failed: {:?}", r.error_lines().first()));
         }
     }
     for round in ["first upload (all new)", "same file again (all updates)"] {
@@ -423,29 +401,25 @@ async fn bench_import_once(
         let mut checked_at = None;
         let r = ingest::import(&store, &mut keys, &req, &mut |phase, _, _| {
             if phase == ingest::Phase::Writing && checked_at.is_none() {
-                checked_at = Some(t.elapsed().as_secs_f64());
+                checked_at = Some(t.elapsed());
             }
         })
         .await?;
-        let secs = t.elapsed().as_secs_f64();
-        let checked = checked_at.unwrap_or(secs);
-        println!(
-            "    reading, validating and pseudonymising: {checked:.2} s; writing and committing: {:.2} s",
-            secs - checked
-        );
+        let took = t.elapsed();
         if !r.ok() {
-            bail!("bench import failed: {:?}", r.error_lines().first());
+            return fail(format!(
+                "bench import failed: {:?}",
+                r.error_lines().first()
+            ));
         }
         let s = r.summary.unwrap_or_default();
-        println!(
-            "  run {}, {round}: {} rows ({} new, {} updated) in {:.2} s = {:.0} rows/s",
-            run + 1,
-            s.rows,
-            s.inserted,
-            s.updated,
-            secs,
-            s.rows as f64 / secs
-        );
+        on_event(ImportEvent::Upload {
+            run,
+            round,
+            checked: checked_at.unwrap_or(took),
+            took,
+            summary: &s,
+        });
         times.push(t.elapsed());
     }
     store.close().await;
@@ -453,13 +427,20 @@ async fn bench_import_once(
     Ok((times[0], times[1]))
 }
 
-async fn bench_measures(runs: usize, data: &crate::config::DataArgs) -> Result<()> {
-    let store = data.open().await?;
+/// What `bench measures` measured.
+pub struct MeasuresFigures {
+    pub measures: usize,
+    pub series: usize,
+    pub points: usize,
+    pub months: usize,
+    pub timing: Timing,
+}
+
+/// Compute every measure for every ward and month of the data in `store`, and the SPC reading of
+/// every series, `runs` times. `None` when the database holds no data.
+pub async fn measures(store: &store::Store, runs: usize) -> Result<Option<MeasuresFigures>> {
     let Some((first, last)) = store.data_range().await? else {
-        bail!(
-            "no data in {}: run `mhsip demo` first (or pass --data)",
-            data.url()
-        );
+        return Ok(None);
     };
     let measures = domain::measures::catalogue();
     let q = store::measures::Query {
@@ -472,7 +453,7 @@ async fn bench_measures(runs: usize, data: &crate::config::DataArgs) -> Result<(
     let mut times = Vec::new();
     let mut n_series = 0;
     let mut n_points = 0;
-    for _ in 0..runs {
+    for _ in 0..runs.max(1) {
         let t = Instant::now();
         let series = store.compute_measures(&q, &measures).await?;
         // And the SPC reading of every series, as the overview needs.
@@ -491,15 +472,11 @@ async fn bench_measures(runs: usize, data: &crate::config::DataArgs) -> Result<(
         n_series = series.len();
         n_points = series.iter().map(|s| s.points.len()).sum::<usize>();
     }
-    let (best, median) = best_median(&mut times);
-    println!(
-        "mhsip bench measures: {} measures x {} wards = {n_series} series, {n_points} points ({} months): best {:.0} ms, median {:.0} ms (SQL + assembly + SPC)",
-        measures.len(),
-        n_series / measures.len().max(1),
-        q.period.starts_between(q.from, q.to).len(),
-        ms(best),
-        ms(median)
-    );
-    store.close().await;
-    Ok(())
+    Ok(Some(MeasuresFigures {
+        measures: measures.len(),
+        series: n_series,
+        points: n_points,
+        months: q.period.starts_between(q.from, q.to).len(),
+        timing: Timing::of(&mut times),
+    }))
 }

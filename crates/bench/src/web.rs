@@ -1,13 +1,13 @@
-//! `mhsip bench web`: the web application's speed on the demo region, measured the way a user
+//! `bench web`: the web application's speed on the demo region, measured the way a user
 //! meets it. The demo database is copied to a temporary folder (nothing is written to yours), a
 //! benchmark account is created there, the server is started in this process on a free
 //! loopback port, and a small keep-alive HTTP/1.1 client measures:
 //! - the region overview (every trust and measure, SPC computed), one request at a time;
 //! - ward chart pages (60 wards x 6 measures, in turn), one request at a time;
-//! - ward chart pages under load: N connections for S seconds (requests/s, errors, p95).
+//! - ward chart pages under load: N connections for S seconds (requests/s, errors, p95);
+//! - the same load while the demo's Datix-style export is imported and the figures recomputed.
 
-use crate::bench::ms;
-use anyhow::{Context, Result, bail};
+use crate::{Context, Error, Result, fail};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -66,7 +66,7 @@ impl Client {
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
-            .with_context(|| format!("bad status line {line:?}"))?;
+            .context(&format!("bad status line {line:?}"))?;
         let (mut length, mut chunked, mut headers) = (0usize, false, Vec::new());
         loop {
             line.clear();
@@ -77,7 +77,7 @@ impl Client {
             }
             let lower = l.to_ascii_lowercase();
             if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse()?;
+                length = v.trim().parse().context("bad content-length")?;
             } else if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
                 chunked = true;
             }
@@ -88,7 +88,7 @@ impl Client {
             loop {
                 line.clear();
                 self.stream.read_line(&mut line).await?;
-                let size = usize::from_str_radix(line.trim(), 16)?;
+                let size = usize::from_str_radix(line.trim(), 16).context("bad chunk size")?;
                 let mut buf = vec![0; size + 2];
                 self.stream.read_exact(&mut buf).await?;
                 total += size;
@@ -128,38 +128,118 @@ async fn sequential(
         let (status, _, _) = c.request("GET", path, "").await?;
         times.push(t.elapsed());
         if status != 200 {
-            bail!("{path}: HTTP {status}");
+            return fail(format!("{path}: HTTP {status}"));
         }
     }
     times.sort();
     Ok(times)
 }
 
+/// Latencies of requests made one at a time.
+pub struct Latency {
+    pub requests: usize,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub max: Duration,
+}
+
+impl Latency {
+    fn of(sorted: &[Duration]) -> Latency {
+        Latency {
+            requests: sorted.len(),
+            p50: percentile(sorted, 0.5),
+            p95: percentile(sorted, 0.95),
+            max: *sorted.last().unwrap_or(&Duration::ZERO),
+        }
+    }
+}
+
+/// What a load run measured, summed up.
+pub struct LoadFigures {
+    pub connections: usize,
+    pub seconds: u64,
+    pub requests: usize,
+    pub per_second: f64,
+    pub errors: u64,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub megabytes_per_second: f64,
+}
+
+impl LoadFigures {
+    fn of(load: &Load, connections: usize, seconds: u64) -> LoadFigures {
+        LoadFigures {
+            connections,
+            seconds,
+            requests: load.times.len(),
+            per_second: load.per_second(),
+            errors: load.errors,
+            p50: percentile(&load.times, 0.5),
+            p95: percentile(&load.times, 0.95),
+            p99: percentile(&load.times, 0.99),
+            max: *load.times.last().unwrap_or(&Duration::ZERO),
+            megabytes_per_second: load.bytes as f64 / load.elapsed / 1e6,
+        }
+    }
+}
+
+/// The load while an upload is imported and the figures recomputed.
+pub struct UploadLoadFigures {
+    pub rows: u64,
+    pub import: Duration,
+    /// From the commit until the next generation of figures is served.
+    pub recomputed: Duration,
+    pub load: LoadFigures,
+}
+
+/// What `bench web` measured.
+pub struct WebFigures {
+    pub wards: usize,
+    /// Server start until the overview is computed.
+    pub first_overview: Duration,
+    pub chart_pages: usize,
+    /// Every ward chart page once, after the start.
+    pub first_pass: Duration,
+    pub overview: Latency,
+    pub charts: Latency,
+    pub load: LoadFigures,
+    /// `Err(path)` when the data folder has no Datix-style export to upload.
+    pub during_upload: std::result::Result<UploadLoadFigures, std::path::PathBuf>,
+}
+
+impl WebFigures {
+    /// Requests that failed under load (with or without the upload).
+    pub fn errors(&self) -> u64 {
+        self.load.errors + self.during_upload.as_ref().map_or(0, |u| u.load.errors)
+    }
+}
+
+/// Measure the web application on a copy of the demo database in `data_dir` (its
+/// `mhsip.db`, and its pseudonymisation key and demo files if there).
 pub async fn run(
-    data: &crate::config::DataArgs,
+    data_dir: &Path,
     requests: usize,
     connections: usize,
     seconds: u64,
-) -> Result<()> {
-    if data.database_url.is_some() {
-        bail!("bench web copies the demo's SQLite file; it does not run on a database URL");
-    }
-    let source = data.data_dir.join("mhsip.db");
+) -> Result<WebFigures> {
+    let source = data_dir.join("mhsip.db");
     if !source.exists() {
-        bail!(
+        return fail(format!(
             "no database at {}: run `mhsip demo --no-serve` first (or pass --data)",
             source.display()
-        );
+        ));
     }
     // Fold the WAL into the file before copying it.
     {
-        let s = data.open().await?;
+        let s = store::Store::open(&format!("sqlite://{}", source.display())).await?;
         s.checkpoint().await?;
         s.close().await;
     }
     let dir = std::env::temp_dir().join(format!("mhsip-bench-web-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = run_on_copy(&source, &dir, data, requests, connections, seconds).await;
+    let result = run_on_copy(&source, &dir, data_dir, requests, connections, seconds).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -167,22 +247,22 @@ pub async fn run(
 async fn run_on_copy(
     source: &Path,
     dir: &Path,
-    data: &crate::config::DataArgs,
+    data_dir: &Path,
     requests: usize,
     connections: usize,
     seconds: u64,
-) -> Result<()> {
+) -> Result<WebFigures> {
     std::fs::copy(source, dir.join("mhsip.db")).context("copy the database")?;
-    if let Ok(key) = std::fs::read(data.data_dir.join("pseudonymisation.key")) {
+    if let Ok(key) = std::fs::read(data_dir.join("pseudonymisation.key")) {
         std::fs::write(dir.join("pseudonymisation.key"), key)?;
     }
     let store = store::Store::open(&format!("sqlite://{}", dir.join("mhsip.db").display())).await?;
     let grant = domain::access::Grant::new(domain::access::Role::ProgrammeAdmin, None, None)
-        .map_err(anyhow::Error::msg)?;
+        .map_err(Error::Msg)?;
     store.create_user("bench.admin", PASSWORD, &grant).await?;
     let wards: Vec<String> = store.wards().await?.into_iter().map(|w| w.code).collect();
     if wards.is_empty() {
-        bail!("the database holds no wards: run `mhsip demo --no-serve` first");
+        return fail("the database holds no wards: run `mhsip demo --no-serve` first");
     }
     let (keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
     let config = web::Config {
@@ -191,7 +271,7 @@ async fn run_on_copy(
     };
     let started = Instant::now();
     let state = web::AppState::new(store, keys, config).await?;
-    state.warm().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.warm().await.map_err(|e| Error::Msg(e.to_string()))?;
     let first_overview = started.elapsed();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -218,7 +298,7 @@ async fn run_on_copy(
         .and_then(|v| v.split(';').next())
         .map(str::to_string);
     let Some(cookie) = cookie.filter(|_| status == 303) else {
-        bail!("could not sign in (HTTP {status})");
+        return fail(format!("could not sign in (HTTP {status})"));
     };
     let chart_paths: Vec<String> = MEASURES
         .iter()
@@ -231,27 +311,6 @@ async fn run_on_copy(
     let first_pass = t.elapsed();
     let overview = sequential(addr, &cookie, &["/".to_string()], requests.min(500)).await?;
     let charts = sequential(addr, &cookie, &chart_paths, requests).await?;
-    println!(
-        "mhsip bench web: demo region, {} wards; server start to overview computed {:.0} ms; first pass over {} ward chart pages {:.0} ms",
-        wards.len(),
-        ms(first_overview),
-        chart_paths.len(),
-        ms(first_pass)
-    );
-    println!(
-        "  region overview (every trust and measure, SPC), {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 < 100 ms)",
-        overview.len(),
-        ms(percentile(&overview, 0.5)),
-        ms(percentile(&overview, 0.95)),
-        ms(*overview.last().unwrap_or(&Duration::ZERO))
-    );
-    println!(
-        "  ward chart page, {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 < 30 ms)",
-        charts.len(),
-        ms(percentile(&charts, 0.5)),
-        ms(percentile(&charts, 0.95)),
-        ms(*charts.last().unwrap_or(&Duration::ZERO))
-    );
     let load = under_load(
         addr,
         &cookie,
@@ -260,25 +319,11 @@ async fn run_on_copy(
         Duration::from_secs(seconds),
     )
     .await?;
-    println!(
-        "  ward chart pages under load, {connections} connections for {seconds} s: {} requests, {:.0} requests/s, {} errors, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {:.0} MB/s (target >= 500 requests/s, no errors)",
-        load.times.len(),
-        load.per_second(),
-        load.errors,
-        ms(percentile(&load.times, 0.5)),
-        ms(percentile(&load.times, 0.95)),
-        ms(percentile(&load.times, 0.99)),
-        load.bytes as f64 / load.elapsed / 1e6
-    );
-    let mut errors = load.errors;
     // The same load while an upload is imported into the same database (as `mhsip import` on the
     // data folder would) and the server recomputes its figures: pages must not stall.
-    let export = data
-        .data_dir
-        .join("demo-files")
-        .join("datix-export-R9A.csv");
-    if export.exists() {
-        errors += during_upload(
+    let export = data_dir.join("demo-files").join("datix-export-R9A.csv");
+    let during = if export.exists() {
+        Ok(during_upload(
             addr,
             &cookie,
             &chart_paths,
@@ -287,18 +332,21 @@ async fn run_on_copy(
             &export,
             &state,
         )
-        .await?;
+        .await?)
     } else {
-        println!(
-            "  (no {} in the data folder: the load during an upload is not measured)",
-            export.display()
-        );
-    }
+        Err(export)
+    };
     server.abort();
-    if errors > 0 {
-        bail!("{errors} requests failed under load");
-    }
-    Ok(())
+    Ok(WebFigures {
+        wards: wards.len(),
+        first_overview,
+        chart_pages: chart_paths.len(),
+        first_pass,
+        overview: Latency::of(&overview),
+        charts: Latency::of(&charts),
+        load: LoadFigures::of(&load, connections, seconds),
+        during_upload: during,
+    })
 }
 
 /// What a load run measured.
@@ -340,7 +388,7 @@ async fn under_load(
                 times.push(t.elapsed());
                 i += 1;
             }
-            anyhow::Ok((times, errors, bytes))
+            Ok::<_, Error>((times, errors, bytes))
         }));
     }
     let t = Instant::now();
@@ -371,7 +419,7 @@ async fn during_upload(
     dir: &Path,
     export: &Path,
     state: &web::AppState,
-) -> Result<u64> {
+) -> Result<UploadLoadFigures> {
     let bytes = std::fs::read(export)?;
     let url = format!("sqlite://{}", dir.join("mhsip.db").display());
     let importer = tokio::task::spawn_blocking(move || -> Result<(Duration, u64)> {
@@ -388,7 +436,7 @@ async fn during_upload(
                 .await?
                 .context("the demo's saved Datix mapping")?;
             let mapping =
-                ingest::mapping::Mapping::from_json(&row.definition).map_err(anyhow::Error::msg)?;
+                ingest::mapping::Mapping::from_json(&row.definition).map_err(Error::Msg)?;
             let dir = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
             let (mut keys, _) = ingest::pseudonym::Pseudonymiser::open(
                 dir.parent().context("data folder")?,
@@ -412,7 +460,10 @@ async fn during_upload(
             )
             .await?;
             if !report.ok() {
-                bail!("the benchmark upload failed: {:?}", report.error_lines());
+                return fail(format!(
+                    "the benchmark upload failed: {:?}",
+                    report.error_lines()
+                ));
             }
             store.close().await;
             Ok((t.elapsed(), report.rows_read))
@@ -434,20 +485,16 @@ async fn during_upload(
     let t = Instant::now();
     // The server notices within a second; then wait for the next generation to be served.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    state.settled().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    state
+        .settled()
+        .await
+        .map_err(|e| Error::Msg(e.to_string()))?;
     let recomputed = t.elapsed();
     let load = load.await??;
-    println!(
-        "  ward chart pages under load while an upload of {rows} rows is imported ({:.0} ms) and the figures recomputed ({:.0} ms after the commit), {connections} connections for 12 s: {} requests, {:.0} requests/s, {} errors, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 < 100 ms)",
-        ms(import_time),
-        ms(recomputed),
-        load.times.len(),
-        load.per_second(),
-        load.errors,
-        ms(percentile(&load.times, 0.5)),
-        ms(percentile(&load.times, 0.95)),
-        ms(percentile(&load.times, 0.99)),
-        ms(*load.times.last().unwrap_or(&Duration::ZERO))
-    );
-    Ok(load.errors)
+    Ok(UploadLoadFigures {
+        rows,
+        import: import_time,
+        recomputed,
+        load: LoadFigures::of(&load, connections, 12),
+    })
 }

@@ -1,0 +1,299 @@
+//! `mhsip bench`: reproducible speed figures. The `bench` crate generates the data and measures;
+//! this module parses the options and prints the figures.
+
+use anyhow::{Result, bail};
+use bench::{Timing, ms};
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Time the SPC engine and `mhsip spc` on generated data.
+    Spc {
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        #[arg(long, default_value_t = 36)]
+        points: usize,
+        /// Timed runs of each measurement (the best and the median are reported).
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// Keep the generated file here (default: a temporary file, removed afterwards).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Time importing N restrictive-intervention rows (validated, pseudonymised, stored) into a
+    /// fresh SQLite database (or --database), then the same file again (all updates).
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Repeat on a fresh database this many times (best and median are reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Database URL (default: a new SQLite file in a temporary folder).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Time computing every measure for every ward for every month of the demo region.
+    Measures {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[command(flatten)]
+        data: crate::config::DataArgs,
+    },
+    /// Time the web application on a copy of the demo database: the region overview and ward
+    /// chart pages one at a time (p50, p95), then ward chart pages under load (requests/s).
+    Web {
+        /// Requests timed one at a time for each page kind.
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+        /// Concurrent connections for the load test.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[command(flatten)]
+        data: crate::config::DataArgs,
+    },
+    /// Write the generated SPC input (series,period,value) to stdout, e.g. for hyperfine.
+    SpcData {
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        #[arg(long, default_value_t = 36)]
+        points: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+pub fn run(args: &BenchArgs) -> Result<()> {
+    match &args.what {
+        BenchWhat::SpcData {
+            series,
+            points,
+            seed,
+        } => {
+            std::io::stdout()
+                .lock()
+                .write_all(&bench::generate_spc_input(*series, *points, *seed))?;
+            Ok(())
+        }
+        BenchWhat::Spc {
+            series,
+            points,
+            runs,
+            data,
+        } => spc(*series, *points, *runs, data.clone()),
+        BenchWhat::Import {
+            rows,
+            runs,
+            database,
+        } => crate::runtime()?.block_on(import(*rows, *runs, database.clone())),
+        BenchWhat::Web {
+            requests,
+            connections,
+            seconds,
+            data,
+        } => crate::runtime()?.block_on(web(data, *requests, *connections, *seconds)),
+        BenchWhat::Measures { runs, data } => crate::runtime()?.block_on(measures(*runs, data)),
+    }
+}
+
+fn spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -> Result<()> {
+    let (path, temporary) = match data {
+        Some(p) => (p, false),
+        None => (
+            std::env::temp_dir().join(format!(
+                "mhsip-bench-spc-{series}x{points}-{}.csv",
+                std::process::id()
+            )),
+            true,
+        ),
+    };
+    let exe = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot find the mhsip executable: {e}"))?;
+    let total_points = series * points;
+    let f = bench::spc(series, points, runs, &path, &exe);
+    if temporary {
+        let _ = std::fs::remove_file(&path);
+    }
+    let f = f?;
+    println!(
+        "mhsip bench spc: {series} series x {points} points = {total_points} points ({:.1} MB CSV at {})",
+        f.csv_bytes as f64 / 1e6,
+        path.display()
+    );
+    println!(
+        "machine: {} logical cores available",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let Timing { best, median, .. } = f.engine;
+    println!(
+        "engine (1 core, XmR, MDC):   best {:>8.2} ms  median {:>8.2} ms  = {:.2} M points/s (best), {:.2} M points/s (median)",
+        ms(best),
+        ms(median),
+        total_points as f64 / best.as_secs_f64() / 1e6,
+        total_points as f64 / median.as_secs_f64() / 1e6
+    );
+    println!(
+        "in-process parse+compute+CSV: best {:>8.2} ms  median {:>8.2} ms (one thread)",
+        ms(f.in_process.best),
+        ms(f.in_process.median)
+    );
+    println!(
+        "whole process `mhsip spc FILE > /dev/null`: best {:>8.2} ms  median {:>8.2} ms  max {:>8.2} ms",
+        ms(f.whole_process.best),
+        ms(f.whole_process.median),
+        ms(f.whole_process.max)
+    );
+    Ok(())
+}
+
+async fn import(rows: usize, runs: usize, database: Option<String>) -> Result<()> {
+    let f = bench::import(rows, runs, database, &mut |event| match event {
+        bench::ImportEvent::Generated { rows, bytes, took } => println!(
+            "mhsip bench import: generated {} rows ({:.0} MB) in {:.2} s",
+            rows,
+            bytes as f64 / 1e6,
+            took.as_secs_f64()
+        ),
+        bench::ImportEvent::Upload {
+            run,
+            round,
+            checked,
+            took,
+            summary: s,
+        } => {
+            let secs = took.as_secs_f64();
+            let checked = checked.as_secs_f64();
+            println!(
+                "    reading, validating and pseudonymising: {checked:.2} s; writing and committing: {:.2} s",
+                secs - checked
+            );
+            println!(
+                "  run {}, {round}: {} rows ({} new, {} updated) in {:.2} s = {:.0} rows/s",
+                run + 1,
+                s.rows,
+                s.inserted,
+                s.updated,
+                secs,
+                s.rows as f64 / secs
+            );
+        }
+    })
+    .await?;
+    println!(
+        "summary over {} runs: first upload best {:.2} s, median {:.2} s ({:.0} rows/s); re-upload best {:.2} s, median {:.2} s",
+        f.runs,
+        f.first.best.as_secs_f64(),
+        f.first.median.as_secs_f64(),
+        f.rows as f64 / f.first.median.as_secs_f64(),
+        f.again.best.as_secs_f64(),
+        f.again.median.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn measures(runs: usize, data: &crate::config::DataArgs) -> Result<()> {
+    let store = data.open().await?;
+    let f = bench::measures(&store, runs).await?;
+    store.close().await;
+    let Some(f) = f else {
+        bail!(
+            "no data in {}: run `mhsip demo` first (or pass --data)",
+            data.url()
+        );
+    };
+    println!(
+        "mhsip bench measures: {} measures x {} wards = {} series, {} points ({} months): best {:.0} ms, median {:.0} ms (SQL + assembly + SPC)",
+        f.measures,
+        f.series / f.measures.max(1),
+        f.series,
+        f.points,
+        f.months,
+        ms(f.timing.best),
+        ms(f.timing.median)
+    );
+    Ok(())
+}
+
+async fn web(
+    data: &crate::config::DataArgs,
+    requests: usize,
+    connections: usize,
+    seconds: u64,
+) -> Result<()> {
+    if data.database_url.is_some() {
+        bail!("bench web copies the demo's SQLite file; it does not run on a database URL");
+    }
+    let f = bench::web::run(&data.data_dir, requests.max(1), connections.max(1), seconds).await?;
+    println!(
+        "mhsip bench web: demo region, {} wards; server start to overview computed {:.0} ms; first pass over {} ward chart pages {:.0} ms",
+        f.wards,
+        ms(f.first_overview),
+        f.chart_pages,
+        ms(f.first_pass)
+    );
+    println!(
+        "  region overview (every trust and measure, SPC), {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 < 100 ms)",
+        f.overview.requests,
+        ms(f.overview.p50),
+        ms(f.overview.p95),
+        ms(f.overview.max)
+    );
+    println!(
+        "  ward chart page, {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 < 30 ms)",
+        f.charts.requests,
+        ms(f.charts.p50),
+        ms(f.charts.p95),
+        ms(f.charts.max)
+    );
+    let l = &f.load;
+    println!(
+        "  ward chart pages under load, {} connections for {} s: {} requests, {:.0} requests/s, {} errors, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {:.0} MB/s (target >= 500 requests/s, no errors)",
+        l.connections,
+        l.seconds,
+        l.requests,
+        l.per_second,
+        l.errors,
+        ms(l.p50),
+        ms(l.p95),
+        ms(l.p99),
+        l.megabytes_per_second
+    );
+    match &f.during_upload {
+        Ok(u) => {
+            let l = &u.load;
+            println!(
+                "  ward chart pages under load while an upload of {} rows is imported ({:.0} ms) and the figures recomputed ({:.0} ms after the commit), {} connections for {} s: {} requests, {:.0} requests/s, {} errors, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 < 100 ms)",
+                u.rows,
+                ms(u.import),
+                ms(u.recomputed),
+                l.connections,
+                l.seconds,
+                l.requests,
+                l.per_second,
+                l.errors,
+                ms(l.p50),
+                ms(l.p95),
+                ms(l.p99),
+                ms(l.max)
+            );
+        }
+        Err(export) => println!(
+            "  (no {} in the data folder: the load during an upload is not measured)",
+            export.display()
+        ),
+    }
+    if f.errors() > 0 {
+        bail!("{} requests failed under load", f.errors());
+    }
+    Ok(())
+}
