@@ -1,7 +1,7 @@
-//! Computing the programme's measures for any level (ward, site, trust, ICB, region) and
-//! period (month, week). One SQL query per source table, grouped by organisation and period;
-//! the results are assembled into one series per measure and organisation. Only medians and
-//! the days between incidents are finished in Rust (neither engine shares a median function).
+//! The facts behind the programme's measures for any level (ward, site, trust, ICB, region)
+//! and period (month, week): one SQL query per source table, grouped by organisation and
+//! period (medians too, with window functions both engines share), handed to `measures` by
+//! name as `Facts`, which assembles the series.
 
 use crate::{Result, Store};
 use domain::OrgLevel;
@@ -375,35 +375,30 @@ impl Store {
         let lvl = level_column(q.level);
         let per = q.period_col("x.month_start", "x.week_start");
         let scope = q.scope_sql();
+        // The median in SQL, the same text on both engines: rank the durations within each
+        // organisation and period, keep the middle one (or the middle two), average them. Only
+        // one row per organisation and period leaves the database.
         let sql = format!(
-            "SELECT {lvl}, {per}, x.end_min - x.start_min FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
-             WHERE x.day BETWEEN $1 AND $2 AND {physical} AND x.end_min IS NOT NULL{scope}",
+            "WITH d AS (SELECT {lvl} AS o, {per} AS p, x.end_min - x.start_min AS m \
+               FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
+               WHERE x.day BETWEEN $1 AND $2 AND {physical} AND x.end_min IS NOT NULL{scope}), \
+             r AS (SELECT o, p, m, ROW_NUMBER() OVER (PARTITION BY o, p ORDER BY m) AS i, \
+               COUNT(*) OVER (PARTITION BY o, p) AS n FROM d WHERE o IS NOT NULL AND p IS NOT NULL) \
+             SELECT o, p, CAST(AVG(m) AS DOUBLE PRECISION), CAST(MAX(n) AS DOUBLE PRECISION) FROM r \
+             WHERE i = (n + 1) / 2 OR i = (n + 2) / 2 GROUP BY o, p",
             physical = group_sql(InterventionGroup::Physical)
         );
-        let mut query = sqlx::query_as::<_, (Option<String>, Option<i64>, i64)>(&sql)
+        let mut query = sqlx::query_as::<_, (String, i64, f64, f64)>(&sql)
             .bind(q.first_day())
             .bind(q.last_day());
         if let Some((_, code)) = &q.scope {
             query = query.bind(code.clone());
         }
-        let mut groups: HashMap<(String, i64), Vec<i64>> = HashMap::new();
-        for (org, period, minutes) in query.fetch_all(&self.pool).await? {
-            if let (Some(o), Some(p)) = (org, period) {
-                groups.entry((o, p)).or_default().push(minutes);
-            }
-        }
-        Ok(groups
+        Ok(query
+            .fetch_all(&self.pool)
+            .await?
             .into_iter()
-            .map(|(k, mut v)| {
-                v.sort_unstable();
-                let n = v.len();
-                let med = if n % 2 == 1 {
-                    v[n / 2] as f64
-                } else {
-                    (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
-                };
-                (k, (med, n as f64))
-            })
+            .map(|(o, p, median, n)| ((o, p), (median, n)))
             .collect())
     }
 
