@@ -197,7 +197,7 @@ fn parse_global_rebase(items: &[String]) -> Result<Vec<RebaseAt>, String> {
             Period::parse(s)
                 .map(|p| RebaseAt {
                     period: p,
-                    source: "--rebase".into(),
+                    at: ("--rebase".into(), 1, 1),
                 })
                 .map_err(|m| format!("rebase: {m}"))
         })
@@ -216,7 +216,7 @@ fn settings_for(
         if let Some(first) = s.periods.first()
             && !r.period.same_kind(*first)
         {
-            let (file, line, column) = split_source(&r.source);
+            let (file, line, column) = r.at.clone();
             return Err(FileError::new(
                 file,
                 line,
@@ -246,17 +246,6 @@ fn settings_for(
         assurance_comparison: opts.assurance,
         min_points_for_limits: 13,
     })
-}
-
-/// "file:line:col" as written by the settings reader, or an option name.
-fn split_source(source: &str) -> (String, usize, usize) {
-    let mut parts = source.rsplitn(3, ':');
-    let col = parts.next().and_then(|c| c.parse().ok());
-    let line = parts.next().and_then(|l| l.parse().ok());
-    match (parts.next(), line, col) {
-        (Some(f), Some(l), Some(c)) => (f.to_string(), l, c),
-        _ => (source.to_string(), 1, 1),
-    }
 }
 
 /// Name the line and column of the point an engine error is about.

@@ -13,7 +13,9 @@ use textfile::csvscan::Field;
 #[derive(Clone, Debug, PartialEq)]
 pub struct RebaseAt {
     pub period: Period,
-    pub source: String,
+
+    /// Where it was given: the file (or the option's name), line and column.
+    pub at: (String, usize, usize),
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -127,7 +129,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<HashMap<String, SeriesOverride>
                 match Period::parse(part) {
                     Ok(p) => dates.push(RebaseAt {
                         period: p,
-                        source: format!("{file}:{line}:{}", f.column(text)),
+                        at: (file.to_string(), line, f.column(text)),
                     }),
                     Err(m) => errors.push(err(line, f.column(text), format!("rebase: {m}"))),
                 }
