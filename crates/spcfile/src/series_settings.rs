@@ -13,7 +13,6 @@ use textfile::csvscan::Field;
 #[derive(Clone, Debug, PartialEq)]
 pub struct RebaseAt {
     pub period: Period,
-
     /// Where it was given: the file (or the option's name), line and column.
     pub at: (String, usize, usize),
 }
