@@ -73,6 +73,24 @@ pub struct Report {
     /// `None` when nothing was written because of errors.
     pub summary: Option<UploadSummary>,
     pub dry_run: bool,
+    /// What the check read from the store (not shown to users).
+    #[serde(skip)]
+    pub reference_read: ReferenceRead,
+}
+
+/// What checking an upload read from the store beyond organisations and wards: only the
+/// stays of the trusts whose wards the file names, and, in a small file, only the birth years
+/// of the patients it names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReferenceRead {
+    /// Trusts whose ward stays were loaded, in the order the file first named them.
+    pub stay_trusts: Vec<String>,
+    /// Ward stays loaded.
+    pub stays: u64,
+    /// Patients whose year of birth was asked for one at a time.
+    pub patients_looked_up: u64,
+    /// Whether every patient's year of birth was loaded instead (a large file).
+    pub all_birth_years: bool,
 }
 
 impl Report {
@@ -112,6 +130,7 @@ pub async fn import(
         by_trust: Vec::new(),
         summary: None,
         dry_run: req.dry_run,
+        reference_read: ReferenceRead::default(),
     };
     let fail = |report: &mut Report, line, column, message: String| {
         report.errors.push(RowError {
@@ -179,7 +198,8 @@ pub async fn import(
     };
     let width = fields.len();
 
-    let reference = load_reference(store, req).await?;
+    let (mut reference, mut on_first_sight) =
+        load_reference(store, req, &columns, &mut report.reference_read).await?;
     // Rows are checked here while a second task writes the batches already checked: on two
     // cores the import takes as long as the slower of the two, not their sum. If any row
     // fails, nothing more is sent and the transaction is rolled back at the end.
@@ -263,6 +283,16 @@ pub async fn import(
             }
             continue;
         }
+        on_first_sight
+            .see(
+                store,
+                &mut reference,
+                &mut report.reference_read,
+                &fields,
+                &compiled,
+                keys,
+            )
+            .await?;
         let mut reader = RowReader {
             fields: &fields,
             columns: &columns,
@@ -511,7 +541,15 @@ fn header_columns(
     Some(columns)
 }
 
-async fn load_reference(store: &Store, req: &Request<'_>) -> Result<Reference, IngestError> {
+/// Reference data for checking: organisations and wards whole; what is checked per row
+/// (stays, years of birth) is read as the file names it (`OnFirstSight`), unless the file is
+/// large enough that reading every patient's year of birth at once is cheaper.
+async fn load_reference(
+    store: &Store,
+    req: &Request<'_>,
+    columns: &Columns,
+    read: &mut ReferenceRead,
+) -> Result<(Reference, OnFirstSight), IngestError> {
     let mut r = Reference {
         only_trust: req.only_trust.map(str::to_string),
         ..Reference::default()
@@ -528,33 +566,128 @@ async fn load_reference(store: &Store, req: &Request<'_>) -> Result<Reference, I
             Err(_) => continue,
         }
     }
-    if req.kind.is_event() && !matches!(req.kind, Kind::BedDays | Kind::Survey) {
-        for (p, year) in store.birth_years().await? {
-            if let Ok(y) = i32::try_from(year) {
-                r.birth_years.insert(p, y);
-            }
+    let births = req.kind.is_event() && !matches!(req.kind, Kind::BedDays | Kind::Survey);
+    let mut lazy = OnFirstSight {
+        ward: columns
+            .get("WardCode")
+            .copied()
+            .filter(|_| req.kind == Kind::RestrictiveInterventions),
+        nhs: None,
+        trusts: Vec::new(),
+        patients: Default::default(),
+    };
+    if births {
+        if req.bytes.len() <= LOOK_UP_PATIENTS_BELOW_BYTES {
+            lazy.nhs = columns.get("NHSNumber").copied();
+        } else {
+            load_all_birth_years(store, &mut r, read).await?;
         }
     }
-    if req.kind == Kind::RestrictiveInterventions {
-        let trusts: Vec<String> = match req.only_trust {
-            Some(t) => vec![t.to_string()],
-            None => {
-                let mut t: Vec<String> = r.wards.values().map(|(_, t)| t.to_string()).collect();
-                t.sort();
-                t.dedup();
-                t
-            }
+    Ok((r, lazy))
+}
+
+/// Files up to this size (about 4,000 rows) ask for their own patients' years of birth one
+/// at a time; larger ones read them all at once.
+const LOOK_UP_PATIENTS_BELOW_BYTES: usize = 400_000;
+/// Patients asked for one at a time before reading them all is cheaper (a small file with
+/// many patients, or an Excel file, whose rows are smaller than its bytes suggest).
+const LOOK_UP_PATIENTS_AT_MOST: usize = 2_000;
+
+async fn load_all_birth_years(
+    store: &Store,
+    r: &mut Reference,
+    read: &mut ReferenceRead,
+) -> Result<(), IngestError> {
+    for (p, year) in store.birth_years().await? {
+        if let Ok(y) = i32::try_from(year) {
+            r.birth_years.insert(p, y);
+        }
+    }
+    read.all_birth_years = true;
+    Ok(())
+}
+
+/// Reads, on a row's first mention of them and before the row is checked, the stays of the
+/// trust its ward belongs to (restrictive interventions are checked against the patient's
+/// stays at that trust only) and, in a small file, the patient's year of birth. The check
+/// then sees exactly what it would have seen had everything been loaded up front.
+struct OnFirstSight {
+    /// The ward column, when stays are checked.
+    ward: Option<usize>,
+    /// The NHS number column, when years of birth are looked up patient by patient.
+    nhs: Option<usize>,
+    /// Trusts whose stays are loaded.
+    trusts: Vec<Arc<str>>,
+    /// Patients whose year of birth was asked for.
+    patients: rustc_hash::FxHashSet<Arc<str>>,
+}
+
+impl OnFirstSight {
+    async fn see(
+        &mut self,
+        store: &Store,
+        reference: &mut Reference,
+        read: &mut ReferenceRead,
+        fields: &[csvscan::Field<'_>],
+        mapping: &Compiled,
+        keys: &mut Pseudonymiser,
+    ) -> Result<(), IngestError> {
+        // The cell as the checker reads it: trimmed, blank as absent, through the mapping.
+        let cell = |i: Option<usize>, col: &str| {
+            let t = fields.get(i?)?.text.trim();
+            (!t.is_empty()).then(|| mapping.value(col, t))
         };
-        for t in trusts {
-            for s in store.stays_for_trust(&t).await? {
-                r.stays
-                    .entry(s.patient)
-                    .or_default()
-                    .push((s.ward_code, s.start_day, s.end_day));
+        if let Some(text) = cell(self.ward, "WardCode") {
+            let held = match reference.wards.get(text.as_ref()) {
+                Some((_, t)) => Some(t),
+                None => domain::WardCode::parse(&text)
+                    .ok()
+                    .and_then(|c| reference.wards.get(c.as_str()).map(|(_, t)| t)),
+            };
+            // Cloned (and loaded) only on a trust's first row.
+            let first = held
+                .filter(|t| {
+                    !self.trusts.contains(t)
+                        && reference
+                            .only_trust
+                            .as_deref()
+                            .is_none_or(|own| own == t.as_ref())
+                })
+                .cloned();
+            if let Some(trust) = first {
+                for s in store.stays_for_trust(&trust).await? {
+                    reference.stays.entry(s.patient).or_default().push((
+                        s.ward_code,
+                        s.start_day,
+                        s.end_day,
+                    ));
+                    read.stays += 1;
+                }
+                read.stay_trusts.push(trust.to_string());
+                self.trusts.push(trust);
             }
         }
+        if let Some(text) = cell(self.nhs, "NHSNumber")
+            && let Ok(n) = domain::NhsNumber::parse(&text)
+        {
+            let p = keys.pseudonym(&n).0;
+            if !self.patients.contains(&p) {
+                if self.patients.len() >= LOOK_UP_PATIENTS_AT_MOST {
+                    self.nhs = None;
+                    reference.birth_years.clear();
+                    return load_all_birth_years(store, reference, read).await;
+                }
+                if let Some(year) = store.birth_year(&p).await?
+                    && let Ok(y) = i32::try_from(year)
+                {
+                    reference.birth_years.insert(p.to_string(), y);
+                }
+                read.patients_looked_up += 1;
+                self.patients.insert(p);
+            }
+        }
+        Ok(())
     }
-    Ok(r)
 }
 
 /// Every parent must exist, in the database or anywhere in the same file; an unknown one is

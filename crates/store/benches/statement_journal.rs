@@ -6,6 +6,12 @@
 //! `cargo bench -p store --bench statement_journal [-- ROWS] [-- alloc]`: with `alloc`, a second
 //! thread allocates and frees memory all the while, as the import's checker does beside the
 //! writer, to show what sharing a process costs the writer.
+//!
+//! `-- postgres [ROWS]`: PostgreSQL's writer instead (`postgres.rs`: COPY now, multi-row INSERT
+//! before), on the server named by MHSIP_BENCH_POSTGRES_URL or MHSIP_TEST_POSTGRES_URL.
+
+#[path = "statement_journal/postgres.rs"]
+mod postgres;
 
 use rusqlite::{Connection, params_from_iter, types::Value};
 use std::time::Instant;
@@ -277,6 +283,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let data = rows(n);
+    if std::env::args().any(|a| a == "postgres") {
+        return postgres::main(n, &data);
+    }
     let beside_allocator = std::env::args().any(|a| a == "alloc");
     if beside_allocator {
         std::thread::spawn(allocate_and_free_forever);

@@ -11,7 +11,7 @@ use domain::dates::{PeriodKind, day_number, iso, minute_number};
 use domain::records::*;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use time::{Date, PrimitiveDateTime};
 
@@ -45,8 +45,8 @@ pub struct Import {
     /// Upsert statements by table and rows per statement (0: PostgreSQL's upsert from the
     /// staging table), built once per import.
     sql_cache: HashMap<(&'static str, usize), Arc<str>>,
-    /// PostgreSQL: the staging tables created so far in this import's transaction.
-    staged: HashSet<&'static str>,
+    /// PostgreSQL: the staging tables, and rows staged but not yet moved into their table.
+    staging: pgcopy::Staging,
 }
 
 /// Each import writes through a connection of its own, inside one transaction for the whole
@@ -98,7 +98,9 @@ impl Store {
                 let url = self.pool.connect_options().database_url.clone();
                 let options: PgConnectOptions = url.as_str().parse()?;
                 let mut conn = PgConnection::connect_with(&options).await?;
-                conn.execute("BEGIN").await?;
+                // Staging tables live in temporary buffers (before the session's first use of
+                // one, this can still be set): 200,000 rows fit without spilling to disk.
+                conn.execute("SET temp_buffers = '256MB'; BEGIN").await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
                      VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7) RETURNING id",
@@ -122,7 +124,7 @@ impl Store {
             rows: 0,
             before: HashMap::new(),
             sql_cache: HashMap::new(),
-            staged: HashSet::new(),
+            staging: pgcopy::Staging::default(),
         })
     }
 }
@@ -330,17 +332,18 @@ impl Import {
                     .or_insert_with(|| pgcopy::upsert_from_stage(table, &all, key).into())
                     .clone();
                 let mut conn = self.take_postgres()?;
-                pgcopy::copy_upsert(
-                    &mut conn,
-                    &mut self.staged,
-                    table,
-                    &all,
-                    &upsert,
-                    &vals,
-                    width,
-                    extra.as_ref(),
-                )
-                .await?;
+                self.staging
+                    .copy(
+                        &mut conn,
+                        table,
+                        &all,
+                        key,
+                        upsert,
+                        &vals,
+                        width,
+                        extra.as_ref(),
+                    )
+                    .await?;
                 self.put_postgres(conn);
                 Ok(())
             }
@@ -762,6 +765,11 @@ impl Batch {
 impl Import {
     /// Count what the import did, without committing.
     async fn summarise(&mut self) -> Result<UploadSummary> {
+        if let Writer::Postgres(_) = self.writer {
+            let mut conn = self.take_postgres()?;
+            self.staging.finish(&mut conn).await?;
+            self.put_postgres(conn);
+        }
         let mut inserted = 0i64;
         let tables: Vec<(&'static str, i64)> = self.before.iter().map(|(t, n)| (*t, *n)).collect();
         for (table, before) in tables {

@@ -86,6 +86,17 @@ impl Store {
         .await?)
     }
 
+    /// One patient's year of birth, where known (a small upload asks only for its own
+    /// patients').
+    pub async fn birth_year(&self, pseudonym: &str) -> Result<Option<i64>> {
+        let row: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT birth_year FROM patients WHERE pseudonym = $1")
+                .bind(pseudonym)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|r| r.0))
+    }
+
     /// Each patient's year of birth, where known, for checking events against it.
     pub async fn birth_years(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(

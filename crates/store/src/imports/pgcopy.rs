@@ -1,7 +1,8 @@
-//! PostgreSQL imports: each batch goes in with `COPY ... FROM STDIN` (text format) into a
-//! temporary staging table of the upload's transaction, then one
-//! `INSERT INTO target SELECT ... FROM staging ON CONFLICT (key) DO UPDATE` moves it into the
-//! table, and the staging table is emptied for the next batch. COPY is PostgreSQL's bulk path
+//! PostgreSQL imports: batches go in with `COPY ... FROM STDIN` (text format) into a
+//! temporary staging table of the upload's transaction; every 200,000 rows (and before another
+//! table is written, and before the upload is counted and committed) one
+//! `INSERT INTO target SELECT ... FROM staging ON CONFLICT (key) DO UPDATE` moves them into the
+//! table, and the staging table is emptied. COPY is PostgreSQL's bulk path
 //! (no statement to parse or parameters to bind per row); the upsert keeps re-uploads updating,
 //! never duplicating. Everything runs inside the import's one transaction on its own
 //! connection: a failure anywhere leaves nothing behind, and the staging tables disappear with
@@ -11,6 +12,7 @@ use crate::values::Val;
 use crate::{Result, StoreError};
 use sqlx::{Executor, PgConnection};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Bytes sent to the server per COPY message.
 const SEND_BYTES: usize = 1 << 20;
@@ -31,64 +33,104 @@ pub(super) fn upsert_from_stage(table: &str, cols: &[&str], key: &[&str]) -> Str
     s
 }
 
-/// Write `rows` (flat values, `width` a row, followed by `extra` when given) into `table`:
-/// COPY into its staging table (created on the import's first batch for it), one upsert,
-/// and the staging table emptied. `staged` remembers which staging tables exist.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn copy_upsert(
-    conn: &mut PgConnection,
-    staged: &mut HashSet<&'static str>,
-    table: &'static str,
-    cols: &[&str],
-    upsert: &str,
-    vals: &[Val],
-    width: usize,
-    extra: Option<&Val>,
-) -> Result<()> {
-    let stage = stage_name(table);
-    let list = cols.join(", ");
-    if !staged.contains(table) {
-        // The target's column types, none of its constraints: the upsert into the target
-        // checks every NOT NULL, key and foreign key.
-        conn.execute(
-            format!(
-                "CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {list} FROM {table} WITH NO DATA"
+/// Rows staged before they are moved into the table: large statements for the server, and
+/// few of them (each move is an upsert and a TRUNCATE).
+const MOVE_ROWS: u64 = 200_000;
+
+/// The staging tables of one import, and the rows staged but not yet moved.
+#[derive(Default)]
+pub(super) struct Staging {
+    /// Staging tables created so far in the import's transaction.
+    created: HashSet<&'static str>,
+    /// The table whose staged rows wait to be moved, its upsert, and how many rows.
+    pending: Option<(&'static str, Arc<str>, u64)>,
+}
+
+impl Staging {
+    /// COPY `vals` (flat, `width` a row, each followed by `extra` when given) into the
+    /// staging table of `table`; they are moved into `table` by `upsert` when enough are
+    /// staged, before another table is written, and by `finish`. Staged rows of another
+    /// table are moved first, so rows always reach their tables in the order written (a
+    /// foreign key finds its row).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn copy(
+        &mut self,
+        conn: &mut PgConnection,
+        table: &'static str,
+        cols: &[&str],
+        key: &[&str],
+        upsert: Arc<str>,
+        vals: &[Val],
+        width: usize,
+        extra: Option<&Val>,
+    ) -> Result<()> {
+        if self.pending.as_ref().is_some_and(|(t, ..)| *t != table) {
+            self.finish(conn).await?;
+        }
+        let stage = stage_name(table);
+        let list = cols.join(", ");
+        if !self.created.contains(table) {
+            // The target's column types, and NOT NULL on its key (a missing key is refused
+            // at once); the move into the target checks every other constraint.
+            let not_null: Vec<String> = key
+                .iter()
+                .map(|k| format!("ALTER COLUMN {k} SET NOT NULL"))
+                .collect();
+            conn.execute(
+                format!(
+                    "CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {list} FROM {table} WITH NO DATA; \
+                     ALTER TABLE {stage} {}",
+                    not_null.join(", ")
+                )
+                .as_str(),
             )
-            .as_str(),
-        )
-        .await?;
-        staged.insert(table);
-    }
-    let mut copy = conn
-        .copy_in_raw(&format!("COPY {stage} ({list}) FROM STDIN"))
-        .await?;
-    let mut buf: Vec<u8> = Vec::with_capacity(SEND_BYTES + 4096);
-    for row in vals.chunks_exact(width) {
-        for (i, v) in row.iter().chain(extra).enumerate() {
-            if i > 0 {
-                buf.push(b'\t');
+            .await?;
+            self.created.insert(table);
+        }
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY {stage} ({list}) FROM STDIN"))
+            .await?;
+        let mut buf: Vec<u8> = Vec::with_capacity(SEND_BYTES + 4096);
+        for row in vals.chunks_exact(width) {
+            for (i, v) in row.iter().chain(extra).enumerate() {
+                if i > 0 {
+                    buf.push(b'\t');
+                }
+                push_value(&mut buf, v);
             }
-            push_value(&mut buf, v);
+            buf.push(b'\n');
+            if buf.len() >= SEND_BYTES {
+                copy.send(buf.as_slice()).await?;
+                buf.clear();
+            }
         }
-        buf.push(b'\n');
-        if buf.len() >= SEND_BYTES {
+        if !buf.is_empty() {
             copy.send(buf.as_slice()).await?;
-            buf.clear();
         }
+        let copied = copy.finish().await?;
+        let rows = (vals.len() / width.max(1)) as u64;
+        if copied != rows {
+            return Err(StoreError::Invalid(format!(
+                "{table}: COPY took {copied} rows of {rows}; nothing was saved"
+            )));
+        }
+        let staged = self.pending.take().map_or(0, |(.., n)| n) + rows;
+        self.pending = Some((table, upsert, staged));
+        if staged >= MOVE_ROWS {
+            self.finish(conn).await?;
+        }
+        Ok(())
     }
-    if !buf.is_empty() {
-        copy.send(buf.as_slice()).await?;
+
+    /// Move the staged rows into their table (one upsert) and empty the staging table.
+    pub(super) async fn finish(&mut self, conn: &mut PgConnection) -> Result<()> {
+        if let Some((table, upsert, _)) = self.pending.take() {
+            conn.execute(&*upsert).await?;
+            conn.execute(format!("TRUNCATE {}", stage_name(table)).as_str())
+                .await?;
+        }
+        Ok(())
     }
-    let copied = copy.finish().await?;
-    let rows = (vals.len() / width.max(1)) as u64;
-    if copied != rows {
-        return Err(StoreError::Invalid(format!(
-            "{table}: COPY took {copied} rows of {rows}; nothing was saved"
-        )));
-    }
-    conn.execute(upsert).await?;
-    conn.execute(format!("TRUNCATE {stage}").as_str()).await?;
-    Ok(())
 }
 
 /// One value in COPY's text format: `\N` for NULL; in text, backslash, tab, newline and
