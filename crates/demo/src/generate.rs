@@ -280,6 +280,16 @@ const WARD_NAMES: [&str; 24] = [
     "Aspen", "Hornbeam", "Linden",
 ];
 
+/// A patient of a ward who may be readmitted to it: what their events depend on, and their
+/// stays (first day, discharge day), which a readmission must not overlap.
+struct Former {
+    nhs_text: String,
+    eth_mult: f64,
+    ld_mult: f64,
+    frailty: f64,
+    stays: Vec<(i32, i32)>,
+}
+
 struct WardSpec {
     code: String,
     trust: usize,
@@ -469,7 +479,14 @@ pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
     let mut next_nhs = 999_000_000u32;
     let mut counters = [0u64; 6];
     let days = (d1 - d0 + 1) as usize;
+    // The NHS test-number range holds about 909,000 numbers and a ward takes about 126 new
+    // patients a year; a region that would need more than 700,000 readmits former patients of
+    // the same ward instead, often enough to stay within the range (none in the default region,
+    // which draws nothing for it).
+    let expected_patients = wards.len() as f64 * f64::from(size.years) * 130.0;
+    let readmit_p = (1.0 - 700_000.0 / expected_patients).clamp(0.0, 0.9);
     for (wi, w) in wards.iter().enumerate() {
+        let mut former: Vec<Former> = Vec::new();
         let mut occupied = vec![0u32; days];
         let mut on_leave = vec![0u32; days];
         let los = w.kind.los();
@@ -490,60 +507,93 @@ pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
                 if stay_end <= d0 {
                     continue;
                 }
-                // A patient: demographics and their own propensity to be restricted.
-                let nhs = loop {
-                    if next_nhs >= 999_999_999 {
-                        return Err(SizeError::TooManyPatients);
-                    }
-                    next_nhs += 1;
-                    if let Some(n) = NhsNumber::from_nine(next_nhs) {
-                        break n;
-                    }
-                };
-                let nhs_text: String = nhs.digits().iter().map(|d| *d as char).collect();
-                let (age_lo, age_hi) = w.kind.age_range();
-                let age = age_lo + (rng.unit() * f64::from(age_hi - age_lo + 1)) as i32;
-                let birth =
-                    date_from_day(stay_start.max(d0) - age * 365 - (rng.unit() * 300.0) as i32);
-                let sex = match w.sex {
-                    "male" => "1",
-                    "female" => "2",
-                    _ => {
-                        if rng.unit() < 0.5 {
-                            "1"
-                        } else {
-                            "2"
-                        }
-                    }
-                };
-                let u = rng.unit();
-                let (eth, eth_mult): (&str, f64) = match u {
-                    u if u < 0.70 => ("A", 1.0),
-                    u if u < 0.74 => ("C", 1.0),
-                    u if u < 0.76 => ("B", 1.0),
-                    u if u < 0.79 => ("N", 3.2),
-                    u if u < 0.82 => ("M", 3.4),
-                    u if u < 0.83 => ("P", 3.0),
-                    u if u < 0.855 => ("D", 1.8),
-                    u if u < 0.87 => ("G", 1.5),
-                    u if u < 0.90 => ("J", 1.1),
-                    u if u < 0.93 => ("H", 0.9),
-                    u if u < 0.95 => ("L", 1.0),
-                    u if u < 0.96 => ("R", 0.8),
-                    u if u < 0.975 => ("S", 1.2),
-                    u if u < 0.99 => ("Z", 1.0),
-                    _ => ("99", 1.0),
-                };
-                let ld = if w.kind == WardType::LearningDisability || rng.unit() < 0.04 {
-                    "Y"
-                } else if rng.unit() < 0.1 {
-                    "U"
+                // A patient: a former patient of this ward readmitted (only in a region too big
+                // for the test numbers otherwise), or a new one with demographics and their own
+                // propensity to be restricted.
+                let readmitted = if readmit_p > 0.0 && !former.is_empty() && rng.unit() < readmit_p
+                {
+                    let k = (rng.next_u64() % former.len() as u64) as usize;
+                    let free = !former[k]
+                        .stays
+                        .iter()
+                        .any(|&(s, e)| s < stay_end && stay_start < e);
+                    free.then_some(k)
                 } else {
-                    "N"
+                    None
                 };
-                let ld_mult = if ld == "Y" { 1.6 } else { 1.0 };
-                let frailty = gamma(&mut rng, 0.6) / 0.6;
-                let _ = writeln!(patients, "{nhs_text},{},{sex},{eth},{ld}", iso(birth));
+                let (nhs_text, eth_mult, ld_mult, frailty) = match readmitted {
+                    Some(k) => {
+                        let p = &mut former[k];
+                        p.stays.push((stay_start, stay_end));
+                        (p.nhs_text.clone(), p.eth_mult, p.ld_mult, p.frailty)
+                    }
+                    None => {
+                        let nhs = loop {
+                            if next_nhs >= 999_999_999 {
+                                return Err(SizeError::TooManyPatients);
+                            }
+                            next_nhs += 1;
+                            if let Some(n) = NhsNumber::from_nine(next_nhs) {
+                                break n;
+                            }
+                        };
+                        let nhs_text: String = nhs.digits().iter().map(|d| *d as char).collect();
+                        let (age_lo, age_hi) = w.kind.age_range();
+                        let age = age_lo + (rng.unit() * f64::from(age_hi - age_lo + 1)) as i32;
+                        let birth = date_from_day(
+                            stay_start.max(d0) - age * 365 - (rng.unit() * 300.0) as i32,
+                        );
+                        let sex = match w.sex {
+                            "male" => "1",
+                            "female" => "2",
+                            _ => {
+                                if rng.unit() < 0.5 {
+                                    "1"
+                                } else {
+                                    "2"
+                                }
+                            }
+                        };
+                        let u = rng.unit();
+                        let (eth, eth_mult): (&str, f64) = match u {
+                            u if u < 0.70 => ("A", 1.0),
+                            u if u < 0.74 => ("C", 1.0),
+                            u if u < 0.76 => ("B", 1.0),
+                            u if u < 0.79 => ("N", 3.2),
+                            u if u < 0.82 => ("M", 3.4),
+                            u if u < 0.83 => ("P", 3.0),
+                            u if u < 0.855 => ("D", 1.8),
+                            u if u < 0.87 => ("G", 1.5),
+                            u if u < 0.90 => ("J", 1.1),
+                            u if u < 0.93 => ("H", 0.9),
+                            u if u < 0.95 => ("L", 1.0),
+                            u if u < 0.96 => ("R", 0.8),
+                            u if u < 0.975 => ("S", 1.2),
+                            u if u < 0.99 => ("Z", 1.0),
+                            _ => ("99", 1.0),
+                        };
+                        let ld = if w.kind == WardType::LearningDisability || rng.unit() < 0.04 {
+                            "Y"
+                        } else if rng.unit() < 0.1 {
+                            "U"
+                        } else {
+                            "N"
+                        };
+                        let ld_mult = if ld == "Y" { 1.6 } else { 1.0 };
+                        let frailty = gamma(&mut rng, 0.6) / 0.6;
+                        let _ = writeln!(patients, "{nhs_text},{},{sex},{eth},{ld}", iso(birth));
+                        if readmit_p > 0.0 {
+                            former.push(Former {
+                                nhs_text: nhs_text.clone(),
+                                eth_mult,
+                                ld_mult,
+                                frailty,
+                                stays: vec![(stay_start, stay_end)],
+                            });
+                        }
+                        (nhs_text, eth_mult, ld_mult, frailty)
+                    }
+                };
                 counters[0] += 1;
                 let stay_id = format!("WS{}", counters[0]);
                 let end_text = if stay_end > d1 {
