@@ -340,7 +340,6 @@ pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
     let mut wards: Vec<WardSpec> = Vec::new();
     let mut ward_csv =
         String::from("WardCode,WardName,SiteCode,WardType,WardSexMix,Beds,BedsFromDate\n");
-    let mut name_i = 0;
     // Where each trust's wards start in `wards`.
     let first_ward = |t: usize| t * size.wards_per_trust;
     for (t, trust) in trusts.iter().enumerate() {
@@ -396,8 +395,9 @@ pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
                 sex
             };
             let beds = 12 + (rng.next_u64() % 11) as u32;
-            let base = WARD_NAMES[name_i % WARD_NAMES.len()];
-            name_i += 1;
+            // Names as the default region has them (ten wards a trust, the 24 names in turn), so
+            // that a trust's first ten wards are the same wards at any size.
+            let base = WARD_NAMES[(t * 10 + w) % WARD_NAMES.len()];
             // Past 24 wards in a trust the names come round again, numbered.
             let name = match w / WARD_NAMES.len() {
                 0 => base.to_string(),
@@ -442,16 +442,23 @@ pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
     let planted = {
         let mut p: Vec<Planted> = huddle_wards
             .iter()
+            .filter(|_| HUDDLES_START > start)
             .map(|w| Planted { description: "Safety huddles and a prone-restraint reduction plan started: prone restraint falls by about 75% and all restraint by about 30%", ward_or_trust: wards[*w].code.clone(), from: HUDDLES_START })
             .collect();
-        if let Some(w) = wards.get(deteriorating) {
+        if let Some(w) = wards
+            .get(deteriorating)
+            .filter(|_| DETERIORATION_START > start)
+        {
             p.push(Planted {
                 description: "Ward deteriorates: self-harm roughly doubles and restraint rises by half",
                 ward_or_trust: w.code.clone(),
                 from: DETERIORATION_START,
             });
         }
-        if let Some(t) = trusts.get(under_reporting_trust) {
+        if let Some(t) = trusts
+            .get(under_reporting_trust)
+            .filter(|_| UNDER_REPORTING.0 > start)
+        {
             p.push(Planted { description: "Trust under-reports: only about a quarter of restrictive interventions and incidents are uploaded", ward_or_trust: t.code.clone(), from: UNDER_REPORTING.0 });
         }
         p

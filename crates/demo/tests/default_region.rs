@@ -147,7 +147,41 @@ fn a_larger_region_has_valid_unique_codes() {
     assert_eq!(wards.len(), 900);
     let bed_days = demo.files[4].2.lines().count() - 1;
     assert_eq!(bed_days, 900 * 365);
-    assert_eq!(demo.planted.len(), 7);
+    // One year from November 2025: every planted change is before it, so none is listed.
+    assert!(demo.planted.is_empty());
+}
+
+/// More wards a trust and fewer years: the first ten wards of each trust and the planted
+/// changes are where the default region has them; names come round again, numbered.
+#[test]
+fn the_planted_changes_stay_where_they_are_at_other_sizes() {
+    let size = demo::Size {
+        trusts: 7,
+        wards_per_trust: 26,
+        years: 3,
+    };
+    let demo = demo::generate_region(size, 5).unwrap();
+    let at: Vec<&str> = demo
+        .planted
+        .iter()
+        .map(|p| p.ward_or_trust.as_str())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "R9A-ASH",
+            "R9A-ELM",
+            "R9B-ROWAN",
+            "R9B-YEW",
+            "R9C-HORNBEAM",
+            "R9D-LARCH",
+            "R9E"
+        ]
+    );
+    let wards = &demo.files[1].2;
+    assert!(wards.contains("\nR9A-ASH2,Ash 2 Ward,R9A01,"), "{wards}");
+    assert!(demo.files[4].2.contains("\nR9G-ASH,2023-11-01,"));
+    assert_eq!(demo.wards, 7 * 26);
 }
 
 #[test]

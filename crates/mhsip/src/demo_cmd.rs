@@ -61,8 +61,11 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
     }
     let started = Instant::now();
     eprintln!(
-        "Generating the demo region (seed {}, {} trusts of {} wards, {} years)...",
-        args.seed, size.trusts, size.wards_per_trust, size.years
+        "Generating the demo region (seed {}, {} trusts of {} wards, {})...",
+        args.seed,
+        size.trusts,
+        size.wards_per_trust,
+        years(size.years)
     );
     let demo = demo::generate_region(size, args.seed)?;
     let folder = args.data.data_dir.join("demo-files");
@@ -97,11 +100,7 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
         "Demo region ready: {} trusts, {} wards, {}, in {:.1} s. Planted for you to find:",
         demo.trusts,
         demo.wards,
-        match size.years {
-            1 => "one year".to_string(),
-            5 => "five years".to_string(),
-            n => format!("{n} years"),
-        },
+        years(size.years),
         started.elapsed().as_secs_f64()
     );
     for p in &demo.planted {
@@ -113,6 +112,15 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
         );
     }
     Ok(store)
+}
+
+/// "one year", "five years", "12 years".
+fn years(n: u32) -> String {
+    match n {
+        1 => "one year".into(),
+        5 => "five years".into(),
+        n => format!("{n} years"),
+    }
 }
 
 /// The region at a glance, as a board would read it: one row per trust and key measure, with
