@@ -1,7 +1,7 @@
 //! PostgreSQL's writer alone: the same million restrictive-intervention rows written through
-//! `store::Import` (COPY into a staging table, then one upsert per batch of 20,000 rows, as
-//! `ingest` sends them), and, for comparison, the multi-row INSERT that imports used before
-//! (500 rows per statement, bound through sqlx's `Any` driver). Each on a fresh database: the
+//! `store::Import` in batches of 20,000 rows, as `ingest` sends them (COPY into a staging
+//! table, then one upsert per 200,000 rows), and, for comparison, the multi-row INSERT that
+//! imports used before (500 rows per statement, bound through sqlx's `Any` driver). Each on a fresh database: the
 //! first upload (all rows new, then COMMIT) and the same rows again (all updates).
 //!
 //! `MHSIP_BENCH_POSTGRES_URL=postgres://... cargo bench -p store --bench statement_journal --
@@ -36,7 +36,7 @@ pub fn main(n: usize, data: &[Value]) -> Result<(), Error> {
         println!("round {round}");
         for (name, copy) in [
             (
-                "COPY into a staging table, one upsert per 20,000 rows (now)",
+                "COPY into a staging table, one upsert per 200,000 rows (now)",
                 true,
             ),
             (
