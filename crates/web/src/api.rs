@@ -180,7 +180,11 @@ async fn openapi() -> Json<Value> {
                 { "name": "rebase", "in": "query", "schema": { "type": "string", "enum": ["on", "off"] } },
                 { "name": "at", "in": "query", "schema": { "type": "string", "format": "date" } },
                 { "name": "target", "in": "query", "schema": { "type": "number" } }
-            ], "responses": with_errors(ok(json!({ "type": "object", "properties": { "points": { "type": "array", "items": { "$ref": "#/components/schemas/Point" } } } }))) } },
+            ], "responses": with_errors(ok(json!({ "type": "object", "properties": {
+                "points": { "type": "array", "items": { "$ref": "#/components/schemas/Point" } },
+                "disclosure_controlled": { "type": "boolean", "description": "The figures are about another organisation and pass disclosure control (docs/web.md, 'Who sees what')" },
+                "withheld": { "type": ["string", "null"], "description": "Why the points are withheld: an event-level measure (days between incidents) is never shown under disclosure control" }
+            } }))) } },
             "/api/uploads": { "get": { "summary": "Upload history (admins: all; uploaders and trust leads: their trust)", "responses": with_errors(ok(json!({ "type": "object" }))) } }
         }
     }))
