@@ -210,28 +210,14 @@ pub fn build(req: &Request<'_>) -> Result<Chart, spc::SpcError> {
             annotations: &notes,
         },
     );
-    let count = |x: f64| -> String {
-        let n = x.round().max(0.0) as u64;
-        match req.disclosure {
-            Some(policy) => policy.count(n).to_string(),
-            None => trim_number(x),
-        }
-    };
     let rows = points
         .iter()
         .zip(&analysis.points)
         .enumerate()
         .map(|(i, (p, a))| TableRow {
             period: labels[i].clone(),
-            numerator: match req.disclosure {
-                // A statistic (a median) is its own numerator: shown as charted.
-                Some(_) if is_statistic(m) => {
-                    a.value.map(trim_number).unwrap_or_else(|| "*".into())
-                }
-                _ if m.chart == ChartKind::G || is_statistic(m) => trim_number(p.numerator),
-                _ => count(p.numerator),
-            },
-            denominator: p.denominator.map(count).unwrap_or_default(),
+            numerator: shown_numerator(m, p, a.value, req.disclosure),
+            denominator: shown_denominator(p, req.disclosure),
             value: a.value.map(round4),
             centre: a.centre.map(round4),
             lower_limit: a.lower_limit.map(round4),
@@ -264,6 +250,38 @@ pub fn build(req: &Request<'_>) -> Result<Chart, spc::SpcError> {
         svg,
         withheld: withheld(req),
     })
+}
+
+/// A count as a table cell: exact inside the organisation, `*` or rounded outside it.
+fn shown_count(x: f64, disclosure: Option<&Policy>) -> String {
+    match disclosure {
+        Some(policy) => policy.count(x.round().max(0.0) as u64).to_string(),
+        None => trim_number(x),
+    }
+}
+
+/// A point's numerator as a table cell (chart tables, downloads, the API, `mhsip measures`):
+/// a count follows the count rule; a statistic (a median) is shown as charted (`shown_value`,
+/// after disclosure control), `*` when suppressed; days between incidents as they are.
+pub fn shown_numerator(
+    m: &Measure,
+    p: &MeasurePoint,
+    shown_value: Option<f64>,
+    disclosure: Option<&Policy>,
+) -> String {
+    match disclosure {
+        Some(_) if is_statistic(m) => shown_value.map(trim_number).unwrap_or_else(|| "*".into()),
+        _ if m.chart == ChartKind::G || is_statistic(m) => trim_number(p.numerator),
+        _ => shown_count(p.numerator, disclosure),
+    }
+}
+
+/// A point's denominator as a table cell: bed days, people or events, rounded outside the
+/// organisation like any count.
+pub fn shown_denominator(p: &MeasurePoint, disclosure: Option<&Policy>) -> String {
+    p.denominator
+        .map(|d| shown_count(d, disclosure))
+        .unwrap_or_default()
 }
 
 fn is_statistic(m: &Measure) -> bool {

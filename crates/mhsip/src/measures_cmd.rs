@@ -123,16 +123,22 @@ pub async fn run(args: &MeasuresArgs) -> Result<ExitCode> {
                 .iter()
                 .find(|m| m.id == s.measure)
                 .expect("series of a chosen measure");
+            // Under disclosure control the cells follow the chart tables' rules (one
+            // function for both), and event-level series are withheld as on the web.
+            if policy.is_some() && m.is_event_level() {
+                continue;
+            }
             let values = shown_values(m, s, policy.as_ref());
             for (p, v) in s.points.iter().zip(values) {
-                let num = match &policy {
-                    Some(pol)
-                        if !matches!(m.denominator, domain::measures::Denominator::None)
-                            || m.chart == spc::ChartKind::C =>
-                    {
-                        pol.count(p.numerator as u64).to_string()
-                    }
-                    _ => format!("{}", p.numerator),
+                let (num, den) = match &policy {
+                    Some(pol) => (
+                        measures::chart::shown_numerator(m, p, v, Some(pol)),
+                        measures::chart::shown_denominator(p, Some(pol)),
+                    ),
+                    None => (
+                        format!("{}", p.numerator),
+                        p.denominator.map(|d| format!("{d}")).unwrap_or_default(),
+                    ),
                 };
                 writeln!(
                     out,
@@ -141,7 +147,7 @@ pub async fn run(args: &MeasuresArgs) -> Result<ExitCode> {
                     s.org,
                     iso(p.period),
                     num,
-                    p.denominator.map(|d| format!("{d}")).unwrap_or_default(),
+                    den,
                     v.map(|v| format!("{v:.4}")).unwrap_or_default()
                 )?;
             }

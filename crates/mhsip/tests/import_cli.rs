@@ -2,7 +2,7 @@
 //! FILE:LINE:COLUMN, and an import killed half-way that leaves the database as it was.
 
 mod common;
-use common::mhsip;
+use common::{mhsip, read_csv};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -484,4 +484,58 @@ fn saved_annotations_appear_on_charts_and_rebase_them() {
         "{}",
         r.stdout
     );
+}
+
+/// `mhsip measures --disclose` shows what the web shows another organisation: every small
+/// count, and the median over fewer than 5 restraints with the number of restraints, starred;
+/// no event-level series (days between incidents) at all.
+#[test]
+fn measures_with_disclosure_control_follow_the_chart_tables() {
+    let data = data_dir("disclose");
+    setup(&data);
+    import_examples(
+        &data,
+        &["bed_days", "restrictive_interventions", "incidents"],
+    );
+    let d = data.to_str().unwrap();
+    let args = |measure: &'static str| {
+        [
+            "measures",
+            "--data",
+            d,
+            "--level",
+            "ward",
+            "--measure",
+            measure,
+            "--disclose",
+        ]
+    };
+    let r = mhsip(&args("median_restraint_minutes"), None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = read_csv(&r.stdout);
+    assert!(!rows.is_empty(), "{}", r.stdout);
+    // The example region holds a handful of restraints a month: never 5.
+    for row in &rows {
+        assert_eq!(row["numerator"], "*", "{row:?}");
+        assert!(["*", ""].contains(&row["denominator"].as_str()), "{row:?}");
+        assert_eq!(row["value"], "", "{row:?}");
+    }
+    let r = mhsip(&args("days_between_self_harm"), None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1, "header only: {}", r.stdout);
+    // Without --disclose the same command shows the exact figures.
+    let r = mhsip(
+        &[
+            "measures",
+            "--data",
+            d,
+            "--level",
+            "ward",
+            "--measure",
+            "days_between_self_harm",
+        ],
+        None,
+    );
+    assert!(r.stdout.lines().count() > 1, "{}", r.stdout);
+    let _ = std::fs::remove_dir_all(&data);
 }
