@@ -403,6 +403,17 @@ pub fn waiting_list(referrals: &[Referral], as_of: PrimitiveDateTime) -> Vec<Wai
     out
 }
 
+/// One service's waiting list: its referrals open at `as_of` with a clock running, in order.
+pub fn service_waiting_list<'a>(
+    referrals: &'a [Referral],
+    service: &str,
+    as_of: PrimitiveDateTime,
+) -> Vec<Waiting<'a>> {
+    let mut list = waiting_list(referrals, as_of);
+    list.retain(|w| w.referral.service == service);
+    list
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,6 +566,41 @@ mod tests {
     }
 
     #[test]
+    fn overlapping_pauses_count_once_and_a_pause_at_the_deadline_is_too_late() {
+        let mut r = referral(datetime!(2024-03-01 10:00));
+        for (start, end) in [
+            (datetime!(2024-03-03 10:00), datetime!(2024-03-06 10:00)),
+            (datetime!(2024-03-05 10:00), datetime!(2024-03-08 10:00)),
+        ] {
+            r.pauses.push(Pause {
+                start,
+                end: Some(end),
+                reason: PauseReason::PatientChoice,
+            });
+        }
+        // 3 to 8 March: 5 days, not 6.
+        let s = clock_state(&r, Clock::Treatment, datetime!(2024-03-20 10:00));
+        assert_eq!(s.paused_minutes, 5 * 1440);
+        assert_eq!(s.deadline, datetime!(2024-04-03 10:00));
+        // A pause starting at the very minute the assessment deadline falls does not count.
+        let mut r = referral(datetime!(2024-03-01 10:00));
+        r.pauses.push(Pause {
+            start: datetime!(2024-03-15 10:00),
+            end: Some(datetime!(2024-03-20 10:00)),
+            reason: PauseReason::MedicallyUnfit,
+        });
+        let s = clock_state(&r, Clock::Assessment, datetime!(2024-03-20 10:00));
+        assert_eq!(s.deadline, datetime!(2024-03-15 10:00));
+        assert_eq!(s.breach_minutes(), 5 * 1440);
+        // One minute earlier, it does.
+        r.pauses[0].start = datetime!(2024-03-15 09:59);
+        let s = clock_state(&r, Clock::Assessment, datetime!(2024-03-20 10:00));
+        assert_eq!(s.paused_minutes, 5 * 1440 + 1);
+        assert_eq!(s.status, ClockStatus::Running);
+        assert_eq!(s.minutes_left(), 1);
+    }
+
+    #[test]
     fn childrens_clock_by_priority() {
         let mut r = referral(datetime!(2024-03-01 10:00));
         r.age_at_referral = Some(16);
@@ -679,6 +725,8 @@ mod tests {
         let list = waiting_list(&all, as_of);
         let ids: Vec<&str> = list.iter().map(|w| w.referral.id.as_str()).collect();
         assert_eq!(ids, vec!["B", "A", "C", "D", "E"]);
+        assert_eq!(service_waiting_list(&all, "SVC", as_of).len(), 5);
+        assert!(service_waiting_list(&all, "OTHER", as_of).is_empty());
         assert_eq!(list[0].most_urgent.clock, Clock::Assessment);
         assert_eq!(list[0].most_urgent.breach_minutes(), 5 * 1440);
         assert_eq!(list[2].most_urgent.minutes_left(), 1440);

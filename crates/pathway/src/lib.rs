@@ -19,7 +19,10 @@ pub mod error;
 pub mod queue;
 pub mod referral;
 
-pub use clock::{Clock, ClockState, ClockStatus, Waiting, clock_state, clock_states, waiting_list};
+pub use clock::{
+    Clock, ClockState, ClockStatus, Waiting, clock_state, clock_states, service_waiting_list,
+    waiting_list,
+};
 pub use dued::{Dued, NoDued, dued};
 pub use eligibility::{Eligibility, eligibility};
 pub use error::PathwayError;
