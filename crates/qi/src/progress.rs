@@ -155,7 +155,7 @@ pub const RULES: [Rule; 10] = [
     Rule {
         score: Score(8),
         name: "Significant improvement",
-        text: "As 3.5 on an outcome measure, and the improvement holds: (a) its chart was rebased on or after the date of an adoption (a cycle whose act is adopt) and the latest segment, with at least 6 points, has a centre line better than the segment before it; or (b) it is the aim's measure and the target is consistently met: the assurance icon of the latest segment (firm limits, not trial) is a pass, or the last 6 points all meet the target.",
+        text: "As 3.5 on an outcome measure, and the improvement holds: (a) its chart was rebased on or after the date of an adoption (a cycle whose act is adopt) and the latest segment, with at least 6 points, has a centre line better than the segment before it; or (b) it is the aim's measure, the aim's target is better than its baseline, and the target is consistently met: the assurance icon of the latest segment (firm limits, not trial) is a pass, or the last 6 points all meet the target.",
     },
     Rule {
         score: Score(9),
@@ -639,7 +639,8 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .filter(|a| &a.measure == s.measure)?;
         let target = aim.target;
-        if !target.is_finite() || s.direction == Direction::Neutral {
+        // A target is only an improvement if it is better than the aim's baseline.
+        if !target.is_finite() || !better(s.direction, target, aim.baseline) {
             return None;
         }
         let latest = a.points.iter().rposition(|p| p.value.is_some())?;
