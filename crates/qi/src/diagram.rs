@@ -227,7 +227,8 @@ pub fn driver_diagram_svg(d: &DriverDiagram, cycles: &[Cycle], id: &str) -> Stri
     let x_of = |col: usize| MARGIN + col * (COL_W + GAP);
     let mut columns: [Vec<Box_>; 4] = Default::default();
     let make = |id: &str, text: &str, note: String, column: usize| {
-        let mut lines = wrap(text, WRAP);
+        // Bold text (the aim) is wider: two characters fewer a line.
+        let mut lines = wrap(text, if column == 0 { WRAP - 2 } else { WRAP });
         if !note.is_empty() {
             lines.push(format!("({note})"));
         }
