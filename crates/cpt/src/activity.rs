@@ -1,0 +1,403 @@
+//! Activity from the head-position track that the browser's face detector makes on the
+//! device: time (ms, the test's clock), the face's centre `x` (a fraction of the frame's
+//! width) and `y` (a fraction of its height) and its `size` (width, a fraction of the frame's
+//! width). No image is ever involved.
+//!
+//! ## Units
+//!
+//! Positions are converted to **head widths** (hw): `x / u` and `y * frame_aspect / u`, where
+//! `frame_aspect` is the frame's height over its width (so both axes are in the same units)
+//! and `u` is the median face size over the test. A child's head is about 14 cm wide, so
+//! 1 hw is about 14 cm whatever the camera's resolution or the child's distance from it.
+//!
+//! ## Method
+//!
+//! 1. Only samples with `start_ms <= t < end_ms` (the test's span) count.
+//! 2. **Bins**: time is cut into bins of `bin_ms` (100 ms) from `start_ms`; a bin's position
+//!    is the mean of its samples (which also damps the detector's frame-to-frame jitter).
+//!    Bins without samples are gaps.
+//! 3. **Steps** join consecutive non-empty bins no more than `max_gap_ms` (500 ms) apart; the
+//!    step lasts the time between the bins and covers the straight distance between their
+//!    positions. A longer gap (the face lost) ends a segment: nothing is counted across it,
+//!    neither time nor distance. A step belongs to the quarter of its first bin.
+//! 4. **Tracked time**: the sum of the steps' durations; `tracked_pct` is its share of the
+//!    span, so a report can say how much of the test the track covers.
+//! 5. **Time active**: the share of tracked time in steps faster than `active_speed`
+//!    (0.1 hw/s, about 1.4 cm/s).
+//! 6. **Distance**: the sum of the steps' lengths, in hw.
+//! 7. **Area**: the plane is cut into square cells of side `cell` (0.1 hw); area is the number
+//!    of cells visited times the cell's area, in hw². A cell is visited by a bin's position or
+//!    by a point on a step, sampled every half cell or closer. Cells rather than a convex hull
+//!    so that one stray detection adds one cell, not a triangle reaching across the frame. A
+//!    quarter's area counts the cells visited in that quarter, so the quarters' areas do not
+//!    add up to the whole test's.
+//! 8. **Micro-movements**: within a segment, an anchor starts at the first position; whenever a
+//!    bin's position is `micro_threshold` (0.05 hw, about 7 mm) or more from the anchor, one
+//!    micro-movement is counted and the anchor moves there. Jitter below the threshold never
+//!    counts; a slow drift counts once per threshold travelled.
+//! 9. **Motion simplicity**: the steps are grouped in windows of `window_ms` (2,000 ms, by the
+//!    time of a step's first bin, and never across a gap); a window with a path of at least
+//!    `min_window_path` (0.1 hw) contributes its net displacement (first step's start to last
+//!    step's end) and its path length. Simplicity is the sum of net displacements over the sum
+//!    of path lengths: 1 for movement in straight lines, near 0 for fidgeting back and forth.
+//!    `None` when no window moved enough.
+//!
+//! The thresholds are defaults to be checked against recordings of still heads on the devices
+//! used; norms are only valid for the options they were made with.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CptError, finite};
+use crate::score::{RawLog, ScoringOptions};
+
+/// One detection of the face.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HeadSample {
+    pub t_ms: f64,
+    /// Centre, a fraction of the frame's width (-1 to 2 accepted).
+    pub x: f64,
+    /// Centre, a fraction of the frame's height (-1 to 2 accepted).
+    pub y: f64,
+    /// Face width, a fraction of the frame's width (0.01 to 2 accepted).
+    pub size: f64,
+}
+
+fn default_aspect() -> f64 {
+    0.75
+}
+
+/// A head-position track.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadTrack {
+    /// Frame height / width (0.75 for 640 x 480, 0.5625 for 1280 x 720).
+    #[serde(default = "default_aspect")]
+    pub frame_aspect: f64,
+    /// In time order (equal times allowed).
+    pub samples: Vec<HeadSample>,
+}
+
+/// The test's time span, ms on the log's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    pub start_ms: f64,
+    pub end_ms: f64,
+}
+
+impl Span {
+    /// From the first logged onset to the close of the last trial's longest window.
+    pub fn of_log(log: &RawLog, options: &ScoringOptions) -> Option<Span> {
+        let first = log.stimuli.first()?;
+        let last = log.stimuli.last()?;
+        Some(Span {
+            start_ms: first.onset_ms,
+            end_ms: last.onset_ms + options.max_rt_ms,
+        })
+    }
+}
+
+/// The activity options (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ActivityOptions {
+    pub bin_ms: f64,
+    pub max_gap_ms: f64,
+    /// hw per second.
+    pub active_speed: f64,
+    /// hw.
+    pub micro_threshold: f64,
+    /// hw.
+    pub cell: f64,
+    pub window_ms: f64,
+    /// hw.
+    pub min_window_path: f64,
+}
+
+impl Default for ActivityOptions {
+    fn default() -> Self {
+        ActivityOptions {
+            bin_ms: 100.0,
+            max_gap_ms: 500.0,
+            active_speed: 0.1,
+            micro_threshold: 0.05,
+            cell: 0.1,
+            window_ms: 2000.0,
+            min_window_path: 0.1,
+        }
+    }
+}
+
+/// Activity over the whole test or one quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ActivityBlock {
+    pub span_ms: f64,
+    pub tracked_ms: f64,
+    /// Tracked time as a percentage of the span.
+    pub tracked_pct: f64,
+    pub active_ms: f64,
+    /// Active time as a percentage of tracked time; `None` when nothing was tracked.
+    pub time_active_pct: Option<f64>,
+    /// hw.
+    pub distance: f64,
+    /// Cells visited.
+    pub cells: u32,
+    /// hw².
+    pub area: f64,
+    pub micro_movements: u32,
+    pub motion_simplicity: Option<f64>,
+    /// Sums behind `motion_simplicity`.
+    pub net_displacement: f64,
+    pub window_path: f64,
+}
+
+/// Activity of a test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub options: ActivityOptions,
+    pub span: Span,
+    /// The median face size (the unit, as a fraction of frame width); `None` with no samples.
+    pub unit: Option<f64>,
+    pub samples_used: u32,
+    pub whole: ActivityBlock,
+    pub quarters: [ActivityBlock; 4],
+}
+
+impl ActivityOptions {
+    fn validate(&self) -> Result<(), CptError> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(CptError::new(name, "a finite number above 0", v))
+            }
+        };
+        positive("bin_ms", self.bin_ms)?;
+        positive("max_gap_ms", self.max_gap_ms)?;
+        positive("active_speed", self.active_speed)?;
+        positive("micro_threshold", self.micro_threshold)?;
+        positive("cell", self.cell)?;
+        positive("window_ms", self.window_ms)?;
+        positive("min_window_path", self.min_window_path)?;
+        if self.max_gap_ms < self.bin_ms {
+            return Err(CptError::new(
+                "max_gap_ms",
+                format!("at least bin_ms ({})", self.bin_ms),
+                self.max_gap_ms,
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn validate(track: &HeadTrack, span: &Span) -> Result<(), CptError> {
+    finite(|| "span.start_ms".into(), span.start_ms)?;
+    finite(|| "span.end_ms".into(), span.end_ms)?;
+    if span.end_ms <= span.start_ms {
+        return Err(CptError::new(
+            "span.end_ms",
+            format!("a time after start_ms ({})", span.start_ms),
+            span.end_ms,
+        ));
+    }
+    let a = track.frame_aspect;
+    if !(a.is_finite() && a > 0.0 && a <= 10.0) {
+        return Err(CptError::new(
+            "frame_aspect",
+            "the frame's height over its width, above 0 and at most 10",
+            a,
+        ));
+    }
+    for (i, s) in track.samples.iter().enumerate() {
+        finite(|| format!("samples[{i}].t_ms"), s.t_ms)?;
+        if i > 0 && s.t_ms < track.samples[i - 1].t_ms {
+            return Err(CptError::new(
+                format!("samples[{i}].t_ms"),
+                format!(
+                    "a time no earlier than the previous sample ({} ms)",
+                    track.samples[i - 1].t_ms
+                ),
+                s.t_ms,
+            ));
+        }
+        for (name, v) in [("x", s.x), ("y", s.y)] {
+            if !(-1.0..=2.0).contains(&v) {
+                return Err(CptError::new(
+                    format!("samples[{i}].{name}"),
+                    "a fraction of the frame from -1 to 2",
+                    v,
+                ));
+            }
+        }
+        if !(0.01..=2.0).contains(&s.size) {
+            return Err(CptError::new(
+                format!("samples[{i}].size"),
+                "a face width from 0.01 to 2 (a fraction of the frame's width)",
+                s.size,
+            ));
+        }
+    }
+    Ok(())
+}
+
+type P = (f64, f64);
+
+fn dist(a: P, b: P) -> f64 {
+    (b.0 - a.0).hypot(b.1 - a.1)
+}
+
+/// Per-block running sums.
+#[derive(Default)]
+struct Acc {
+    tracked: f64,
+    active: f64,
+    distance: f64,
+    micro: u32,
+    net: f64,
+    path: f64,
+    cells: BTreeSet<(i64, i64)>,
+}
+
+/// Measures activity over `span` (see the module documentation). An empty track, or one
+/// with no sample in the span, gives zero tracked time and `None` rates.
+pub fn activity(
+    track: &HeadTrack,
+    span: Span,
+    options: &ActivityOptions,
+) -> Result<Activity, CptError> {
+    options.validate()?;
+    validate(track, &span)?;
+    let o = options;
+    let len = span.end_ms - span.start_ms;
+    let samples: Vec<&HeadSample> = track
+        .samples
+        .iter()
+        .filter(|s| s.t_ms >= span.start_ms && s.t_ms < span.end_ms)
+        .collect();
+    let unit = (!samples.is_empty()).then(|| {
+        let mut sizes: Vec<f64> = samples.iter().map(|s| s.size).collect();
+        sizes.sort_by(f64::total_cmp);
+        let n = sizes.len();
+        if n % 2 == 1 {
+            sizes[n / 2]
+        } else {
+            (sizes[n / 2 - 1] + sizes[n / 2]) / 2.0
+        }
+    });
+    // Bins: (index, mean position in hw).
+    let mut bins: Vec<(u64, P)> = Vec::new();
+    if let Some(u) = unit {
+        let mut cur: Option<(u64, f64, f64, f64)> = None;
+        for s in &samples {
+            let k = ((s.t_ms - span.start_ms) / o.bin_ms).floor() as u64;
+            let (x, y) = (s.x / u, s.y * track.frame_aspect / u);
+            match &mut cur {
+                Some((ck, sx, sy, n)) if *ck == k => {
+                    *sx += x;
+                    *sy += y;
+                    *n += 1.0;
+                }
+                _ => {
+                    if let Some((ck, sx, sy, n)) = cur {
+                        bins.push((ck, (sx / n, sy / n)));
+                    }
+                    cur = Some((k, x, y, 1.0));
+                }
+            }
+        }
+        if let Some((ck, sx, sy, n)) = cur {
+            bins.push((ck, (sx / n, sy / n)));
+        }
+    }
+    let quarter = |k: u64| ((4.0 * (k as f64 * o.bin_ms) / len).floor() as usize).min(3);
+    let cell_of = |p: P| ((p.0 / o.cell).floor() as i64, (p.1 / o.cell).floor() as i64);
+    let mut acc: [Acc; 4] = Default::default();
+    let mut whole_cells: BTreeSet<(i64, i64)> = BTreeSet::new();
+    for &(k, p) in &bins {
+        acc[quarter(k)].cells.insert(cell_of(p));
+        whole_cells.insert(cell_of(p));
+    }
+    // The window being summed: (segment, window index, quarter, start, end, path).
+    let mut window: Option<(usize, u64, usize, P, P, f64)> = None;
+    let close_window = |w: Option<(usize, u64, usize, P, P, f64)>, acc: &mut [Acc; 4]| {
+        if let Some((_, _, q, a, b, path)) = w
+            && path >= o.min_window_path
+        {
+            acc[q].net += dist(a, b);
+            acc[q].path += path;
+        }
+    };
+    let mut segment = 0usize;
+    let mut anchor: P = bins.first().map(|b| b.1).unwrap_or((0.0, 0.0));
+    for pair in bins.windows(2) {
+        let ((k1, p1), (k2, p2)) = (pair[0], pair[1]);
+        let dur = (k2 - k1) as f64 * o.bin_ms;
+        if dur > o.max_gap_ms {
+            segment += 1;
+            anchor = p2;
+            continue;
+        }
+        let q = quarter(k1);
+        let a = &mut acc[q];
+        let d = dist(p1, p2);
+        a.tracked += dur;
+        a.distance += d;
+        if d / dur * 1000.0 > o.active_speed {
+            a.active += dur;
+        }
+        if dist(anchor, p2) >= o.micro_threshold {
+            a.micro += 1;
+            anchor = p2;
+        }
+        let m = (d / (o.cell / 2.0)).ceil().clamp(1.0, 1000.0) as u32;
+        for i in 1..m {
+            let f = f64::from(i) / f64::from(m);
+            let c = cell_of((p1.0 + (p2.0 - p1.0) * f, p1.1 + (p2.1 - p1.1) * f));
+            a.cells.insert(c);
+            whole_cells.insert(c);
+        }
+        let w = ((k1 as f64 * o.bin_ms) / o.window_ms).floor() as u64;
+        match &mut window {
+            Some((s, wi, _, _, end, path)) if *s == segment && *wi == w => {
+                *end = p2;
+                *path += d;
+            }
+            _ => {
+                close_window(window.take(), &mut acc);
+                window = Some((segment, w, q, p1, p2, d));
+            }
+        }
+    }
+    close_window(window.take(), &mut acc);
+
+    let finish = |span_ms: f64, a: &Acc, cells: usize| ActivityBlock {
+        span_ms,
+        tracked_ms: a.tracked,
+        tracked_pct: 100.0 * a.tracked / span_ms,
+        active_ms: a.active,
+        time_active_pct: (a.tracked > 0.0).then(|| 100.0 * a.active / a.tracked),
+        distance: a.distance,
+        cells: cells as u32,
+        area: cells as f64 * o.cell * o.cell,
+        micro_movements: a.micro,
+        motion_simplicity: (a.path > 0.0).then(|| a.net / a.path),
+        net_displacement: a.net,
+        window_path: a.path,
+    };
+    let mut total = Acc::default();
+    for a in &acc {
+        total.tracked += a.tracked;
+        total.active += a.active;
+        total.distance += a.distance;
+        total.micro += a.micro;
+        total.net += a.net;
+        total.path += a.path;
+    }
+    Ok(Activity {
+        options: *o,
+        span,
+        unit,
+        samples_used: samples.len() as u32,
+        whole: finish(len, &total, whole_cells.len()),
+        quarters: [0, 1, 2, 3].map(|q| finish(len / 4.0, &acc[q], acc[q].cells.len())),
+    })
+}
