@@ -401,3 +401,214 @@ pub fn activity(
         quarters: [0, 1, 2, 3].map(|q| finish(len / 4.0, &acc[q], acc[q].cells.len())),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+    }
+
+    const SPAN: Span = Span {
+        start_ms: 0.0,
+        end_ms: 40_000.0,
+    };
+
+    fn track(x: impl Fn(f64) -> Option<f64>) -> HeadTrack {
+        // A sample every 50 ms for 40 s, face a quarter of the frame wide, y at mid-frame.
+        HeadTrack {
+            frame_aspect: 0.75,
+            samples: (0..800)
+                .filter_map(|i| {
+                    let t = f64::from(i) * 50.0;
+                    x(t).map(|x| HeadSample {
+                        t_ms: t,
+                        x,
+                        y: 0.5,
+                        size: 0.25,
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Still at x = 0.25 for 10 s, then 0.25 to 0.75 of the frame at a steady speed over the
+    /// second 10 s, still again for 10 s, then the face is lost for the last quarter.
+    ///
+    /// The unit is the face size 0.25, so x runs from 1 to 3 hw and y = 0.5 * 0.75 / 0.25 =
+    /// 1.5 hw. Bins of 100 ms hold two samples each (t and t + 50).
+    /// - Steps: bins 0..299, consecutive, so 299 steps of 100 ms: tracked 29,900 ms
+    ///   (74.75% of 40 s). Quarter 1 holds the steps from bins 100..199: 10,000 ms.
+    /// - Distance: the head goes from 1 to 3 hw without turning back: 2 hw. The steps from
+    ///   bins 100 to 198 are 0.5 / 100 frame = 0.02 hw long (0.2 hw/s, active); 99 to 100 is
+    ///   0.005 hw (0.05 hw/s, not active); 199 to 200 is 0.015 hw (0.15 hw/s, active).
+    ///   Active: 100 steps, 10,000 ms: 100% of quarter 1, 10,000 / 29,900 of the test.
+    /// - Micro-movements (0.05 hw): the anchor is passed at bins 103, 106, ..., 199 (0.065
+    ///   then 0.06 hw each three steps): 33.
+    /// - Area, cells of 0.125 hw: x from 1 to 3 hw crosses cells 8 to 24 in one row: 17
+    ///   cells, 17 / 64 = 0.265625 hw².
+    /// - Simplicity: only the moving windows (2 s) have a path of 0.1 hw or more, and they
+    ///   are straight: 1.
+    #[test]
+    fn a_track_whose_distance_and_area_are_known() {
+        let t = track(|t| {
+            (t < 30_000.0).then(|| 0.25 + 0.5 * ((t - 10_000.0) / 10_000.0).clamp(0.0, 1.0))
+        });
+        let o = ActivityOptions {
+            cell: 0.125,
+            ..ActivityOptions::default()
+        };
+        let a = activity(&t, SPAN, &o).unwrap();
+        assert_eq!(a.unit, Some(0.25));
+        assert_eq!(a.samples_used, 600);
+        let w = a.whole;
+        close(w.tracked_ms, 29_900.0);
+        close(w.tracked_pct, 74.75);
+        close(w.distance, 2.0);
+        close(w.active_ms, 10_000.0);
+        close(w.time_active_pct.unwrap(), 100.0 * 10_000.0 / 29_900.0);
+        assert_eq!(w.micro_movements, 33);
+        assert_eq!(w.cells, 17);
+        close(w.area, 0.265_625);
+        close(w.motion_simplicity.unwrap(), 1.0);
+        let q = a.quarters;
+        close(q[0].tracked_ms, 10_000.0);
+        close(q[1].tracked_ms, 10_000.0);
+        close(q[2].tracked_ms, 9_900.0);
+        assert_eq!(q[3].tracked_ms, 0.0);
+        assert_eq!(q[3].time_active_pct, None);
+        close(q[0].distance, 0.005);
+        close(q[1].distance, 1.995);
+        close(q[1].time_active_pct.unwrap(), 100.0);
+        assert_eq!(q[0].time_active_pct, Some(0.0));
+        assert_eq!(q.iter().map(|b| b.micro_movements).sum::<u32>(), 33);
+        // Quarter 1's cells: 8 to 23 (bin 200, at 3 hw, is in quarter 2).
+        assert_eq!(
+            [q[0].cells, q[1].cells, q[2].cells, q[3].cells],
+            [1, 16, 1, 0]
+        );
+        assert_eq!(q[0].motion_simplicity, None);
+    }
+
+    /// Back and forth by 0.1 of the frame (0.4 hw) each second, a triangle wave of period
+    /// 2 s, so each 2 s window starts and ends at the same place.
+    ///
+    /// In "phase" units (0 to 1 is the 0.1 of the frame), bin j of a period holds the
+    /// samples at 100j and 100j + 50 ms: rising bins 0-9 have means 0.025, 0.125, ..., 0.925,
+    /// falling bins 10-19 have 0.975, 0.875, ..., 0.075. The path per period is 0.9 + 0.05
+    /// (the turn at the top) + 0.9 + 0.05 (into the next period's 0.025) = 1.9, that is
+    /// 0.19 of the frame = 0.76 hw. Twenty periods, less the last step (there is no bin 400
+    /// to step to, 0.05 phase = 0.02 hw): 20 * 0.76 - 0.02 = 15.18 hw.
+    /// Windows 0-18 end where they start: net 0. The last ends at bin 399 (phase 0.075),
+    /// 0.05 phase = 0.02 hw from its start: simplicity 0.02 / 15.18 = 0.0013.
+    #[test]
+    fn fidgeting_is_not_simple() {
+        let t = track(|t| {
+            let phase = (t % 2000.0) / 1000.0;
+            Some(0.5 + 0.1 * if phase <= 1.0 { phase } else { 2.0 - phase })
+        });
+        let a = activity(&t, SPAN, &ActivityOptions::default()).unwrap();
+        close(a.whole.distance, 15.18);
+        close(a.whole.window_path, 15.18);
+        close(a.whole.motion_simplicity.unwrap(), 0.02 / 15.18);
+        assert!(
+            a.quarters[..3]
+                .iter()
+                .all(|q| q.motion_simplicity.unwrap() < 1e-12)
+        );
+    }
+
+    /// A gap longer than max_gap_ms: the head jumps while the face is lost; nothing is
+    /// counted across the gap.
+    #[test]
+    fn gaps_are_not_counted() {
+        let t = track(|t| {
+            if (10_000.0..11_000.0).contains(&t) {
+                None
+            } else if t < 10_000.0 {
+                Some(0.25)
+            } else {
+                Some(0.75)
+            }
+        });
+        let a = activity(&t, SPAN, &ActivityOptions::default()).unwrap();
+        assert_eq!(a.whole.distance, 0.0);
+        assert_eq!(a.whole.micro_movements, 0);
+        // 400 bins minus 10 missing: two segments of 100 and 290 bins, 99 + 289 steps.
+        close(a.whole.tracked_ms, 38_800.0);
+    }
+
+    #[test]
+    fn empty_track_and_samples_outside_the_span() {
+        let empty = HeadTrack {
+            frame_aspect: 0.75,
+            samples: vec![],
+        };
+        let a = activity(&empty, SPAN, &ActivityOptions::default()).unwrap();
+        assert_eq!(a.unit, None);
+        assert_eq!(a.whole.tracked_ms, 0.0);
+        assert_eq!(a.whole.time_active_pct, None);
+        assert_eq!(a.whole.motion_simplicity, None);
+        let outside = track(|t| (t < 1000.0).then_some(0.5));
+        let span = Span {
+            start_ms: 5000.0,
+            end_ms: 6000.0,
+        };
+        let a = activity(&outside, span, &ActivityOptions::default()).unwrap();
+        assert_eq!(a.samples_used, 0);
+        assert_eq!(a.whole.cells, 0);
+    }
+
+    #[test]
+    fn bad_tracks_name_the_field() {
+        let mut t = track(|_| Some(0.5));
+        t.samples[5].t_ms = 10.0;
+        let e = activity(&t, SPAN, &ActivityOptions::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "samples[5].t_ms: expected a time no earlier than the previous sample (200 ms), found 10"
+        );
+        let mut t = track(|_| Some(0.5));
+        t.samples[3].y = f64::NAN;
+        assert_eq!(
+            activity(&t, SPAN, &ActivityOptions::default())
+                .unwrap_err()
+                .field,
+            "samples[3].y"
+        );
+        let mut t = track(|_| Some(0.5));
+        t.samples[0].size = 0.0;
+        assert_eq!(
+            activity(&t, SPAN, &ActivityOptions::default())
+                .unwrap_err()
+                .field,
+            "samples[0].size"
+        );
+        t.frame_aspect = -1.0;
+        assert_eq!(
+            activity(&t, SPAN, &ActivityOptions::default())
+                .unwrap_err()
+                .field,
+            "frame_aspect"
+        );
+        let span = Span {
+            start_ms: 10.0,
+            end_ms: 10.0,
+        };
+        assert_eq!(
+            activity(&track(|_| None), span, &ActivityOptions::default())
+                .unwrap_err()
+                .field,
+            "span.end_ms"
+        );
+        let o = ActivityOptions {
+            cell: 0.0,
+            ..ActivityOptions::default()
+        };
+        assert_eq!(
+            activity(&track(|_| None), SPAN, &o).unwrap_err().field,
+            "cell"
+        );
+    }
+}
