@@ -379,7 +379,8 @@ pub fn activity(
         cells: cells as u32,
         area: cells as f64 * o.cell * o.cell,
         micro_movements: a.micro,
-        motion_simplicity: (a.path > 0.0).then(|| a.net / a.path),
+        // The triangle inequality keeps net <= path; min() only absorbs rounding.
+        motion_simplicity: (a.path > 0.0).then(|| (a.net / a.path).min(1.0)),
         net_displacement: a.net,
         window_path: a.path,
     };
