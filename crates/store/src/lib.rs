@@ -10,8 +10,11 @@ pub mod accounts;
 pub mod annotations;
 pub mod audit;
 pub mod completeness;
+pub mod cpt;
+pub mod freed;
 pub mod imports;
 pub mod measures;
+pub mod qi;
 pub mod read;
 pub mod sessions;
 pub mod tokens;
@@ -191,7 +194,7 @@ impl Store {
 }
 
 /// Every table, in dependency order.
-pub const TABLES: [&str; 17] = [
+pub const TABLES: [&str; 22] = [
     "meta",
     "uploads",
     "mappings",
@@ -209,6 +212,11 @@ pub const TABLES: [&str; 17] = [
     "users",
     "audit_log",
     "annotations",
+    "freed_services",
+    "freed_referrals",
+    "freed_contacts",
+    "freed_pauses",
+    "freed_discharges",
 ];
 
 fn normalise_url(url: &str) -> Result<(String, Backend)> {

@@ -1,0 +1,346 @@
+//! FREED (issue 14): eating-disorder services, their referrals and the referrals' contacts,
+//! pauses and discharges, as rows (migration 0009). SQL only: the codes are written and read by
+//! `ingest::freed`, which turns rows into `pathway` referrals and back; what a user may see is
+//! decided in `web`, and every clock in `pathway`.
+//!
+//! Times are minute numbers (`domain::dates::minute_number`), days day numbers.
+
+use crate::imports::Batch;
+use crate::values::Val;
+use crate::{Result, Store};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// An eating-disorder service: a team of one trust. `ward_code`, when given, is a ward whose
+/// ward users work in the service (and so see its patients).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ServiceRow {
+    pub code: String,
+    pub name: String,
+    pub trust_code: String,
+    pub ward_code: Option<String>,
+}
+
+/// A referral as stored: held against the patient's pseudonym, known by the service's own
+/// reference.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReferralRow {
+    pub service_code: String,
+    pub referral_id: String,
+    pub patient: String,
+    pub received_min: i64,
+    pub source: String,
+    pub age: Option<i64>,
+    pub first_episode: String,
+    pub onset_precision: String,
+    /// The first day the onset can be (its day, the 1st of its month, 1 January of its year).
+    pub onset_day: Option<i64>,
+    pub diagnosis: String,
+    pub priority: String,
+    pub ethnic_category: Option<String>,
+    pub sex: Option<String>,
+    pub imd_decile: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContactRow {
+    pub service_code: String,
+    pub contact_id: String,
+    pub referral_id: String,
+    pub kind: String,
+    pub at_min: i64,
+    /// The MHSDS attended-or-did-not-attend code as given (2-7).
+    pub attendance_code: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PauseRow {
+    pub service_code: String,
+    pub referral_id: String,
+    pub start_min: i64,
+    pub end_min: Option<i64>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct DischargeRow {
+    pub service_code: String,
+    pub referral_id: String,
+    pub at_min: i64,
+    pub reason: String,
+    pub reopened_min: Option<i64>,
+}
+
+/// Everything held about the referrals of some services, each list ordered by service,
+/// referral and time (so that whatever reads it sees the same order every time).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FreedRows {
+    pub referrals: Vec<ReferralRow>,
+    pub contacts: Vec<ContactRow>,
+    pub pauses: Vec<PauseRow>,
+    pub discharges: Vec<DischargeRow>,
+}
+
+/// The day number of the first day of the month and the ISO week holding a day.
+fn periods(day: i64) -> (Val, Val) {
+    use domain::dates::{PeriodKind, date_from_day, day_number};
+    let d = date_from_day(i32::try_from(day).unwrap_or(0));
+    (
+        Val::Int(i64::from(day_number(PeriodKind::Month.start_of(d)))),
+        Val::Int(i64::from(day_number(PeriodKind::Week.start_of(d)))),
+    )
+}
+
+fn batch(
+    table: &'static str,
+    cols: &'static [&'static str],
+    key: &'static [&'static str],
+    rows: usize,
+) -> Batch {
+    Batch {
+        table,
+        cols,
+        key,
+        tracked: true,
+        vals: Vec::with_capacity(rows * cols.len()),
+    }
+}
+
+impl Batch {
+    pub fn freed_services(rows: Vec<ServiceRow>) -> Batch {
+        let mut b = batch(
+            "freed_services",
+            &["code", "name", "trust_code", "ward_code"],
+            &["code"],
+            rows.len(),
+        );
+        for r in rows {
+            b.vals.extend([
+                Val::Text(r.code),
+                Val::Text(r.name),
+                Val::Text(r.trust_code),
+                Val::text_opt(r.ward_code),
+            ]);
+        }
+        b
+    }
+
+    pub fn freed_referrals(rows: Vec<ReferralRow>) -> Batch {
+        let mut b = batch(
+            "freed_referrals",
+            &[
+                "service_code",
+                "referral_id",
+                "patient",
+                "received_min",
+                "day",
+                "month_start",
+                "week_start",
+                "source",
+                "age",
+                "first_episode",
+                "onset_precision",
+                "onset_day",
+                "diagnosis",
+                "priority",
+                "ethnic_category",
+                "sex",
+                "imd_decile",
+            ],
+            &["service_code", "referral_id"],
+            rows.len(),
+        );
+        for r in rows {
+            let day = r.received_min.div_euclid(24 * 60);
+            let (month, week) = periods(day);
+            b.vals.extend([
+                Val::Text(r.service_code),
+                Val::Text(r.referral_id),
+                Val::Shared(Arc::from(r.patient)),
+                Val::Int(r.received_min),
+                Val::Int(day),
+                month,
+                week,
+                Val::Text(r.source),
+                Val::int_opt(r.age),
+                Val::Text(r.first_episode),
+                Val::Text(r.onset_precision),
+                Val::int_opt(r.onset_day),
+                Val::Text(r.diagnosis),
+                Val::Text(r.priority),
+                Val::text_opt(r.ethnic_category),
+                Val::text_opt(r.sex),
+                Val::int_opt(r.imd_decile),
+            ]);
+        }
+        b
+    }
+
+    pub fn freed_contacts(rows: Vec<ContactRow>) -> Batch {
+        let mut b = batch(
+            "freed_contacts",
+            &[
+                "service_code",
+                "contact_id",
+                "referral_id",
+                "kind",
+                "at_min",
+                "attendance_code",
+            ],
+            &["service_code", "contact_id"],
+            rows.len(),
+        );
+        for r in rows {
+            b.vals.extend([
+                Val::Text(r.service_code),
+                Val::Text(r.contact_id),
+                Val::Text(r.referral_id),
+                Val::Text(r.kind),
+                Val::Int(r.at_min),
+                Val::Text(r.attendance_code),
+            ]);
+        }
+        b
+    }
+
+    pub fn freed_pauses(rows: Vec<PauseRow>) -> Batch {
+        let mut b = batch(
+            "freed_pauses",
+            &[
+                "service_code",
+                "referral_id",
+                "start_min",
+                "end_min",
+                "reason",
+            ],
+            &["service_code", "referral_id", "start_min"],
+            rows.len(),
+        );
+        for r in rows {
+            b.vals.extend([
+                Val::Text(r.service_code),
+                Val::Text(r.referral_id),
+                Val::Int(r.start_min),
+                Val::int_opt(r.end_min),
+                Val::Text(r.reason),
+            ]);
+        }
+        b
+    }
+
+    pub fn freed_discharges(rows: Vec<DischargeRow>) -> Batch {
+        let mut b = batch(
+            "freed_discharges",
+            &[
+                "service_code",
+                "referral_id",
+                "at_min",
+                "reason",
+                "reopened_min",
+            ],
+            &["service_code", "referral_id", "at_min"],
+            rows.len(),
+        );
+        for r in rows {
+            b.vals.extend([
+                Val::Text(r.service_code),
+                Val::Text(r.referral_id),
+                Val::Int(r.at_min),
+                Val::Text(r.reason),
+                Val::int_opt(r.reopened_min),
+            ]);
+        }
+        b
+    }
+}
+
+const REFERRAL_COLUMNS: &str = "service_code, referral_id, patient, received_min, source, age, first_episode, onset_precision, onset_day, diagnosis, priority, ethnic_category, sex, imd_decile";
+
+impl Store {
+    /// Every service, by code.
+    pub async fn freed_services(&self) -> Result<Vec<ServiceRow>> {
+        Ok(sqlx::query_as(
+            "SELECT code, name, trust_code, ward_code FROM freed_services ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Everything held about one service's referrals.
+    pub async fn freed_rows(&self, service: &str) -> Result<FreedRows> {
+        let referrals = sqlx::query_as(&format!(
+            "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 ORDER BY referral_id"
+        ))
+        .bind(service)
+        .fetch_all(&self.pool)
+        .await?;
+        let contacts = sqlx::query_as(
+            "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code FROM freed_contacts \
+             WHERE service_code = $1 ORDER BY referral_id, at_min, contact_id",
+        )
+        .bind(service)
+        .fetch_all(&self.pool)
+        .await?;
+        let pauses = sqlx::query_as(
+            "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
+             WHERE service_code = $1 ORDER BY referral_id, start_min",
+        )
+        .bind(service)
+        .fetch_all(&self.pool)
+        .await?;
+        let discharges = sqlx::query_as(
+            "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
+             WHERE service_code = $1 ORDER BY referral_id, at_min",
+        )
+        .bind(service)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(FreedRows {
+            referrals,
+            contacts,
+            pauses,
+            discharges,
+        })
+    }
+
+    /// One referral and its events (for correcting it by hand).
+    pub async fn freed_referral(&self, service: &str, referral: &str) -> Result<FreedRows> {
+        let referrals = sqlx::query_as(&format!(
+            "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 AND referral_id = $2"
+        ))
+        .bind(service)
+        .bind(referral)
+        .fetch_all(&self.pool)
+        .await?;
+        let contacts = sqlx::query_as(
+            "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code FROM freed_contacts \
+             WHERE service_code = $1 AND referral_id = $2 ORDER BY at_min, contact_id",
+        )
+        .bind(service)
+        .bind(referral)
+        .fetch_all(&self.pool)
+        .await?;
+        let pauses = sqlx::query_as(
+            "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
+             WHERE service_code = $1 AND referral_id = $2 ORDER BY start_min",
+        )
+        .bind(service)
+        .bind(referral)
+        .fetch_all(&self.pool)
+        .await?;
+        let discharges = sqlx::query_as(
+            "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
+             WHERE service_code = $1 AND referral_id = $2 ORDER BY at_min",
+        )
+        .bind(service)
+        .bind(referral)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(FreedRows {
+            referrals,
+            contacts,
+            pauses,
+            discharges,
+        })
+    }
+}
