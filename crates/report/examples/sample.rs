@@ -48,7 +48,7 @@ fn main() -> std::io::Result<()> {
                     })
                     .collect(),
                 analysis,
-                target: Some(8.0),
+                settings: settings.clone(),
                 annotations: vec![(16, "Safety huddles began (PDSA cycle 1)".into())],
             })),
             Block::Notice("Compared with the ward's own past, not a league table.".into()),

@@ -217,7 +217,7 @@ pub(crate) fn spc_chart(pages: &mut Pages, chart: &SpcChart) {
             .into_iter()
             .flatten()
     });
-    let (lo, hi, step) = nice_range(values.chain(chart.target));
+    let (lo, hi, step) = nice_range(values.chain(chart.settings.target));
     let s = Scale {
         lo,
         hi,
@@ -243,7 +243,7 @@ pub(crate) fn spc_chart(pages: &mut Pages, chart: &SpcChart) {
     c.set_stroke_rgb(0.0, 0.0, 0.0);
     c.set_line_width(1.1);
     series_line(pages, &s, points, |p| p.centre);
-    if let Some(t) = chart.target.filter(|t| t.is_finite()) {
+    if let Some(t) = chart.settings.target.filter(|t| t.is_finite()) {
         let (r, g, b) = rgb(colours::TARGET);
         let y = s.y(t);
         let c = pages.page();

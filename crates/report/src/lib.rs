@@ -12,9 +12,12 @@
 //! embedded and a report is a few kilobytes per page.
 
 mod chart;
+mod html;
 mod layout;
+pub mod programme;
 pub mod text;
 
+pub use html::to_html;
 pub use layout::render;
 
 /// A report: what it is about, and its content in reading order.
@@ -65,7 +68,9 @@ pub struct SpcChart {
     /// One label per point, e.g. "Apr 2026".
     pub x_labels: Vec<String>,
     pub analysis: spc::Analysis,
-    pub target: Option<f64>,
+    /// The settings it was analysed with (the target is drawn; the HTML version redraws the
+    /// chart with `spc::svg`).
+    pub settings: spc::Settings,
     /// Dated notes: the index of the point they mark and their text.
     pub annotations: Vec<(usize, String)>,
 }

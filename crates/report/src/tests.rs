@@ -103,7 +103,10 @@ fn ward_report() -> Document {
                 y_label: "per 1,000 bed days".into(),
                 x_labels: (0..24).map(|i| format!("M{i}")).collect(),
                 analysis: analysed(&values),
-                target: Some(8.0),
+                settings: spc::Settings {
+                    target: Some(8.0),
+                    ..spc::Settings::default()
+                },
                 annotations: vec![(14, "Safety huddles began".into())],
             })),
             Block::Notice("Compared with the ward's own past, not a league table.".into()),
@@ -239,7 +242,10 @@ fn arb_block() -> impl Strategy<Value = Block> {
                         &spc::Settings::default(),
                     )
                     .unwrap_or_else(|_| analysed(&[])),
-                    target,
+                    settings: spc::Settings {
+                        target,
+                        ..spc::Settings::default()
+                    },
                     annotations,
                 }))
             }),
@@ -271,5 +277,257 @@ proptest! {
         prop_assert!(pages >= 1);
         let numbering = format!("Page {pages} of {pages}");
         prop_assert!(shown_text(&pdf).contains(&numbering));
+    }
+}
+
+mod programme_reports {
+    use super::shown_text;
+    use crate::programme::{
+        About, CycleLine, MeasureInput, ProjectLine, board_report, ward_report,
+    };
+    use crate::{Block, render, to_html};
+    use domain::disclosure::Policy;
+    use measures::notes::Annotation;
+    use measures::series::{MeasurePoint, MeasureSeries};
+    use time::{Date, Month};
+
+    fn month(y: i32, m: u8) -> Date {
+        Date::from_calendar_date(y, Month::try_from(m).unwrap(), 1).unwrap()
+    }
+
+    /// Restraints per 1,000 bed days on a ward: about 12 a month for 18 months, then 4 after a
+    /// change in July 2025 (rebased there by a saved note), to November 2026.
+    fn restraint_series() -> MeasureSeries {
+        let mut points = Vec::new();
+        let mut d = month(2024, 1);
+        let mut i = 0;
+        while d <= month(2026, 11) {
+            let count = if d < month(2025, 7) {
+                12 + i % 3
+            } else {
+                4 + i % 2
+            } as f64;
+            points.push(MeasurePoint {
+                period: d,
+                numerator: count,
+                denominator: Some(1000.0),
+                value: Some(count),
+            });
+            d = domain::dates::PeriodKind::Month.next_start(d);
+            i += 1;
+        }
+        MeasureSeries {
+            measure: "ri_physical_rate",
+            org: "R8A-ASH".into(),
+            points,
+        }
+    }
+
+    fn note() -> Annotation {
+        Annotation {
+            id: 1,
+            org: "R8A-ASH".into(),
+            measure: Some("ri_physical_rate".into()),
+            date: month(2025, 7),
+            text: "Safety huddles on every shift".into(),
+            rebase: true,
+            author: "lead".into(),
+        }
+    }
+
+    fn about(m: Date, policy: Option<&Policy>) -> About<'_> {
+        About {
+            name: "Ash Ward",
+            context: "Northfield",
+            month: m,
+            footer: "test".into(),
+            policy,
+        }
+    }
+
+    #[test]
+    fn the_ward_report_holds_the_chart_as_the_page_draws_it_cut_at_its_month() {
+        let measure = domain::measures::find("ri_physical_rate").unwrap();
+        let series = restraint_series();
+        let notes = vec![note()];
+        let inputs = [MeasureInput {
+            measure: &measure,
+            series: &series,
+            notes: &notes,
+        }];
+        let projects = [ProjectLine {
+            title: "Safety huddles".into(),
+            status: "active".into(),
+            suggested: Some(4.0),
+            set: None,
+            open_cycles: 1,
+        }];
+        let doc = ward_report(&about(month(2026, 3), None), &inputs, &projects);
+        let Some(Block::Chart(chart)) = doc.blocks.iter().find(|b| matches!(b, Block::Chart(_)))
+        else {
+            panic!("no chart in {:?}", doc.blocks);
+        };
+        // Cut at March 2026: January 2024 to March 2026 is 27 months.
+        assert_eq!(chart.analysis.points.len(), 27);
+        assert_eq!(chart.x_labels.last().unwrap(), "Mar 2026");
+        // The saved note rebased the chart, as on the chart page.
+        assert_eq!(chart.analysis.segments.len(), 2);
+        assert!(
+            chart.annotations[0]
+                .1
+                .contains("Safety huddles on every shift")
+        );
+        let page = measures::chart::analyse(&measures::chart::Request::standard(
+            &measure,
+            &MeasureSeries {
+                points: series.points[..27].to_vec(),
+                ..series.clone()
+            },
+            domain::dates::PeriodKind::Month,
+            String::new(),
+            &notes,
+            None,
+        ))
+        .unwrap();
+        assert_eq!(chart.analysis, page.analysis);
+        let text = shown_text(&render(&doc));
+        for expected in [
+            "Ash Ward: monthly safety report",
+            "Mar 2026",
+            "Safety huddles",
+            "4.0",
+            "Physical restraint per 1,000 occupied bed days",
+        ] {
+            assert!(text.contains(expected), "{expected} missing");
+        }
+        let html = to_html(&doc);
+        assert!(html.contains("<svg") && html.contains("Safety huddles"));
+    }
+
+    #[test]
+    fn what_changed_since_the_last_report_is_said_in_words() {
+        let measure = domain::measures::find("ri_physical_rate").unwrap();
+        let series = restraint_series();
+        let inputs = [MeasureInput {
+            measure: &measure,
+            series: &series,
+            notes: &[],
+        }];
+        // Without the rebase, the first month after the fall (July 2025) is far below the
+        // lower limit: that month's report says the variation turned to improvement.
+        let jan = ward_report(&about(month(2025, 7), None), &inputs, &[]);
+        let said: Vec<String> = jan
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Paragraph(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            said.iter()
+                .any(|p| p.contains("variation is now \"Special cause: improvement\"")),
+            "{said:?}"
+        );
+        let later = ward_report(&about(month(2026, 11), None), &inputs, &[]);
+        assert!(later.blocks.iter().any(|b| matches!(b,
+            Block::Paragraph(p) if p.starts_with("No measure changed"))));
+    }
+
+    #[test]
+    fn the_board_report_charts_only_what_needs_attention_with_its_cycles() {
+        let restraint = domain::measures::find("ri_physical_rate").unwrap();
+        let prone = domain::measures::find("ri_prone_rate").unwrap();
+        let series = restraint_series();
+        // A flat series: common cause, no target: not for the board's attention.
+        let flat = MeasureSeries {
+            measure: "ri_prone_rate",
+            org: "R8A".into(),
+            points: series
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| MeasurePoint {
+                    value: Some(2.0 + (i % 2) as f64),
+                    ..p.clone()
+                })
+                .collect(),
+        };
+        let inputs = [
+            MeasureInput {
+                measure: &restraint,
+                series: &series,
+                notes: &[],
+            },
+            MeasureInput {
+                measure: &prone,
+                series: &flat,
+                notes: &[],
+            },
+        ];
+        let cycles = [CycleLine {
+            place: "Ash Ward".into(),
+            change_idea: "Safety huddles".into(),
+            start: Some(month(2025, 6)),
+            end: Some(month(2025, 7)),
+            act: "adopt".into(),
+            measures: vec!["ri_physical_rate".into()],
+        }];
+        let doc = board_report(&about(month(2026, 1), None), &inputs, &cycles);
+        let charts: Vec<&str> = doc
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Chart(c) => Some(c.title.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(charts, vec![restraint.title]);
+        let text = shown_text(&render(&doc));
+        assert!(text.contains("Summary matrix"));
+        assert!(text.contains("PDSA cycles on"));
+        assert!(text.contains("adopt"));
+        assert!(text.contains(prone.title), "every measure is in the table");
+    }
+
+    #[test]
+    fn a_controlled_reader_never_sees_a_small_count() {
+        let measure = domain::measures::find("people_restricted").unwrap();
+        let series = MeasureSeries {
+            measure: "people_restricted",
+            org: "R8A-ASH".into(),
+            points: (0..24)
+                .map(|i| {
+                    let d = month(2024 + i / 12, (i % 12 + 1) as u8);
+                    let n = [3.0, 7.0, 2.0, 9.0][i as usize % 4];
+                    MeasurePoint {
+                        period: d,
+                        numerator: n,
+                        denominator: None,
+                        value: Some(n),
+                    }
+                })
+                .collect(),
+        };
+        let inputs = [MeasureInput {
+            measure: &measure,
+            series: &series,
+            notes: &[],
+        }];
+        let policy = Policy::default();
+        let doc = ward_report(&about(month(2025, 12), Some(&policy)), &inputs, &[]);
+        let Some(Block::Chart(chart)) = doc.blocks.iter().find(|b| matches!(b, Block::Chart(_)))
+        else {
+            panic!("no chart");
+        };
+        for p in &chart.analysis.points {
+            assert!(
+                p.value.is_none_or(|v| v == 0.0 || v >= 5.0),
+                "a count of {:?} reached the report",
+                p.value
+            );
+        }
+        let text = shown_text(&render(&doc));
+        assert!(text.contains("disclosure-controlled"));
     }
 }
