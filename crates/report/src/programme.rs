@@ -382,6 +382,9 @@ fn needs_attention(a: &Analysed) -> bool {
     special || s.assurance == Assurance::Fail
 }
 
+/// Whether a variation belongs in a row of the summary matrix.
+type VariationTest = fn(Option<Variation>) -> bool;
+
 /// The Making Data Count summary matrix: measures placed by their variation (rows) and
 /// assurance (columns).
 fn matrix(judged: &[Judged<'_>]) -> Table {
@@ -391,7 +394,7 @@ fn matrix(judged: &[Judged<'_>]) -> Table {
         Assurance::Fail,
         Assurance::None,
     ];
-    let rows: [(&str, fn(Option<Variation>) -> bool); 4] = [
+    let rows: [(&str, VariationTest); 4] = [
         ("Special cause: improvement", |v| {
             matches!(
                 v,
