@@ -34,10 +34,15 @@ pub enum Kind {
     Leave,
     Awol,
     Survey,
+    FreedServices,
+    FreedReferrals,
+    FreedContacts,
+    FreedPauses,
+    FreedDischarges,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Organisations,
         Kind::Wards,
         Kind::BedDays,
@@ -48,6 +53,11 @@ impl Kind {
         Kind::Leave,
         Kind::Awol,
         Kind::Survey,
+        Kind::FreedServices,
+        Kind::FreedReferrals,
+        Kind::FreedContacts,
+        Kind::FreedPauses,
+        Kind::FreedDischarges,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +72,11 @@ impl Kind {
             Kind::Leave => "leave",
             Kind::Awol => "awol",
             Kind::Survey => "survey",
+            Kind::FreedServices => "freed_services",
+            Kind::FreedReferrals => "freed_referrals",
+            Kind::FreedContacts => "freed_contacts",
+            Kind::FreedPauses => "freed_pauses",
+            Kind::FreedDischarges => "freed_discharges",
         }
     }
 
@@ -77,6 +92,11 @@ impl Kind {
             Kind::Leave => "Leave of absence",
             Kind::Awol => "Absence without leave (AWOL)",
             Kind::Survey => "Ward survey answers (sexual safety)",
+            Kind::FreedServices => "FREED: eating-disorder services",
+            Kind::FreedReferrals => "FREED: referrals to an eating-disorder service",
+            Kind::FreedContacts => "FREED: contacts (engagement call, assessment, first treatment)",
+            Kind::FreedPauses => "FREED: pauses of the clocks",
+            Kind::FreedDischarges => "FREED: discharges and reopenings",
         }
     }
 
@@ -102,6 +122,11 @@ impl Kind {
 
     pub fn columns(self) -> &'static [ColumnSpec] {
         match self {
+            Kind::FreedServices => crate::freed::SERVICE_COLUMNS,
+            Kind::FreedReferrals => crate::freed::REFERRAL_COLUMNS,
+            Kind::FreedContacts => crate::freed::CONTACT_COLUMNS,
+            Kind::FreedPauses => crate::freed::PAUSE_COLUMNS,
+            Kind::FreedDischarges => crate::freed::DISCHARGE_COLUMNS,
             Kind::Organisations => &[
                 col!(
                     "OrgCode",
@@ -526,6 +551,9 @@ impl Kind {
 
     /// What docs/formats.md says under the kind's table, beyond its columns.
     pub fn note(self) -> Option<&'static str> {
+        if self.is_freed() {
+            return crate::freed::note(self);
+        }
         match self {
             Kind::Organisations => Some(
                 "A parent must be uploaded before, or be in the same file (in any order); an unknown parent is reported on the line of the organisation that names it, in its `ParentOrgCode` column. A site's code begins with its trust's code.",
@@ -556,7 +584,22 @@ impl Kind {
 
     /// Records that belong to a trust (and so are keyed by the trust's own identifiers).
     pub fn is_event(self) -> bool {
-        !matches!(self, Kind::Organisations | Kind::Wards | Kind::Patients)
+        !matches!(
+            self,
+            Kind::Organisations | Kind::Wards | Kind::Patients | Kind::FreedServices
+        )
+    }
+
+    /// The FREED pathway's uploads (`crate::freed`).
+    pub fn is_freed(self) -> bool {
+        matches!(
+            self,
+            Kind::FreedServices
+                | Kind::FreedReferrals
+                | Kind::FreedContacts
+                | Kind::FreedPauses
+                | Kind::FreedDischarges
+        )
     }
 
     /// An example file: the header and one row of examples.
@@ -647,7 +690,8 @@ pub fn markdown() -> String {
          - A saved column mapping (`mhsip mapping save FILE.json`, or the uploads page) turns a trust's\n\
            own column names and labels into these; see the end of this page.\n\n\
          Upload in this order: organisations, wards, then anything else (patients and ward stays\n\
-         before restrictive interventions, so that interventions can be checked against stays).\n\
+         before restrictive interventions, so that interventions can be checked against stays;\n\
+         FREED services, then referrals, then their contacts, pauses and discharges).\n\
          Re-uploading a record (same trust and identifier) updates it; it is never duplicated. A file\n\
          is imported whole or not at all: every failing row is listed as `FILE:LINE:COLUMN: reason`.\n\n\
          NHS numbers are turned into a keyed pseudonym on the way in and are never stored.\n",

@@ -8,6 +8,7 @@
 
 pub use textfile::{csvscan, decode};
 pub mod formats;
+pub mod freed;
 pub mod mapping;
 pub mod parse;
 pub mod pseudonym;
@@ -246,6 +247,9 @@ pub async fn import(
     let mut errors = 0u64;
     // Organisations with the line and column of their parent code, for the parent check.
     let mut org_records: Vec<(usize, usize, Record)> = Vec::new();
+    // FREED referrals and their events, each checked whole once the file is read.
+    let freed_columns = freed::columns_of_interest(req.kind);
+    let mut freed_rows: Vec<freed::FileRow> = Vec::new();
     let mut across = parse::AcrossRows::default();
     loop {
         match rows.next_row(&mut fields) {
@@ -330,6 +334,24 @@ pub async fn import(
         }
         seen.insert(key, line);
         count_by_trust(&mut counts, &record);
+        if let Record::Freed(f) = &record
+            && !freed_columns.is_empty()
+        {
+            freed_rows.push(freed::FileRow {
+                line,
+                at: freed_columns
+                    .iter()
+                    .map(|c| {
+                        let n = columns
+                            .get(c)
+                            .and_then(|i| fields.get(*i))
+                            .map_or(1, |f| f.column(text));
+                        (*c, n)
+                    })
+                    .collect(),
+                record: f.clone(),
+            });
+        }
         if errors > 0 {
             sending = false;
         }
@@ -360,6 +382,9 @@ pub async fn import(
     }
     if req.kind == Kind::Organisations {
         check_parents(&org_records, &reference, &mut report);
+    }
+    if !freed_rows.is_empty() && errors == 0 {
+        errors += freed::check_file(&freed_rows, &reference, &compiled, &mut report.errors);
     }
     report.more_errors = errors.saturating_sub(report.errors.len() as u64);
     let ok = report.errors.is_empty();
@@ -426,6 +451,7 @@ fn trust_of(r: &Record) -> &str {
         | Record::Leave(t, _)
         | Record::Awol(t, _)
         | Record::Survey(t, _) => t,
+        Record::Freed(f) => f.trust(),
         _ => "all",
     }
 }
@@ -566,13 +592,22 @@ async fn load_reference(
             Err(_) => continue,
         }
     }
-    let births = req.kind.is_event() && !matches!(req.kind, Kind::BedDays | Kind::Survey);
+    if req.kind.is_freed() {
+        r.freed.set_services(store.freed_services().await?);
+    }
+    let births = req.kind.is_event()
+        && !req.kind.is_freed()
+        && !matches!(req.kind, Kind::BedDays | Kind::Survey);
     let mut lazy = OnFirstSight {
         ward: columns
             .get("WardCode")
             .copied()
             .filter(|_| req.kind == Kind::RestrictiveInterventions),
         nhs: None,
+        freed: columns
+            .get("ServiceCode")
+            .copied()
+            .filter(|_| req.kind.is_freed() && req.kind != Kind::FreedServices),
         trusts: Vec::new(),
         patients: Default::default(),
     };
@@ -616,6 +651,9 @@ struct OnFirstSight {
     ward: Option<usize>,
     /// The NHS number column, when years of birth are looked up patient by patient.
     nhs: Option<usize>,
+    /// The service column of a FREED referral or event file: a service's referrals are read
+    /// on its first row.
+    freed: Option<usize>,
     /// Trusts whose stays are loaded.
     trusts: Vec<Arc<str>>,
     /// Patients whose year of birth was asked for.
@@ -665,6 +703,22 @@ impl OnFirstSight {
                 }
                 read.stay_trusts.push(trust.to_string());
                 self.trusts.push(trust);
+            }
+        }
+        if let Some(text) = cell(self.freed, "ServiceCode") {
+            let code = text.trim().to_ascii_uppercase();
+            let allowed = reference.freed.services.get(&code).is_some_and(|(t, _)| {
+                reference
+                    .only_trust
+                    .as_deref()
+                    .is_none_or(|own| own == t.as_ref())
+            });
+            if allowed && reference.freed.needs(&code) {
+                let rows = store.freed_rows(&code, None).await?;
+                reference
+                    .freed
+                    .load(&code, rows)
+                    .map_err(|e| IngestError::Store(StoreError::Invalid(e)))?;
             }
         }
         if let Some(text) = cell(self.nhs, "NHSNumber")
@@ -770,6 +824,7 @@ fn duplicate(
         Record::Leave(_, x) => ("LeaveID", format!("leave {}", x.local_id)),
         Record::Awol(_, x) => ("AWOLID", format!("AWOL episode {}", x.local_id)),
         Record::Survey(_, x) => ("ResponseID", format!("survey response {}", x.response_id)),
+        Record::Freed(f) => f.duplicate(),
     };
     let column = columns
         .get(col)
@@ -796,6 +851,7 @@ fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
     let mut beds = Vec::new();
     let mut patients = Vec::new();
     let mut by_trust: HashMap<Arc<str>, Grouped> = HashMap::new();
+    let mut freed_records = Vec::new();
     for r in records.drain(..) {
         match r {
             Record::Organisation(o) => orgs.push(o),
@@ -813,6 +869,7 @@ fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
             Record::Leave(t, x) => by_trust.entry(t).or_default().leave.push(x),
             Record::Awol(t, x) => by_trust.entry(t).or_default().awol.push(x),
             Record::Survey(t, x) => by_trust.entry(t).or_default().survey.push(x),
+            Record::Freed(f) => freed_records.push(f),
         }
     }
     let mut out = vec![Batch::organisations(orgs)];
@@ -828,6 +885,9 @@ fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
         out.push(Batch::leave_periods(&t, g.leave));
         out.push(Batch::awol_episodes(&t, g.awol));
         out.push(Batch::survey_answers(&t, g.survey));
+    }
+    if !freed_records.is_empty() {
+        out.extend(freed::batches(freed_records));
     }
     out.retain(|b| !b.vals.is_empty());
     out

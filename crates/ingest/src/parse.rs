@@ -35,6 +35,8 @@ pub struct Reference {
     pub birth_years: HashMap<String, i32>,
     /// When set, rows for wards of other trusts are refused (an uploader's own trust).
     pub only_trust: Option<String>,
+    /// FREED services, and the referrals of the services a FREED file names.
+    pub freed: crate::freed::Held,
 }
 
 impl Reference {
@@ -66,6 +68,7 @@ pub enum Record {
     Leave(Arc<str>, LeavePeriod),
     Awol(Arc<str>, AwolEpisode),
     Survey(Arc<str>, SurveyAnswer),
+    Freed(crate::freed::FreedRecord),
 }
 
 /// Canonical column name -> position in the row.
@@ -86,7 +89,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
     }
 
     /// The cell's text after the mapping's value translation; `None` if absent or blank.
-    fn cell(&self, col: &str) -> Option<Cow<'r, str>> {
+    pub(crate) fn cell(&self, col: &str) -> Option<Cow<'r, str>> {
         let f = self.field(col)?;
         let t = f.text.trim();
         if t.is_empty() {
@@ -95,7 +98,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
         Some(self.mapping.value(col, t))
     }
 
-    fn fail(&mut self, col: &str, message: String) {
+    pub(crate) fn fail(&mut self, col: &str, message: String) {
         let (line, column) = match self.field(col) {
             Some(f) => (f.line, f.column(self.text)),
             None => (self.line, 1),
@@ -107,7 +110,11 @@ impl<'r, 'a> RowReader<'r, 'a> {
         });
     }
 
-    fn req<T>(&mut self, col: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    pub(crate) fn req<T>(
+        &mut self,
+        col: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match self.cell(col) {
             None => {
                 self.fail(col, "is empty; a value is required".into());
@@ -124,7 +131,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
     }
 
     /// `Some(None)` for a blank cell, `None` for a bad value (already reported).
-    fn opt<T>(
+    pub(crate) fn opt<T>(
         &mut self,
         col: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
@@ -144,7 +151,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
     /// A date and time from a date column and a time column (or a date column that holds
     /// both). A blank time is allowed where `clock` is `Clock::Optional`: the time was not
     /// recorded and the moment is kept at 00:00 of its date, marked untimed.
-    fn when(
+    pub(crate) fn when(
         &mut self,
         date_col: &str,
         time_col: &str,
@@ -236,7 +243,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
         }
     }
 
-    fn nhs(
+    pub(crate) fn nhs(
         &mut self,
         col: &str,
         keys: &mut Pseudonymiser,
@@ -365,7 +372,7 @@ fn amount(s: &str) -> Result<f64, String> {
     }
 }
 
-fn local_id(s: &str) -> Result<String, String> {
+pub(crate) fn local_id(s: &str) -> Result<String, String> {
     let t = s.trim();
     if t.len() > 64 {
         Err(format!(
@@ -384,6 +391,9 @@ pub fn parse_row(
     reference: &Reference,
     keys: &mut Pseudonymiser,
 ) -> Option<(String, Record)> {
+    if kind.is_freed() {
+        return crate::freed::parse_row(kind, r, reference, keys);
+    }
     match kind {
         Kind::Organisations => {
             let level = r.req("OrgLevel", |s| OrgLevel::parse(s).filter(|l| *l != OrgLevel::Ward).ok_or_else(|| format!("'{s}' is not an organisation level; expected region, icb, trust or site")));
@@ -984,6 +994,12 @@ pub fn parse_row(
                 ),
             ))
         }
+        // Read by `crate::freed` above.
+        Kind::FreedServices
+        | Kind::FreedReferrals
+        | Kind::FreedContacts
+        | Kind::FreedPauses
+        | Kind::FreedDischarges => None,
     }
 }
 

@@ -51,6 +51,8 @@ pub struct ContactRow {
     pub at_min: i64,
     /// The MHSDS attended-or-did-not-attend code as given (2-7).
     pub attendance_code: String,
+    /// 1 when `pathway` reads the code as attended, else 0 (written by `ingest::freed`).
+    pub attended: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -186,6 +188,7 @@ impl Batch {
                 "kind",
                 "at_min",
                 "attendance_code",
+                "attended",
             ],
             &["service_code", "contact_id"],
             rows.len(),
@@ -198,6 +201,7 @@ impl Batch {
                 Val::Text(r.kind),
                 Val::Int(r.at_min),
                 Val::Text(r.attendance_code),
+                Val::Int(r.attended),
             ]);
         }
         b
@@ -266,74 +270,70 @@ impl Store {
         .await?)
     }
 
-    /// Everything held about one service's referrals.
-    pub async fn freed_rows(&self, service: &str) -> Result<FreedRows> {
-        let referrals = sqlx::query_as(&format!(
-            "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 ORDER BY referral_id"
-        ))
-        .bind(service)
-        .fetch_all(&self.pool)
-        .await?;
-        let contacts = sqlx::query_as(
-            "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code FROM freed_contacts \
-             WHERE service_code = $1 ORDER BY referral_id, at_min, contact_id",
-        )
-        .bind(service)
-        .fetch_all(&self.pool)
-        .await?;
-        let pauses = sqlx::query_as(
-            "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
-             WHERE service_code = $1 ORDER BY referral_id, start_min",
-        )
-        .bind(service)
-        .fetch_all(&self.pool)
-        .await?;
-        let discharges = sqlx::query_as(
-            "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
-             WHERE service_code = $1 ORDER BY referral_id, at_min",
-        )
-        .bind(service)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(FreedRows {
-            referrals,
-            contacts,
-            pauses,
-            discharges,
-        })
+    /// Everything held about one service's referrals; with `open_at` (a minute number), only
+    /// the referrals that can be on its waiting list then: received by then, not closed then
+    /// (a discharge on or before it, not reopened by it) and without an attended first
+    /// treatment by then. This only narrows what is read; `pathway` decides the list.
+    pub async fn freed_rows(&self, service: &str, open_at: Option<i64>) -> Result<FreedRows> {
+        let (filter, at) = match open_at {
+            Some(t) => (OPEN_AT, t),
+            None => ("", 0),
+        };
+        self.freed_select(service, None, filter, at).await
     }
 
     /// One referral and its events (for correcting it by hand).
     pub async fn freed_referral(&self, service: &str, referral: &str) -> Result<FreedRows> {
+        self.freed_select(service, Some(referral), "", 0).await
+    }
+
+    async fn freed_select(
+        &self,
+        service: &str,
+        referral: Option<&str>,
+        filter: &str,
+        at: i64,
+    ) -> Result<FreedRows> {
+        // $1 service, $2 referral (or NULL for all), $3 the open-at minute (unused without a
+        // filter: bound as a harmless condition).
+        let which = format!(
+            "SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
+             AND ($2 IS NULL OR r.referral_id = $2) AND ($3 = $3){filter}"
+        );
         let referrals = sqlx::query_as(&format!(
-            "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 AND referral_id = $2"
+            "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 \
+             AND referral_id IN ({which}) ORDER BY referral_id"
         ))
         .bind(service)
-        .bind(referral)
+        .bind(referral.map(str::to_string))
+        .bind(at)
         .fetch_all(&self.pool)
         .await?;
-        let contacts = sqlx::query_as(
-            "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code FROM freed_contacts \
-             WHERE service_code = $1 AND referral_id = $2 ORDER BY at_min, contact_id",
-        )
+        let contacts = sqlx::query_as(&format!(
+            "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code, attended FROM freed_contacts \
+             WHERE service_code = $1 AND referral_id IN ({which}) ORDER BY referral_id, at_min, contact_id"
+        ))
         .bind(service)
-        .bind(referral)
+        .bind(referral.map(str::to_string))
+        .bind(at)
         .fetch_all(&self.pool)
         .await?;
-        let pauses = sqlx::query_as(
+        let pauses = sqlx::query_as(&format!(
             "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
-             WHERE service_code = $1 AND referral_id = $2 ORDER BY start_min",
-        )
+             WHERE service_code = $1 AND referral_id IN ({which}) ORDER BY referral_id, start_min"
+        ))
         .bind(service)
-        .bind(referral)
+        .bind(referral.map(str::to_string))
+        .bind(at)
         .fetch_all(&self.pool)
         .await?;
-        let discharges = sqlx::query_as(
+        let discharges = sqlx::query_as(&format!(
             "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
-             WHERE service_code = $1 AND referral_id = $2 ORDER BY at_min",
-        )
+             WHERE service_code = $1 AND referral_id IN ({which}) ORDER BY referral_id, at_min"
+        ))
         .bind(service)
-        .bind(referral)
+        .bind(referral.map(str::to_string))
+        .bind(at)
         .fetch_all(&self.pool)
         .await?;
         Ok(FreedRows {
@@ -344,3 +344,10 @@ impl Store {
         })
     }
 }
+
+/// The referrals that can be waiting at minute $3 (see `freed_rows`).
+const OPEN_AT: &str = " AND r.received_min <= $3 \
+     AND NOT EXISTS (SELECT 1 FROM freed_discharges d WHERE d.service_code = r.service_code \
+       AND d.referral_id = r.referral_id AND d.at_min <= $3 AND (d.reopened_min IS NULL OR d.reopened_min > $3)) \
+     AND NOT EXISTS (SELECT 1 FROM freed_contacts c WHERE c.service_code = r.service_code \
+       AND c.referral_id = r.referral_id AND c.kind = 'first_treatment' AND c.attended = 1 AND c.at_min <= $3)";

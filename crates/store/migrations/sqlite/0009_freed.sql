@@ -3,7 +3,7 @@
 -- has no ODS code of its own); a referral is known by the service's own reference. Times are
 -- minute numbers (minutes since 1970-01-01 00:00, UK wall-clock time as recorded), dates day
 -- numbers. Codes are the snake_case names of crates/pathway's types (ingest::freed writes and
--- reads them); attendance keeps the MHSDS code as given.
+-- reads them); attendance keeps the MHSDS code as given, with pathway's reading of it.
 -- SQLite: as migration 0005 does for the other imported tables, only key columns are NOT
 -- NULL and foreign keys are checked at COMMIT (no statement journals under INSERT OR ROLLBACK);
 -- the typed writer and PostgreSQL's declarations (0009 there) hold the rest.
@@ -46,6 +46,8 @@ CREATE TABLE freed_contacts (
     kind TEXT,
     at_min BIGINT NOT NULL,
     attendance_code TEXT,
+    -- 1 when pathway counts the contact as attended (codes 5 and 6), else 0.
+    attended BIGINT,
     upload_id BIGINT,
     PRIMARY KEY (service_code, contact_id),
     FOREIGN KEY (service_code, referral_id) REFERENCES freed_referrals (service_code, referral_id) DEFERRABLE INITIALLY DEFERRED
