@@ -9,6 +9,13 @@
 //! | trust lead | full detail for their trust, its sites and wards | disclosure-controlled figures |
 //! | ward user | full detail for their ward; may annotate its charts | nothing |
 //! | uploader | their trust's uploads and upload history | nothing |
+//! | clinician | their trust's attention tests (issue 15); no safety figures | nothing |
+//!
+//! A clinician works with individual children's attention tests (`Grant::can_see_attention_tests`)
+//! and needs none of the safety programme's figures: like an uploader, they see no organisation's
+//! figures (`Detail::None` everywhere), which is less than a ward user of their trust sees. No
+//! other role sees attention tests, not even a programme admin (they are clinical records of
+//! children, seen on a need-to-know basis; the audit log records every look at one).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -21,15 +28,18 @@ pub enum Role {
     TrustLead,
     WardUser,
     Uploader,
+    /// A clinician of a children's service (issue 15): their trust's attention tests only.
+    Clinician,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::ProgrammeAdmin,
         Role::ProgrammeViewer,
         Role::TrustLead,
         Role::WardUser,
         Role::Uploader,
+        Role::Clinician,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +49,7 @@ impl Role {
             Role::TrustLead => "trust_lead",
             Role::WardUser => "ward_user",
             Role::Uploader => "uploader",
+            Role::Clinician => "clinician",
         }
     }
 
@@ -49,13 +60,14 @@ impl Role {
             Role::TrustLead => "Trust lead",
             Role::WardUser => "Ward user",
             Role::Uploader => "Uploader",
+            Role::Clinician => "Clinician",
         }
     }
 
     pub fn parse(s: &str) -> Result<Role, String> {
         let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         Role::ALL.into_iter().find(|r| r.as_str() == t).ok_or_else(|| {
-            format!("unknown role '{s}'; expected programme_admin, programme_viewer, trust_lead, ward_user or uploader")
+            format!("unknown role '{s}'; expected programme_admin, programme_viewer, trust_lead, ward_user, uploader or clinician")
         })
     }
 }
@@ -70,7 +82,7 @@ impl fmt::Display for Role {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub role: Role,
-    /// The trust of a trust lead or uploader (and of a ward user's ward).
+    /// The trust of a trust lead, uploader or clinician (and of a ward user's ward).
     pub trust: Option<String>,
     /// The ward of a ward user.
     pub ward: Option<String>,
@@ -108,11 +120,11 @@ impl Grant {
                 trust: None,
                 ward: None,
             }),
-            Role::TrustLead | Role::Uploader if trust.is_none() => Err(format!(
+            Role::TrustLead | Role::Uploader | Role::Clinician if trust.is_none() => Err(format!(
                 "a {} needs a trust (e.g. R9A)",
                 role.label().to_lowercase()
             )),
-            Role::TrustLead | Role::Uploader => Ok(Grant {
+            Role::TrustLead | Role::Uploader | Role::Clinician => Ok(Grant {
                 role,
                 trust,
                 ward: None,
@@ -136,8 +148,18 @@ impl Grant {
             Role::WardUser if own_trust && place.ward.is_some() && place.ward == self.ward => {
                 Detail::Full
             }
-            Role::WardUser | Role::Uploader => Detail::None,
+            Role::WardUser | Role::Uploader | Role::Clinician => Detail::None,
         }
+    }
+
+    /// Whether this user may see, issue codes for and add notes to the attention tests of
+    /// `trust`'s services: a clinician of that trust, and nobody else.
+    pub fn can_see_attention_tests(&self, trust: &str) -> bool {
+        self.role == Role::Clinician
+            && self
+                .trust
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(trust.trim()))
     }
 
     pub fn can_upload_for(&self, trust: &str) -> bool {
@@ -219,6 +241,7 @@ mod tests {
                 ],
             ),
             (g(Role::Uploader, Some("R9A"), None), [Detail::None; 5]),
+            (g(Role::Clinician, Some("R9A"), None), [Detail::None; 5]),
         ];
         for (grant, expected) in cases {
             let got: Vec<Detail> = [
@@ -246,5 +269,26 @@ mod tests {
         assert!(Grant::new(Role::TrustLead, None, None).is_err());
         assert!(Grant::new(Role::WardUser, Some("R9A".into()), None).is_err());
         assert_eq!(Role::parse("Trust lead").unwrap(), Role::TrustLead);
+    }
+
+    /// Attention tests: a clinician of the trust and nobody else, whatever else they may see.
+    #[test]
+    fn attention_tests_only_for_the_trusts_clinicians() {
+        let clin = Grant::new(Role::Clinician, Some("r9a".into()), None).unwrap();
+        assert_eq!(Role::parse("clinician").unwrap(), Role::Clinician);
+        assert!(clin.can_see_attention_tests("R9A"));
+        assert!(clin.can_see_attention_tests("r9a"));
+        assert!(!clin.can_see_attention_tests("R9B"));
+        assert!(!clin.can_upload_for("R9A") && !clin.can_administer());
+        assert!(!clin.can_annotate(&place(Some("R9A-ASH"), Some("R9A"))));
+        assert!(Grant::new(Role::Clinician, None, None).is_err());
+        for other in [
+            Grant::new(Role::ProgrammeAdmin, None, None).unwrap(),
+            Grant::new(Role::TrustLead, Some("R9A".into()), None).unwrap(),
+            Grant::new(Role::WardUser, Some("R9A".into()), Some("R9A-ASH".into())).unwrap(),
+            Grant::new(Role::Uploader, Some("R9A".into()), None).unwrap(),
+        ] {
+            assert!(!other.can_see_attention_tests("R9A"), "{:?}", other.role);
+        }
     }
 }

@@ -18,6 +18,17 @@ const OWN: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../static/app.js"),
     ),
+    // The attention test (/test, the one page that needs JavaScript) and its pages' styles.
+    (
+        "cpt-test.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/cpt-test.js"),
+    ),
+    (
+        "cpt.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/cpt.css"),
+    ),
 ];
 
 pub fn find(name: &str) -> Option<(&'static str, &'static [u8])> {
@@ -59,8 +70,20 @@ mod tests {
             "nhsuk-header__navigation-item--current",
         ];
         let mut missing = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        // The templates, and those in folders (test/, clinic/).
+        let mut paths = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    paths.push(path);
+                }
+            }
+        }
+        for path in paths {
             let text = std::fs::read_to_string(&path).unwrap();
             for class in text
                 .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))

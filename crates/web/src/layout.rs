@@ -44,18 +44,24 @@ impl Layout {
             }
             Role::WardUser => items.push(("/", "My ward")),
             Role::Uploader => {}
+            // A clinician sees attention tests and none of the safety figures.
+            Role::Clinician => items.push(("/clinic", "Attention tests")),
         }
-        if g.role != Role::Uploader {
+        if !matches!(g.role, Role::Uploader | Role::Clinician) {
             items.push(("/inequalities", "Inequalities"));
         }
-        items.push(("/completeness", "Data completeness"));
+        if g.role != Role::Clinician {
+            items.push(("/completeness", "Data completeness"));
+        }
         if matches!(
             g.role,
             Role::ProgrammeAdmin | Role::Uploader | Role::TrustLead
         ) {
             items.push(("/uploads", "Uploads"));
         }
-        items.push(("/measures", "Measures"));
+        if g.role != Role::Clinician {
+            items.push(("/measures", "Measures"));
+        }
         if g.role == Role::ProgrammeAdmin {
             items.push(("/admin", "Administration"));
         }

@@ -4,11 +4,13 @@
 pub mod admin;
 pub mod catalogue;
 pub mod chart_page;
+pub mod clinic;
 pub mod completeness;
 pub mod inequalities;
 pub mod org;
 pub mod overview;
 pub mod summary;
+pub mod test;
 pub mod tokens;
 pub mod uploads;
 
@@ -42,6 +44,18 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit/download", get(admin::audit_download))
         .route("/account/tokens", get(tokens::page).post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))
+        // The attention test (issue 15): the family's pages, then the clinician's.
+        .route("/test", get(test::start_page).post(test::enter_code))
+        .route("/test/schedule", post(test::schedule))
+        .route("/test/practice", post(test::practice))
+        .route("/test/result", post(test::result))
+        .route("/clinic", get(clinic::page))
+        .route("/clinic/codes", post(clinic::issue_code))
+        .route("/clinic/codes/{id}/reissue", post(clinic::reissue))
+        .route("/clinic/codes/{id}/withdraw", post(clinic::withdraw))
+        .route("/clinic/tests/{id}", get(clinic::report))
+        .route("/clinic/tests/{id}/notes", post(clinic::notes))
+        .route("/clinic/tests/{id}/log.csv", get(clinic::log_csv))
 }
 
 /// A value as people read it: percentages with one decimal, rates with two, days and minutes
