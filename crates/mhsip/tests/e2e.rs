@@ -69,6 +69,21 @@ fn journeys_in_a_real_browser() {
         .status()
         .unwrap();
     assert!(built.success(), "the demo region builds");
+    // The attention test's journey (e2e/attention.mjs) signs in as a clinician of R9A.
+    let clinician_password = "clinician-e2e-password";
+    let mut add = Command::new(bin)
+        .args(["users", "add", "clin.r9a", "--role", "clinician", "--trust", "R9A", "--data"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().unwrap();
+        writeln!(stdin, "{clinician_password}").unwrap();
+    }
+    assert!(add.wait().unwrap().success(), "the clinician's account is made");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = Server(
@@ -101,8 +116,63 @@ fn journeys_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let attention = attention_journey(&e2e, &base, &browser, clinician_password, &data);
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     assert!(out.status.success(), "journeys failed:\n{stdout}");
     assert!(stdout.contains("All journeys passed."));
+    if let Err(e) = attention {
+        panic!("the attention test's journey failed: {e}");
+    }
+}
+
+/// The attention test in the browser (e2e/attention.mjs), then the stored score checked
+/// against `cpt::score` of the stored raw log.
+fn attention_journey(
+    e2e: &Path,
+    base: &str,
+    browser: &Path,
+    password: &str,
+    data: &Path,
+) -> Result<(), String> {
+    let out = Command::new("node")
+        .args(["attention.mjs", base, "clin.r9a", password])
+        .env("CHROMIUM", browser)
+        .current_dir(e2e)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() || !stdout.contains("The attention test journey passed.") {
+        return Err(stdout);
+    }
+    let id: i64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CPT_TEST_ID="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or("no CPT_TEST_ID printed")?;
+    let url = format!("sqlite://{}", data.join("mhsip.db").display());
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let test = rt
+        .block_on(async {
+            let store = store::Store::open(&url).await?;
+            store.cpt_test(id).await
+        })
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("test {id} is not stored"))?;
+    let log: cpt::RawLog = serde_json::from_str(&test.raw_log).map_err(|e| e.to_string())?;
+    let score = cpt::score(&log, &cpt::ScoringOptions::default()).map_err(|e| e.to_string())?;
+    let expected = serde_json::to_string(&score).map_err(|e| e.to_string())?;
+    if expected != test.score_json {
+        return Err(format!("test {id}: the stored score is not cpt's score of the stored log"));
+    }
+    println!(
+        "attention test {id}: the stored score equals cpt::score of the stored log ({} stimuli, {} hits, {} commissions, {} repeats)",
+        log.stimuli.len(),
+        score.whole.hits,
+        score.whole.commissions,
+        score.repeats
+    );
+    Ok(())
 }
