@@ -232,6 +232,17 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /account/tokens", [200, 200, 200, 200, 200, 303]),
         ("POST /account/tokens", [200, 200, 200, 200, 200, 303]),
         ("POST /account/tokens/999999/revoke", [404, 404, 404, 404, 404, 303]),
+        // The attention test (issue 15): /test needs no account (a code is its credential);
+        // the clinic is for the trust's clinicians only (crates/web/tests/cpt.rs has them).
+        ("GET /test", [200, 200, 200, 200, 200, 200]),
+        ("POST /test", [400, 400, 400, 400, 400, 400]),
+        ("POST /test/schedule", [400, 400, 400, 400, 400, 400]),
+        ("GET /clinic", [403, 403, 403, 403, 403, 303]),
+        ("POST /clinic/codes", [403, 403, 403, 403, 403, 303]),
+        ("POST /clinic/codes/1/reissue", [403, 403, 403, 403, 403, 303]),
+        ("GET /clinic/tests/1", [403, 403, 403, 403, 403, 303]),
+        ("GET /clinic/tests/1/log.csv", [403, 403, 403, 403, 403, 303]),
+        ("POST /clinic/tests/1/notes", [403, 403, 403, 403, 403, 303]),
     ]
 }
 
