@@ -24,6 +24,11 @@ pub fn routes() -> Router<AppState> {
         .route("/summary/{org}", get(org_summary))
         .route("/series/{org}/{measure}", get(series))
         .route("/uploads", get(uploads))
+        .route("/freed/services", get(crate::pages::freed::api_services))
+        .route(
+            "/freed/{service}/clocks",
+            get(crate::pages::freed::api_clocks),
+        )
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -134,7 +139,7 @@ async fn openapi() -> Json<Value> {
         Value::Object(m)
     };
     let ok = |schema: Value| json!({ "description": "OK", "content": { "application/json": { "schema": schema } } });
-    Json(json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "MHSIP API",
@@ -187,5 +192,52 @@ async fn openapi() -> Json<Value> {
             } }))) } },
             "/api/uploads": { "get": { "summary": "Upload history (admins: all; uploaders and trust leads: their trust)", "responses": with_errors(ok(json!({ "type": "object" }))) } }
         }
-    }))
+    });
+    // FREED (issue 14).
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        paths.insert(
+            "/api/freed/services".into(),
+            freed_services_path(&text, &ok, &with_errors),
+        );
+        paths.insert(
+            "/api/freed/{service}/clocks".into(),
+            freed_clocks_path(&text, &ok, &with_errors),
+        );
+    }
+    Json(doc)
+}
+
+/// The OpenAPI document's helpers, handed to the FREED paths below.
+type TextFn<'a> = &'a dyn Fn(&str) -> Value;
+type SchemaFn<'a> = &'a dyn Fn(Value) -> Value;
+
+/// `/api/freed/services` in the OpenAPI document.
+fn freed_services_path(text: TextFn, ok: SchemaFn, with_errors: SchemaFn) -> Value {
+    let item = json!({ "type": "object", "properties": {
+        "code": text("Service code"), "name": text("Service name"), "trust": text("ODS code of its trust"),
+        "disclosure_controlled": { "type": "boolean" }, "waiting": text("Referrals waiting (a count, or * when suppressed)"), "breaching": text("Of those, breaching a clock")
+    } });
+    json!({ "get": { "summary": "FREED eating-disorder services the user may see, with referrals waiting and breaching a clock (disclosure-controlled outside the user's own trust: a count or \"*\")", "parameters": [
+        { "name": "as_of", "in": "query", "schema": { "type": "string" }, "description": "UK wall-clock date and time, e.g. 2024-03-20 10:00 (default: now)" }
+    ], "responses": with_errors(ok(json!({ "type": "object", "properties": { "as_of": { "type": "string" }, "services": { "type": "array", "items": item } } }))) } })
+}
+
+/// `/api/freed/{service}/clocks` in the OpenAPI document.
+fn freed_clocks_path(text: TextFn, ok: SchemaFn, with_errors: SchemaFn) -> Value {
+    let item = json!({ "type": "object", "properties": {
+        "pseudonym": text("First 8 characters of the patient's pseudonym"), "reference": text("The service's reference"),
+        "received": text("Received (UK time)"), "clock": text("Most urgent clock: freed_engagement_48h, freed_assessment_2w, freed_treatment_4w or children_treatment"),
+        "breaching": { "type": "boolean" }, "minutes_left": { "type": "integer", "description": "Negative: the breach so far" },
+        "deadline": text("When the clock breaches"), "eligibility": text("Eligible, Not eligible or Not known"),
+        "reasons": { "type": "array", "items": { "type": "string" } }, "clocks": { "type": "array", "items": { "type": "object" } }
+    } });
+    let body = json!({ "type": "object", "properties": {
+        "service": { "type": "string" }, "as_of": { "type": "string" }, "disclosure_controlled": { "type": "boolean" },
+        "waiting": text("Referrals waiting"), "breaching": text("Breaching a clock"),
+        "referrals": { "type": "array", "items": item }
+    } });
+    json!({ "get": { "summary": "A service's waiting list: every open referral with a running clock, breaches first, by pseudonym prefix and the service's reference (never an NHS number); only for the service's own trust, audited. Disclosure-controlled viewers get the counts only.", "parameters": [
+        { "name": "service", "in": "path", "required": true, "schema": { "type": "string" } },
+        { "name": "as_of", "in": "query", "schema": { "type": "string" } }
+    ], "responses": with_errors(ok(body)) } })
 }

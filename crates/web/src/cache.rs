@@ -41,9 +41,11 @@ pub struct Snapshot {
 impl Snapshot {
     /// The latest uploads that may hold `trust`'s records: its own, and those not bound to one
     /// trust (a programme admin's upload can hold any trust's rows). Without a trust, all.
+    /// FREED uploads (issue 14) are left out: no safety measure is computed from them.
     pub fn latest_uploads(&self, trust: Option<&str>, n: usize) -> Vec<UploadRow> {
         self.uploads
             .iter()
+            .filter(|u| !u.kind.starts_with("freed_"))
             .filter(|u| {
                 trust.is_none() || u.trust_code.is_none() || u.trust_code.as_deref() == trust
             })

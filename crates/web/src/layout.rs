@@ -65,6 +65,14 @@ impl Layout {
         if g.role == Role::ProgrammeAdmin {
             items.push(("/admin", "Administration"));
         }
+        // FREED eating-disorder services (issue 14): for everyone who may see some organisation's
+        // figures (what of each service is decided by `domain::access` on the service's page).
+        if matches!(
+            g.role,
+            Role::ProgrammeAdmin | Role::ProgrammeViewer | Role::TrustLead | Role::WardUser
+        ) {
+            items.push(("/freed", "FREED"));
+        }
         Layout {
             title: title.into(),
             user: Some(user.name.clone()),

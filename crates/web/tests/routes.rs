@@ -232,6 +232,21 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /account/tokens", [200, 200, 200, 200, 200, 303]),
         ("POST /account/tokens", [200, 200, 200, 200, 200, 303]),
         ("POST /account/tokens/999999/revoke", [404, 404, 404, 404, 404, 303]),
+        // FREED (issue 14): R8A-FREED names no ward (its trust's leads only), R8B-FREED names
+        // R8B-CEDAR; the programme and other trusts see counts, never patients' rows.
+        ("GET /freed", [200, 200, 200, 200, 200, 303]),
+        ("GET /freed/R8A-FREED", [200, 200, 200, 403, 403, 303]),
+        ("GET /freed/R8B-FREED", [200, 200, 200, 403, 403, 303]),
+        ("GET /freed/NOPE", [404, 404, 404, 404, 404, 303]),
+        ("GET /freed/R8A-FREED/queue", [200, 403, 200, 403, 403, 303]),
+        ("GET /freed/R8B-FREED/queue", [200, 403, 403, 403, 403, 303]),
+        ("GET /freed/R8A-FREED/referral", [200, 403, 200, 403, 403, 303]),
+        ("GET /freed/R8A-FREED/referral?ref=FR-2024-0001", [200, 403, 200, 403, 403, 303]),
+        ("POST /freed/R8A-FREED/referral", [400, 403, 400, 403, 403, 303]),
+        ("POST /freed/R8B-FREED/referral", [400, 403, 403, 403, 403, 303]),
+        ("GET /api/freed/services", [200, 200, 200, 200, 200, 401]),
+        ("GET /api/freed/R8A-FREED/clocks", [200, 200, 200, 403, 403, 401]),
+        ("GET /api/freed/R8B-FREED/clocks", [200, 200, 200, 403, 403, 401]),
         // The attention test (issue 15): /test needs no account (a code is its credential);
         // the clinic is for the trust's clinicians only (crates/web/tests/cpt.rs has them).
         ("GET /test", [200, 200, 200, 200, 200, 200]),

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod chart_page;
 pub mod clinic;
 pub mod completeness;
+pub mod freed;
 pub mod inequalities;
 pub mod org;
 pub mod overview;
@@ -56,6 +57,14 @@ pub fn routes() -> Router<AppState> {
         .route("/clinic/tests/{id}", get(clinic::report))
         .route("/clinic/tests/{id}/notes", post(clinic::notes))
         .route("/clinic/tests/{id}/log.csv", get(clinic::log_csv))
+        // FREED (issue 14): services, waiting lists, queues, referrals typed in by hand.
+        .route("/freed", get(freed::index))
+        .route("/freed/{service}", get(freed::service))
+        .route("/freed/{service}/queue", get(freed::queue))
+        .route(
+            "/freed/{service}/referral",
+            get(freed::referral_form).post(freed::save_referral),
+        )
 }
 
 /// A value as people read it: percentages with one decimal, rates with two, days and minutes
