@@ -72,7 +72,16 @@ fn journeys_in_a_real_browser() {
     // The attention test's journey (e2e/attention.mjs) signs in as a clinician of R9A.
     let clinician_password = "clinician-e2e-password";
     let mut add = Command::new(bin)
-        .args(["users", "add", "clin.r9a", "--role", "clinician", "--trust", "R9A", "--data"])
+        .args([
+            "users",
+            "add",
+            "clin.r9a",
+            "--role",
+            "clinician",
+            "--trust",
+            "R9A",
+            "--data",
+        ])
         .arg(&data)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -83,7 +92,10 @@ fn journeys_in_a_real_browser() {
         let mut stdin = add.stdin.take().unwrap();
         writeln!(stdin, "{clinician_password}").unwrap();
     }
-    assert!(add.wait().unwrap().success(), "the clinician's account is made");
+    assert!(
+        add.wait().unwrap().success(),
+        "the clinician's account is made"
+    );
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = Server(
@@ -165,7 +177,9 @@ fn attention_journey(
     let score = cpt::score(&log, &cpt::ScoringOptions::default()).map_err(|e| e.to_string())?;
     let expected = serde_json::to_string(&score).map_err(|e| e.to_string())?;
     if expected != test.score_json {
-        return Err(format!("test {id}: the stored score is not cpt's score of the stored log"));
+        return Err(format!(
+            "test {id}: the stored score is not cpt's score of the stored log"
+        ));
     }
     println!(
         "attention test {id}: the stored score equals cpt::score of the stored log ({} stimuli, {} hits, {} commissions, {} repeats)",

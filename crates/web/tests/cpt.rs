@@ -172,7 +172,9 @@ impl App {
 
     /// Start the test with a code: the attempt token and the schedule.
     async fn start(&self, code: &str) -> (String, Schedule) {
-        let r = self.post_json("/test/schedule", &json!({ "code": code })).await;
+        let r = self
+            .post_json("/test/schedule", &json!({ "code": code }))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}: {}", self.db, r.body);
         let j = r.json();
         let plan: Schedule = serde_json::from_value(j["schedule"].clone()).unwrap();
@@ -261,7 +263,8 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
         );
         // The result cannot be stored before the practice is passed.
         let log = log_of(&plan.trials, 60_000.0);
-        let body = json!({ "code": code, "attempt": attempt, "log": log, "timing": steady_timing() });
+        let body =
+            json!({ "code": code, "attempt": attempt, "log": log, "timing": steady_timing() });
         let r = app.post_json("/test/result", &body).await;
         assert_eq!(r.status, StatusCode::GONE, "{}", r.body);
         assert!(r.json()["error"].as_str().unwrap().starts_with("practice:"));
@@ -307,7 +310,14 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
                 &json!({ "code": code, "attempt": attempt, "log": bad, "timing": steady_timing() }),
             )
             .await;
-        assert!(r.json()["error"].as_str().unwrap().starts_with("log.keys[1].time_ms"), "{}", r.body);
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("log.keys[1].time_ms"),
+            "{}",
+            r.body
+        );
         // A stimulus that is not the schedule's: refused.
         let mut bad = log.clone();
         bad.stimuli[0].target = !bad.stimuli[0].target;
@@ -317,7 +327,14 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
                 &json!({ "code": code, "attempt": attempt, "log": bad, "timing": steady_timing() }),
             )
             .await;
-        assert!(r.json()["error"].as_str().unwrap().starts_with("log.stimuli[0].target"), "{}", r.body);
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("log.stimuli[0].target"),
+            "{}",
+            r.body
+        );
         // A device that cannot hold its frame rate: refused.
         let slow = json!({ "intervals_ms": vec![40.0; 100] });
         let r = app
@@ -326,7 +343,14 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
                 &json!({ "code": code, "attempt": attempt, "log": log, "timing": slow }),
             )
             .await;
-        assert!(r.json()["error"].as_str().unwrap().starts_with("timing: this device shows 25"), "{}", r.body);
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("timing: this device shows 25"),
+            "{}",
+            r.body
+        );
         // Not JSON at all: refused with what was expected.
         let req = Request::post("/test/result")
             .header(header::CONTENT_TYPE, "application/json")
@@ -335,7 +359,12 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
             .unwrap();
         let r = app.send(req).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
-        assert!(r.json()["error"].as_str().unwrap().starts_with("result: expected JSON"));
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("result: expected JSON")
+        );
         assert_eq!(app.count("cpt_tests").await, 0, "{db}: nothing stored");
         // The good log: stored, with exactly the score cpt gives the same log.
         let r = app.post_json("/test/result", &body).await;
@@ -359,11 +388,18 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
         // Once only: the same post, the code page and a new start are refused as used.
         let r = app.post_json("/test/result", &body).await;
         assert_eq!(r.status, StatusCode::GONE);
-        assert!(r.json()["error"].as_str().unwrap().contains("already been used"));
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("already been used")
+        );
         let r = app.post_form("/test", None, &format!("code={code}")).await;
         assert_eq!(r.status, StatusCode::GONE);
         assert!(r.body.contains("already been used"), "{}", r.body);
-        let r = app.post_json("/test/schedule", &json!({ "code": code })).await;
+        let r = app
+            .post_json("/test/schedule", &json!({ "code": code }))
+            .await;
         assert_eq!(r.status, StatusCode::GONE);
         assert_eq!(app.count("cpt_tests").await, 1);
 
@@ -403,27 +439,47 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
         assert_eq!(csv.status, StatusCode::OK);
         assert!(csv.content_type.starts_with("text/csv"));
         let lines: Vec<&str> = csv.body.lines().collect();
-        assert_eq!(lines[0], "event,trial,target,time_ms,end_ms,repeat,outcome,rt_ms,anticipatory,multiple,quarter");
+        assert_eq!(
+            lines[0],
+            "event,trial,target,time_ms,end_ms,repeat,outcome,rt_ms,anticipatory,multiple,quarter"
+        );
         assert_eq!(lines.len(), 1 + log.stimuli.len() + log.keys.len());
         assert!(lines[1].starts_with("stimulus,0,"));
         // Observation notes.
         let r = app
-            .post_form("/clinic/tests/1/notes", Some(&clin), "notes=Fidgety+in+the+last+quarter.")
+            .post_form(
+                "/clinic/tests/1/notes",
+                Some(&clin),
+                "notes=Fidgety+in+the+last+quarter.",
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert!(app.get("/clinic/tests/1", Some(&clin)).await.body.contains("Fidgety in the last quarter."));
+        assert!(
+            app.get("/clinic/tests/1", Some(&clin))
+                .await
+                .body
+                .contains("Fidgety in the last quarter.")
+        );
 
         // Another trust's clinician, and every other role, gets 403; nobody signed in, login.
         let other = app.login("clin.b").await;
         for path in ["/clinic/tests/1", "/clinic/tests/1/log.csv"] {
-            assert_eq!(app.get(path, Some(&other)).await.status, StatusCode::FORBIDDEN, "{path}");
+            assert_eq!(
+                app.get(path, Some(&other)).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
         }
         assert_eq!(
-            app.post_form("/clinic/tests/1/notes", Some(&other), "notes=x").await.status,
+            app.post_form("/clinic/tests/1/notes", Some(&other), "notes=x")
+                .await
+                .status,
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            app.post_form("/clinic/codes/1/reissue", Some(&other), "").await.status,
+            app.post_form("/clinic/codes/1/reissue", Some(&other), "")
+                .await
+                .status,
             StatusCode::FORBIDDEN
         );
         let theirs = app.get("/clinic", Some(&other)).await;
@@ -432,7 +488,11 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
         for who in ["admin", "lead", "ward"] {
             let c = app.login(who).await;
             for path in ["/clinic", "/clinic/tests/1", "/clinic/tests/1/log.csv"] {
-                assert_eq!(app.get(path, Some(&c)).await.status, StatusCode::FORBIDDEN, "{who} {path}");
+                assert_eq!(
+                    app.get(path, Some(&c)).await.status,
+                    StatusCode::FORBIDDEN,
+                    "{who} {path}"
+                );
             }
             assert_eq!(
                 app.post_form("/clinic/codes", Some(&c), FORM).await.status,
@@ -442,10 +502,15 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
         let r = app.get("/clinic/tests/1", None).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(r.location.starts_with("/login"));
-        assert_eq!(app.get("/clinic/tests/999", Some(&clin)).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.get("/clinic/tests/999", Some(&clin)).await.status,
+            StatusCode::NOT_FOUND
+        );
 
         // A repeat test: a new code for the same patient; its report compares the two.
-        let r = app.post_form("/clinic/codes/1/reissue", Some(&clin), "").await;
+        let r = app
+            .post_form("/clinic/codes/1/reissue", Some(&clin), "")
+            .await;
         assert_eq!(r.status, StatusCode::OK);
         let code2 = r
             .body
@@ -456,8 +521,11 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
             .to_string();
         let (attempt2, plan2) = app.start(&code2).await;
         let p = log_of(&plan2.practice, 10_000.0);
-        app.post_json("/test/practice", &json!({ "code": code2, "attempt": attempt2, "log": p }))
-            .await;
+        app.post_json(
+            "/test/practice",
+            &json!({ "code": code2, "attempt": attempt2, "log": p }),
+        )
+        .await;
         // Slower: every press 150 ms later.
         let mut log2 = log_of(&plan2.trials, 50_000.0);
         for k in &mut log2.keys {
@@ -495,12 +563,18 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
             "cpt_log_downloaded",
             "cpt_notes_saved",
         ] {
-            assert!(audit.iter().any(|a| a.0 == action), "{db}: no {action} in the audit log");
+            assert!(
+                audit.iter().any(|a| a.0 == action),
+                "{db}: no {action} in the audit log"
+            );
         }
         let plain = store::cpt::normalise_code(&code);
         for (_, detail, target) in &audit {
             for text in [detail, target].into_iter().flatten() {
-                assert!(!text.contains("CAMHS-0042") && !text.contains(&plain), "{text}");
+                assert!(
+                    !text.contains("CAMHS-0042") && !text.contains(&plain),
+                    "{text}"
+                );
             }
         }
     }
@@ -516,7 +590,11 @@ async fn expired_withdrawn_and_guessed_codes_store_nothing() {
             .post_form("/clinic/codes", Some(&clin), "patient_ref=X&age=4&days=7")
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
-        assert!(r.body.contains("Age: the test is for children"), "{}", r.body);
+        assert!(
+            r.body.contains("Age: the test is for children"),
+            "{}",
+            r.body
+        );
         assert_eq!(app.count("cpt_codes").await, 0);
         // Expired.
         let code = app.issue(&clin, FORM).await;
@@ -527,13 +605,17 @@ async fn expired_withdrawn_and_guessed_codes_store_nothing() {
         let r = app.post_form("/test", None, &format!("code={code}")).await;
         assert_eq!(r.status, StatusCode::GONE);
         assert!(r.body.contains("has expired"), "{}", r.body);
-        let r = app.post_json("/test/schedule", &json!({ "code": code })).await;
+        let r = app
+            .post_json("/test/schedule", &json!({ "code": code }))
+            .await;
         assert_eq!(r.status, StatusCode::GONE);
         assert!(r.json()["error"].as_str().unwrap().contains("expired"));
         // Withdrawn (after a start): the attempt can no longer store anything.
         let code = app.issue(&clin, FORM).await;
         let (attempt, plan) = app.start(&code).await;
-        let r = app.post_form("/clinic/codes/2/withdraw", Some(&clin), "").await;
+        let r = app
+            .post_form("/clinic/codes/2/withdraw", Some(&clin), "")
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let r = app
             .post_json(
@@ -558,7 +640,9 @@ async fn expired_withdrawn_and_guessed_codes_store_nothing() {
         assert_eq!(app.count("cpt_tests").await, 0);
         // Guessing: after 10 codes that do not work, even a good code waits.
         for i in 0..7 {
-            let r = app.post_form("/test", None, &format!("code=WRONG{i:027}")).await;
+            let r = app
+                .post_form("/test", None, &format!("code=WRONG{i:027}"))
+                .await;
             assert_eq!(r.status, StatusCode::BAD_REQUEST);
         }
         let r = app.post_form("/test", None, &format!("code={code}")).await;
@@ -574,7 +658,10 @@ async fn a_clinician_sees_no_safety_figures() {
     let app = App::new(db, true).await;
     let clin = app.login("clin").await;
     let r = app.get("/", Some(&clin)).await;
-    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/clinic"));
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/clinic")
+    );
     for path in [
         "/org/R8A",
         "/org/R8A-ASH",
@@ -588,9 +675,123 @@ async fn a_clinician_sees_no_safety_figures() {
         "/api/summary/R8A",
         "/api/series/R8A-ASH/ri_rate",
     ] {
-        assert_eq!(app.get(path, Some(&clin)).await.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            app.get(path, Some(&clin)).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
     }
     let page = app.get("/clinic", Some(&clin)).await.body;
     assert!(page.contains("href=\"/clinic\""));
     assert!(!page.contains("href=\"/inequalities\""));
+}
+
+/// Start, practise and post a full test with a code; the stored test's id.
+async fn run_test(app: &App, code: &str) -> i64 {
+    let (attempt, plan) = app.start(code).await;
+    let p = log_of(&plan.practice, 10_000.0);
+    let r = app
+        .post_json(
+            "/test/practice",
+            &json!({ "code": code, "attempt": attempt, "log": p }),
+        )
+        .await;
+    assert_eq!(r.json()["passed"], json!(true), "{}", r.body);
+    let log = log_of(&plan.trials, 40_000.0);
+    let r = app
+        .post_json(
+            "/test/result",
+            &json!({ "code": code, "attempt": attempt, "log": log, "timing": steady_timing() }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (id,): (i64,) = sqlx::query_as("SELECT MAX(id) FROM cpt_tests")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    id
+}
+
+/// How well the norms fit: a thin group, an absent one, an unrecorded one and an age the norms
+/// do not cover are each said; a service's norms file that cannot be used is named with its
+/// line and field, and no Q-score is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_says_how_well_the_norms_fit_and_refuses_bad_norms() {
+    let db = databases().await.remove(0);
+    let dir = db.dir.clone();
+    let app = App::new(db, false).await;
+    let clin = app.login("clin").await;
+    let cases = [
+        // (ethnic group, sex, what the report says)
+        ("Mixed", "female", "holds only 1 child of this child"),
+        ("", "male", "ethnic group is not recorded, so how well"),
+    ];
+    for (group, sex, says) in cases {
+        let form = format!(
+            "patient_ref=FIT-{group}&age=7&sex={sex}&ethnic_group={group}&days=7&length=full"
+        );
+        let code = app.issue(&clin, &form).await;
+        let id = run_test(&app, &code).await;
+        let rep = app
+            .get(&format!("/clinic/tests/{id}"), Some(&clin))
+            .await
+            .body;
+        assert!(rep.contains("The norms may not fit this child"), "{group}");
+        assert!(rep.contains(says), "{group}: {says}");
+        assert!(rep.contains("Q-score"));
+    }
+    let demo = include_str!("../../cpt/norms/illustrative-go-no-go.csv");
+    let norms = dir.join("norms");
+    std::fs::create_dir_all(&norms).unwrap();
+    // A service's norms file whose sample holds no girl of 6 or 7 of a Mixed ethnic group (the
+    // one there was is moved to White, so the counts still add up): absent, said so.
+    let absent = demo
+        .replace("group,6,7,female,Mixed,1", "")
+        .replace("group,6,7,female,White,30", "group,6,7,female,White,31");
+    std::fs::write(norms.join("go_no_go.csv"), absent).unwrap();
+    let rep = app.get("/clinic/tests/1", Some(&clin)).await.body;
+    assert!(rep.contains("holds no children of this child"), "{rep}");
+    assert!(
+        rep.contains("ethnic group (Mixed): the norms may not fit"),
+        "{rep}"
+    );
+    // A norms file of the service's with a negative SD: named with its line, no Q-scores.
+    let mut lines: Vec<String> = demo.lines().map(str::to_string).collect();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("norm,") && l.contains(",rt_mean_ms,"))
+        .unwrap();
+    let (head, sd) = lines[i].rsplit_once(',').unwrap();
+    lines[i] = format!("{head},-{sd}");
+    std::fs::write(norms.join("go_no_go.csv"), lines.join("\n")).unwrap();
+    let rep = app.get("/clinic/tests/1", Some(&clin)).await.body;
+    assert!(rep.contains("No Q-scores: the norms file"), "{rep}");
+    assert!(
+        rep.contains(&format!(
+            "line {}, norm.sd: expected a finite number above 0",
+            i + 1
+        )),
+        "{rep}"
+    );
+    assert!(!rep.contains("(at or above 1.5)"));
+    // Norms without the 6-7 band: a child of 7 is not covered, said so, no Q-scores.
+    let older: String = demo
+        .lines()
+        .filter(|l| !l.starts_with("norm,6,7,") && !l.starts_with("group,6,7,"))
+        .map(|l| {
+            if l == "sample,size,240" {
+                "sample,size,160"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(norms.join("go_no_go.csv"), older).unwrap();
+    let rep = app.get("/clinic/tests/1", Some(&clin)).await.body;
+    assert!(
+        rep.contains("No Q-scores: the norms do not cover this child"),
+        "{rep}"
+    );
+    assert!(rep.contains("7, female"), "{rep}");
 }

@@ -264,7 +264,10 @@ async fn render(
     })
 }
 
-pub async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<ClinicPage, AppError> {
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<ClinicPage, AppError> {
     let trust = clinician_trust(&user)?;
     state
         .store
@@ -322,11 +325,12 @@ fn read_form(f: &CodeForm, trust: &str, user: &str, now: i64) -> Result<NewCode,
     if patient_ref.len() == 10 && patient_ref.chars().all(|c| c.is_ascii_digit()) {
         return Err("Patient reference: this looks like an NHS number. Use the service's own pseudonym or local reference instead.".into());
     }
-    let age: u8 = f
-        .age
-        .trim()
-        .parse()
-        .map_err(|_| format!("Age: enter the child's age in whole years, 6 to 17 (found \"{}\").", f.age.trim()))?;
+    let age: u8 = f.age.trim().parse().map_err(|_| {
+        format!(
+            "Age: enter the child's age in whole years, 6 to 17 (found \"{}\").",
+            f.age.trim()
+        )
+    })?;
     if !(6..=17).contains(&age) {
         return Err(format!(
             "Age: the test is for children and young people of 6 to 17 (found {age})."
@@ -336,7 +340,11 @@ fn read_form(f: &CodeForm, trust: &str, user: &str, now: i64) -> Result<NewCode,
     let sex = match f.sex.trim() {
         "" => None,
         s @ ("female" | "male") => Some(s.to_string()),
-        other => return Err(format!("Sex: choose female, male or not recorded (found \"{other}\").")),
+        other => {
+            return Err(format!(
+                "Sex: choose female, male or not recorded (found \"{other}\")."
+            ));
+        }
     };
     let ethnic_group = match f.ethnic_group.trim() {
         "" => None,
@@ -348,7 +356,11 @@ fn read_form(f: &CodeForm, trust: &str, user: &str, now: i64) -> Result<NewCode,
         }
     };
     let service = f.service.trim().to_ascii_uppercase();
-    let service = if service.is_empty() { trust.to_string() } else { service };
+    let service = if service.is_empty() {
+        trust.to_string()
+    } else {
+        service
+    };
     if !(service == trust
         || (service.starts_with(&format!("{trust}-"))
             && service.len() <= 20
@@ -366,11 +378,17 @@ fn read_form(f: &CodeForm, trust: &str, user: &str, now: i64) -> Result<NewCode,
         .parse()
         .ok()
         .filter(|d| (1..=MAX_CODE_DAYS).contains(d))
-        .ok_or_else(|| format!("In force for: enter a number of days from 1 to {MAX_CODE_DAYS}."))?;
+        .ok_or_else(|| {
+            format!("In force for: enter a number of days from 1 to {MAX_CODE_DAYS}.")
+        })?;
     let duration_ms = match f.length.trim() {
         "" | "full" => i64::from(version.params().duration_ms),
         "short" => SHORT_MS,
-        other => return Err(format!("Length: choose the full test or the shortened one (found \"{other}\").")),
+        other => {
+            return Err(format!(
+                "Length: choose the full test or the shortened one (found \"{other}\")."
+            ));
+        }
     };
     Ok(NewCode {
         trust_code: trust.to_string(),
@@ -676,7 +694,10 @@ pub fn norms_for(state: &AppState, task: TaskVersion) -> Result<NormsTable, Stri
             TaskVersion::OneBack => DEMO_ONE_BACK,
         })
         .map_err(|e| format!("the demonstration norms cannot be read: {e}")),
-        Err(e) => Err(format!("the norms file {} cannot be read: {e}", path.display())),
+        Err(e) => Err(format!(
+            "the norms file {} cannot be read: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -843,12 +864,18 @@ pub async fn report(
                 norms_error = Some("No Q-scores: this was a shortened test, for trying the system; its figures cannot be compared with norms made from the full test.".into());
             } else {
                 match table.assess(version, &params_map, age, sex, THRESHOLD) {
-                    Err(e) => norms_error = Some(format!("No Q-scores: the norms do not cover this child ({e}).")),
+                    Err(e) => {
+                        norms_error = Some(format!(
+                            "No Q-scores: the norms do not cover this child ({e})."
+                        ))
+                    }
                     Ok(a) => {
                         let n = table
                             .rows
                             .iter()
-                            .find(|r| (r.age_min, r.age_max, r.sex) == (a.age_min, a.age_max, a.sex))
+                            .find(|r| {
+                                (r.age_min, r.age_max, r.sex) == (a.age_min, a.age_max, a.sex)
+                            })
                             .map_or(0, |r| r.n);
                         norm_group = Some(format!(
                             "{} aged {} to {} ({} children in the norm sample)",
@@ -871,9 +898,14 @@ pub async fn report(
                                         if c == 1 { "child" } else { "children" }
                                     ));
                                     if c == 0 {
-                                        fit_warning = Some(format!("The norm sample holds no children of this child's age band, sex and ethnic group ({g}): the norms may not fit this child. Read the Q-scores with particular care."));
+                                        fit_warning = Some(format!(
+                                            "The norm sample holds no children of this child's age band, sex and ethnic group ({g}): the norms may not fit this child. Read the Q-scores with particular care."
+                                        ));
                                     } else if c < THIN_GROUP {
-                                        fit_warning = Some(format!("The norm sample holds only {c} children of this child's age band, sex and ethnic group ({g}), fewer than {THIN_GROUP}: the norms may fit this child poorly."));
+                                        fit_warning = Some(format!(
+                                            "The norm sample holds only {c} {} of this child's age band, sex and ethnic group ({g}), fewer than {THIN_GROUP}: the norms may fit this child poorly.",
+                                            if c == 1 { "child" } else { "children" }
+                                        ));
                                     }
                                 }
                             },
@@ -1001,28 +1033,90 @@ pub async fn report(
     };
     let w = &score.whole;
     let counts = vec![
-        Fact { label: "Stimuli shown", value: format!("{} of {} planned", log.stimuli.len(), log.planned_trials.unwrap_or(0)) },
-        Fact { label: "Trials excluded (the test was interrupted)", value: w.excluded_trials.to_string() },
-        Fact { label: "Interruptions (tab hidden or full screen left)", value: log.interruptions.len().to_string() },
-        Fact { label: "Presses outside any response window", value: score.stray.to_string() },
-        Fact { label: "Presses ignored (during an interruption)", value: score.ignored.to_string() },
-        Fact { label: "Auto-repeats of a key held down (ignored)", value: score.repeats.to_string() },
+        Fact {
+            label: "Stimuli shown",
+            value: format!(
+                "{} of {} planned",
+                log.stimuli.len(),
+                log.planned_trials.unwrap_or(0)
+            ),
+        },
+        Fact {
+            label: "Trials excluded (the test was interrupted)",
+            value: w.excluded_trials.to_string(),
+        },
+        Fact {
+            label: "Interruptions (tab hidden or full screen left)",
+            value: log.interruptions.len().to_string(),
+        },
+        Fact {
+            label: "Presses outside any response window",
+            value: score.stray.to_string(),
+        },
+        Fact {
+            label: "Presses ignored (during an interruption)",
+            value: score.ignored.to_string(),
+        },
+        Fact {
+            label: "Auto-repeats of a key held down (ignored)",
+            value: score.repeats.to_string(),
+        },
     ];
     let (timing, timing_note) = match serde_json::from_str::<Timing>(&test.timing_json) {
         Ok(t) => (
             vec![
-                Fact { label: "Frames measured", value: t.frames.to_string() },
-                Fact { label: "Frame interval, median", value: format!("{:.2} ms ({:.0} a second)", t.median_interval_ms, 1000.0 / t.median_interval_ms) },
-                Fact { label: "Frame jitter (SD of the interval)", value: format!("{:.2} ms", t.jitter_ms) },
-                Fact { label: "Frames dropped", value: format!("{:.1}%", t.long_frames_pct) },
-                Fact { label: "Stimulus onset error against the schedule, mean ± SD", value: match (t.onset_error_mean_ms, t.onset_error_sd_ms) { (Some(m), Some(s)) => format!("{m:.2} ± {s:.2} ms"), _ => "–".into() } },
-                Fact { label: "Largest onset error", value: t.onset_error_max_ms.map_or("–".into(), |m| format!("{m:.2} ms")) },
-                Fact { label: "Full screen", value: if t.fullscreen { "yes".into() } else { "no (the browser did not allow it)".into() } },
-                Fact { label: "Times the tab was hidden", value: t.hidden_count.to_string() },
+                Fact {
+                    label: "Frames measured",
+                    value: t.frames.to_string(),
+                },
+                Fact {
+                    label: "Frame interval, median",
+                    value: format!(
+                        "{:.2} ms ({:.0} a second)",
+                        t.median_interval_ms,
+                        1000.0 / t.median_interval_ms
+                    ),
+                },
+                Fact {
+                    label: "Frame jitter (SD of the interval)",
+                    value: format!("{:.2} ms", t.jitter_ms),
+                },
+                Fact {
+                    label: "Frames dropped",
+                    value: format!("{:.1}%", t.long_frames_pct),
+                },
+                Fact {
+                    label: "Stimulus onset error against the schedule, mean ± SD",
+                    value: match (t.onset_error_mean_ms, t.onset_error_sd_ms) {
+                        (Some(m), Some(s)) => format!("{m:.2} ± {s:.2} ms"),
+                        _ => "–".into(),
+                    },
+                },
+                Fact {
+                    label: "Largest onset error",
+                    value: t
+                        .onset_error_max_ms
+                        .map_or("–".into(), |m| format!("{m:.2} ms")),
+                },
+                Fact {
+                    label: "Full screen",
+                    value: if t.fullscreen {
+                        "yes".into()
+                    } else {
+                        "no (the browser did not allow it)".into()
+                    },
+                },
+                Fact {
+                    label: "Times the tab was hidden",
+                    value: t.hidden_count.to_string(),
+                },
             ],
             None,
         ),
-        Err(e) => (Vec::new(), Some(format!("The timing check's record cannot be read ({e})."))),
+        Err(e) => (
+            Vec::new(),
+            Some(format!("The timing check's record cannot be read ({e}).")),
+        ),
     };
     let practice = serde_json::from_str::<Vec<serde_json::Value>>(&test.practice_json)
         .unwrap_or_default()
@@ -1030,8 +1124,15 @@ pub async fn report(
         .map(|p| {
             format!(
                 "Start {}, attempt {}: {} hits, {} commissions: {}",
-                p["start"], p["attempt"], p["hits"], p["commissions"],
-                if p["passed"].as_bool() == Some(true) { "passed" } else { "not passed" }
+                p["start"],
+                p["attempt"],
+                p["hits"],
+                p["commissions"],
+                if p["passed"].as_bool() == Some(true) {
+                    "passed"
+                } else {
+                    "not passed"
+                }
             )
         })
         .collect();
@@ -1040,9 +1141,16 @@ pub async fn report(
         .store
         .cpt_patient_tests(&test.trust_code, &test.patient_ref)
         .await?;
-    let against = match q.against.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let against = match q
+        .against
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(a) => Some(a.parse::<i64>().map_err(|_| {
-            AppError::BadRequest(format!("against: expected the number of another test of this patient, found \"{a}\""))
+            AppError::BadRequest(format!(
+                "against: expected the number of another test of this patient, found \"{a}\""
+            ))
         })?),
         None => all
             .iter()
@@ -1055,13 +1163,26 @@ pub async fn report(
         let other = all
             .iter()
             .find(|t| t.id == other_id && t.id != id)
-            .ok_or_else(|| AppError::BadRequest(format!("against: test {other_id} is not another test of this patient")))?;
+            .ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "against: test {other_id} is not another test of this patient"
+                ))
+            })?;
         let other_row = visible_test(&state, &user, other.id).await?;
         let (_, other_score) = rescore(&other_row)?;
         let other_params = cpt::parameters(&other_score, None);
         let earlier_first = other.id < id;
-        let (first, second) = if earlier_first { (&other_params, &params_map) } else { (&params_map, &other_params) };
-        let first_age = u8::try_from(if earlier_first { other.age_years } else { test.age_years }).unwrap_or(0);
+        let (first, second) = if earlier_first {
+            (&other_params, &params_map)
+        } else {
+            (&params_map, &other_params)
+        };
+        let first_age = u8::try_from(if earlier_first {
+            other.age_years
+        } else {
+            test.age_years
+        })
+        .unwrap_or(0);
         let mut note = None;
         let lines = match &norms {
             _ if other.task != test.task => {
@@ -1069,7 +1190,10 @@ pub async fn report(
                 Vec::new()
             }
             _ if shortened || other.duration_ms < standard_ms(&other.task) => {
-                note = Some("One of the tests was shortened, so the reliable change cannot be judged.".to_string());
+                note = Some(
+                    "One of the tests was shortened, so the reliable change cannot be judged."
+                        .to_string(),
+                );
                 Vec::new()
             }
             Err(e) => {
@@ -1098,16 +1222,49 @@ pub async fn report(
         })
         .collect();
     let head = vec![
-        Fact { label: "Patient reference", value: test.patient_ref.clone() },
-        Fact { label: "Service", value: test.service.clone() },
-        Fact { label: "Age at the test", value: format!("{age}") },
-        Fact { label: "Sex", value: test.sex.clone().unwrap_or_else(|| "not recorded".into()) },
-        Fact { label: "Ethnic group", value: test.ethnic_group.clone().unwrap_or_else(|| "not recorded".into()) },
-        Fact { label: "Task", value: task_label(&test.task).into() },
-        Fact { label: "Length", value: length_label(&test.task, test.duration_ms) },
-        Fact { label: "Started (UTC)", value: when(test.started_at) },
-        Fact { label: "Finished (UTC)", value: when(test.finished_at) },
-        Fact { label: "Schedule seed", value: test.seed.clone() },
+        Fact {
+            label: "Patient reference",
+            value: test.patient_ref.clone(),
+        },
+        Fact {
+            label: "Service",
+            value: test.service.clone(),
+        },
+        Fact {
+            label: "Age at the test",
+            value: format!("{age}"),
+        },
+        Fact {
+            label: "Sex",
+            value: test.sex.clone().unwrap_or_else(|| "not recorded".into()),
+        },
+        Fact {
+            label: "Ethnic group",
+            value: test
+                .ethnic_group
+                .clone()
+                .unwrap_or_else(|| "not recorded".into()),
+        },
+        Fact {
+            label: "Task",
+            value: task_label(&test.task).into(),
+        },
+        Fact {
+            label: "Length",
+            value: length_label(&test.task, test.duration_ms),
+        },
+        Fact {
+            label: "Started (UTC)",
+            value: when(test.started_at),
+        },
+        Fact {
+            label: "Finished (UTC)",
+            value: when(test.finished_at),
+        },
+        Fact {
+            label: "Schedule seed",
+            value: test.seed.clone(),
+        },
     ];
     Ok(ReportPage {
         layout: Layout::new(format!("Attention test {id}"), &user, "/clinic"),
@@ -1132,7 +1289,9 @@ pub async fn report(
         timing_note,
         practice,
         notes: test.notes,
-        notes_by: test.notes_by.map(|b| format!("{b}, {}", when(test.notes_at.unwrap_or(0)))),
+        notes_by: test
+            .notes_by
+            .map(|b| format!("{b}, {}", when(test.notes_at.unwrap_or(0)))),
         others,
         comparison,
     })
@@ -1254,10 +1413,18 @@ pub async fn log_csv(
         ));
     }
     for k in &log.keys {
-        rows.push((k.time_ms, 1, format!("key,,,{},,{},,,,,", k.time_ms, k.repeat)));
+        rows.push((
+            k.time_ms,
+            1,
+            format!("key,,,{},,{},,,,,", k.time_ms, k.repeat),
+        ));
     }
     for i in &log.interruptions {
-        rows.push((i.start_ms, 2, format!("interruption,,,{},{},,,,,,", i.start_ms, i.end_ms)));
+        rows.push((
+            i.start_ms,
+            2,
+            format!("interruption,,,{},{},,,,,,", i.start_ms, i.end_ms),
+        ));
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut csv = String::from(
@@ -1269,11 +1436,16 @@ pub async fn log_csv(
     }
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&format!("attachment; filename=\"attention-test-{id}-log.csv\""))
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                HeaderValue::from_str(&format!(
+                    "attachment; filename=\"attention-test-{id}-log.csv\""
+                ))
+                .map_err(|e| AppError::Internal(e.to_string()))?,
             ),
         ],
         csv,
@@ -1324,12 +1496,32 @@ mod tests {
         let ob = read_form(&f("13", "r9a-camhs", "short"), "R9A", "clin", 0).unwrap();
         assert_eq!((ob.task.as_str(), ob.duration_ms), ("one_back", SHORT_MS));
         assert_eq!(ob.service, "R9A-CAMHS");
-        assert!(read_form(&f("5", "", ""), "R9A", "c", 0).unwrap_err().starts_with("Age:"));
-        assert!(read_form(&f("x", "", ""), "R9A", "c", 0).unwrap_err().starts_with("Age:"));
-        assert!(read_form(&f("8", "R9B", ""), "R9A", "c", 0).unwrap_err().starts_with("Service:"));
-        assert!(read_form(&f("8", "", "long"), "R9A", "c", 0).unwrap_err().starts_with("Length:"));
+        assert!(
+            read_form(&f("5", "", ""), "R9A", "c", 0)
+                .unwrap_err()
+                .starts_with("Age:")
+        );
+        assert!(
+            read_form(&f("x", "", ""), "R9A", "c", 0)
+                .unwrap_err()
+                .starts_with("Age:")
+        );
+        assert!(
+            read_form(&f("8", "R9B", ""), "R9A", "c", 0)
+                .unwrap_err()
+                .starts_with("Service:")
+        );
+        assert!(
+            read_form(&f("8", "", "long"), "R9A", "c", 0)
+                .unwrap_err()
+                .starts_with("Length:")
+        );
         let mut nhs = f("8", "", "");
         nhs.patient_ref = "9434765919".into();
-        assert!(read_form(&nhs, "R9A", "c", 0).unwrap_err().contains("NHS number"));
+        assert!(
+            read_form(&nhs, "R9A", "c", 0)
+                .unwrap_err()
+                .contains("NHS number")
+        );
     }
 }

@@ -402,7 +402,7 @@ pub async fn enter_code(
 
 /// A length as people say it: "15 minutes", "30 seconds".
 pub fn minutes(ms: u32) -> String {
-    if ms >= 60_000 && ms % 60_000 == 0 {
+    if ms >= 60_000 && ms.is_multiple_of(60_000) {
         let m = ms / 60_000;
         format!("{m} minute{}", if m == 1 { "" } else { "s" })
     } else {
@@ -423,7 +423,11 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<T, Api
             MAX_POST_BYTES / (1024 * 1024)
         )));
     }
-    serde_json::from_slice(body).map_err(|e| bad(format!("{what}: expected JSON as the test page sends it ({e})")))
+    serde_json::from_slice(body).map_err(|e| {
+        bad(format!(
+            "{what}: expected JSON as the test page sends it ({e})"
+        ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -524,7 +528,11 @@ pub async fn practice(
     let now = unix_now();
     let client = client_key(&addr);
     rate_limited(&state, &client, now).await?;
-    let code = match state.store.cpt_attempt(&req.code, &req.attempt, now).await? {
+    let code = match state
+        .store
+        .cpt_attempt(&req.code, &req.attempt, now)
+        .await?
+    {
         Ok(c) => c,
         Err(r) => {
             let m = refused(&state, &client, r, now).await?;
@@ -547,8 +555,8 @@ pub async fn practice(
         )));
     }
     matches_schedule(&req.log, &plan.practice, "log").map_err(bad)?;
-    let score = cpt::score(&req.log, &ScoringOptions::default())
-        .map_err(|e| bad(format!("log.{e}")))?;
+    let score =
+        cpt::score(&req.log, &ScoringOptions::default()).map_err(|e| bad(format!("log.{e}")))?;
     let passed = rule.passed(&score);
     attempts.push(json!({
         "start": this_start,
@@ -615,7 +623,11 @@ pub async fn result(
     let now = unix_now();
     let client = client_key(&addr);
     rate_limited(&state, &client, now).await?;
-    let code = match state.store.cpt_attempt(&req.code, &req.attempt, now).await? {
+    let code = match state
+        .store
+        .cpt_attempt(&req.code, &req.attempt, now)
+        .await?
+    {
         Ok(c) => c,
         Err(r) => {
             let m = refused(&state, &client, r, now).await?;
@@ -638,7 +650,12 @@ pub async fn result(
         Err(e) => return refuse(&state, &code, format!("log.{e}")).await,
     };
     if req.log.stimuli.is_empty() {
-        return refuse(&state, &code, "log.stimuli: expected the stimuli shown, found none".into()).await;
+        return refuse(
+            &state,
+            &code,
+            "log.stimuli: expected the stimuli shown, found none".into(),
+        )
+        .await;
     }
     let timing = match timing(&req.timing.intervals_ms) {
         Ok(t) => t,
