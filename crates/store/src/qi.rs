@@ -189,6 +189,32 @@ async fn audit_tx(
     Ok(())
 }
 
+/// The aim's baseline and target. A missing aim is written as NULL in the SQL text rather than
+/// bound: sqlx 0.8.6's `Any` driver declares a NULL `f64` as a 4-byte float to PostgreSQL, and
+/// the statement, cached with that type, then refuses the next real 8-byte value ("incorrect
+/// binary data format in bind parameter").
+async fn write_aim_values(tx: &mut Transaction<'_, Any>, id: i64, p: &Project) -> Result<()> {
+    match &p.aim {
+        Some(a) => {
+            sqlx::query("UPDATE qi_projects SET aim_baseline = $2, aim_target = $3 WHERE id = $1")
+                .bind(id)
+                .bind(a.baseline)
+                .bind(a.target)
+                .execute(&mut **tx)
+                .await?
+        }
+        None => {
+            sqlx::query(
+                "UPDATE qi_projects SET aim_baseline = NULL, aim_target = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+        }
+    };
+    Ok(())
+}
+
 const CHILD_TABLES: [&str; 6] = [
     "qi_team",
     "qi_measures",
@@ -356,8 +382,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO qi_projects (org_level, org_code, title, charter, aim_measure_kind, aim_measure_id, \
-             aim_baseline, aim_target, aim_target_day, status, diagram_aim, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+             aim_target_day, status, diagram_aim, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
         )
         .bind(p.organisation.level.as_str())
         .bind(&p.organisation.code)
@@ -365,8 +391,6 @@ impl Store {
         .bind(&p.charter)
         .bind(p.aim.as_ref().map(|a| measure_kind(&a.measure).to_string()))
         .bind(p.aim.as_ref().map(|a| a.measure.id().to_string()))
-        .bind(p.aim.as_ref().map(|a| a.baseline))
-        .bind(p.aim.as_ref().map(|a| a.target))
         .bind(p.aim.as_ref().map(|a| day(a.target_date)))
         .bind(p.status.as_str())
         .bind(&p.diagram.aim)
@@ -374,6 +398,7 @@ impl Store {
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
+        write_aim_values(&mut tx, id, p).await?;
         write_children(&mut tx, id, p).await?;
         sqlx::query("INSERT INTO qi_status_history (project_id, status, user_name, at) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -418,22 +443,20 @@ impl Store {
         };
         sqlx::query(
             "UPDATE qi_projects SET title = $2, charter = $3, aim_measure_kind = $4, aim_measure_id = $5, \
-             aim_baseline = $6, aim_target = $7, aim_target_day = $8, status = $9, diagram_aim = $10, \
-             updated_at = $11 WHERE id = $1",
+             aim_target_day = $6, status = $7, diagram_aim = $8, updated_at = $9 WHERE id = $1",
         )
         .bind(id)
         .bind(&p.title)
         .bind(&p.charter)
         .bind(p.aim.as_ref().map(|a| measure_kind(&a.measure).to_string()))
         .bind(p.aim.as_ref().map(|a| a.measure.id().to_string()))
-        .bind(p.aim.as_ref().map(|a| a.baseline))
-        .bind(p.aim.as_ref().map(|a| a.target))
         .bind(p.aim.as_ref().map(|a| day(a.target_date)))
         .bind(p.status.as_str())
         .bind(&p.diagram.aim)
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        write_aim_values(&mut tx, id, p).await?;
         write_children(&mut tx, id, p).await?;
         if old_status != p.status.as_str() {
             sqlx::query("INSERT INTO qi_status_history (project_id, status, user_name, at) VALUES ($1, $2, $3, $4)")

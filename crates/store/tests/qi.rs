@@ -210,6 +210,27 @@ async fn a_project_round_trips_with_its_history_values_scores_and_audit() {
             "{name}"
         );
         assert_eq!(store.qi_status_history(id2).await.unwrap().len(), 1);
+        // An aim set, cleared and set again, over and over (the same statements with and
+        // without a value, on whichever pooled connection).
+        for round in 0..6 {
+            let mut b = bare.clone();
+            if round % 2 == 0 {
+                b.aim = p.aim.clone();
+            }
+            store
+                .qi_save(id2, &b, "lead", "qi_aim_set", "aim")
+                .await
+                .unwrap();
+            let again = store.qi_project(id2).await.unwrap().unwrap().project;
+            assert_eq!(again, b, "{name} round {round}");
+        }
+        let fresh = store.qi_create(&bare, "lead").await.unwrap();
+        let mut b = bare.clone();
+        b.aim = p.aim.clone();
+        store
+            .qi_save(fresh, &b, "lead", "qi_aim_set", "aim")
+            .await
+            .unwrap();
 
         // Own measures and their values (a month's value is replaced, not doubled).
         let own = OwnMeasure {
@@ -313,6 +334,14 @@ async fn a_project_round_trips_with_its_history_values_scores_and_audit() {
                 "qi_project_created",
                 "qi_status",
                 "qi_edit",
+                "qi_aim_set",
+                "qi_aim_set",
+                "qi_aim_set",
+                "qi_aim_set",
+                "qi_aim_set",
+                "qi_aim_set",
+                "qi_project_created",
+                "qi_aim_set",
                 "qi_measure_added",
                 "qi_value_set",
                 "qi_value_set",

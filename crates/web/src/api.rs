@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/summary/{org}", get(org_summary))
         .route("/series/{org}/{measure}", get(series))
         .route("/uploads", get(uploads))
+        .route("/qi/projects", get(crate::pages::qi::api_list))
+        .route("/qi/projects/{id}", get(crate::pages::qi::api_project))
         .route("/freed/services", get(crate::pages::freed::api_services))
         .route(
             "/freed/{service}/clocks",
@@ -167,6 +169,42 @@ async fn openapi() -> Json<Value> {
                     "lower_limit": { "type": ["number", "null"] }, "upper_limit": { "type": ["number", "null"] },
                     "point_type": text("common_cause, improvement, concern, neutral_high, neutral_low, suppressed, or empty for a gap"),
                     "segment": { "type": "integer" }, "annotation": text("Notes on this point")
+                } },
+                "QiSuggestion": { "type": ["object", "null"], "description": "The score suggested from the record and the SPC of the measures (null when it could not be worked out; see suggestion_error)", "properties": {
+                    "score": { "type": "number", "description": "0.5 to 5.0 in steps of 0.5" },
+                    "rule": { "type": "object", "properties": { "score": { "type": "number" }, "name": { "type": "string" }, "text": { "type": "string" } } },
+                    "evidence": { "type": "array", "items": { "type": "object", "properties": {
+                        "kind": text("record, baseline, cycle_done, improvement, new_centre, target_met, sustained, balancing_clear or spread"),
+                        "measure": { "type": ["object", "null"], "description": "{kind: catalogue|project, id}" },
+                        "role": { "type": ["string", "null"], "enum": ["outcome", "process", "balancing", null] },
+                        "since": { "type": ["string", "null"], "format": "date" },
+                        "text": text("The evidence in a sentence")
+                    } } },
+                    "next": { "type": ["object", "null"], "properties": { "score": { "type": "number" }, "missing": { "type": "array", "items": { "type": "string" } } } }
+                } },
+                "QiSetScore": { "type": ["object", "null"], "properties": { "score": { "type": "number" }, "reason": { "type": "string" }, "user": { "type": "string" }, "at": text("UTC, YYYY-MM-DD HH:MM:SS") } },
+                "QiProjectSummary": { "type": "object", "properties": {
+                    "id": { "type": "integer" }, "title": { "type": "string" },
+                    "organisation": { "type": "object", "properties": { "level": { "type": "string", "enum": ["ward", "site", "trust"] }, "code": { "type": "string" }, "name": { "type": "string" } } },
+                    "status": { "type": "string", "enum": ["active", "paused", "completed", "stopped"] },
+                    "aim": { "type": ["object", "null"], "description": "{measure: {kind, id}, baseline, target, target_date}" },
+                    "cycles": { "type": "integer", "description": "Number of PDSA cycles" },
+                    "suggested": { "$ref": "#/components/schemas/QiSuggestion" },
+                    "suggestion_error": { "type": ["string", "null"] },
+                    "set_score": { "$ref": "#/components/schemas/QiSetScore" }
+                } },
+                "QiProject": { "type": "object", "properties": {
+                    "id": { "type": "integer" }, "organisation_name": { "type": "string" },
+                    "created_by": { "type": "string" }, "created_at": { "type": "string" }, "updated_at": { "type": "string" },
+                    "project": { "type": "object", "description": "The record as docs/qi.md describes it: title, organisation, charter, team, aim, status, measures, diagram, cycles (each with change_idea, question, prediction, plan, do, study, act, next), spread" },
+                    "own_measures": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "unit": { "type": "string" }, "direction": { "type": "string", "enum": ["increase", "decrease", "neutral"] }, "values": { "type": "array", "items": { "type": "object", "properties": { "month": { "type": "string", "format": "date" }, "value": { "type": "number" } } } } } } },
+                    "status_history": { "type": "array", "items": { "type": "object", "properties": { "status": { "type": "string" }, "user": { "type": "string" }, "at": { "type": "string" } } } },
+                    "suggested": { "$ref": "#/components/schemas/QiSuggestion" },
+                    "suggestion_error": { "type": ["string", "null"] },
+                    "set_score": { "$ref": "#/components/schemas/QiSetScore" },
+                    "scores": { "type": "array", "items": { "$ref": "#/components/schemas/QiSetScore" }, "description": "Every score set by hand, newest first" },
+                    "disclosure_controlled": { "type": "boolean" },
+                    "can_edit": { "type": "boolean" }
                 } }
             }
         },
@@ -190,7 +228,13 @@ async fn openapi() -> Json<Value> {
                 "disclosure_controlled": { "type": "boolean", "description": "The figures are about another organisation and pass disclosure control (docs/web.md, 'Who sees what')" },
                 "withheld": { "type": ["string", "null"], "description": "Why the points are withheld: an event-level measure (days between incidents) is never shown under disclosure control" }
             } }))) } },
-            "/api/uploads": { "get": { "summary": "Upload history (admins: all; uploaders and trust leads: their trust)", "responses": with_errors(ok(json!({ "type": "object" }))) } }
+            "/api/uploads": { "get": { "summary": "Upload history (admins: all; uploaders and trust leads: their trust)", "responses": with_errors(ok(json!({ "type": "object" }))) } },
+            "/api/qi/projects": { "get": { "summary": "Quality improvement projects the user may see, each with its suggested score (rule and evidence) and the score the team set (docs/qi.md)", "responses": with_errors(ok(json!({ "type": "object", "properties": {
+                "projects": { "type": "array", "items": { "$ref": "#/components/schemas/QiProjectSummary" } }
+            } }))) } },
+            "/api/qi/projects/{id}": { "get": { "summary": "One quality improvement project: the whole record with its PDSA cycles, own measures and values, status history, suggested score and every score set by hand", "parameters": [
+                { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }
+            ], "responses": with_errors(ok(json!({ "$ref": "#/components/schemas/QiProject" }))) } }
         }
     });
     // FREED (issue 14).

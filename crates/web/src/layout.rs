@@ -65,6 +65,13 @@ impl Layout {
         if g.role == Role::ProgrammeAdmin {
             items.push(("/admin", "Administration"));
         }
+        // Quality improvement projects: for everyone who sees some organisation's figures.
+        if matches!(
+            g.role,
+            Role::ProgrammeAdmin | Role::ProgrammeViewer | Role::TrustLead | Role::WardUser
+        ) {
+            items.push(("/qi", "Quality improvement"));
+        }
         // FREED eating-disorder services (issue 14): for everyone who may see some organisation's
         // figures (what of each service is decided by `domain::access` on the service's page).
         if matches!(

@@ -10,6 +10,7 @@ pub mod freed;
 pub mod inequalities;
 pub mod org;
 pub mod overview;
+pub mod qi;
 pub mod summary;
 pub mod test;
 pub mod tokens;
@@ -45,6 +46,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit/download", get(admin::audit_download))
         .route("/account/tokens", get(tokens::page).post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/qi", get(qi::list))
+        .route("/qi/new", get(qi::new_form).post(qi::create))
+        .route("/qi/{id}", get(qi::page))
+        .route("/qi/{id}/details", post(qi::details))
+        .route("/qi/{id}/status", post(qi::status))
+        .route("/qi/{id}/team", post(qi::team))
+        .route("/qi/{id}/aim", post(qi::aim))
+        .route("/qi/{id}/measures", post(qi::add_measure))
+        .route("/qi/{id}/values", post(qi::value))
+        .route("/qi/{id}/diagram", post(qi::diagram))
+        .route("/qi/{id}/cycles", post(qi::add_cycle))
+        .route("/qi/{id}/cycles/{cycle}", post(qi::update_cycle))
+        .route("/qi/{id}/score", post(qi::score))
+        .route("/qi/{id}/spread", post(qi::spread))
         // The attention test (issue 15): the family's pages, then the clinician's.
         .route("/test", get(test::start_page).post(test::enter_code))
         .route("/test/schedule", post(test::schedule))

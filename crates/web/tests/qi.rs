@@ -1,0 +1,917 @@
+//! Quality improvement projects through the router (docs/web.md, "Quality improvement";
+//! docs/qi.md), on the example region, on SQLite and (when MHSIP_TEST_POSTGRES_URL is set)
+//! PostgreSQL: a ward user's journey from a new project to a suggested score; every bad input
+//! refused with a clear message and nothing changed; who may see and change a project; the
+//! JSON API.
+#![allow(dead_code)]
+
+#[path = "../../ingest/tests/common/mod.rs"]
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{TestDb, databases, import_all_examples, key};
+use domain::access::{Grant, Role};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct App {
+    router: Router,
+    state: web::AppState,
+    db_name: &'static str,
+    store: store::Store,
+}
+
+struct Resp {
+    status: StatusCode,
+    location: String,
+    cookie: Option<String>,
+    body: String,
+}
+
+impl App {
+    async fn new(db: TestDb) -> App {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let users = [
+            ("admin", Role::ProgrammeAdmin, None, None),
+            ("viewer", Role::ProgrammeViewer, None, None),
+            ("lead", Role::TrustLead, Some("R8A"), None),
+            ("ward", Role::WardUser, Some("R8A"), Some("R8A-ASH")),
+            ("uploader", Role::Uploader, Some("R8A"), None),
+            ("lead_b", Role::TrustLead, Some("R8B"), None),
+            ("birch", Role::WardUser, Some("R8A"), Some("R8A-BIRCH")),
+        ];
+        for (name, role, trust, ward) in users {
+            let g = Grant::new(role, trust.map(Into::into), ward.map(Into::into)).unwrap();
+            db.store.create_user(name, PASSWORD, &g).await.unwrap();
+        }
+        let config = web::Config {
+            data_dir: db.dir.clone(),
+            ..web::Config::default()
+        };
+        let state = web::AppState::new(db.store.clone(), keys, config)
+            .await
+            .unwrap();
+        App {
+            router: web::router(state.clone()),
+            state,
+            db_name: db.name,
+            store: db.store.clone(),
+        }
+    }
+
+    /// A GET with `Authorization: Bearer TOKEN` and no cookie.
+    async fn get_bearer(&self, path: &str, token: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A same-site form post with `Authorization: Bearer TOKEN` and no cookie.
+    async fn post_bearer(&self, path: &str, token: &str, form: &str) -> Resp {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Make a personal API token on the tokens page, as the page shows it (once).
+    async fn make_token(&self, cookie: &str, label: &str) -> String {
+        let r = self
+            .post_form(
+                "/account/tokens",
+                Some(cookie),
+                &format!("label={label}&days=30"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
+            .split("readonly value=\"")
+            .nth(1)
+            .and_then(|t| t.split('"').next())
+            .expect("the new token on the page")
+            .to_string()
+    }
+
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let r = self.router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let location = r
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let cookie = r
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            location,
+            cookie,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut b = Request::get(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: Option<&str>, form: &str) -> Resp {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(form.to_string())).unwrap())
+            .await
+    }
+
+    async fn post_file(&self, cookie: &str, kind: &str, name: &str, bytes: &[u8]) -> Resp {
+        let boundary = "XyZmhsipBoundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"mapping\"\r\n\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post("/uploads")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("sec-fetch-site", "same-origin")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn login(&self, name: &str) -> String {
+        let r = self
+            .post_form(
+                "/login",
+                None,
+                &format!("username={name}&password=correct+horse+battery&next=/"),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: login {name}: {}",
+            self.db_name,
+            r.body
+        );
+        r.cookie.expect("a session cookie")
+    }
+}
+
+/// A form body from pairs, percent-encoded.
+fn form(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char)
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Text as askama writes it into a page.
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+impl App {
+    async fn post(&self, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> Resp {
+        self.post_form(path, Some(cookie), &form(pairs)).await
+    }
+
+    /// A change that must be accepted: 303 back to the project.
+    async fn change(&self, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> Resp {
+        let r = self.post(path, cookie, pairs).await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: {path} {pairs:?}: {}",
+            self.db_name,
+            r.body.chars().take(3000).collect::<String>()
+        );
+        r
+    }
+
+    async fn audits(&self) -> usize {
+        self.store.audit_log(100_000).await.unwrap().len()
+    }
+}
+
+/// Registers a project at `org` as `who` and returns its id.
+async fn new_project(app: &App, cookie: &str, org: &str, title: &str) -> i64 {
+    let r = app
+        .change(
+            "/qi/new",
+            cookie,
+            &[
+                ("org", org),
+                ("title", title),
+                ("charter", "Restraint is high at night."),
+            ],
+        )
+        .await;
+    r.location
+        .strip_prefix("/qi/")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{}", r.location))
+}
+
+/// Twelve months before the first cycle and nine after: restraints fall, huddles rise.
+const RESTRAINTS: [f64; 21] = [
+    20.0, 22.0, 19.0, 21.0, 23.0, 20.0, 18.0, 22.0, 21.0, 19.0, 20.0, 22.0, 10.0, 11.0, 9.0, 10.0,
+    12.0, 10.0, 11.0, 9.0, 10.0,
+];
+const HUDDLES: [f64; 21] = [
+    10.0, 12.0, 11.0, 9.0, 10.0, 13.0, 11.0, 10.0, 12.0, 11.0, 9.0, 10.0, 80.0, 85.0, 82.0, 88.0,
+    90.0, 86.0, 89.0, 91.0, 87.0,
+];
+
+fn month(i: usize) -> String {
+    format!("{}-{:02}", 2022 + i / 12, i % 12 + 1)
+}
+
+/// The whole journey of issue 11 up to a suggested score, as the ward's user.
+async fn journey(app: &App, ward: &str) -> i64 {
+    let id = new_project(app, ward, "R8A-ASH", "Safety huddles on Ash Ward").await;
+    let base = format!("/qi/{id}");
+    let page = app.get(&base, Some(ward)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Safety huddles on Ash Ward"));
+    assert!(
+        page.body
+            .contains("<span id=\"suggested-score\">1.0</span> Charter and team"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("ward: Lead"));
+
+    app.change(
+        &format!("{base}/aim"),
+        ward,
+        &[
+            ("measure", "catalogue:ri_rate"),
+            ("baseline", "20"),
+            ("target", "10"),
+            ("target_date", "2099-12-31"),
+        ],
+    )
+    .await;
+    for (mid, name, unit, direction, role) in [
+        (
+            "restraints",
+            "Restraints a week",
+            "restraints a week",
+            "decrease",
+            "outcome",
+        ),
+        (
+            "huddles",
+            "% of shifts with a huddle",
+            "% of shifts",
+            "increase",
+            "process",
+        ),
+    ] {
+        app.change(
+            &format!("{base}/measures"),
+            ward,
+            &[
+                ("kind", "project"),
+                ("id", mid),
+                ("name", name),
+                ("unit", unit),
+                ("direction", direction),
+                ("role", role),
+            ],
+        )
+        .await;
+    }
+    app.change(
+        &format!("{base}/measures"),
+        ward,
+        &[
+            ("kind", "catalogue"),
+            ("measure", "ri_prone_rate"),
+            ("role", "balancing"),
+        ],
+    )
+    .await;
+    for i in 0..RESTRAINTS.len() {
+        for (mid, v) in [("restraints", RESTRAINTS[i]), ("huddles", HUDDLES[i])] {
+            app.change(
+                &format!("{base}/values"),
+                ward,
+                &[
+                    ("measure", mid),
+                    ("month", &month(i)),
+                    ("value", &v.to_string()),
+                ],
+            )
+            .await;
+        }
+    }
+    let page = app.get(&base, Some(ward)).await.body;
+    assert!(
+        page.contains("<span id=\"suggested-score\">1.5</span> Planning begun"),
+        "{page}"
+    );
+    assert!(page.contains("Restraints per 1,000") || page.contains("ri_rate"));
+
+    for (edit, text, parents) in [
+        ("add_primary", "Shared awareness of risk", ""),
+        ("add_secondary", "Start-of-shift briefing", "p1"),
+        ("add_change_idea", "Ten-minute safety huddle", "s1"),
+    ] {
+        app.change(
+            &format!("{base}/diagram"),
+            ward,
+            &[("edit", edit), ("text", text), ("parents", parents)],
+        )
+        .await;
+    }
+    let page = app.get(&base, Some(ward)).await.body;
+    assert!(page.contains("role=\"img\""), "the diagram as SVG");
+    assert!(page.contains("qi-driver-diagram-text"), "and as text");
+    assert!(page.contains("Ten-minute safety huddle"));
+
+    let r = app
+        .change(
+            &format!("{base}/cycles"),
+            ward,
+            &[
+                ("change_idea", "ci1"),
+                ("question", "Can nights hold a huddle at 21:00?"),
+                ("prediction_measure", "project:restraints"),
+                ("prediction_direction", "decrease"),
+                (
+                    "prediction_text",
+                    "fewer restraints on nights with a huddle",
+                ),
+                ("who", "Nurse in charge"),
+                ("what", "Ten-minute huddle"),
+                ("where", "Ash Ward"),
+                ("when", "Nights, three weeks"),
+                ("start", "2023-01-02"),
+                ("end", "2023-01-20"),
+                ("do_notes", "Held on 17 of 19 nights"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location, format!("{base}#cycle-c1"));
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ward_sets_up_a_project_and_sees_the_suggested_score_move() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let list = app.get("/qi", Some(&ward)).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.body.contains("href=\"/qi/new\""));
+        assert!(
+            app.get("/qi/new", Some(&ward))
+                .await
+                .body
+                .contains("R8A-ASH")
+        );
+        let before = app.audits().await;
+        let id = journey(&app, &ward).await;
+        let base = format!("/qi/{id}");
+        let page = app.get(&base, Some(&ward)).await.body;
+        // 12 baseline points, a cycle done, and a shift down in the outcome measure after the
+        // first cycle's start: 3.5, with the rule, the evidence and what 4.0 needs.
+        assert!(
+            page.contains("<span id=\"suggested-score\">3.5</span> Improvement"),
+            "{page}"
+        );
+        assert!(page.contains(&html(qi::RULES[6].text)));
+        assert!(page.contains("What 4.0 still needs"));
+        assert!(page.contains("Restraints a week"));
+        // Every rule of the scale is printed on the page, word for word.
+        for r in qi::RULES {
+            assert!(page.contains(&html(r.text)), "{}", r.name);
+        }
+        // The cycle is on the project's charts as dated notes, and in the data table.
+        assert!(page.contains("2023-01-02 PDSA c1 starts"), "{page}");
+        assert!(page.contains("2023-01-20 PDSA c1 ends"));
+        // The catalogue measure links to its chart page; a cycle on a catalogue measure links
+        // to the chart with limits frozen before it started.
+        assert!(page.contains("/chart/R8A-ASH/ri_prone_rate?period=month"));
+
+        // Act: adopt. Then the team sets its own score with a reason; both are shown.
+        let c1 = [
+            ("change_idea", "ci1"),
+            ("question", "Can nights hold a huddle at 21:00?"),
+            ("prediction_measure", "project:restraints"),
+            ("prediction_direction", "decrease"),
+            ("start", "2023-01-02"),
+            ("end", "2023-01-20"),
+            ("study", "Fewer restraints on huddle nights"),
+            ("act", "adopt"),
+            ("act_date", "2023-01-25"),
+            ("act_notes", "Every night from February"),
+        ];
+        app.change(&format!("{base}/cycles/c1"), &ward, &c1).await;
+        app.change(
+            &format!("{base}/score"),
+            &ward,
+            &[
+                ("score", "3.0"),
+                ("reason", "The ward wants a quarter more data"),
+            ],
+        )
+        .await;
+        let page = app.get(&base, Some(&ward)).await.body;
+        assert!(page.contains("adopt on 2023-01-25"), "{page}");
+        assert!(
+            page.contains(
+                "<strong id=\"set-score\">3.0</strong>: The ward wants a quarter more data"
+            )
+        );
+        assert!(page.contains("<span id=\"suggested-score\">3.5</span>"));
+        let list = app.get("/qi", Some(&ward)).await.body;
+        assert!(list.contains("data-suggested=\"3.5\""), "{list}");
+        assert!(list.contains("data-set=\"3.0\""));
+
+        // A second cycle follows the first: the ramp reads as a sequence.
+        app.change(
+            &format!("{base}/cycles"),
+            &ward,
+            &[
+                ("change_idea", "ci1"),
+                ("follows", "c1"),
+                ("question", "Days too?"),
+                ("prediction_measure", "project:huddles"),
+                ("prediction_direction", "increase"),
+            ],
+        )
+        .await;
+        assert!(app.get(&base, Some(&ward)).await.body.contains("c1 → c2"));
+        let stored = app.store.qi_project(id).await.unwrap().unwrap().project;
+        assert_eq!(stored.cycles[0].next.as_deref(), Some("c2"));
+        assert_eq!(
+            stored.cycles[0].act.as_ref().unwrap().decision,
+            qi::Decision::Adopt
+        );
+
+        // Status, with its history.
+        app.change(&format!("{base}/status"), &ward, &[("status", "paused")])
+            .await;
+        let page = app.get(&base, Some(&ward)).await.body;
+        assert!(page.contains("<strong class=\"nhsuk-tag\" id=\"status\">paused</strong>"));
+        let h = app.store.qi_status_history(id).await.unwrap();
+        assert_eq!(h.len(), 2);
+
+        // Every change was audited, filed under the project's ward.
+        let log = app.store.audit_log(100_000).await.unwrap();
+        let mine: Vec<_> = log
+            .iter()
+            .filter(|r| r.target == format!("qi/{id}"))
+            .collect();
+        assert_eq!(mine.len(), app.audits().await - before);
+        for action in [
+            "qi_project_created",
+            "qi_aim_set",
+            "qi_measure_added",
+            "qi_value_set",
+            "qi_diagram_edited",
+            "qi_cycle_logged",
+            "qi_cycle_updated",
+            "qi_score_set",
+            "qi_status_changed",
+        ] {
+            assert!(mine.iter().any(|r| r.action == action), "{action}");
+        }
+        assert!(
+            mine.iter()
+                .all(|r| r.org_code.as_deref() == Some("R8A-ASH") && r.user_name == "ward")
+        );
+
+        // The JSON API: the list and the project with its cycles and scores.
+        let r = app.get("/api/qi/projects", Some(&ward)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let p = &v["projects"][0];
+        assert_eq!(p["id"], id);
+        assert_eq!(p["suggested"]["score"], 3.5);
+        assert_eq!(p["set_score"]["score"], 3.0);
+        let r = app
+            .get(&format!("/api/qi/projects/{id}"), Some(&ward))
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["project"]["cycles"][0]["id"], "c1");
+        assert_eq!(v["project"]["cycles"][0]["act"]["decision"], "adopt");
+        assert_eq!(v["project"]["cycles"][0]["next"], "c2");
+        assert_eq!(
+            v["scores"][0]["reason"],
+            "The ward wants a quarter more data"
+        );
+        assert_eq!(v["suggested"]["rule"]["name"], "Improvement");
+        assert_eq!(v["own_measures"][0]["id"], "restraints");
+        assert_eq!(v["own_measures"][0]["values"].as_array().unwrap().len(), 21);
+        assert_eq!(v["status_history"][1]["status"], "paused");
+        let doc = app.get("/api/openapi.json", None).await.body;
+        assert!(doc.contains("/api/qi/projects/{id}") && doc.contains("QiSuggestion"));
+    }
+}
+
+/// A post, its form, and the message it must be refused with.
+type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+
+/// Each bad input: 400, the page again with a message naming the field, what was typed kept,
+/// and nothing changed (the record, the values, the audit log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let id = journey(&app, &ward).await;
+        let base = format!("/qi/{id}");
+        let record = app.store.qi_project(id).await.unwrap().unwrap();
+        let values = app.store.qi_values(id).await.unwrap();
+        let audits = app.audits().await;
+        let cases: Vec<Case> = vec![
+            (
+                format!("{base}/values"),
+                vec![
+                    ("measure", "huddles"),
+                    ("month", "2023-10"),
+                    ("value", "12%"),
+                ],
+                "Value (value): expected a number such as 12 or 3.5 (no units, % signs or thousands separators); found &#34;12%&#34;",
+            ),
+            (
+                format!("{base}/values"),
+                vec![
+                    ("measure", "huddles"),
+                    ("month", "2023-10"),
+                    ("value", "eighty"),
+                ],
+                "Value (value): expected a number",
+            ),
+            (
+                format!("{base}/values"),
+                vec![("measure", "huddles"), ("month", "2023-10"), ("value", "")],
+                "Value (value): expected a number",
+            ),
+            (
+                format!("{base}/values"),
+                vec![
+                    ("measure", "huddles"),
+                    ("month", "October"),
+                    ("value", "80"),
+                ],
+                "Month (month): expected a month as YYYY-MM",
+            ),
+            (
+                format!("{base}/values"),
+                vec![
+                    ("measure", "nothing"),
+                    ("month", "2023-10"),
+                    ("value", "80"),
+                ],
+                "(measure): expected one of the project&#39;s own measures",
+            ),
+            (
+                format!("{base}/cycles"),
+                vec![
+                    ("change_idea", "ci1"),
+                    ("question", "Backwards?"),
+                    ("prediction_measure", "project:restraints"),
+                    ("prediction_direction", "decrease"),
+                    ("start", "2023-03-10"),
+                    ("end", "2023-03-09"),
+                ],
+                "End date (cycles[c2].do.end): expected a date on or after the start (2023-03-10); found 2023-03-09",
+            ),
+            (
+                format!("{base}/cycles/c1"),
+                vec![
+                    ("change_idea", "ci1"),
+                    ("question", "Can nights hold a huddle at 21:00?"),
+                    ("prediction_measure", "project:restraints"),
+                    ("prediction_direction", "decrease"),
+                    ("start", "2023-01-02"),
+                    ("end", "2022-12-31"),
+                ],
+                "End date (cycles[c1].do.end): expected a date on or after the start (2023-01-02); found 2022-12-31",
+            ),
+            (
+                format!("{base}/cycles"),
+                vec![
+                    ("change_idea", "ci9"),
+                    ("question", "Which idea?"),
+                    ("prediction_measure", "project:restraints"),
+                    ("prediction_direction", "decrease"),
+                ],
+                "ci9",
+            ),
+            (
+                format!("{base}/aim"),
+                vec![
+                    ("measure", "catalogue:ri_rate"),
+                    ("baseline", "20"),
+                    ("target", "10"),
+                    ("target_date", "2020-01-01"),
+                ],
+                "Target date (aim.target_date): expected a date on or after today",
+            ),
+            (
+                format!("{base}/aim"),
+                vec![
+                    ("measure", "catalogue:ri_rate"),
+                    ("baseline", "20"),
+                    ("target", "ten"),
+                    ("target_date", "2099-01-01"),
+                ],
+                "Target value (aim.target): expected a number",
+            ),
+            (
+                format!("{base}/diagram"),
+                vec![("edit", "remove"), ("id", "ci1")],
+                "Change idea (change_ideas[ci1]): expected a change idea no PDSA cycle tests (cycles c1 test it",
+            ),
+            (
+                format!("{base}/diagram"),
+                vec![("edit", "remove"), ("id", "p1")],
+                "p1",
+            ),
+            (
+                format!("{base}/score"),
+                vec![("score", "6"), ("reason", "we feel good")],
+                "Score (score): expected a score from 0.5 to 5.0 in steps of 0.5",
+            ),
+            (
+                format!("{base}/score"),
+                vec![("score", "3.5"), ("reason", " ")],
+                "Reason (reason): expected why the team",
+            ),
+            (
+                format!("{base}/measures"),
+                vec![
+                    ("kind", "catalogue"),
+                    ("measure", "ri_prone_rate"),
+                    ("role", "process"),
+                ],
+                "ri_prone_rate",
+            ),
+            (
+                format!("{base}/team"),
+                vec![("user", "nobody.here"), ("role", "member")],
+                "User (user): expected the login of an existing user",
+            ),
+            (
+                format!("{base}/details"),
+                vec![("title", " "), ("charter", "x")],
+                "Title (title)",
+            ),
+        ];
+        for (path, pairs, message) in cases {
+            let r = app.post(&path, &ward, &pairs).await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "{path} {pairs:?}: {}",
+                r.body
+            );
+            assert!(
+                r.body.contains("There is a problem") && r.body.contains("Nothing was changed."),
+                "{path}"
+            );
+            assert!(
+                r.body.contains(message),
+                "{path} {pairs:?}: wanted {message}\n{}",
+                r.body
+            );
+            assert_eq!(
+                app.store.qi_project(id).await.unwrap().unwrap(),
+                record,
+                "{path}"
+            );
+            assert_eq!(app.store.qi_values(id).await.unwrap(), values, "{path}");
+            assert_eq!(app.audits().await, audits, "{path}");
+        }
+        // What was typed is kept in the refused form.
+        let r = app
+            .post(
+                &format!("{base}/values"),
+                &ward,
+                &[
+                    ("measure", "huddles"),
+                    ("month", "2023-10"),
+                    ("value", "12%"),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("value=\"12%\""), "{}", r.body);
+        // A new project needs a title; none is made.
+        let n = app.store.qi_projects().await.unwrap().len();
+        let r = app
+            .post(
+                "/qi/new",
+                &ward,
+                &[("org", "R8A-ASH"), ("title", ""), ("charter", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("Title (title)"), "{}", r.body);
+        assert_eq!(app.store.qi_projects().await.unwrap().len(), n);
+        assert_eq!(app.audits().await, audits);
+    }
+}
+
+/// Who sees and who changes a project of Ash Ward (trust R8A).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_trust_and_the_ward_change_a_project_and_others_see_what_their_grant_allows() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let id = journey(&app, &ward).await;
+        let base = format!("/qi/{id}");
+        let score = [("score", "2.0"), ("reason", "checking access")];
+        // Another trust's lead: sees it with disclosure control, changes nothing.
+        let lead_b = app.login("lead_b").await;
+        let r = app.get(&base, Some(&lead_b)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Disclosure control applies"));
+        assert!(!r.body.contains("form-score") && !r.body.contains("action=\"/qi/"));
+        let audits = app.audits().await;
+        for (path, pairs) in [
+            (format!("{base}/score"), score.to_vec()),
+            (
+                format!("{base}/values"),
+                vec![
+                    ("measure", "huddles"),
+                    ("month", "2023-10"),
+                    ("value", "80"),
+                ],
+            ),
+            (
+                format!("{base}/diagram"),
+                vec![("edit", "add_primary"), ("text", "Intruder")],
+            ),
+            (
+                format!("{base}/cycles"),
+                vec![
+                    ("change_idea", "ci1"),
+                    ("question", "x"),
+                    ("prediction_measure", "project:huddles"),
+                    ("prediction_direction", "increase"),
+                ],
+            ),
+            (
+                format!("{base}/aim"),
+                vec![
+                    ("measure", "catalogue:ri_rate"),
+                    ("baseline", "1"),
+                    ("target", "2"),
+                    ("target_date", "2099-01-01"),
+                ],
+            ),
+            (
+                "/qi/new".to_string(),
+                vec![("org", "R8A-ASH"), ("title", "Not theirs")],
+            ),
+        ] {
+            let r = app.post(&path, &lead_b, &pairs).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+        }
+        assert_eq!(app.audits().await, audits);
+        assert!(
+            app.get("/qi", Some(&lead_b))
+                .await
+                .body
+                .contains("Safety huddles on Ash Ward")
+        );
+        let r = app
+            .get(&format!("/api/qi/projects/{id}"), Some(&lead_b))
+            .await;
+        assert!(
+            r.body.contains("\"disclosure_controlled\":true")
+                && r.body.contains("\"can_edit\":false")
+        );
+        // A user of another ward of the same trust, and an uploader: not even seen.
+        for who in ["birch", "uploader"] {
+            let c = app.login(who).await;
+            assert_eq!(
+                app.get(&base, Some(&c)).await.status,
+                StatusCode::FORBIDDEN,
+                "{who}"
+            );
+            assert_eq!(
+                app.post(&format!("{base}/score"), &c, &score).await.status,
+                StatusCode::FORBIDDEN
+            );
+            assert!(
+                !app.get("/qi", Some(&c))
+                    .await
+                    .body
+                    .contains("Safety huddles")
+            );
+            assert_eq!(
+                app.get(&format!("/api/qi/projects/{id}"), Some(&c))
+                    .await
+                    .status,
+                StatusCode::FORBIDDEN
+            );
+            assert!(
+                app.get("/api/qi/projects", Some(&c))
+                    .await
+                    .body
+                    .contains("\"projects\":[]")
+            );
+        }
+        // The programme viewer sees it, changes nothing.
+        let viewer = app.login("viewer").await;
+        assert_eq!(app.get(&base, Some(&viewer)).await.status, StatusCode::OK);
+        assert_eq!(
+            app.post(&format!("{base}/score"), &viewer, &score)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.get("/qi/new", Some(&viewer)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        // The trust's lead and the programme admin change it.
+        for who in ["lead", "admin"] {
+            let c = app.login(who).await;
+            let r = app.get(&base, Some(&c)).await;
+            assert!(r.body.contains("form-score"), "{who}");
+            app.change(&format!("{base}/score"), &c, &score).await;
+        }
+        // Made-up ids, and nobody signed in.
+        assert_eq!(
+            app.get("/qi/999999", Some(&ward)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get("/qi/abc", Some(&ward)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.post("/qi/999999/score", &ward, &score).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.post(&format!("{base}/cycles/c9"), &ward, &score)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        let r = app.get(&base, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location.starts_with("/login"));
+        // A cross-site post is refused like every other form's.
+        let req = Request::post(format!("{base}/score"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &ward)
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::from(form(&score)))
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+    }
+}
