@@ -292,12 +292,14 @@ impl Store {
         .await?)
     }
 
-    /// The codes issued for a trust's services, newest first.
-    pub async fn cpt_codes(&self, trust: &str) -> Result<Vec<CodeRow>> {
+    /// The codes issued for a trust's services, newest first; with `unused_only`, those no
+    /// test has been stored with.
+    pub async fn cpt_codes(&self, trust: &str, unused_only: bool) -> Result<Vec<CodeRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {CODE_COLUMNS} FROM cpt_codes WHERE trust_code = $1 ORDER BY id DESC"
+            "SELECT {CODE_COLUMNS} FROM cpt_codes WHERE trust_code = $1 AND (used_at IS NULL OR $2 = 0) ORDER BY id DESC"
         ))
         .bind(trust.trim().to_ascii_uppercase())
+        .bind(i64::from(unused_only))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -443,12 +445,14 @@ impl Store {
         Ok(Ok(id))
     }
 
-    /// A trust's tests, newest first, without their logs.
-    pub async fn cpt_tests(&self, trust: &str) -> Result<Vec<TestSummary>> {
+    /// A trust's tests, newest first, without their logs: at most `limit` of them (all with
+    /// `None`).
+    pub async fn cpt_tests(&self, trust: &str, limit: Option<i64>) -> Result<Vec<TestSummary>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM cpt_tests WHERE trust_code = $1 ORDER BY id DESC"
+            "SELECT {SUMMARY_COLUMNS} FROM cpt_tests WHERE trust_code = $1 ORDER BY id DESC LIMIT $2"
         ))
         .bind(trust.trim().to_ascii_uppercase())
+        .bind(limit.unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?)
     }

@@ -133,8 +133,9 @@ async fn a_code_is_kept_hashed_and_found_as_typed() {
             s.usable_cpt_code(CODE, 1_700).await.unwrap(),
             Err(CodeRefusal::Revoked { .. })
         ));
-        assert_eq!(s.cpt_codes("R9A").await.unwrap().len(), 1);
-        assert!(s.cpt_codes("R9B").await.unwrap().is_empty());
+        assert_eq!(s.cpt_codes("R9A", false).await.unwrap().len(), 1);
+        assert_eq!(s.cpt_codes("R9A", true).await.unwrap().len(), 1);
+        assert!(s.cpt_codes("R9B", false).await.unwrap().is_empty());
     }
 }
 
@@ -211,9 +212,12 @@ async fn a_test_is_stored_once_with_the_latest_attempt_after_the_practice() {
         );
         assert!(!s.revoke_cpt_code("R9A", id, 1_600).await.unwrap());
         assert_eq!(tests_stored(&s).await, 1, "{db}");
+        assert!(s.cpt_codes("R9A", true).await.unwrap().is_empty());
+        assert_eq!(s.cpt_codes("R9A", false).await.unwrap().len(), 1);
         // Lists: by trust, by patient; notes only within the trust.
-        assert_eq!(s.cpt_tests("R9A").await.unwrap().len(), 1);
-        assert!(s.cpt_tests("R9B").await.unwrap().is_empty());
+        assert_eq!(s.cpt_tests("R9A", None).await.unwrap().len(), 1);
+        assert!(s.cpt_tests("R9A", Some(0)).await.unwrap().is_empty());
+        assert!(s.cpt_tests("R9B", None).await.unwrap().is_empty());
         assert_eq!(
             s.cpt_patient_tests("R9A", "CAMHS-0042")
                 .await

@@ -542,7 +542,7 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
         assert!(rep2.body.contains("Compared with test 1"), "{}", rep2.body);
         assert!(rep2.body.contains("RCI"));
         assert!(rep2.body.contains("reliable change, towards atypical"));
-        let code_rows = app.store.cpt_codes("R8A").await.unwrap();
+        let code_rows = app.store.cpt_codes("R8A", false).await.unwrap();
         assert_eq!(code_rows[0].repeat_of, Some(1));
 
         // Audited, and never with the patient's reference or a code.
@@ -794,4 +794,88 @@ async fn the_report_says_how_well_the_norms_fit_and_refuses_bad_norms() {
         "{rep}"
     );
     assert!(rep.contains("7, female"), "{rep}");
+}
+
+/// Speed: the clinician's list of a service's tests (the newest 100 of 400, and all 400) and a
+/// report, timed through the router on SQLite; the figures are printed (docs/web.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_of_a_services_tests_is_quick() {
+    let db = databases().await.remove(0);
+    let app = App::new(db, false).await;
+    let clin = app.login("clin").await;
+    let log = serde_json::to_string(&log_of(
+        &cpt::schedule(&cpt::TaskVersion::GoNoGo.params(), 7)
+            .unwrap()
+            .trials,
+        0.0,
+    ))
+    .unwrap();
+    let test = store::cpt::NewTest {
+        started_at: 1_000,
+        finished_at: 2_000,
+        timing_json: "{}".into(),
+        raw_log: log,
+        head_track: None,
+        score_json: "{}".into(),
+        user_agent: "speed".into(),
+    };
+    for i in 0..400 {
+        let text = format!("SPEED{i:027}");
+        let code = store::cpt::NewCode {
+            trust_code: "R8A".into(),
+            service: "R8A".into(),
+            patient_ref: format!("P-{i}"),
+            age_years: 8,
+            sex: Some("female".into()),
+            ethnic_group: Some("White".into()),
+            task: "go_no_go".into(),
+            duration_ms: 900_000,
+            issued_by: "clin".into(),
+            issued_at: 1_000,
+            expires_at: 10_000,
+            repeat_of: None,
+        };
+        let id = app.store.issue_cpt_code(&code, &text).await.unwrap();
+        assert!(
+            app.store
+                .start_cpt_attempt(id, 7, "a", 1_000)
+                .await
+                .unwrap()
+        );
+        app.store.record_cpt_practice(id, "[]", true).await.unwrap();
+        app.store
+            .save_cpt_test(&text, "a", &test, 2_000)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let time = |n: usize, path: &'static str| {
+        let (app, clin) = (&app, &clin);
+        async move {
+            let mut ms = Vec::new();
+            for _ in 0..n {
+                let t = std::time::Instant::now();
+                let r = app.get(path, Some(clin)).await;
+                ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                assert_eq!(r.status, StatusCode::OK);
+            }
+            ms.sort_by(f64::total_cmp);
+            (ms[n / 2], ms[(n * 95).div_ceil(100) - 1])
+        }
+    };
+    let (list_median, list_p95) = time(40, "/clinic").await;
+    let page = app.get("/clinic", Some(&clin)).await.body;
+    assert_eq!(page.matches("href=\"/clinic/tests/").count(), 100);
+    assert!(page.contains("/clinic?all=yes"));
+    let all = app.get("/clinic?all=yes", Some(&clin)).await.body;
+    assert_eq!(all.matches("href=\"/clinic/tests/").count(), 400);
+    let (all_median, all_p95) = time(10, "/clinic?all=yes").await;
+    let (report_median, report_p95) = time(20, "/clinic/tests/400").await;
+    println!(
+        "/clinic (the newest 100 of 400 tests): median {list_median:.1} ms, p95 {list_p95:.1} ms; \
+         all 400: median {all_median:.1} ms, p95 {all_p95:.1} ms; \
+         a report: median {report_median:.1} ms, p95 {report_p95:.1} ms (debug build)"
+    );
+    // The issue's bound, met here by a debug build (about 6 ms on the shared 2-core machine).
+    assert!(list_p95 < 30.0, "p95 {list_p95} ms");
 }

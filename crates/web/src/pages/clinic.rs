@@ -48,6 +48,8 @@ pub const THIN_GROUP: u32 = 20;
 pub const SHORT_MS: i64 = 30_000;
 /// How long a code may stay in force, in days.
 pub const MAX_CODE_DAYS: i64 = 28;
+/// The list shows this many of the newest tests unless all are asked for (`?all=yes`).
+pub const LIST_TESTS: i64 = 100;
 const ETHNIC_GROUPS: [&str; 5] = ["White", "Asian", "Black", "Mixed", "Other"];
 
 fn unix_now() -> i64 {
@@ -116,6 +118,8 @@ fn length_label(task: &str, duration_ms: i64) -> String {
 
 pub struct TestLine {
     pub id: i64,
+    /// The code it was made with (a repeat test is a new code for the same patient).
+    pub code_id: i64,
     pub finished: String,
     pub patient_ref: String,
     pub service: String,
@@ -151,6 +155,8 @@ pub struct ClinicPage {
     layout: Layout,
     trust: String,
     tests: Vec<TestLine>,
+    /// Older tests are not listed (`?all=yes` lists them).
+    more: bool,
     codes: Vec<CodeLine>,
     issued: Option<IssuedCode>,
     error: Option<String>,
@@ -171,6 +177,7 @@ pub struct CodeFormView {
 fn test_line(t: TestSummary) -> TestLine {
     TestLine {
         id: t.id,
+        code_id: t.code_id,
         finished: when(t.finished_at),
         task: task_label(&t.task),
         length: length_label(&t.task, t.duration_ms),
@@ -238,21 +245,24 @@ async fn render(
     issued: Option<IssuedCode>,
     error: Option<String>,
     form: Option<&CodeForm>,
+    all: bool,
 ) -> Result<ClinicPage, AppError> {
     let now = unix_now();
+    let limit = (!all).then_some(LIST_TESTS + 1);
+    let mut tests = state.store.cpt_tests(trust, limit).await?;
+    let more = !all && tests.len() as i64 > LIST_TESTS;
+    if !all {
+        tests.truncate(LIST_TESTS as usize);
+    }
     Ok(ClinicPage {
         layout: Layout::new("Attention tests", user, "/clinic"),
         trust: trust.to_string(),
-        tests: state
-            .store
-            .cpt_tests(trust)
-            .await?
-            .into_iter()
-            .map(test_line)
-            .collect(),
+        tests: tests.into_iter().map(test_line).collect(),
+        more,
         codes: state
             .store
-            .cpt_codes(trust)
+            // A used code is shown as its test (with the button for a repeat).
+            .cpt_codes(trust, true)
             .await?
             .into_iter()
             .map(|c| code_line(c, now))
@@ -264,16 +274,22 @@ async fn render(
     })
 }
 
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub all: Option<String>,
+}
+
 pub async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
+    Query(q): Query<ListQuery>,
 ) -> Result<ClinicPage, AppError> {
     let trust = clinician_trust(&user)?;
     state
         .store
         .audit_for(&user.name, "cpt_list_viewed", &trust, Some(&trust), None)
         .await?;
-    render(&state, &user, &trust, None, None, None).await
+    render(&state, &user, &trust, None, None, None, q.all.is_some()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -458,13 +474,13 @@ pub async fn issue_code(
     let now = unix_now();
     match read_form(&f, &trust, &user.name, now) {
         Err(e) => {
-            let page = render(&state, &user, &trust, None, Some(e), Some(&f)).await?;
+            let page = render(&state, &user, &trust, None, Some(e), Some(&f), false).await?;
             Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
         }
         Ok(code) => {
             let issued = issue(&state, &user, &trust, code).await?;
             Ok(no_store(
-                render(&state, &user, &trust, Some(issued), None, None).await?,
+                render(&state, &user, &trust, Some(issued), None, None, false).await?,
             ))
         }
     }
@@ -527,7 +543,7 @@ pub async fn reissue(
     };
     let issued = issue(&state, &user, &trust, code).await?;
     Ok(no_store(
-        render(&state, &user, &trust, Some(issued), None, None).await?,
+        render(&state, &user, &trust, Some(issued), None, None, false).await?,
     ))
 }
 
