@@ -8,7 +8,7 @@ use crate::{Bars, SpcChart};
 use spc::svg::colours;
 use spc::{Point, PointType};
 
-const CHART_H: f32 = 250.0;
+const CHART_H: f32 = 215.0;
 const BARS_H: f32 = 210.0;
 const AXIS_LABEL_W: f32 = 46.0;
 

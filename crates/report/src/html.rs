@@ -10,11 +10,11 @@ use std::fmt::Write;
 /// those). Every piece of text is escaped.
 pub fn to_html(doc: &Document) -> String {
     let mut out = String::with_capacity(16_384);
-    out.push_str(r#"<div class="mhsip-report">"#);
+    out.push_str(r#"<div class="app-report">"#);
     if !doc.subtitle.is_empty() {
         let _ = write!(
             out,
-            r#"<p class="nhsuk-body-l mhsip-report__subtitle">{}</p>"#,
+            r#"<p class="nhsuk-body-l app-report__subtitle">{}</p>"#,
             esc(&doc.subtitle)
         );
     }
@@ -24,7 +24,7 @@ pub fn to_html(doc: &Document) -> String {
     if !doc.footer.is_empty() {
         let _ = write!(
             out,
-            r#"<p class="nhsuk-body-s mhsip-report__footer">{}</p>"#,
+            r#"<p class="nhsuk-body-s app-report__footer">{}</p>"#,
             esc(&doc.footer)
         );
     }
@@ -51,7 +51,7 @@ fn block_html(out: &mut String, block: &Block) {
             );
         }
         Block::Figures(figures) => {
-            out.push_str(r#"<dl class="mhsip-report__figures">"#);
+            out.push_str(r#"<dl class="app-report__figures">"#);
             for (label, value) in figures {
                 let _ = write!(
                     out,
@@ -65,12 +65,12 @@ fn block_html(out: &mut String, block: &Block) {
         Block::Table(t) => table_html(out, t, None),
         Block::Chart(c) => chart_html(out, c),
         Block::Bars(b) => bars_html(out, b),
-        Block::PageBreak => out.push_str(r#"<div class="mhsip-report__break"></div>"#),
+        Block::PageBreak => out.push_str(r#"<div class="app-report__break"></div>"#),
     }
 }
 
 fn table_html(out: &mut String, t: &Table, caption: Option<&str>) {
-    out.push_str(r#"<div class="mhsip-table-scroll"><table class="nhsuk-table">"#);
+    out.push_str(r#"<div class="app-table-scroll"><table class="nhsuk-table">"#);
     if let Some(c) = caption {
         let _ = write!(
             out,
@@ -121,7 +121,7 @@ fn chart_html(out: &mut String, c: &SpcChart) {
     );
     let _ = write!(
         out,
-        r#"<figure class="mhsip-report__chart">{svg}<figcaption class="nhsuk-body-s">{}</figcaption></figure>"#,
+        r#"<figure class="app-report__chart">{svg}<figcaption class="nhsuk-body-s">{}</figcaption></figure>"#,
         esc(&caption(c))
     );
     if !c.annotations.is_empty() {
@@ -157,7 +157,7 @@ fn bars_html(out: &mut String, b: &Bars) {
         .fold(0.0f64, f64::max);
     let _ = write!(
         out,
-        r#"<figure class="mhsip-report__chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{}">"#,
+        r#"<figure class="app-report__chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{}">"#,
         esc(&b.title)
     );
     if n > 0 && max > 0.0 {

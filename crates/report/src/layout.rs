@@ -4,7 +4,7 @@
 
 use crate::text::{self, Font};
 use crate::{Block, Document, Table};
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 pub(crate) const PAGE_W: f32 = 595.28;
 pub(crate) const PAGE_H: f32 = 841.89;
@@ -242,28 +242,50 @@ fn table(pages: &mut Pages, t: &Table) {
     pages.gap(8.0);
 }
 
-/// Columns share the width in proportion to their longest cell, each at least a sixth of an
-/// even share, so a column of short codes does not starve and one of notes does not swamp.
+/// Column widths: each column's whole text on one line if the table fits; otherwise every
+/// column keeps room for its longest word (so no word is cut letter by letter) and the rest of
+/// the width goes to the columns in proportion to how much more they would like.
 fn column_widths(t: &Table, cols: usize) -> Vec<f32> {
+    let pad = 2.0 * CELL_PAD;
     let mut longest = vec![0f32; cols];
+    let mut widest_word = vec![0f32; cols];
+    let mut measure = |i: usize, s: &str, font: Font| {
+        longest[i] = longest[i].max(text::width(s, font, CELL_SIZE));
+        for word in s.split_whitespace() {
+            widest_word[i] = widest_word[i].max(text::width(word, font, CELL_SIZE));
+        }
+    };
     for (i, h) in t.headers.iter().enumerate() {
-        longest[i] = longest[i].max(text::width(h, Font::Bold, CELL_SIZE));
+        measure(i, h, Font::Bold);
     }
     for row in &t.rows {
         for (i, cell) in row.iter().enumerate().take(cols) {
-            longest[i] = longest[i].max(text::width(cell, Font::Regular, CELL_SIZE));
+            measure(i, cell, Font::Regular);
         }
     }
-    let floor = TEXT_W / cols as f32 / 6.0;
+    // A single very long word (a URL) may still be cut: no column claims more than a half.
+    let min: Vec<f32> = widest_word
+        .iter()
+        .map(|w| (w + pad).min(TEXT_W / 2.0))
+        .collect();
     let wanted: Vec<f32> = longest
         .iter()
-        .map(|w| (w + 2.0 * CELL_PAD).max(floor))
+        .zip(&min)
+        .map(|(w, m)| (w + pad).max(*m))
         .collect();
-    let total: f32 = wanted.iter().sum();
-    if total <= TEXT_W {
+    let (sum_min, sum_wanted): (f32, f32) = (min.iter().sum(), wanted.iter().sum());
+    if sum_wanted <= TEXT_W {
         return wanted;
     }
-    wanted.iter().map(|w| w / total * TEXT_W).collect()
+    if sum_min >= TEXT_W {
+        return min.iter().map(|w| w / sum_min * TEXT_W).collect();
+    }
+    let spare = TEXT_W - sum_min;
+    let extra = sum_wanted - sum_min;
+    min.iter()
+        .zip(&wanted)
+        .map(|(m, w)| m + (w - m) / extra * spare)
+        .collect()
 }
 
 fn wrap_row(cells: &[String], widths: &[f32], font: Font) -> Vec<Vec<String>> {
@@ -347,7 +369,8 @@ fn write_pdf(doc: &Document, pages: Vec<Content>) -> Vec<u8> {
         resources.fonts().pair(REGULAR, regular).pair(BOLD, bold);
         resources.finish();
         page.finish();
-        pdf.stream(content_id, &content.finish());
+        let data = miniz_oxide::deflate::compress_to_vec_zlib(&content.finish(), 6);
+        pdf.stream(content_id, &data).filter(Filter::FlateDecode);
     }
     pdf.finish()
 }
@@ -367,5 +390,45 @@ fn footer(content: &mut Content, footer: &str, page: usize, pages: usize) {
         content.next_line(x, 30.0);
         content.show(Str(&bytes));
         content.end_text();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_word_is_cut_when_the_table_can_hold_every_word() {
+        let t = Table {
+            headers: vec!["Measure".into(), "Latest".into(), "Assurance".into()],
+            rows: vec![vec![
+                "Restrictive interventions per 1,000 occupied bed days, a title long enough \
+                 to fill the width of the page twice over when written on one line"
+                    .into(),
+                "26.27 (Oct 2026)".into(),
+                "Consistently misses the target".into(),
+            ]],
+        };
+        let widths = column_widths(&t, 3);
+        assert!((widths.iter().sum::<f32>() - TEXT_W).abs() < 0.01);
+        for (i, w) in widths.iter().enumerate() {
+            for cell in std::iter::once(&t.headers[i]).chain(t.rows.iter().map(|r| &r[i])) {
+                for word in cell.split_whitespace() {
+                    assert!(
+                        text::width(word, Font::Bold, CELL_SIZE) + 2.0 * CELL_PAD <= *w + 0.01,
+                        "{word} cut in a column {w} wide"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_narrow_table_keeps_its_natural_widths() {
+        let t = Table {
+            headers: vec!["A".into(), "B".into()],
+            rows: vec![vec!["1".into(), "2".into()]],
+        };
+        assert!(column_widths(&t, 2).iter().sum::<f32>() < TEXT_W / 2.0);
     }
 }

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 /// The text a PDF shows, read back from its (uncompressed) content streams: every literal
 /// `(...)` or hex `<...>` string followed by `Tj`, decoded from WinAnsi (Latin-1 in the range
 /// these tests use).
-fn shown_text(pdf: &[u8]) -> String {
+pub(super) fn shown_text(pdf: &[u8]) -> String {
+    let pdf = &content_streams(pdf);
     let mut out = String::new();
     let mut i = 0;
     while i < pdf.len() {
@@ -26,6 +27,30 @@ fn shown_text(pdf: &[u8]) -> String {
         i = end.max(i + 1);
     }
     out
+}
+
+/// Every stream of the file, inflated (the page contents are Flate-compressed), one after
+/// another.
+fn content_streams(pdf: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = pdf;
+    while let Some(start) = find(rest, b"stream\n") {
+        let body = &rest[start + 7..];
+        let Some(end) = find(body, b"\nendstream") else {
+            break;
+        };
+        match miniz_oxide::inflate::decompress_to_vec_zlib(&body[..end]) {
+            Ok(plain) => out.extend_from_slice(&plain),
+            Err(_) => out.extend_from_slice(&body[..end]),
+        }
+        out.push(b'\n');
+        rest = &body[end + b"\nendstream".len()..];
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn literal(pdf: &[u8], mut i: usize) -> (Vec<u8>, usize) {

@@ -198,6 +198,16 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /chart/R8A-ASH/ri_rate", [200, 200, 200, 200, 403, 303]),
         ("GET /chart/R8A-ASH/ri_rate?period=week", [200, 200, 200, 200, 403, 303]),
         ("GET /chart/R8B-CEDAR/ri_rate", [200, 200, 200, 403, 403, 303]),
+        ("GET /reports/ward/R8A-ASH", [200, 200, 200, 200, 403, 303]),
+        ("GET /reports/ward/R8A-ASH/pdf", [200, 200, 200, 200, 403, 303]),
+        ("GET /reports/ward/R8A-BIRCH", [200, 200, 200, 403, 403, 303]),
+        ("GET /reports/ward/R8B-CEDAR/pdf", [200, 200, 200, 403, 403, 303]),
+        ("GET /reports/board/R8A", [200, 200, 200, 403, 403, 303]),
+        ("GET /reports/board/R8A/pdf", [200, 200, 200, 403, 403, 303]),
+        ("GET /reports/board/R8B", [200, 200, 200, 403, 403, 303]),
+        ("GET /reports/board/R8A-ASH", [400, 400, 400, 400, 403, 303]),
+        ("GET /reports/ward/R8A-ASH?month=2024-13", [400, 400, 400, 400, 403, 303]),
+        ("GET /reports/ward/NOPE", [404, 404, 404, 404, 404, 303]),
         ("GET /chart/R8A/pct_leave_on_time", [200, 200, 200, 403, 403, 303]),
         ("GET /chart/Y98/days_between_self_harm", [200, 200, 200, 403, 403, 303]),
         ("GET /chart/R8A-ASH/no_such_measure", [404, 404, 404, 404, 403, 303]),
@@ -253,6 +263,17 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /account/tokens", [200, 200, 200, 200, 200, 303]),
         ("POST /account/tokens", [200, 200, 200, 200, 200, 303]),
         ("POST /account/tokens/999999/revoke", [404, 404, 404, 404, 404, 303]),
+        // The attention test (issue 15): /test needs no account (a code is its credential);
+        // the clinic is for the trust's clinicians only (crates/web/tests/cpt.rs has them).
+        ("GET /test", [200, 200, 200, 200, 200, 200]),
+        ("POST /test", [400, 400, 400, 400, 400, 400]),
+        ("POST /test/schedule", [400, 400, 400, 400, 400, 400]),
+        ("GET /clinic", [403, 403, 403, 403, 403, 303]),
+        ("POST /clinic/codes", [403, 403, 403, 403, 403, 303]),
+        ("POST /clinic/codes/1/reissue", [403, 403, 403, 403, 403, 303]),
+        ("GET /clinic/tests/1", [403, 403, 403, 403, 403, 303]),
+        ("GET /clinic/tests/1/log.csv", [403, 403, 403, 403, 403, 303]),
+        ("POST /clinic/tests/1/notes", [403, 403, 403, 403, 403, 303]),
         // FREED (issue 14): R8A-FREED names no ward (its trust's leads only), R8B-FREED names
         // R8B-CEDAR; the programme and other trusts see counts, never patients' rows.
         ("GET /freed", [200, 200, 200, 200, 200, 303]),
@@ -268,17 +289,6 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /api/freed/services", [200, 200, 200, 200, 200, 401]),
         ("GET /api/freed/R8A-FREED/clocks", [200, 200, 200, 403, 403, 401]),
         ("GET /api/freed/R8B-FREED/clocks", [200, 200, 200, 403, 403, 401]),
-        // The attention test (issue 15): /test needs no account (a code is its credential);
-        // the clinic is for the trust's clinicians only (crates/web/tests/cpt.rs has them).
-        ("GET /test", [200, 200, 200, 200, 200, 200]),
-        ("POST /test", [400, 400, 400, 400, 400, 400]),
-        ("POST /test/schedule", [400, 400, 400, 400, 400, 400]),
-        ("GET /clinic", [403, 403, 403, 403, 403, 303]),
-        ("POST /clinic/codes", [403, 403, 403, 403, 403, 303]),
-        ("POST /clinic/codes/1/reissue", [403, 403, 403, 403, 403, 303]),
-        ("GET /clinic/tests/1", [403, 403, 403, 403, 403, 303]),
-        ("GET /clinic/tests/1/log.csv", [403, 403, 403, 403, 403, 303]),
-        ("POST /clinic/tests/1/notes", [403, 403, 403, 403, 403, 303]),
     ]
 }
 
@@ -1379,4 +1389,90 @@ async fn delete_last_bed_days_of_ash(store: &store::Store) {
                   VALUES ('bed_days', 'fix.csv', '00', 'test', 'R8A', '2026-01-01T00:00:00Z', 0, 0, 0, NULL)")
         .await
         .unwrap();
+}
+
+/// The ward and board reports hold the numbers the summaries show (same month, same series,
+/// same notes), come as PDF files, say when figures are disclosure-controlled, and refuse a
+/// month they cannot read with a message naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reports_hold_the_numbers_of_the_pages_and_come_as_pdf() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let page = app.get("/reports/ward/R8A-ASH", Some(&ward)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("monthly safety report"));
+        assert!(
+            page.body
+                .contains("/reports/ward/R8A-ASH/pdf?month=2024-03")
+        );
+        let api: serde_json::Value =
+            serde_json::from_str(&app.get("/api/summary/R8A-ASH", Some(&ward)).await.body).unwrap();
+        let mut compared = 0;
+        for row in api["rows"].as_array().unwrap() {
+            let (Some(value), Some(label)) =
+                (row["latest_value"].as_f64(), row["latest_period"].as_str())
+            else {
+                continue;
+            };
+            let title = row["title"].as_str().unwrap();
+            let cell = page
+                .body
+                .split("<tr class=\"nhsuk-table__row\">")
+                .find(|tr| tr.contains(&format!(">{}</td>", html_escape(title))))
+                .unwrap_or_else(|| panic!("{}: no row for {title}", app.db_name));
+            let latest = cell
+                .split("<td class=\"nhsuk-table__cell\">")
+                .nth(2)
+                .and_then(|c| c.split("</td>").next())
+                .unwrap();
+            assert!(latest.ends_with(&format!("({label})")), "{title}: {latest}");
+            let shown: f64 = latest
+                .split(' ')
+                .next()
+                .unwrap()
+                .trim_end_matches('%')
+                .parse()
+                .unwrap();
+            assert!(
+                (shown - value).abs() < 0.051,
+                "{title}: report {shown}, summary {value}"
+            );
+            compared += 1;
+        }
+        assert!(compared >= 5, "{compared} measures compared");
+
+        let pdf = app
+            .get("/reports/ward/R8A-ASH/pdf?month=2024-03", Some(&ward))
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert!(pdf.body.starts_with("%PDF-"));
+        let audit = app.store.audit_log(20).await.unwrap();
+        assert!(audit.iter().any(|a| a.action == "download_ward_report"));
+
+        let lead = app.login("lead").await;
+        let board = app.get("/reports/board/R8A", Some(&lead)).await;
+        assert_eq!(board.status, StatusCode::OK);
+        assert!(board.body.contains("Summary matrix"));
+        assert!(!board.body.contains("disclosure-controlled for you"));
+        let other = app.get("/reports/board/R8B", Some(&lead)).await;
+        assert!(other.body.contains("disclosure-controlled for you"));
+        let bad = app
+            .get("/reports/ward/R8A-ASH?month=March", Some(&lead))
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(
+            bad.body.contains("expected a month as YYYY-MM"),
+            "{}",
+            bad.body
+        );
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
