@@ -1876,14 +1876,21 @@ pub async fn diagram(
         }),
         _ => None,
     };
-    let form_name = format!("diagram_{kind}");
+    // The form the refusal points at (link and unlink share one).
+    let form_name = match kind {
+        "link" | "unlink" => "diagram_link".to_string(),
+        "set_aim" | "add_primary" | "add_secondary" | "add_change_idea" | "rename" | "remove" => {
+            format!("diagram_{kind}")
+        }
+        _ => "diagram_set_aim".to_string(),
+    };
     let Some(edit) = edit else {
         let e = QiError::new(
             "diagram.edit",
             "set_aim, add_primary, add_secondary, add_change_idea, rename, link, unlink or remove",
             format!("\"{kind}\""),
         );
-        return refused(&state, &snap, &user, l, "diagram", vec![e], f).await;
+        return refused(&state, &snap, &user, l, &form_name, vec![e], f).await;
     };
     let new = match qi::apply_edit(d, &p0.cycles, &edit) {
         Ok(new) => new,
