@@ -417,34 +417,7 @@ async fn walk_summaries(app: &App, found: &mut Findings, identity: &str, cookie:
                 continue;
             };
             let label = row["latest_period"].as_str().unwrap_or("");
-            let point = exact
-                .iter()
-                .find(|s| s.org == org && s.measure == id)
-                .and_then(|s| {
-                    s.points
-                        .iter()
-                        .find(|p| domain::dates::PeriodKind::Month.label(p.period) == label)
-                });
-            let Some(p) = point else { continue };
-            if m.id == "median_restraint_minutes" {
-                found.check(p.denominator.unwrap_or(0.0) >= 5.0, || {
-                    format!("{place}: median over {:?} events", p.denominator)
-                });
-            } else if m.is_rate() || m.is_proportion() {
-                let d = if m.is_proportion() {
-                    (p.denominator.unwrap_or(0.0) / 5.0).round() * 5.0
-                } else {
-                    p.denominator.unwrap_or(0.0)
-                };
-                let implied = v * d / m.multiplier;
-                found.check(is_multiple_of_five(implied) && implied >= 4.5, || {
-                    format!("{place}: latest {v} gives back {implied:.2}")
-                });
-            } else {
-                found.check(is_multiple_of_five(v) && v >= 5.0, || {
-                    format!("{place}: latest count {v}")
-                });
-            }
+            check_latest(found, &place, &exact, org, &m, label, v);
         }
     }
     for org in controlled(identity) {
@@ -509,6 +482,107 @@ fn html_rows(page: &str) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// A latest value shown for `org`'s `m` in the period labelled `label`: with the exact
+/// denominator of that period it must give back a multiple of 5 (and a median must be over 5 or
+/// more events).
+fn check_latest(
+    found: &mut Findings,
+    place: &str,
+    exact: &[store::measures::MeasureSeries],
+    org: &str,
+    m: &Measure,
+    label: &str,
+    v: f64,
+) {
+    let point = exact
+        .iter()
+        .find(|s| s.org == org && s.measure == m.id)
+        .and_then(|s| {
+            s.points
+                .iter()
+                .find(|p| domain::dates::PeriodKind::Month.label(p.period) == label)
+        });
+    let Some(p) = point else { return };
+    if m.id == "median_restraint_minutes" {
+        found.check(p.denominator.unwrap_or(0.0) >= 5.0, || {
+            format!("{place}: median over {:?} events", p.denominator)
+        });
+    } else if m.is_rate() || m.is_proportion() {
+        let d = if m.is_proportion() {
+            (p.denominator.unwrap_or(0.0) / 5.0).round() * 5.0
+        } else {
+            p.denominator.unwrap_or(0.0)
+        };
+        let implied = v * d / m.multiplier;
+        // The report rounds to the shown decimals: allow for it.
+        let slack = d / m.multiplier * 0.05;
+        let near_five = ((implied / 5.0).round() * 5.0 - implied).abs() <= slack.max(1e-6);
+        found.check(
+            (is_multiple_of_five(implied) || near_five) && implied >= 4.5 - slack,
+            || format!("{place}: latest {v} gives back {implied:.2}"),
+        );
+    } else {
+        found.check(is_multiple_of_five(v) && v >= 5.0, || {
+            format!("{place}: latest count {v}")
+        });
+    }
+}
+
+/// The ward and board reports (page and PDF) of every organisation seen under control: each
+/// latest value in their tables passes the same check as the summaries, event-level measures
+/// show no value, and the PDF is made.
+async fn walk_reports(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
+    let exact = exact_series(app).await;
+    let orgs = app.store.organisations().await.unwrap();
+    let mut values_checked = 0;
+    for org in controlled(identity) {
+        let Some(o) = orgs.iter().find(|o| o.code == *org) else {
+            continue;
+        };
+        let kind = match o.level.as_str() {
+            "ward" => "ward",
+            "trust" => "board",
+            _ => continue,
+        };
+        for month in ["", "?month=2024-06"] {
+            let path = format!("/reports/{kind}/{org}{month}");
+            let page = app.get(&path, cookie).await;
+            found.check(page.contains("disclosure-controlled for you"), || {
+                format!("{identity} {path}: no disclosure notice")
+            });
+            for row in html_rows(&page) {
+                let Some(m) = catalogue().into_iter().find(|m| Some(&m.title.to_string()) == row.first())
+                else {
+                    continue;
+                };
+                let latest = row.get(1).map(String::as_str).unwrap_or("");
+                let place = format!("{identity} {path} {}", m.id);
+                if m.is_event_level() {
+                    found.check(latest == "not shown", || {
+                        format!("{place}: event-level latest value {latest}")
+                    });
+                    continue;
+                }
+                let Some((value, label)) = latest.split_once(" (") else {
+                    continue;
+                };
+                let label = label.trim_end_matches(')');
+                let Ok(v) = value.trim_end_matches('%').parse::<f64>() else {
+                    continue;
+                };
+                check_latest(found, &place, &exact, org, &m, label, v);
+                values_checked += 1;
+            }
+            let pdf = app.get(&format!("/reports/{kind}/{org}/pdf{month}"), cookie).await;
+            found.check(pdf.starts_with("%PDF-"), || format!("{path}: no PDF"));
+        }
+    }
+    // The walk must have read the tables, or it proves nothing.
+    found.check(values_checked >= 20, || {
+        format!("{identity}: only {values_checked} report values checked")
+    });
 }
 
 async fn walk_inequalities(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
@@ -604,6 +678,7 @@ async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
             walk_charts(&app, &mut found, identity, &cookie).await;
             walk_summaries(&app, &mut found, identity, &cookie).await;
             walk_inequalities(&app, &mut found, identity, &cookie).await;
+            walk_reports(&app, &mut found, identity, &cookie).await;
         }
         assert!(found.0.is_empty(), "{name}:\n{}", found.0.join("\n"));
     }

@@ -113,9 +113,9 @@ async fn build(
         return Err(AppError::BadRequest(format!(
             "{} is a {}: a {} report is for a {}",
             org.code,
-            org.level.label(),
+            org.level.label().to_lowercase(),
             kind.path(),
-            wanted.label()
+            wanted.label().to_lowercase()
         )));
     }
     let all = state
