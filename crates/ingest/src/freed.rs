@@ -957,6 +957,7 @@ pub(crate) fn parse_row(
                 }
             };
             let (service, id) = key;
+            // The events held stay with the referral (written with it, checked with it).
             let referral = Referral {
                 id: id.clone(),
                 service: service.clone(),
@@ -967,11 +968,15 @@ pub(crate) fn parse_row(
                 onset: onset.unwrap_or(Onset::Unknown),
                 diagnosis,
                 priority,
-                // The events held are added when the referral is checked as a whole.
-                contacts: Vec::new(),
-                pauses: Vec::new(),
-                discharges: Vec::new(),
+                contacts: held
+                    .map(|h| h.referral.contacts.clone())
+                    .unwrap_or_default(),
+                pauses: held.map(|h| h.referral.pauses.clone()).unwrap_or_default(),
+                discharges: held
+                    .map(|h| h.referral.discharges.clone())
+                    .unwrap_or_default(),
             };
+            let contact_ids = held.map(|h| h.contact_ids.clone()).unwrap_or_default();
             Some((
                 format!("R|{service}|{id}"),
                 Record::Freed(FreedRecord::Referral {
@@ -979,7 +984,7 @@ pub(crate) fn parse_row(
                     held: Box::new(HeldReferral {
                         patient,
                         referral,
-                        contact_ids: Vec::new(),
+                        contact_ids,
                         ethnic_category: ethnic,
                         sex,
                         imd_decile: imd,
@@ -1131,12 +1136,16 @@ enum From {
 /// Check every referral the file's rows touch, as it will be held after the import: each
 /// problem `pathway` finds is reported on the row that brings it (a problem of something held
 /// that the file makes invalid, on the file's first row of that referral).
+///
+/// Returns the number of problems and, for contacts and discharges, each touched referral as
+/// it will be held (its row is written again: when it leaves the waiting list may change).
 pub(crate) fn check_file(
     rows: &[FileRow],
     reference: &Reference,
     mapping: &Compiled,
     errors: &mut Vec<RowError>,
-) -> u64 {
+) -> (u64, Vec<HeldReferral>) {
+    let mut merged = Vec::new();
     let mut groups: Vec<((String, String), Vec<usize>)> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
@@ -1216,7 +1225,26 @@ pub(crate) fn check_file(
         base.pauses = pauses.iter().map(|(p, _)| *p).collect();
         base.discharges = discharges.iter().map(|(d, _)| *d).collect();
         let first = members[0];
-        for problem in base.problems() {
+        let problems = base.problems();
+        if problems.is_empty()
+            && let Some(h) = held
+            && members.iter().any(|&i| {
+                matches!(
+                    rows[i].record,
+                    FreedRecord::Contact { .. } | FreedRecord::Discharge { .. }
+                )
+            })
+        {
+            merged.push(HeldReferral {
+                patient: h.patient.clone(),
+                referral: base.clone(),
+                contact_ids: contact_ids.clone(),
+                ethnic_category: h.ethnic_category,
+                sex: h.sex,
+                imd_decile: h.imd_decile,
+            });
+        }
+        for problem in problems {
             let (row, col, held_what) = place(
                 &problem.field,
                 referral_row,
@@ -1257,7 +1285,15 @@ pub(crate) fn check_file(
             });
         }
     }
-    count
+    (count, merged)
+}
+
+/// The rows of referrals whose contacts or discharges changed, written again (not counted as
+/// the upload's rows, and keeping the upload that brought them).
+pub(crate) fn referral_updates(merged: &[HeldReferral]) -> Batch {
+    let mut b = Batch::freed_referrals(merged.iter().map(referral_row).collect());
+    b.tracked = false;
+    b
 }
 
 /// The row and column a problem of `pathway` belongs to, and, when it is about something held
@@ -1369,6 +1405,19 @@ pub fn referral_row(h: &HeldReferral) -> ReferralRow {
         ethnic_category: h.ethnic_category.map(|c| c.code().to_string()),
         sex: h.sex.map(|s| s.code().to_string()),
         imd_decile: h.imd_decile.map(i64::from),
+        off_list_min: off_list(r).map(minute_number),
+    }
+}
+
+/// When the referral leaves the waiting list for good, by `pathway`'s reading of its events:
+/// its first attended treatment or its final discharge (one never reopened), whichever is
+/// first; `None` while neither has happened.
+pub fn off_list(r: &Referral) -> Option<PrimitiveDateTime> {
+    let treated = r.first_attended(ContactKind::FirstTreatment, PrimitiveDateTime::MAX);
+    let closed = r.closed_at(PrimitiveDateTime::MAX);
+    match (treated, closed) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -383,13 +383,22 @@ pub async fn import(
     if req.kind == Kind::Organisations {
         check_parents(&org_records, &reference, &mut report);
     }
+    let mut freed_updates = Vec::new();
     if !freed_rows.is_empty() && errors == 0 {
-        errors += freed::check_file(&freed_rows, &reference, &compiled, &mut report.errors);
+        let (problems, merged) =
+            freed::check_file(&freed_rows, &reference, &compiled, &mut report.errors);
+        errors += problems;
+        freed_updates = merged;
     }
     report.more_errors = errors.saturating_sub(report.errors.len() as u64);
     let ok = report.errors.is_empty();
     if ok && !batch.is_empty() {
         let _ = sender.send(to_batches(&mut batch)).await;
+    }
+    if ok && !freed_updates.is_empty() {
+        let _ = sender
+            .send(vec![freed::referral_updates(&freed_updates)])
+            .await;
     }
     drop(sender);
     let total = seen.len() as u64;

@@ -500,6 +500,77 @@ async fn an_excel_export_imports_through_a_saved_mapping() {
     }
 }
 
+/// What the store reads for a waiting list (`off_list_min`, kept by every upload) never
+/// leaves out a referral `pathway` puts on it, at any time, on every engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_waiting_list_read_narrowly_is_the_whole_waiting_list() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        // A treatment that was not attended, and one attended, for FR-2024-0002.
+        let r = import_bytes(
+            &db,
+            &mut keys,
+            Kind::FreedContacts,
+            "more.csv",
+            &file(
+                CONTACT_HEADER,
+                &[
+                    "R8A-FREED,FR-2024-0002,C-20,first_treatment,2024-03-28,10:00,3",
+                    "R8A-FREED,FR-2024-0002,C-21,first_treatment,2024-04-02,10:00,5",
+                ],
+            ),
+            false,
+        )
+        .await;
+        assert!(r.ok(), "{:?}", r.error_lines());
+        let off: Option<i64> = sqlx::query(
+            "SELECT off_list_min FROM freed_referrals WHERE service_code = 'R8A-FREED' AND referral_id = 'FR-2024-0002'",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(
+            off,
+            Some(domain::dates::minute_number(
+                time::macros::datetime!(2024-04-02 10:00)
+            )),
+            "{}: the attended treatment takes it off the list",
+            db.name
+        );
+        for service in ["R8A-FREED", "R8B-FREED"] {
+            let all: Vec<pathway::Referral> =
+                ingest::freed::held_referrals(db.store.freed_rows(service, None).await.unwrap())
+                    .unwrap()
+                    .into_iter()
+                    .map(|h| h.referral)
+                    .collect();
+            let mut t = time::macros::datetime!(2024-02-28 00:00);
+            while t < time::macros::datetime!(2024-04-15 00:00) {
+                let some: Vec<pathway::Referral> = ingest::freed::held_referrals(
+                    db.store
+                        .freed_rows(service, Some(domain::dates::minute_number(t)))
+                        .await
+                        .unwrap(),
+                )
+                .unwrap()
+                .into_iter()
+                .map(|h| h.referral)
+                .collect();
+                let ids = |rs: &[pathway::Referral]| -> Vec<(String, i64)> {
+                    pathway::service_waiting_list(rs, service, t)
+                        .iter()
+                        .map(|w| (w.referral.id.clone(), w.most_urgent.minutes_left()))
+                        .collect()
+                };
+                assert_eq!(ids(&some), ids(&all), "{}: {service} at {t}", db.name);
+                t += time::Duration::hours(5);
+            }
+        }
+    }
+}
+
 /// The speed of a large upload: 100,000 referrals, then their 250,000 contacts. Run with
 /// `cargo test -p ingest --test freed -- --ignored --nocapture` (debug timings are slower).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

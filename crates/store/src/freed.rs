@@ -40,6 +40,9 @@ pub struct ReferralRow {
     pub ethnic_category: Option<String>,
     pub sex: Option<String>,
     pub imd_decile: Option<i64>,
+    /// The minute from which the referral can no longer be waiting (first attended treatment
+    /// or final discharge), `None` while it can.
+    pub off_list_min: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -148,6 +151,7 @@ impl Batch {
                 "ethnic_category",
                 "sex",
                 "imd_decile",
+                "off_list_min",
             ],
             &["service_code", "referral_id"],
             rows.len(),
@@ -173,6 +177,7 @@ impl Batch {
                 Val::text_opt(r.ethnic_category),
                 Val::text_opt(r.sex),
                 Val::int_opt(r.imd_decile),
+                Val::int_opt(r.off_list_min),
             ]);
         }
         b
@@ -258,7 +263,7 @@ impl Batch {
     }
 }
 
-const REFERRAL_COLUMNS: &str = "service_code, referral_id, patient, received_min, source, age, first_episode, onset_precision, onset_day, diagnosis, priority, ethnic_category, sex, imd_decile";
+const REFERRAL_COLUMNS: &str = "service_code, referral_id, patient, received_min, source, age, first_episode, onset_precision, onset_day, diagnosis, priority, ethnic_category, sex, imd_decile, off_list_min";
 
 impl Store {
     /// Every service, by code.
@@ -271,35 +276,31 @@ impl Store {
     }
 
     /// Everything held about one service's referrals; with `open_at` (a minute number), only
-    /// the referrals that can be on its waiting list then: received by then, not closed then
-    /// (a discharge on or before it, not reopened by it) and without an attended first
-    /// treatment by then. This only narrows what is read; `pathway` decides the list.
+    /// the referrals that can be on its waiting list then: received by then and not yet off
+    /// the list (`off_list_min`: first attended treatment or final discharge). This only
+    /// narrows what is read; `pathway` decides the list.
     pub async fn freed_rows(&self, service: &str, open_at: Option<i64>) -> Result<FreedRows> {
-        let (filter, at) = match open_at {
-            Some(t) => (OPEN_AT, t),
-            None => ("", 0),
-        };
-        self.freed_select(service, None, filter, at).await
+        match open_at {
+            Some(t) => self.freed_select(service, None, OPEN_AT, t).await,
+            None => self.freed_select(service, None, ONE_OR_ALL, 0).await,
+        }
     }
 
     /// One referral and its events (for correcting it by hand).
     pub async fn freed_referral(&self, service: &str, referral: &str) -> Result<FreedRows> {
-        self.freed_select(service, Some(referral), "", 0).await
+        self.freed_select(service, Some(referral), ONE_OR_ALL, 0)
+            .await
     }
 
+    /// The referrals `which` selects (`$1` the service, `$2` one referral or NULL, `$3` a
+    /// minute), and their events.
     async fn freed_select(
         &self,
         service: &str,
         referral: Option<&str>,
-        filter: &str,
+        which: &str,
         at: i64,
     ) -> Result<FreedRows> {
-        // $1 service, $2 referral (or NULL for all), $3 the open-at minute (unused without a
-        // filter: bound as a harmless condition).
-        let which = format!(
-            "SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
-             AND ($2 IS NULL OR r.referral_id = $2) AND ($3 = $3){filter}"
-        );
         let referrals = sqlx::query_as(&format!(
             "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 \
              AND referral_id IN ({which}) ORDER BY referral_id"
@@ -345,9 +346,13 @@ impl Store {
     }
 }
 
-/// The referrals that can be waiting at minute $3 (see `freed_rows`).
-const OPEN_AT: &str = " AND r.received_min <= $3 \
-     AND NOT EXISTS (SELECT 1 FROM freed_discharges d WHERE d.service_code = r.service_code \
-       AND d.referral_id = r.referral_id AND d.at_min <= $3 AND (d.reopened_min IS NULL OR d.reopened_min > $3)) \
-     AND NOT EXISTS (SELECT 1 FROM freed_contacts c WHERE c.service_code = r.service_code \
-       AND c.referral_id = r.referral_id AND c.kind = 'first_treatment' AND c.attended = 1 AND c.at_min <= $3)";
+/// One referral (`$2`) or all of the service's; `$3` is bound but not needed.
+const ONE_OR_ALL: &str = "SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
+     AND ($2 IS NULL OR r.referral_id = $2) AND $3 = $3";
+
+/// The referrals that can be waiting at minute `$3` (see `freed_rows`): two ranges of the index
+/// on (service_code, off_list_min), never a scan of the whole service.
+const OPEN_AT: &str = "SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
+     AND r.off_list_min IS NULL AND r.received_min <= $3 AND ($2 IS NULL OR $2 IS NOT NULL) \
+     UNION ALL SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
+     AND r.off_list_min > $3 AND r.received_min <= $3";

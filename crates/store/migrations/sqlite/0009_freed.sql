@@ -34,10 +34,16 @@ CREATE TABLE freed_referrals (
     ethnic_category TEXT,
     sex TEXT,
     imd_decile BIGINT,
+    -- The minute from which the referral can no longer be on the waiting list (its first
+    -- attended treatment or its final discharge, by pathway's rules), NULL while it can: kept
+    -- by ingest::freed whenever the referral, its contacts or its discharges are uploaded, so
+    -- that a waiting list reads only the referrals that can be on it.
+    off_list_min BIGINT,
     upload_id BIGINT,
     PRIMARY KEY (service_code, referral_id)
 );
 CREATE INDEX freed_referrals_patient ON freed_referrals (patient);
+CREATE INDEX freed_referrals_off_list ON freed_referrals (service_code, off_list_min);
 
 CREATE TABLE freed_contacts (
     service_code TEXT NOT NULL,
