@@ -18,6 +18,7 @@ pub mod qi;
 pub mod read;
 pub mod sessions;
 pub mod tokens;
+pub mod visits;
 mod values;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -1476,3 +1476,36 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
 }
+
+/// A ward's page says what arrived since the user last opened it: nothing on a first visit,
+/// then the notes added to the ward's charts and the uploads for its trust, then nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ward_page_says_what_is_new_since_the_last_visit() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let first = app.get("/org/R8A-ASH", Some(&ward)).await.body;
+        assert!(!first.contains("New since your last visit"), "{}", app.db_name);
+        let r = app
+            .post_form(
+                "/chart/R8A-ASH/ri_rate/annotations",
+                Some(&ward),
+                "date=2024-02-01&text=Started+safety+huddles&period=month",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let second = app.get("/org/R8A-ASH", Some(&ward)).await.body;
+        assert!(second.contains("New since your last visit"), "{second}");
+        assert!(second.contains("2024-02-01: Started safety huddles (ward)"), "{second}");
+        // Another user's first visit is their own.
+        let lead = app.login("lead").await;
+        let theirs = app.get("/org/R8A-ASH", Some(&lead)).await.body;
+        assert!(!theirs.contains("New since your last visit"));
+        // What arrived in the second of the last visit shows once more; a visit in a later
+        // second moves the mark past it.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        app.get("/org/R8A-ASH", Some(&ward)).await;
+        let third = app.get("/org/R8A-ASH", Some(&ward)).await.body;
+        assert!(third.contains("Nothing new"), "{third}");
+    }
+}

@@ -65,6 +65,8 @@ pub struct OrgPage {
     rows: Vec<SummaryRow>,
     children: Vec<Crumb>,
     can_annotate: bool,
+    /// Ward pages: what arrived since the user last opened this page.
+    since: Option<store::visits::SinceLastVisit>,
 }
 
 /// Where one organisation's series come from: a ward's with its trust's other wards (one query
@@ -140,8 +142,20 @@ pub async fn page(
         rows: Vec::new(),
         children: Vec::new(),
         can_annotate: user.grant.can_annotate(&snap.orgs.place(&org)),
+        since: None,
         org: org.clone(),
     };
+    if org.level == OrgLevel::Ward {
+        let mut since = state
+            .store
+            .visit_ward_page(&user.name, &org.code, org.trust.as_deref())
+            .await?;
+        for u in &mut since.uploads {
+            // "restrictive_interventions" reads as "restrictive interventions".
+            u.0 = u.0.replace('_', " ");
+        }
+        page.since = Some(since);
+    }
     if org.level == OrgLevel::Trust {
         // Wards by measures.
         let ward_views = summary::visible_wards(&user, &snap, &org.code);
