@@ -11,6 +11,7 @@ pub mod inequalities;
 pub mod org;
 pub mod overview;
 pub mod qi;
+pub mod reports;
 pub mod summary;
 pub mod test;
 pub mod tokens;
@@ -33,6 +34,10 @@ pub fn routes() -> Router<AppState> {
             "/chart/{org}/{measure}/annotations",
             post(chart_page::annotate),
         )
+        .route("/reports/ward/{code}", get(reports::ward_page))
+        .route("/reports/ward/{code}/pdf", get(reports::ward_pdf))
+        .route("/reports/board/{code}", get(reports::board_page))
+        .route("/reports/board/{code}/pdf", get(reports::board_pdf))
         .route("/inequalities", get(inequalities::page))
         .route("/completeness", get(completeness::page))
         .route("/uploads", get(uploads::page).post(uploads::check))
@@ -46,6 +51,18 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit/download", get(admin::audit_download))
         .route("/account/tokens", get(tokens::page).post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))
+        // The attention test (issue 15): the family's pages, then the clinician's.
+        .route("/test", get(test::start_page).post(test::enter_code))
+        .route("/test/schedule", post(test::schedule))
+        .route("/test/practice", post(test::practice))
+        .route("/test/result", post(test::result))
+        .route("/clinic", get(clinic::page))
+        .route("/clinic/codes", post(clinic::issue_code))
+        .route("/clinic/codes/{id}/reissue", post(clinic::reissue))
+        .route("/clinic/codes/{id}/withdraw", post(clinic::withdraw))
+        .route("/clinic/tests/{id}", get(clinic::report))
+        .route("/clinic/tests/{id}/notes", post(clinic::notes))
+        .route("/clinic/tests/{id}/log.csv", get(clinic::log_csv))
         .route("/qi", get(qi::list))
         .route("/qi/new", get(qi::new_form).post(qi::create))
         .route("/qi/{id}", get(qi::page))
@@ -60,18 +77,6 @@ pub fn routes() -> Router<AppState> {
         .route("/qi/{id}/cycles/{cycle}", post(qi::update_cycle))
         .route("/qi/{id}/score", post(qi::score))
         .route("/qi/{id}/spread", post(qi::spread))
-        // The attention test (issue 15): the family's pages, then the clinician's.
-        .route("/test", get(test::start_page).post(test::enter_code))
-        .route("/test/schedule", post(test::schedule))
-        .route("/test/practice", post(test::practice))
-        .route("/test/result", post(test::result))
-        .route("/clinic", get(clinic::page))
-        .route("/clinic/codes", post(clinic::issue_code))
-        .route("/clinic/codes/{id}/reissue", post(clinic::reissue))
-        .route("/clinic/codes/{id}/withdraw", post(clinic::withdraw))
-        .route("/clinic/tests/{id}", get(clinic::report))
-        .route("/clinic/tests/{id}/notes", post(clinic::notes))
-        .route("/clinic/tests/{id}/log.csv", get(clinic::log_csv))
         // FREED (issue 14): services, waiting lists, queues, referrals typed in by hand.
         .route("/freed", get(freed::index))
         .route("/freed/{service}", get(freed::service))
