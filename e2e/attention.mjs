@@ -93,7 +93,10 @@ expect(schedule.trials.length === 15 && schedule.practice.length === 12,
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 // Presses the space bar for each target shown, 300 ms after it appears; the first target's
 // press is held down long enough to send an auto-repeat.
-async function play(trials) {
+// With `hideAt`, the page is told the tab was hidden when that trial appears, and visible
+// again 2.5 s later (the Page Visibility API's property and event, as a browser sets them
+// when the family switches tab; a headless page cannot be hidden for real).
+async function play(trials, hideAt = null) {
   let prev = null;
   let held = false;
   let presses = 0;
@@ -107,6 +110,16 @@ async function play(trials) {
     const v = await seen.jsonValue();
     if (v === 'end') return presses;
     prev = v;
+    if (hideAt !== null && Number(v) === hideAt) {
+      await family.evaluate(() => {
+        const set = (hidden) => {
+          Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+          document.dispatchEvent(new Event('visibilitychange'));
+        };
+        set(true);
+        setTimeout(() => set(false), 2500);
+      });
+    }
     const t = trials[Number(v)];
     if (t && t.target) {
       await wait(300);
@@ -134,7 +147,7 @@ await family.waitForSelector('#cpt-go:not([hidden])', { timeout: 20000 });
 const afterPractice = await family.locator('#cpt-message').innerText();
 expect(afterPractice.includes('Well done'), `the practice is passed (${practicePresses} presses): "${afterPractice.slice(0, 40)}…"`);
 await family.click('#cpt-go');
-const testPresses = await play(schedule.trials);
+const testPresses = await play(schedule.trials, 4);
 await family.waitForFunction(() => {
   const s = document.getElementById('cpt-stage').dataset;
   return s.stored === 'true' || s.failed === 'true';
@@ -167,6 +180,11 @@ console.log(`TIMING frame jitter: ${facts['Frame jitter (SD of the interval)']}`
 console.log(`TIMING frames dropped: ${facts['Frames dropped']}`);
 console.log(`TIMING onset error mean ± SD: ${facts['Stimulus onset error against the schedule, mean ± SD']}`);
 console.log(`TIMING largest onset error: ${facts['Largest onset error']}`);
+expect(facts['Interruptions (tab hidden or full screen left)'] === '1' && facts['Times the tab was hidden'] === '1',
+  `the tab hidden mid-test is one interruption (${facts['Interruptions (tab hidden or full screen left)']})`);
+const shown = facts['Stimuli shown'] || '';
+expect(/^1[0-4] of 15 planned$/.test(shown) && Number(facts['Trials excluded (the test was interrupted)']) >= 1,
+  `the trials it hid are not shown and those it overlaps are excluded (${shown}; excluded ${facts['Trials excluded (the test was interrupted)']})`);
 expect(facts['Auto-repeats of a key held down (ignored)'] === '1', `the held key's auto-repeat is counted and ignored (${facts['Auto-repeats of a key held down (ignored)']})`);
 const csv = await clinic.evaluate(async (u) => (await fetch(u)).text(), `${base}${href}/log.csv`);
 const lines = csv.trim().split('\n');
