@@ -275,7 +275,7 @@ pub(crate) fn note(kind: Kind) -> Option<&'static str> {
             "Upload referrals first; the referral must be held (`ServiceRequestId` of the same service). Every contact is checked with the referral's other contacts, pauses and discharges, held or in the file: a contact before the referral was received (so a treatment before the referral) and an attended contact while the referral was closed are refused. Only an attended contact (5 or 6) stops a clock.",
         ),
         Kind::FreedPauses => Some(
-            "A pause (the patient asked to delay, or was medically unfit) stops the FREED assessment and treatment clocks, never the 48-hour engagement clock or the children's clock. A pause is identified by its referral and start; one that starts before the referral or ends before it starts is refused.",
+            "A pause (the patient asked to delay, or was medically unfit) pauses the FREED assessment and treatment clocks, never the 48-hour engagement clock or the children's clock. A pause is identified by its referral and start; one that starts before the referral or ends before it starts is refused.",
         ),
         Kind::FreedDischarges => Some(
             "A discharge is identified by its referral and time; re-upload it with `ReopenedDate` when the referral is reopened. Discharges must be in order: none before the referral or the last reopening, a reopening after its discharge, and no discharge after one that was never reopened.",
