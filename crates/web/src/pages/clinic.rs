@@ -683,6 +683,7 @@ pub struct ReportPage {
     summaries: Vec<SummaryLine>,
     quarters: Vec<QuarterRow>,
     hist_svg: String,
+    quarter_svg: String,
     hist_text: String,
     counts: Vec<Fact>,
     timing: Vec<Fact>,
@@ -732,6 +733,127 @@ pub fn rescore(test: &TestRow) -> Result<(RawLog, Score), AppError> {
     let score = cpt::score(&log, &ScoringOptions::default())
         .map_err(|e| AppError::Internal(format!("cpt test {}: {e}", test.id)))?;
     Ok((log, score))
+}
+
+/// The quarters as SVG (no script): the mean hit reaction time with ±1 SD, and the omissions
+/// (% of targets) and commissions (% of non-targets), for each quarter of the test.
+fn quarter_chart(score: &Score) -> String {
+    let (w, h, top, bottom) = (720.0, 220.0, 24.0, 30.0);
+    let ph = h - top - bottom;
+    let panel = (w - 60.0) / 2.0;
+    let rt_max = score
+        .quarters
+        .iter()
+        .filter_map(|q| Some(q.hit_rt.mean? + q.hit_rt.sd.unwrap_or(0.0)))
+        .fold(500.0_f64, f64::max);
+    let rt_max = (rt_max / 250.0).ceil() * 250.0;
+    let pct = |a: u32, b: u32| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * f64::from(a) / f64::from(b)
+        }
+    };
+    let err_max = score
+        .quarters
+        .iter()
+        .flat_map(|q| {
+            [
+                pct(q.omissions, q.targets),
+                pct(q.commissions, q.non_targets),
+            ]
+        })
+        .fold(20.0_f64, f64::max);
+    let err_max = (err_max / 10.0).ceil() * 10.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"quarter-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"quarter-title\">By quarter: mean hit reaction time (ms, with one SD either side) on the left; omissions and commissions (%) on the right. The table above holds the figures.</title>"
+    );
+    let y = |v: f64, max: f64| top + ph - ph * (v / max).clamp(0.0, 1.0);
+    // Left: reaction time.
+    let x0 = 40.0;
+    let _ = write!(
+        s,
+        "<text class=\"cpt-hist__label\" x=\"{x0}\" y=\"14\">Reaction time, mean ± SD (ms)</text><line class=\"cpt-hist__axis\" x1=\"{x0}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/><text class=\"cpt-hist__label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{rt_max}</text>",
+        top + ph,
+        x0 + panel,
+        top + ph,
+        x0 - 4.0,
+        top + 10.0
+    );
+    let bw = panel / 4.0;
+    for (i, q) in score.quarters.iter().enumerate() {
+        let cx = x0 + bw * (i as f64 + 0.5);
+        if let Some(m) = q.hit_rt.mean {
+            let _ = write!(
+                s,
+                "<rect class=\"cpt-hist__bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>Quarter {}: {m:.0} ms</title></rect>",
+                cx - bw * 0.3,
+                y(m, rt_max),
+                bw * 0.6,
+                top + ph - y(m, rt_max),
+                i + 1
+            );
+            if let Some(sd) = q.hit_rt.sd {
+                let _ = write!(
+                    s,
+                    "<line class=\"cpt-hist__axis\" x1=\"{cx:.1}\" y1=\"{:.1}\" x2=\"{cx:.1}\" y2=\"{:.1}\"/>",
+                    y(m - sd, rt_max),
+                    y(m + sd, rt_max)
+                );
+            }
+        }
+        let _ = write!(
+            s,
+            "<text class=\"cpt-hist__label\" x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">Q{}</text>",
+            h - 10.0,
+            i + 1
+        );
+    }
+    // Right: errors.
+    let x1 = x0 + panel + 40.0;
+    let _ = write!(
+        s,
+        "<text class=\"cpt-hist__label\" x=\"{x1}\" y=\"14\">Omissions (dark) and commissions (light), %</text><line class=\"cpt-hist__axis\" x1=\"{x1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/><text class=\"cpt-hist__label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{err_max}</text>",
+        top + ph,
+        x1 + panel,
+        top + ph,
+        x1 - 4.0,
+        top + 10.0
+    );
+    for (i, q) in score.quarters.iter().enumerate() {
+        let cx = x1 + bw * (i as f64 + 0.5);
+        for (k, (v, class, what)) in [
+            (pct(q.omissions, q.targets), "cpt-hist__bar", "omissions"),
+            (
+                pct(q.commissions, q.non_targets),
+                "cpt-hist__bar cpt-hist__bar--light",
+                "commissions",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let _ = write!(
+                s,
+                "<rect class=\"{class}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>Quarter {}: {what} {v:.1}%</title></rect>",
+                cx - bw * 0.3 + k as f64 * bw * 0.3,
+                y(v, err_max),
+                bw * 0.28,
+                top + ph - y(v, err_max),
+                i + 1
+            );
+        }
+        let _ = write!(
+            s,
+            "<text class=\"cpt-hist__label\" x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">Q{}</text>",
+            h - 10.0,
+            i + 1
+        );
+    }
+    s.push_str("</svg>");
+    s
 }
 
 /// The histogram of hit reaction times, 50 ms bins from 0 to 2,000 ms, as SVG (no script).
@@ -1299,6 +1421,7 @@ pub async fn report(
         summaries,
         quarters: quarter_rows(&score),
         hist_svg: histogram(&rts),
+        quarter_svg: quarter_chart(&score),
         hist_text,
         counts,
         timing,
@@ -1485,6 +1608,37 @@ mod tests {
         // Crockford's alphabet: no I, L, O or U, so normalising changes nothing.
         assert_eq!(plain, a.replace('-', ""));
         assert!(!plain.contains(['I', 'L', 'O', 'U']));
+    }
+
+    #[test]
+    fn the_quarter_chart_draws_each_quarter() {
+        let log = RawLog {
+            stimuli: (0..8)
+                .map(|i| cpt::Onset {
+                    trial: i,
+                    onset_ms: f64::from(i) * 2000.0,
+                    target: i % 2 == 0,
+                })
+                .collect(),
+            keys: vec![
+                cpt::KeyPress {
+                    time_ms: 400.0,
+                    repeat: false,
+                },
+                cpt::KeyPress {
+                    time_ms: 2500.0,
+                    repeat: false,
+                },
+            ],
+            ..RawLog::default()
+        };
+        let score = cpt::score(&log, &ScoringOptions::default()).unwrap();
+        let svg = quarter_chart(&score);
+        // One RT bar (quarter 1's hit) and two error bars a quarter.
+        assert_eq!(svg.matches("<rect").count(), 1 + 8, "{svg}");
+        assert!(svg.contains("Quarter 1: 400 ms"));
+        assert!(svg.contains("Quarter 1: commissions 100.0%"));
+        assert!(svg.contains("Quarter 2: omissions 100.0%"));
     }
 
     #[test]
