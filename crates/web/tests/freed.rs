@@ -105,6 +105,26 @@ impl App {
         self.send(req).await
     }
 
+    async fn post_file(&self, cookie: &str, kind: &str, name: &str, bytes: &[u8]) -> Resp {
+        let boundary = "XyZmhsipBoundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"mapping\"\r\n\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post("/uploads")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("sec-fetch-site", "same-origin")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
     async fn login(&self, name: &str) -> String {
         let req = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -455,6 +475,69 @@ async fn the_api_follows_the_same_rules() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let doc = app.get("/api/openapi.json", &lead).await.body;
         assert!(doc.contains("/api/freed/services") && doc.contains("/api/freed/{service}/clocks"));
+    }
+}
+
+/// The uploads page takes FREED files like any other: a bad one refused with FILE:LINE:COLUMN
+/// and nothing imported, a good one previewed and imported on confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freed_files_go_through_the_uploads_page() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let uploader = app.login("uploader").await;
+        let header = "ServiceCode,ServiceRequestId,CareContactId,FREEDContactType,CareContDate,CareContTime,AttendOrDNACode";
+        let before = app.store.count("freed_contacts").await.unwrap();
+        let bad =
+            format!("{header}\nR8A-FREED,FR-2024-0002,C-91,first_treatment,2024-03-02,10:00,5\n");
+        let r = app
+            .post_file(&uploader, "freed_contacts", "contacts.csv", bad.as_bytes())
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Nothing was imported"), "{}", r.body);
+        assert!(
+            r.body.contains("contacts.csv:2:45: CareContDate: expected on or after the referral received at 2024-03-04 09:15, found 2024-03-02 10:00"),
+            "{}",
+            r.body
+        );
+        let other = format!("{header}\nR8B-FREED,FB-77,B-9,first_treatment,2024-03-22,10:00,5\n");
+        let r = app
+            .post_file(&uploader, "freed_contacts", "other.csv", other.as_bytes())
+            .await;
+        assert!(r.body.contains("you can upload only for R8A"), "{}", r.body);
+        let good =
+            format!("{header}\nR8A-FREED,FR-2024-0002,C-92,first_treatment,2024-03-22,10:00,5\n");
+        let r = app
+            .post_file(&uploader, "freed_contacts", "good.csv", good.as_bytes())
+            .await;
+        assert!(r.body.contains("Check before importing"), "{}", r.body);
+        assert_eq!(app.store.count("freed_contacts").await.unwrap(), before);
+        let token = r
+            .body
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let r = app
+            .post_form("/uploads/confirm", &uploader, &format!("token={token}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Imported"), "{}", r.body);
+        assert_eq!(app.store.count("freed_contacts").await.unwrap(), before + 1);
+        // Treated: FR-2024-0002 is off the waiting list from then on.
+        let lead = app.login("lead").await;
+        let page = app
+            .get("/freed/R8A-FREED?as_of=2024-03-23+10:00", &lead)
+            .await
+            .body;
+        assert!(!page.contains(">FR-2024-0002<"), "{page}");
+        let page = app
+            .get("/freed/R8A-FREED?as_of=2024-03-21+10:00", &lead)
+            .await
+            .body;
+        assert!(page.contains(">FR-2024-0002<"), "{page}");
     }
 }
 
