@@ -53,9 +53,15 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         // The attention test (issue 15): the family's pages, then the clinician's.
         .route("/test", get(test::start_page).post(test::enter_code))
-        .route("/test/schedule", post(test::schedule))
-        .route("/test/practice", post(test::practice))
-        .route("/test/result", post(test::result))
+        .route(
+            "/test/schedule",
+            post(test::schedule).layer(test::body_limit()),
+        )
+        .route(
+            "/test/practice",
+            post(test::practice).layer(test::body_limit()),
+        )
+        .route("/test/result", post(test::result).layer(test::body_limit()))
         .route("/clinic", get(clinic::page))
         .route("/clinic/codes", post(clinic::issue_code))
         .route("/clinic/codes/{id}/reissue", post(clinic::reissue))

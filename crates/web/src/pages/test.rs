@@ -49,6 +49,12 @@ const MAX_ATTEMPT_SECS: i64 = 3 * 3600;
 /// The largest posted log accepted, in bytes (a 20-minute test's log is about 60 kB).
 const MAX_POST_BYTES: usize = 2 * 1024 * 1024;
 
+/// The body limit of the script's posts (the application's is the upload limit, far larger):
+/// a larger body is refused with 413 before it is read whole.
+pub fn body_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(MAX_POST_BYTES)
+}
+
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
