@@ -191,6 +191,12 @@ async fn the_waiting_list_breaches_first_audited_and_never_an_nhs_number() {
             "eligibility not known for FR-2024-0004"
         );
         assert!(b.contains("age at referral not known"));
+        assert!(
+            b.contains(
+                "Waiting longest: FR-2024-0001, received 2024-03-01 23:59, waited 8 days 10 hours."
+            ),
+            "{b}"
+        );
         for nhs in ["9990000077", "999 000 0077", "9990000107"] {
             assert!(
                 !b.contains(nhs),

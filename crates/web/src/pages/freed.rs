@@ -222,6 +222,8 @@ pub struct WaitingRow {
     pub minutes_left: i64,
     pub deadline: String,
     pub waited: String,
+    /// Wall-clock minutes since receipt.
+    pub waited_minutes: i64,
     pub eligibility: &'static str,
     pub reasons: Vec<String>,
     pub clocks: Vec<ClockRow>,
@@ -278,6 +280,7 @@ pub fn waiting_rows(
                 minutes_left: w.most_urgent.minutes_left(),
                 deadline: iso_datetime(w.most_urgent.deadline),
                 waited: span(w.waited_minutes),
+                waited_minutes: w.waited_minutes,
                 eligibility: status_label(e.status),
                 reasons: e.reasons.into_iter().map(reason_words).collect(),
                 clocks: w
@@ -394,6 +397,8 @@ pub struct ServicePage {
     waiting: String,
     breaching: String,
     rows: Vec<WaitingRow>,
+    /// Who has waited longest since receipt: reference, receipt and the wait.
+    longest: Option<(String, String, String)>,
     saved: Option<String>,
 }
 
@@ -413,6 +418,15 @@ pub async fn service(
     let at = as_of(q.as_of.as_deref())?;
     let held = waiting_referrals(&state, &s.code, at).await?;
     let (rows, counts) = waiting_rows(&held, &s.code, at);
+    // Ties (received the same minute) go to the earlier reference, as in pathway's order.
+    let longest = rows
+        .iter()
+        .max_by(|a, b| {
+            a.waited_minutes
+                .cmp(&b.waited_minutes)
+                .then_with(|| b.reference.cmp(&a.reference))
+        })
+        .map(|r| (r.reference.clone(), r.received.clone(), r.waited.clone()));
     let full = detail == Detail::Full;
     if full {
         state
@@ -443,6 +457,7 @@ pub async fn service(
         waiting: shown(detail, counts.waiting),
         breaching: shown(detail, counts.breaching),
         rows: if full { rows } else { Vec::new() },
+        longest: longest.filter(|_| full),
         saved: q.saved.filter(|_| full),
         service: s,
     })
