@@ -88,9 +88,12 @@ impl Size {
 }
 
 pub struct DemoFiles {
-    /// (kind, file name, contents) in upload order.
+    /// (kind, file name, contents) in upload order: the safety programme's data.
     pub files: Vec<(&'static str, &'static str, String)>,
     pub planted: Vec<Planted>,
+    /// The sister programmes' files (FREED services and referrals), uploaded after `files`, and
+    /// what they plant.
+    pub programme: crate::freed::FreedFiles,
     pub wards: usize,
     pub trusts: usize,
 }
@@ -885,6 +888,14 @@ pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
             ("survey", "survey.csv", survey),
         ],
         planted,
+        programme: crate::freed::generate(
+            &trusts
+                .iter()
+                .map(|t| (t.code.clone(), t.name.clone()))
+                .collect::<Vec<_>>(),
+            end,
+            seed,
+        ),
         wards: wards.len(),
         trusts: trusts.len(),
     })

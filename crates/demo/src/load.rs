@@ -49,6 +49,8 @@ pub enum Step<'a> {
 pub struct Loaded {
     /// The Datix-style export written, and the name of the mapping saved for it.
     pub datix_export: Option<(PathBuf, &'static str)>,
+    /// The quality improvement projects planted (`qi_projects`), by id.
+    pub qi_projects: Vec<i64>,
 }
 
 /// Write every file of `demo` into `folder` and import it, in order, as user "demo".
@@ -69,7 +71,7 @@ pub async fn load(
         path: folder.to_path_buf(),
         source,
     })?;
-    for (kind, name, content) in &demo.files {
+    for (kind, name, content) in demo.files.iter().chain(&demo.programme.files) {
         let path = folder.join(name);
         write(&path, content)?;
         let kind = Kind::parse(kind).map_err(LoadError::Kind)?;
@@ -108,7 +110,10 @@ pub async fn load(
             .await?;
         on_step(Step::Imported { name, summary: &s });
     }
-    let mut loaded = Loaded { datix_export: None };
+    let mut loaded = Loaded {
+        datix_export: None,
+        qi_projects: Vec::new(),
+    };
     if let Some((_, _, content)) = demo
         .files
         .iter()
@@ -125,5 +130,7 @@ pub async fn load(
             .await?;
         loaded.datix_export = Some((path, datix::MAPPING_NAME));
     }
+    // The teams' quality improvement projects, recorded after the data they chart.
+    loaded.qi_projects = crate::qi_projects::plant(store).await?;
     Ok(loaded)
 }

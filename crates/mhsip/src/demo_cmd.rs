@@ -103,7 +103,7 @@ pub async fn ensure_demo(args: &DemoArgs) -> Result<Store> {
         years(size.years),
         started.elapsed().as_secs_f64()
     );
-    for p in &demo.planted {
+    for p in demo.planted.iter().chain(&demo.programme.planted) {
         eprintln!(
             "  - {} from {}: {}",
             p.ward_or_trust,
