@@ -434,8 +434,10 @@ async fn a_ward_sets_up_a_project_and_sees_the_suggested_score_move() {
             assert!(page.contains(&html(r.text)), "{}", r.name);
         }
         // The cycle is on the project's charts as dated notes, and in the data table.
-        assert!(page.contains("2023-01-02 PDSA c1 starts"), "{page}");
-        assert!(page.contains("2023-01-20 PDSA c1 ends"));
+        assert!(
+            page.contains("2023-01-02 PDSA c1 starts (ends 2023-01-20)"),
+            "{page}"
+        );
         // The catalogue measure links to its chart page; a cycle on a catalogue measure links
         // to the chart with limits frozen before it started.
         assert!(page.contains("/chart/R8A-ASH/ri_prone_rate?period=month"));
@@ -465,6 +467,8 @@ async fn a_ward_sets_up_a_project_and_sees_the_suggested_score_move() {
         .await;
         let page = app.get(&base, Some(&ward)).await.body;
         assert!(page.contains("adopt on 2023-01-25"), "{page}");
+        // The adoption is in the same month as the start: one note says both.
+        assert!(page.contains("2023-01-02 PDSA c1 starts (ends 2023-01-20); PDSA c1 adopted"));
         assert!(
             page.contains(
                 "<strong id=\"set-score\">3.0</strong>: The ward wants a quarter more data"

@@ -162,22 +162,35 @@ fn measure_name(m: &MeasureRef, own: &[OwnMeasure]) -> String {
     }
 }
 
-/// The dated notes the cycles put on the charts: start and end of each cycle's Do, and the
-/// act's date when it is an adoption.
+/// The dated notes the cycles put on the charts: each cycle's Do start (with its end date), and
+/// the act's date when it is an adoption. Notes in the same month are one note (dated by the
+/// first), so that a ramp of short cycles stays readable on a monthly chart.
 fn cycle_notes(p: &Project) -> Vec<(Date, String)> {
-    let mut out = Vec::new();
+    let mut notes = Vec::new();
     for c in &p.cycles {
         if let Some(s) = c.do_.start {
-            out.push((s, format!("PDSA {} starts", c.id)));
-        }
-        if let Some(e) = c.do_.end {
-            out.push((e, format!("PDSA {} ends", c.id)));
+            let ends = c
+                .do_
+                .end
+                .map(|e| format!(" (ends {})", iso(e)))
+                .unwrap_or_default();
+            notes.push((s, format!("PDSA {} starts{ends}", c.id)));
         }
         if let Some(d) = c.adopted_on() {
-            out.push((d, format!("PDSA {} adopted", c.id)));
+            notes.push((d, format!("PDSA {} adopted", c.id)));
         }
     }
-    out.sort();
+    notes.sort();
+    let mut out: Vec<(Date, String)> = Vec::new();
+    for (d, text) in notes {
+        match out.last_mut() {
+            Some((first, t)) if first.year() == d.year() && first.month() == d.month() => {
+                t.push_str("; ");
+                t.push_str(&text);
+            }
+            _ => out.push((d, text)),
+        }
+    }
     out
 }
 
