@@ -278,6 +278,7 @@ fn freed_clocks_path(text: TextFn, ok: SchemaFn, with_errors: SchemaFn) -> Value
     let body = json!({ "type": "object", "properties": {
         "service": { "type": "string" }, "as_of": { "type": "string" }, "disclosure_controlled": { "type": "boolean" },
         "waiting": text("Referrals waiting"), "breaching": text("Breaching a clock"),
+        "breaching_by_clock": { "type": "object", "description": "Each clock's code to the number of waiting referrals breaching it (text: a count, or * when suppressed)", "additionalProperties": { "type": "string" } },
         "referrals": { "type": "array", "items": item }
     } });
     json!({ "get": { "summary": "A service's waiting list: every open referral with a running clock, breaches first, by pseudonym prefix and the service's reference (never an NHS number); only for the service's own trust, audited. Disclosure-controlled viewers get the counts only.", "parameters": [

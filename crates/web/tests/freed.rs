@@ -186,6 +186,12 @@ async fn the_waiting_list_breaches_first_audited_and_never_an_nhs_number() {
             "{b}"
         );
         assert!(b.contains("2 days 4 hours left"), "{b}");
+        // FR-2024-0004 breaches the 48-hour call; nobody else breaches yet.
+        assert!(
+            b.contains("FREED engagement call within 48 hours</th><td>1</td>"),
+            "{b}"
+        );
+        assert!(b.contains("FREED assessment within 2 weeks</th><td>0</td>"));
         assert!(
             b.contains("Not known"),
             "eligibility not known for FR-2024-0004"
@@ -228,6 +234,10 @@ async fn the_waiting_list_breaches_first_audited_and_never_an_nhs_number() {
         assert!(
             !r.body.contains("FR-2024-0004"),
             "no patient rows for the programme"
+        );
+        assert!(
+            r.body
+                .contains("FREED engagement call within 48 hours</th><td>*</td>")
         );
         let r = app.get(&format!("/freed?{AS_OF}"), &viewer).await;
         assert!(r.body.contains("<td>*</td><td>*</td>"), "{}", r.body);
@@ -444,6 +454,8 @@ async fn the_api_follows_the_same_rules() {
         assert_eq!(v["referrals"][0]["clock"], "freed_engagement_48h");
         assert_eq!(v["referrals"][1]["clock"], "children_treatment");
         assert_eq!(v["waiting"], "4");
+        assert_eq!(v["breaching_by_clock"]["freed_engagement_48h"], "1");
+        assert_eq!(v["breaching_by_clock"]["children_treatment"], "0");
         assert!(!r.body.contains("9990000"), "no NHS number");
         assert_eq!(
             app.audit_actions("freed_waiting_list_viewed").await.len(),
@@ -459,6 +471,7 @@ async fn the_api_follows_the_same_rules() {
         .unwrap();
         assert_eq!(v["disclosure_controlled"], true);
         assert_eq!(v["waiting"], "*");
+        assert_eq!(v["breaching_by_clock"]["freed_engagement_48h"], "*");
         assert_eq!(v["referrals"], serde_json::json!([]));
         let v: serde_json::Value = serde_json::from_str(
             &app.get(&format!("/api/freed/services?{AS_OF}"), &viewer)

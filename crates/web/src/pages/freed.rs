@@ -26,7 +26,7 @@ use domain::disclosure::Policy;
 use ingest::freed::HeldReferral;
 use pathway::eligibility::{Reason, Status};
 use pathway::queue::{ListEntry, WaitingListStats};
-use pathway::{ClockState, ClockStatus, ContactKind, Referral};
+use pathway::{Clock, ClockState, ClockStatus, ContactKind, Referral};
 use serde::{Deserialize, Serialize};
 use store::freed::ServiceRow;
 use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time};
@@ -242,7 +242,10 @@ pub struct ClockRow {
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Counts {
     pub waiting: u64,
+    /// Waiting with their most urgent clock breached.
     pub breaching: u64,
+    /// Waiting referrals with each clock (in `Clock::ALL` order) running and breached.
+    pub by_clock: [u64; 4],
 }
 
 /// The service's waiting list in `pathway`'s order (breaches first) and its counts.
@@ -263,6 +266,13 @@ pub fn waiting_rows(
             counts.waiting += 1;
             if w.is_breaching() {
                 counts.breaching += 1;
+            }
+            for c in &w.clocks {
+                if c.status == ClockStatus::Breaching
+                    && let Some(k) = Clock::ALL.iter().position(|x| *x == c.clock)
+                {
+                    counts.by_clock[k] += 1;
+                }
             }
             let e = pathway::eligibility(r);
             WaitingRow {
@@ -397,6 +407,9 @@ pub struct ServicePage {
     waiting: String,
     breaching: String,
     rows: Vec<WaitingRow>,
+    /// Each clock's label and how many waiting referrals are breaching it (as the viewer may
+    /// see the count).
+    by_clock: Vec<(&'static str, String)>,
     /// Who has waited longest since receipt: reference, receipt and the wait.
     longest: Option<(String, String, String)>,
     saved: Option<String>,
@@ -456,6 +469,11 @@ pub async fn service(
         full,
         waiting: shown(detail, counts.waiting),
         breaching: shown(detail, counts.breaching),
+        by_clock: Clock::ALL
+            .iter()
+            .zip(counts.by_clock)
+            .map(|(c, n)| (c.label(), shown(detail, n)))
+            .collect(),
         rows: if full { rows } else { Vec::new() },
         longest: longest.filter(|_| full),
         saved: q.saved.filter(|_| full),
@@ -1199,6 +1217,11 @@ pub async fn api_clocks(
         "disclosure_controlled": !full,
         "waiting": shown(detail, counts.waiting),
         "breaching": shown(detail, counts.breaching),
+        "breaching_by_clock": Clock::ALL
+            .iter()
+            .zip(counts.by_clock)
+            .map(|(c, n)| (c.code().to_string(), serde_json::Value::String(shown(detail, n))))
+            .collect::<serde_json::Map<String, serde_json::Value>>(),
         "referrals": if full { serde_json::to_value(&rows).unwrap_or_default() } else { serde_json::Value::Array(Vec::new()) },
     })))
 }
