@@ -292,8 +292,8 @@ impl Store {
             .await
     }
 
-    /// The referrals `which` selects (`$1` the service, `$2` one referral or NULL, `$3` a
-    /// minute), and their events.
+    /// The service's referrals that `which` (a condition on `referral_id`, with `$2` one
+    /// referral or NULL and `$3` a minute) selects, and their events.
     async fn freed_select(
         &self,
         service: &str,
@@ -303,7 +303,7 @@ impl Store {
     ) -> Result<FreedRows> {
         let referrals = sqlx::query_as(&format!(
             "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 \
-             AND referral_id IN ({which}) ORDER BY referral_id"
+             AND {which} ORDER BY referral_id"
         ))
         .bind(service)
         .bind(referral.map(str::to_string))
@@ -312,7 +312,7 @@ impl Store {
         .await?;
         let contacts = sqlx::query_as(&format!(
             "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code, attended FROM freed_contacts \
-             WHERE service_code = $1 AND referral_id IN ({which}) ORDER BY referral_id, at_min, contact_id"
+             WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min, contact_id"
         ))
         .bind(service)
         .bind(referral.map(str::to_string))
@@ -321,7 +321,7 @@ impl Store {
         .await?;
         let pauses = sqlx::query_as(&format!(
             "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
-             WHERE service_code = $1 AND referral_id IN ({which}) ORDER BY referral_id, start_min"
+             WHERE service_code = $1 AND {which} ORDER BY referral_id, start_min"
         ))
         .bind(service)
         .bind(referral.map(str::to_string))
@@ -330,7 +330,7 @@ impl Store {
         .await?;
         let discharges = sqlx::query_as(&format!(
             "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
-             WHERE service_code = $1 AND referral_id IN ({which}) ORDER BY referral_id, at_min"
+             WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min"
         ))
         .bind(service)
         .bind(referral.map(str::to_string))
@@ -346,13 +346,13 @@ impl Store {
     }
 }
 
-/// One referral (`$2`) or all of the service's; `$3` is bound but not needed.
-const ONE_OR_ALL: &str = "SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
-     AND ($2 IS NULL OR r.referral_id = $2) AND $3 = $3";
+/// One referral (`$2`) or all of the service's, read straight from each table's index on
+/// (service_code, referral_id); `$3` is bound but not needed.
+const ONE_OR_ALL: &str = "($2 IS NULL OR referral_id = $2) AND $3 = $3";
 
 /// The referrals that can be waiting at minute `$3` (see `freed_rows`): two ranges of the index
 /// on (service_code, off_list_min), never a scan of the whole service.
-const OPEN_AT: &str = "SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
+const OPEN_AT: &str = "referral_id IN (SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
      AND r.off_list_min IS NULL AND r.received_min <= $3 AND ($2 IS NULL OR $2 IS NOT NULL) \
      UNION ALL SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
-     AND r.off_list_min > $3 AND r.received_min <= $3";
+     AND r.off_list_min > $3 AND r.received_min <= $3)";
