@@ -301,6 +301,43 @@ async fn a_champion_adds_and_corrects_a_referral_by_hand() {
             r.body
         );
         assert_eq!(
+            app.get("/freed/R8A-FREED/referral?ref=FR%00X", &lead)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        // Awkward input: a control character, an overlong reference, a quote; refused, no panic.
+        for (field, value) in [
+            ("reference", "FR%00X"),
+            ("reference", &"R".repeat(100)),
+            ("onset", "2023%2211"),
+            ("received_time", "25:00"),
+        ] {
+            let bad = form.replace(
+                &format!(
+                    "{field}={}",
+                    if field == "reference" {
+                        "FR-HAND-1"
+                    } else if field == "onset" {
+                        "2023-10"
+                    } else {
+                        "08:05"
+                    }
+                ),
+                &format!("{field}={value}"),
+            );
+            let r = app
+                .post_form("/freed/R8A-FREED/referral", &lead, &bad)
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "{field}={value}: {}",
+                r.body
+            );
+            assert!(r.body.contains("There is a problem"), "{}", r.body);
+        }
+        assert_eq!(
             app.store.fingerprint().await.unwrap(),
             before,
             "{}",

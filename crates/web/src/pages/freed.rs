@@ -1007,6 +1007,12 @@ fn referral_page(
     }
 }
 
+/// A reference that could be held: not empty, at most 64 bytes, no control character.
+fn plausible_reference(r: &str) -> bool {
+    let t = r.trim();
+    !t.is_empty() && t.len() <= 64 && !t.chars().any(char::is_control)
+}
+
 fn require_full(detail: Detail, s: &ServiceRow) -> Result<(), AppError> {
     if detail == Detail::Full {
         Ok(())
@@ -1036,6 +1042,12 @@ pub async fn referral_form(
         .reference
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
+    if reference
+        .as_deref()
+        .is_some_and(|r| !plausible_reference(r))
+    {
+        return Err(AppError::NotFound);
+    }
     let (form, correcting) = match reference {
         None => (ReferralForm::default(), false),
         Some(r) => {
@@ -1069,7 +1081,9 @@ pub async fn save_referral(
 ) -> Result<Response, AppError> {
     let (s, detail) = service_for(&state, &user, &code).await?;
     require_full(detail, &s)?;
-    let existing = if form.reference.trim().is_empty() {
+    // Only a reference an upload could hold is looked up (PostgreSQL refuses a NUL in text;
+    // the import names the problem instead).
+    let existing = if !plausible_reference(&form.reference) {
         false
     } else {
         !state
