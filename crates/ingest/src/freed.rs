@@ -534,7 +534,9 @@ pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
         let onset = match (precision_from(&r.onset_precision), r.onset_day) {
             (Some(OnsetPrecision::Unknown), _) | (_, None) => Onset::Unknown,
             (Some(p), Some(d)) => {
-                let d = date_from_day(i32::try_from(d).unwrap_or(0));
+                let d = date_from_day(0)
+                    .checked_add(time::Duration::days(d))
+                    .ok_or_else(|| bad("onset day", &r.referral_id, &d.to_string()))?;
                 match p {
                     OnsetPrecision::Day => Onset::Day(d),
                     OnsetPrecision::Month => Onset::Month {

@@ -89,7 +89,10 @@ pub struct FreedRows {
 /// The day number of the first day of the month and the ISO week holding a day.
 fn periods(day: i64) -> (Val, Val) {
     use domain::dates::{PeriodKind, date_from_day, day_number};
-    let d = date_from_day(i32::try_from(day).unwrap_or(0));
+    // Written from a referral's own time, so always a real day; 1970-01-01 if not.
+    let d = date_from_day(0)
+        .checked_add(time::Duration::days(day))
+        .unwrap_or(date_from_day(0));
     (
         Val::Int(i64::from(day_number(PeriodKind::Month.start_of(d)))),
         Val::Int(i64::from(day_number(PeriodKind::Week.start_of(d)))),
