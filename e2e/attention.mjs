@@ -171,7 +171,8 @@ for (const must of ['supports a clinical assessment and does not replace it', 'A
   'Timing check', 'Frame jitter', 'Stimulus onset error', 'By quarter of the test']) {
   expect(report.includes(must), `the report shows "${must}"`);
 }
-expect(await clinic.locator('.cpt-hist svg[role=img]').count() === 1, 'the reaction-time histogram (SVG)');
+expect(await clinic.locator('svg[role=img][aria-labelledby="rt-hist-title"]').count() === 1, 'the reaction-time histogram (SVG)');
+expect(await clinic.locator('svg[role=img][aria-labelledby="quarter-title"]').count() === 1, 'the chart of the quarters (SVG)');
 await check(clinic, 'clinic-report');
 const facts = await clinic.evaluate(() => Object.fromEntries([...document.querySelectorAll('.nhsuk-summary-list__row')]
   .map((r) => [r.querySelector('dt').innerText.trim(), r.querySelector('dd').innerText.trim()])));
