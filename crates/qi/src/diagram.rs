@@ -25,25 +25,7 @@ const HEADINGS: [&str; 4] = [
     "Change ideas",
 ];
 
-/// Escapes text for XML and HTML content and attributes, and drops the characters XML 1.0
-/// cannot hold (control characters other than tab, line feed and carriage return; U+FFFE and
-/// U+FFFF).
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use spc::svg::esc as xml_escape;
 
 /// Text on one line: whitespace runs become one space, control characters go.
 fn clean(text: &str) -> String {

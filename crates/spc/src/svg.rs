@@ -635,7 +635,11 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// Escape text for XML content and attributes.
+/// Escape text for XML content and attributes (SVG and HTML alike): the five markup
+/// characters as entities; tab, line feed and carriage return kept; every other control
+/// character (C0, DEL, C1) and the non-characters U+FFFE and U+FFFF dropped, since XML may not
+/// hold them and they mean nothing on a page. The one escaper of the workspace: charts, the
+/// forest plots, driver diagrams and reports all use it.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -645,7 +649,8 @@ pub fn esc(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            '\t' | '\n' | '\r' => o.push(c),
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => o.push(c),
         }
     }

@@ -3,6 +3,7 @@
 //! inline style: presentation attributes only). A group without a ratio to draw (suppressed,
 //! no events, the reference itself) is a line of text, never a point.
 
+use spc::svg::esc;
 use std::fmt::Write;
 
 /// What one group's row shows.
@@ -89,21 +90,6 @@ fn range(groups: &[Group<'_>]) -> (f64, f64) {
         .unwrap_or(AXIS_MAX);
     // At least one tick each side of 1, so the reference line is never on the edge.
     (lo.min(0.5), hi.max(2.0))
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -131,7 +131,11 @@ async fn build(
     let months = months_with_data(&own);
     let month = match q.month.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(m) => parse_month(m)?,
-        None => months.first().copied().ok_or_else(|| AppError::NotFound)?,
+        // No data yet: this month's report, which says so for every measure.
+        None => months
+            .first()
+            .copied()
+            .unwrap_or_else(|| PeriodKind::Month.start_of(time::OffsetDateTime::now_utc().date())),
     };
     let notes: Vec<Vec<store::annotations::Annotation>> = catalogue
         .iter()
