@@ -15,7 +15,8 @@ use store::Store;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Kinds: organisations, wards, bed_days, patients, ward_stays, restrictive_interventions, incidents, leave, awol, survey.\n\
+    after_help = "Kinds: organisations, wards, bed_days, patients, ward_stays, restrictive_interventions, incidents, leave, awol, survey;\n\
+FREED: freed_services, freed_referrals, freed_contacts, freed_pauses, freed_discharges (services first).\n\
 Formats are described in docs/formats.md. Upload organisations, then wards, then the rest.\n\n\
 Examples:\n  mhsip import --kind wards wards.csv\n  mhsip import --kind restrictive_interventions --mapping rw4-datix export.xlsx --dry-run"
 )]

@@ -22,7 +22,8 @@ pub enum UsersAction {
     /// Create an account; the password is the first line of standard input (12+ characters).
     Add {
         name: String,
-        /// programme_admin, programme_viewer, trust_lead, ward_user or uploader.
+        /// programme_admin, programme_viewer, trust_lead, ward_user, uploader or clinician (a
+        /// clinician needs --trust: they see that trust's attention tests and no safety figures).
         #[arg(long, value_parser = |s: &str| Role::parse(s))]
         role: Role,
         /// The trust of a trust lead, uploader or ward user (e.g. R9A).
