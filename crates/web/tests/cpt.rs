@@ -452,6 +452,19 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
         );
         assert_eq!(lines.len(), 1 + log.stimuli.len() + log.keys.len());
         assert!(lines[1].starts_with("stimulus,0,"));
+        // The same report as a PDF file, downloaded and audited.
+        let pdf = app.get("/clinic/tests/1/report.pdf", Some(&clin)).await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert_eq!(pdf.content_type, "application/pdf");
+        assert!(pdf.body.starts_with("%PDF-"));
+        assert!(
+            app.store
+                .audit_log(50)
+                .await
+                .unwrap()
+                .iter()
+                .any(|a| a.action == "cpt_report_downloaded")
+        );
         // Observation notes.
         let r = app
             .post_form(
@@ -470,7 +483,11 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
 
         // Another trust's clinician, and every other role, gets 403; nobody signed in, login.
         let other = app.login("clin.b").await;
-        for path in ["/clinic/tests/1", "/clinic/tests/1/log.csv"] {
+        for path in [
+            "/clinic/tests/1",
+            "/clinic/tests/1/log.csv",
+            "/clinic/tests/1/report.pdf",
+        ] {
             assert_eq!(
                 app.get(path, Some(&other)).await.status,
                 StatusCode::FORBIDDEN,

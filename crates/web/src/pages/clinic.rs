@@ -667,32 +667,34 @@ pub struct Fact {
 #[derive(Template, WebTemplate)]
 #[template(path = "clinic/report.html")]
 pub struct ReportPage {
-    layout: Layout,
-    id: i64,
-    head: Vec<Fact>,
-    shortened: bool,
-    norms_label: String,
-    illustrative: bool,
-    norms_error: Option<String>,
-    norm_group: Option<String>,
-    fit: Option<String>,
-    fit_warning: Option<String>,
-    threshold: String,
-    params: Vec<ParamLine>,
-    not_normed: Vec<String>,
-    summaries: Vec<SummaryLine>,
-    quarters: Vec<QuarterRow>,
-    hist_svg: String,
-    quarter_svg: String,
-    hist_text: String,
-    counts: Vec<Fact>,
-    timing: Vec<Fact>,
-    timing_note: Option<String>,
-    practice: Vec<String>,
-    notes: String,
-    notes_by: Option<String>,
-    others: Vec<OtherTest>,
-    comparison: Option<Comparison>,
+    pub(crate) layout: Layout,
+    pub(crate) id: i64,
+    pub(crate) head: Vec<Fact>,
+    pub(crate) shortened: bool,
+    pub(crate) norms_label: String,
+    pub(crate) illustrative: bool,
+    pub(crate) norms_error: Option<String>,
+    pub(crate) norm_group: Option<String>,
+    pub(crate) fit: Option<String>,
+    pub(crate) fit_warning: Option<String>,
+    pub(crate) threshold: String,
+    pub(crate) params: Vec<ParamLine>,
+    pub(crate) not_normed: Vec<String>,
+    pub(crate) summaries: Vec<SummaryLine>,
+    pub(crate) quarters: Vec<QuarterRow>,
+    pub(crate) hist_svg: String,
+    /// The hits' reaction times, for the PDF's histogram.
+    pub(crate) rts: Vec<f64>,
+    pub(crate) quarter_svg: String,
+    pub(crate) hist_text: String,
+    pub(crate) counts: Vec<Fact>,
+    pub(crate) timing: Vec<Fact>,
+    pub(crate) timing_note: Option<String>,
+    pub(crate) practice: Vec<String>,
+    pub(crate) notes: String,
+    pub(crate) notes_by: Option<String>,
+    pub(crate) others: Vec<OtherTest>,
+    pub(crate) comparison: Option<Comparison>,
 }
 
 /// The norms for a task: the service's file in the data folder if it has one, otherwise the
@@ -967,12 +969,51 @@ pub async fn report(
     Path(id): Path<i64>,
     Query(q): Query<ReportQuery>,
 ) -> Result<ReportPage, AppError> {
+    build_report(&state, &user, id, &q, "cpt_report_viewed").await
+}
+
+/// The clinician's report as a PDF file: the same figures as the page (`build_report`), laid
+/// out by `report::render` (`clinic_pdf`).
+pub async fn report_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    let page = build_report(&state, &user, id, &q, "cpt_report_downloaded").await?;
+    let bytes = report::render(&super::clinic_pdf::document(&page));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"attention-test-{id}.pdf\""))
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn build_report(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    q: &ReportQuery,
+    action: &str,
+) -> Result<ReportPage, AppError> {
+    let (state, user) = (state.clone(), user.clone());
     let test = visible_test(&state, &user, id).await?;
     state
         .store
         .audit_for(
             &user.name,
-            "cpt_report_viewed",
+            action,
             &format!("cpt test {id}"),
             Some(&test.trust_code),
             None,
@@ -1421,6 +1462,7 @@ pub async fn report(
         summaries,
         quarters: quarter_rows(&score),
         hist_svg: histogram(&rts),
+        rts,
         quarter_svg: quarter_chart(&score),
         hist_text,
         counts,

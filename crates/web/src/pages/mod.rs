@@ -5,6 +5,7 @@ pub mod admin;
 pub mod catalogue;
 pub mod chart_page;
 pub mod clinic;
+mod clinic_pdf;
 pub mod completeness;
 pub mod freed;
 pub mod inequalities;
@@ -69,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/clinic/tests/{id}", get(clinic::report))
         .route("/clinic/tests/{id}/notes", post(clinic::notes))
         .route("/clinic/tests/{id}/log.csv", get(clinic::log_csv))
+        .route("/clinic/tests/{id}/report.pdf", get(clinic::report_pdf))
         .route("/qi", get(qi::list))
         .route("/qi/new", get(qi::new_form).post(qi::create))
         .route("/qi/{id}", get(qi::page))
