@@ -553,7 +553,9 @@ async fn walk_reports(app: &App, found: &mut Findings, identity: &str, cookie: &
                 format!("{identity} {path}: no disclosure notice")
             });
             for row in html_rows(&page) {
-                let Some(m) = catalogue().into_iter().find(|m| Some(&m.title.to_string()) == row.first())
+                let Some(m) = catalogue()
+                    .into_iter()
+                    .find(|m| Some(&m.title.to_string()) == row.first())
                 else {
                     continue;
                 };
@@ -575,7 +577,9 @@ async fn walk_reports(app: &App, found: &mut Findings, identity: &str, cookie: &
                 check_latest(found, &place, &exact, org, &m, label, v);
                 values_checked += 1;
             }
-            let pdf = app.get(&format!("/reports/{kind}/{org}/pdf{month}"), cookie).await;
+            let pdf = app
+                .get(&format!("/reports/{kind}/{org}/pdf{month}"), cookie)
+                .await;
             found.check(pdf.starts_with("%PDF-"), || format!("{path}: no PDF"));
         }
     }

@@ -273,6 +273,7 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("POST /clinic/codes/1/reissue", [403, 403, 403, 403, 403, 303]),
         ("GET /clinic/tests/1", [403, 403, 403, 403, 403, 303]),
         ("GET /clinic/tests/1/log.csv", [403, 403, 403, 403, 403, 303]),
+        ("GET /clinic/tests/1/report.pdf", [403, 403, 403, 403, 403, 303]),
         ("POST /clinic/tests/1/notes", [403, 403, 403, 403, 403, 303]),
         // FREED (issue 14): R8A-FREED names no ward (its trust's leads only), R8B-FREED names
         // R8B-CEDAR; the programme and other trusts see counts, never patients' rows.
@@ -1485,7 +1486,11 @@ async fn a_ward_page_says_what_is_new_since_the_last_visit() {
         let app = App::new(db).await;
         let ward = app.login("ward").await;
         let first = app.get("/org/R8A-ASH", Some(&ward)).await.body;
-        assert!(!first.contains("New since your last visit"), "{}", app.db_name);
+        assert!(
+            !first.contains("New since your last visit"),
+            "{}",
+            app.db_name
+        );
         let r = app
             .post_form(
                 "/chart/R8A-ASH/ri_rate/annotations",
@@ -1496,7 +1501,10 @@ async fn a_ward_page_says_what_is_new_since_the_last_visit() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let second = app.get("/org/R8A-ASH", Some(&ward)).await.body;
         assert!(second.contains("New since your last visit"), "{second}");
-        assert!(second.contains("2024-02-01: Started safety huddles (ward)"), "{second}");
+        assert!(
+            second.contains("2024-02-01: Started safety huddles (ward)"),
+            "{second}"
+        );
         // Another user's first visit is their own.
         let lead = app.login("lead").await;
         let theirs = app.get("/org/R8A-ASH", Some(&lead)).await.body;
