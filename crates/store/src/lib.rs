@@ -18,8 +18,8 @@ pub mod qi;
 pub mod read;
 pub mod sessions;
 pub mod tokens;
-pub mod visits;
 mod values;
+pub mod visits;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
