@@ -11,7 +11,9 @@
 //! - a suppressed figure takes everything derived from it (rates, intervals, ratios);
 //! - medians are shown only over 5 or more events; event-level charts show no event;
 //! - in a breakdown, the suppressed groups never hold 1 to 4 events between them;
-//! - another trust's uploads are not listed.
+//! - another trust's uploads are not listed;
+//! - the ward and board reports pass the summaries' check; FREED waiting lists of a controlled
+//!   trust show only counts that pass it, and no referral.
 //!
 //! Runs on SQLite and, when MHSIP_TEST_POSTGRES_URL is set, PostgreSQL.
 
@@ -153,6 +155,43 @@ async fn generated_region(db: &TestDb) {
         let r = import_bytes(db, &mut keys, kind, &name, text.as_bytes(), false).await;
         assert!(r.ok(), "{name}: {:?}", r.error_lines());
     }
+    // FREED: the example services, referrals and contacts, and up to 30 more referrals a
+    // service still waiting, so that the counts on the waiting lists run past 5.
+    for kind in [
+        Kind::FreedServices,
+        Kind::FreedReferrals,
+        Kind::FreedContacts,
+        Kind::FreedPauses,
+        Kind::FreedDischarges,
+    ] {
+        let name = format!("{}.csv", kind.as_str());
+        let r = import_bytes(db, &mut keys, kind, &name, &examples(&name), false).await;
+        assert!(r.ok(), "{name}: {:?}", r.error_lines());
+    }
+    let mut referrals = String::from(
+        "ServiceCode,ServiceRequestId,NHSNumber,ReferralRequestReceivedDate,ReferralRequestReceivedTime,SourceOfReferral,AgeServReferRecDate,FirstEpisode,OnsetDate,EDDiagnosisGroup,ClinRespPriorityType\n",
+    );
+    for (s, service) in ["R8A-FREED", "R8B-FREED"].iter().enumerate() {
+        for i in 0..rng.below(31) {
+            let _ = writeln!(
+                referrals,
+                "{service},GEN-{i},{},2024-03-0{},09:00,gp,{},Y,2023-11,AN,routine",
+                nhs_number(50_000 + s as u64 * 1000 + i * 3),
+                1 + rng.below(8),
+                16 + rng.below(10)
+            );
+        }
+    }
+    let r = import_bytes(
+        db,
+        &mut keys,
+        Kind::FreedReferrals,
+        "generated-freed_referrals.csv",
+        referrals.as_bytes(),
+        false,
+    )
+    .await;
+    assert!(r.ok(), "generated FREED referrals: {:?}", r.error_lines());
 }
 
 struct App {
@@ -589,6 +628,64 @@ async fn walk_reports(app: &App, found: &mut Findings, identity: &str, cookie: &
     });
 }
 
+/// FREED: every service of a trust seen under control shows only counts (each `*`, 0 or a
+/// multiple of 5), never a patient row, on its page, in the services list and in the API.
+async fn walk_freed(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
+    const AS_OF: &str = "as_of=2024-03-20+12:00";
+    let services: Value = serde_json::from_str(
+        &app.get(&format!("/api/freed/services?{AS_OF}"), cookie)
+            .await,
+    )
+    .unwrap();
+    let mut checked = 0;
+    for s in services["services"].as_array().cloned().unwrap_or_default() {
+        let trust = s["trust"].as_str().unwrap_or("");
+        if !controlled(identity).contains(&trust) {
+            continue;
+        }
+        let code = s["code"].as_str().unwrap_or("");
+        let place = format!("{identity} FREED {code}");
+        found.check(s["disclosure_controlled"] == true, || {
+            format!("{place}: not marked disclosure-controlled in the list")
+        });
+        let clocks: Value = serde_json::from_str(
+            &app.get(&format!("/api/freed/{code}/clocks?{AS_OF}"), cookie)
+                .await,
+        )
+        .unwrap();
+        let mut counts = vec![
+            s["waiting"].clone(),
+            s["breaching"].clone(),
+            clocks["waiting"].clone(),
+            clocks["breaching"].clone(),
+        ];
+        counts.extend(
+            clocks["breaching_by_clock"]
+                .as_object()
+                .map(|m| m.values().cloned().collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
+        for c in counts {
+            let text = c
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| c.to_string());
+            found.check(shown_count_ok(&text), || format!("{place}: count {text}"));
+            checked += 1;
+        }
+        found.check(clocks["referrals"] == serde_json::json!([]), || {
+            format!("{place}: patient rows in the API")
+        });
+        let page = app.get(&format!("/freed/{code}?{AS_OF}"), cookie).await;
+        found.check(!page.contains("GEN-") && !page.contains("FR-2024"), || {
+            format!("{place}: a referral reference on the page")
+        });
+    }
+    found.check(checked >= 6, || {
+        format!("{identity}: only {checked} FREED counts checked")
+    });
+}
+
 async fn walk_inequalities(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
     let (from, to) = (
         time::macros::date!(2024 - 01 - 01),
@@ -683,6 +780,7 @@ async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
             walk_summaries(&app, &mut found, identity, &cookie).await;
             walk_inequalities(&app, &mut found, identity, &cookie).await;
             walk_reports(&app, &mut found, identity, &cookie).await;
+            walk_freed(&app, &mut found, identity, &cookie).await;
         }
         assert!(found.0.is_empty(), "{name}:\n{}", found.0.join("\n"));
     }
