@@ -134,6 +134,21 @@ fn ser_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Resul
 }
 
 impl Measure {
+    /// A value as people read it: percentages with one decimal, rates with two, days, minutes
+    /// and people whole.
+    pub fn format_value(&self, v: f64) -> String {
+        if self.is_proportion() {
+            format!("{v:.1}%")
+        } else if self.chart == ChartKind::G
+            || self.unit.starts_with("minutes")
+            || self.unit.starts_with("people")
+        {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    }
+
     /// Whether this is a rate or proportion whose denominator matters for disclosure.
     pub fn is_rate(&self) -> bool {
         matches!(

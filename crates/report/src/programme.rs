@@ -133,18 +133,6 @@ fn latest(a: &Analysed) -> Option<(String, f64)> {
         .find_map(|(i, p)| p.value.map(|v| (a.labels[i].clone(), v)))
 }
 
-fn value_text(m: &Measure, v: f64) -> String {
-    if m.is_proportion() {
-        format!("{v:.1}%")
-    } else if m.chart == spc::ChartKind::G
-        || m.unit.starts_with("minutes")
-        || m.unit.starts_with("people")
-    {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
 
 fn variation_words(v: Option<Variation>) -> &'static str {
     match v {
@@ -201,7 +189,7 @@ fn summary_table(judged: &[Judged<'_>], with_previous: bool) -> Table {
             let m = j.input.measure;
             let now = j.now.as_ref();
             let latest_text = match now.and_then(latest) {
-                Some((label, v)) => format!("{} ({label})", value_text(m, v)),
+                Some((label, v)) => format!("{} ({label})", m.format_value(v)),
                 None if j.withheld => "not shown".into(),
                 None if j.cut.points.iter().any(|p| p.value.is_some()) => "*".into(),
                 None => "no data".into(),
@@ -212,7 +200,7 @@ fn summary_table(judged: &[Judged<'_>], with_previous: bool) -> Table {
                     j.before
                         .as_ref()
                         .and_then(latest)
-                        .map(|(label, v)| format!("{} ({label})", value_text(m, v)))
+                        .map(|(label, v)| format!("{} ({label})", m.format_value(v)))
                         .unwrap_or_else(|| "–".into()),
                 );
             }

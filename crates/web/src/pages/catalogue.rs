@@ -43,7 +43,7 @@ pub async fn page(user: CurrentUser) -> CataloguePage {
                             spc::Direction::Decrease => "lower is better",
                             _ => "neither direction is better",
                         },
-                        target: m.target.map(|t| super::fmt_value(m, t)).unwrap_or_default(),
+                        target: m.target.map(|t| m.format_value(t)).unwrap_or_default(),
                         m: m.clone(),
                     })
                     .collect(),

@@ -237,7 +237,7 @@ pub async fn page(
         target: c
             .settings
             .target
-            .map(|t| super::fmt_value(m, t))
+            .map(|t| m.format_value(t))
             .unwrap_or_default(),
         notes: p
             .notes

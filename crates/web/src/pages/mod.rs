@@ -94,18 +94,3 @@ pub fn routes() -> Router<AppState> {
             get(freed::referral_form).post(freed::save_referral),
         )
 }
-
-/// A value as people read it: percentages with one decimal, rates with two, days and minutes
-/// whole.
-pub fn fmt_value(m: &domain::measures::Measure, v: f64) -> String {
-    if m.is_proportion() {
-        format!("{v:.1}%")
-    } else if m.chart == spc::ChartKind::G
-        || m.unit.starts_with("minutes")
-        || m.unit.starts_with("people")
-    {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}

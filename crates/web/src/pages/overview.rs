@@ -354,7 +354,7 @@ pub async fn page(
         .map(|m| MeasureRow {
             id: m.id,
             title: m.title,
-            target: m.target.map(|t| super::fmt_value(m, t)),
+            target: m.target.map(|t| m.format_value(t)),
             cells: columns
                 .iter()
                 .map(|c| MatrixCell::of(index.get(&(c.code.as_str(), m.id)).copied(), &latest))

@@ -185,7 +185,6 @@ async fn build(
         ),
         policy: policy.as_ref(),
     };
-    let projects = state.store.qi_projects().await?;
     let doc = match kind {
         Kind::Ward => {
             // The programme view's list: the same suggested and set scores as /qi shows.
@@ -210,6 +209,7 @@ async fn build(
             report::programme::ward_report(&about, &inputs, &lines)
         }
         Kind::Board => {
+            let projects = state.store.qi_projects().await?;
             let cycles: Vec<CycleLine> = projects
                 .iter()
                 .filter(|p| {

@@ -77,7 +77,7 @@ pub fn summarise(
         variation_kind: variation,
         assurance_kind: assurance,
         value_text: match latest_value {
-            Some(v) => super::fmt_value(measure, v),
+            Some(v) => measure.format_value(v),
             None if suppressed_latest => "*".into(),
             None => "–".into(),
         },
