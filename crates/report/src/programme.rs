@@ -133,7 +133,6 @@ fn latest(a: &Analysed) -> Option<(String, f64)> {
         .find_map(|(i, p)| p.value.map(|v| (a.labels[i].clone(), v)))
 }
 
-
 fn variation_words(v: Option<Variation>) -> &'static str {
     match v {
         None => "Too few points to judge",
