@@ -1,4 +1,5 @@
-//! Installs the pinned front-end packages (NHS.UK frontend, htmx) from the npm registry into the
+//! Installs the pinned front-end packages (NHS.UK frontend, htmx, the attention test's face
+//! detector) from the npm registry into the
 //! build folder with `npm ci`, and generates the table of files the binary embeds. Nothing
 //! third-party is committed: only frontend/package.json and its lock.
 
@@ -21,6 +22,34 @@ const FILES: &[(&str, &str, &str)] = &[
         "htmx.org/dist/htmx.min.js",
         "htmx.min.js",
         "text/javascript; charset=utf-8",
+    ),
+    // The attention test's on-device head tracking (static/cpt-camera.js): the face detector
+    // with TensorFlow.js bundled, its model weights as the package ships them, and the
+    // WebAssembly binaries of TensorFlow.js's backend (the version face-api bundles).
+    (
+        "@vladmandic/face-api/dist/face-api.esm.js",
+        "face-api/face-api.esm.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "@vladmandic/face-api/model/tiny_face_detector_model-weights_manifest.json",
+        "face-api/model/tiny_face_detector_model-weights_manifest.json",
+        "application/json",
+    ),
+    (
+        "@vladmandic/face-api/model/tiny_face_detector_model.bin",
+        "face-api/model/tiny_face_detector_model.bin",
+        "application/octet-stream",
+    ),
+    (
+        "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
+        "face-api/wasm/tfjs-backend-wasm-simd.wasm",
+        "application/wasm",
+    ),
+    (
+        "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+        "face-api/wasm/tfjs-backend-wasm.wasm",
+        "application/wasm",
     ),
 ];
 

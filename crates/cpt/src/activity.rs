@@ -52,8 +52,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CptError, finite};
 use crate::score::{RawLog, ScoringOptions};
 
-/// One detection of the face.
+/// One detection of the face. Read strictly: a sample with any other field (an image, say)
+/// is refused, so nothing but these four numbers can be stored as a track.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HeadSample {
     pub t_ms: f64,
     /// Centre, a fraction of the frame's width (-1 to 2 accepted).
@@ -68,8 +70,9 @@ fn default_aspect() -> f64 {
     0.75
 }
 
-/// A head-position track.
+/// A head-position track (strictly read, as [`HeadSample`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HeadTrack {
     /// Frame height / width (0.75 for 640 x 480, 0.5625 for 1280 x 720).
     #[serde(default = "default_aspect")]
@@ -559,6 +562,22 @@ mod tests {
         let a = activity(&outside, span, &ActivityOptions::default()).unwrap();
         assert_eq!(a.samples_used, 0);
         assert_eq!(a.whole.cells, 0);
+    }
+
+    #[test]
+    fn a_track_holds_times_positions_and_sizes_only() {
+        let ok: HeadTrack = serde_json::from_str(
+            r#"{"frame_aspect":0.75,"samples":[{"t_ms":1.5,"x":0.5,"y":0.5,"size":0.2}]}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.samples.len(), 1);
+        let image = r#"{"frame_aspect":0.75,"samples":[{"t_ms":1.5,"x":0.5,"y":0.5,"size":0.2,"image":"data:image/png;base64,AAAA"}]}"#;
+        let e = serde_json::from_str::<HeadTrack>(image)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `image`"), "{e}");
+        let frame = r#"{"frame_aspect":0.75,"samples":[],"frame":[1,2,3]}"#;
+        assert!(serde_json::from_str::<HeadTrack>(frame).is_err());
     }
 
     #[test]

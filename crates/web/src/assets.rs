@@ -24,6 +24,12 @@ const OWN: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../static/cpt-test.js"),
     ),
+    // Its on-device head tracking (face detection with @vladmandic/face-api, served above).
+    (
+        "cpt-camera.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/cpt-camera.js"),
+    ),
     (
         "cpt.css",
         "text/css; charset=utf-8",

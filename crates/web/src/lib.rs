@@ -130,7 +130,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         // Cross-site form posts are refused (Sec-Fetch-Site / Origin checks), on every route.
         .layer(tower_http::csrf::CsrfLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(
+        // Set unless the handler set its own: only the attention test's page does
+        // (`pages::test::TEST_PAGE_CSP`, the same policy with 'wasm-unsafe-eval' for the
+        // on-device face detector).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",

@@ -2,7 +2,10 @@
 // The project's own script, the one page of the site that needs JavaScript. It fetches the
 // schedule that crates/cpt made for the code, checks that the device can hold its frame rate,
 // runs the practice until the server (scoring with crates/cpt) says it is passed, runs the test
-// and posts the raw log. It scores nothing itself and sends no image: the camera is not used.
+// and posts the raw log. It scores nothing itself. With the family's consent (the tick box), the
+// camera's frames go to the face detector in this page (cpt-camera.js) and only the head track
+// (time, x, y, size) is posted with the log: never an image. Without consent or a camera the
+// test runs the same and the report says activity was not measured.
 //
 // Timing: stimulus onsets are the requestAnimationFrame time stamps of the frames they were
 // drawn on; key presses are the keydown events' timeStamp; both are on the performance.now()
@@ -20,6 +23,7 @@ const stage = $('cpt-stage');
 const canvas = $('cpt-canvas');
 const message = $('cpt-message');
 const go = $('cpt-go');
+const consent = $('cpt-camera');
 const ctx = canvas.getContext('2d');
 
 const COLOURS = { red: '#e8371c', blue: '#2f8fe8', green: '#1fae5b', yellow: '#ffe11a' };
@@ -34,6 +38,34 @@ let intervals = [];
 let frameMs = 1000 / 60;
 let fullscreen = false;
 let hiddenCount = 0;
+let tracker = null;
+let camera = { status: 'declined' };
+
+// Starts the head tracking if the family ticked the box; the test goes on without it if the
+// camera or the detector cannot start.
+async function startCamera() {
+  if (!consent || !consent.checked) {
+    camera = { status: 'declined' };
+    return;
+  }
+  say('Starting the camera…');
+  try {
+    const { startTracker } = await import('/assets/cpt-camera.js');
+    tracker = await startTracker();
+    camera = { status: 'used' };
+  } catch (e) {
+    tracker = null;
+    camera = { status: 'unavailable', reason: String(e && e.message ? e.message : e).slice(0, 200) };
+    say(`The camera could not be used (${camera.reason}), so the test will not measure movement. Everything else works the same.`);
+    await new Promise((r) => setTimeout(r, 2500));
+  }
+}
+
+function stopCamera() {
+  if (tracker) {
+    try { tracker.stop(); } catch { /* already stopped */ }
+  }
+}
 
 function say(text) { message.textContent = text; }
 
@@ -246,6 +278,7 @@ function reminder() {
 }
 
 async function finish(text) {
+  stopCamera();
   say(text);
   stage.dataset.done = 'true';
   if (document.fullscreenElement) {
@@ -270,6 +303,8 @@ async function run() {
   intro.hidden = true;
   stage.hidden = false;
   fullscreen = await enterFullscreen();
+  // The camera first, so the timing check measures the device with the tracking running.
+  await startCamera();
   say('Checking this computer. Please wait 2 seconds…');
   intervals = await measureFrames();
   const why = refusal(intervals);
@@ -298,13 +333,21 @@ async function run() {
     }
     const minutes = Math.round((plan.trials.length * (plan.params.stimulus_ms + plan.params.isi_ms)) / 60000);
     await button('Start the test', `Well done! Now the real test. ${reminder()} It takes about ${minutes || 1} minute${minutes === 1 ? '' : 's'}. Keep going until it says you have finished.`);
+    const from = performance.now();
     const log = await runBlock(plan.trials, plan.params);
+    let tracked = { head_track: null, camera };
+    if (tracker) {
+      tracked = tracker.take(from);
+      stopCamera();
+    }
     say('Sending the test to the clinic…');
     const r = await post('/test/result', {
       code,
       attempt,
       log,
       timing: { intervals_ms: intervals, fullscreen, hidden_count: hiddenCount },
+      head_track: tracked.head_track,
+      camera: tracked.camera,
     });
     stage.dataset.stored = 'true';
     await finish(`${r.message} You can close this page now.`);

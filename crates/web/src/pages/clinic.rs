@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::layout::{Choice, Layout};
-use crate::pages::test::{Timing, minutes};
+use crate::pages::test::{Camera, MIN_TRACK_HZ, Timing, minutes};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -27,7 +27,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cpt::norms::{Assessment, NormSex, NormsTable, SummaryKind};
 use cpt::score::Outcome;
-use cpt::{RawLog, Score, ScoringOptions, Sex, TaskVersion};
+use cpt::{Activity, ActivityOptions, HeadTrack, RawLog, Score, ScoringOptions, Sex, TaskVersion};
 use domain::access::Role;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -686,6 +686,11 @@ pub struct ReportPage {
     /// The hits' reaction times, for the PDF's histogram.
     pub(crate) rts: Vec<f64>,
     pub(crate) quarter_svg: String,
+    /// Activity from the head track: why it was not measured, or its figures and trace.
+    pub(crate) activity_note: String,
+    pub(crate) activity_warning: Option<String>,
+    pub(crate) activity_rows: Vec<QuarterRow>,
+    pub(crate) activity_svg: String,
     pub(crate) hist_text: String,
     pub(crate) counts: Vec<Fact>,
     pub(crate) timing: Vec<Fact>,
@@ -735,6 +740,177 @@ pub fn rescore(test: &TestRow) -> Result<(RawLog, Score), AppError> {
     let score = cpt::score(&log, &ScoringOptions::default())
         .map_err(|e| AppError::Internal(format!("cpt test {}: {e}", test.id)))?;
     Ok((log, score))
+}
+
+/// The activity of a stored test, from its head track, when the camera was used.
+pub fn activity_of(test: &TestRow, log: &RawLog) -> Result<Option<Activity>, AppError> {
+    let Some(text) = test.head_track.as_deref() else {
+        return Ok(None);
+    };
+    let track: HeadTrack = serde_json::from_str(text)
+        .map_err(|e| AppError::Internal(format!("cpt test {}: head track: {e}", test.id)))?;
+    let Some(span) = cpt::Span::of_log(log, &ScoringOptions::default()) else {
+        return Ok(None);
+    };
+    cpt::activity(&track, span, &ActivityOptions::default())
+        .map(Some)
+        .map_err(|e| AppError::Internal(format!("cpt test {}: head track: {e}", test.id)))
+}
+
+/// Why a test has no activity figures, in the report's words.
+fn not_measured(camera: Option<&Camera>) -> String {
+    match camera {
+        Some(c) if c.status == "declined" => {
+            "Activity was not measured: the family did not agree to the camera being used.".into()
+        }
+        Some(c) if c.status == "unavailable" => format!(
+            "Activity was not measured: the camera could not be used{}.",
+            c.reason
+                .as_deref()
+                .map_or(String::new(), |r| format!(" ({r})"))
+        ),
+        Some(_) => "Activity was not measured: no head positions were recorded.".into(),
+        None => "Activity was not measured (no camera was used).".into(),
+    }
+}
+
+fn activity_rows(a: &Activity) -> Vec<QuarterRow> {
+    type Cell = fn(&cpt::ActivityBlock) -> String;
+    let rows: [(&'static str, Cell); 6] = [
+        ("Time tracked (% of the test)", |b| {
+            format!("{:.0}", b.tracked_pct)
+        }),
+        ("Time active (% of tracked time)", |b| {
+            b.time_active_pct.map_or("–".into(), |v| format!("{v:.1}"))
+        }),
+        ("Distance (head widths a minute)", |b| {
+            if b.tracked_ms > 0.0 {
+                format!("{:.2}", b.distance / (b.tracked_ms / 60_000.0))
+            } else {
+                "–".into()
+            }
+        }),
+        ("Area covered (head widths²)", |b| format!("{:.2}", b.area)),
+        ("Micro-movements a minute", |b| {
+            if b.tracked_ms > 0.0 {
+                format!(
+                    "{:.1}",
+                    f64::from(b.micro_movements) / (b.tracked_ms / 60_000.0)
+                )
+            } else {
+                "–".into()
+            }
+        }),
+        ("Motion simplicity", |b| {
+            b.motion_simplicity
+                .map_or("–".into(), |v| format!("{v:.2}"))
+        }),
+    ];
+    rows.iter()
+        .map(|(label, f)| QuarterRow {
+            label,
+            whole: f(&a.whole),
+            quarters: a.quarters.iter().map(f).collect(),
+        })
+        .collect()
+}
+
+/// The head's position over the test as SVG (no script): across and up-down, in head widths
+/// from the median position, in half-second means; gaps where the face was not found.
+fn activity_trace(track: &HeadTrack, span: cpt::Span) -> String {
+    const BIN: f64 = 500.0;
+    let (w, h, left, top, bottom) = (720.0, 200.0, 40.0, 10.0, 30.0);
+    let samples: Vec<_> = track
+        .samples
+        .iter()
+        .filter(|s| s.t_ms >= span.start_ms && s.t_ms < span.end_ms && s.size > 0.0)
+        .collect();
+    let len = (span.end_ms - span.start_ms).max(1.0);
+    let median = |mut v: Vec<f64>| -> f64 {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let unit = median(samples.iter().map(|s| s.size).collect()).max(1e-6);
+    let xs = median(samples.iter().map(|s| s.x / unit).collect());
+    let ys = median(
+        samples
+            .iter()
+            .map(|s| s.y * track.frame_aspect / unit)
+            .collect(),
+    );
+    let bins = (len / BIN).ceil() as usize;
+    let mut sum = vec![(0.0, 0.0, 0u32); bins.max(1)];
+    for s in &samples {
+        let i = (((s.t_ms - span.start_ms) / BIN) as usize).min(sum.len() - 1);
+        sum[i].0 += s.x / unit - xs;
+        sum[i].1 += s.y * track.frame_aspect / unit - ys;
+        sum[i].2 += 1;
+    }
+    let range = sum
+        .iter()
+        .filter(|b| b.2 > 0)
+        .map(|b| {
+            (b.0 / f64::from(b.2))
+                .abs()
+                .max((b.1 / f64::from(b.2)).abs())
+        })
+        .fold(0.5_f64, f64::max);
+    let range = (range * 2.0).ceil() / 2.0;
+    let ph = h - top - bottom;
+    let pw = w - left - 10.0;
+    let y_of = |v: f64| top + ph / 2.0 - v / range * ph / 2.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"activity-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"activity-title\">The head's position during the test, across (solid) and up and down (dashed), in head widths from its usual place, from {} positions; the scale runs from -{range} to {range} head widths</title>",
+        samples.len()
+    );
+    for (class, pick) in [("cpt-trace__x", 0usize), ("cpt-trace__y", 1usize)] {
+        let mut d = String::new();
+        let mut pen = false;
+        for (i, b) in sum.iter().enumerate() {
+            if b.2 == 0 {
+                pen = false;
+                continue;
+            }
+            let v = if pick == 0 { b.0 } else { b.1 } / f64::from(b.2);
+            let x = left + pw * (i as f64 + 0.5) / sum.len() as f64;
+            let _ = write!(d, "{}{x:.1},{:.1} ", if pen { "L" } else { "M" }, y_of(v));
+            pen = true;
+        }
+        if !d.is_empty() {
+            let _ = write!(s, "<path class=\"{class}\" d=\"{}\"/>", d.trim_end());
+        }
+    }
+    let _ = write!(
+        s,
+        "<line class=\"cpt-hist__axis\" x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
+        y_of(0.0),
+        w - 10.0,
+        y_of(0.0)
+    );
+    let _ = write!(
+        s,
+        "<text class=\"cpt-hist__label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{range}</text><text class=\"cpt-hist__label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">-{range}</text>",
+        left - 4.0,
+        top + 10.0,
+        left - 4.0,
+        top + ph
+    );
+    let minutes = len / 60_000.0;
+    let _ = write!(
+        s,
+        "<text class=\"cpt-hist__label\" x=\"{left}\" y=\"{:.1}\">0</text><text class=\"cpt-hist__label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{} min</text></svg>",
+        h - 10.0,
+        w - 10.0,
+        h - 10.0,
+        if minutes >= 1.0 {
+            format!("{minutes:.0}")
+        } else {
+            format!("{minutes:.1}")
+        }
+    );
+    s
 }
 
 /// The quarters as SVG (no script): the mean hit reaction time with ±1 SD, and the omissions
@@ -1020,12 +1196,16 @@ async fn build_report(
         )
         .await?;
     let (log, score) = rescore(&test)?;
+    let activity = activity_of(&test, &log)?;
     let version = TaskVersion::from_id(&test.task)
         .ok_or_else(|| AppError::Internal(format!("cpt test {id}: task {}", test.task)))?;
     let shortened = test.duration_ms < standard_ms(&test.task);
     let age = u8::try_from(test.age_years).unwrap_or(0);
     let sex = sex_of(test.sex.as_deref());
-    let params_map = cpt::parameters(&score, None);
+    let params_map = cpt::parameters(&score, activity.as_ref());
+    let stored_timing = serde_json::from_str::<Timing>(&test.timing_json).ok();
+    let camera = stored_timing.as_ref().and_then(|t| t.camera.clone());
+    let activity_missing = not_measured(camera.as_ref());
     let norms = norms_for(&state, version);
     let mut norms_error = None;
     let mut assessment: Option<Assessment> = None;
@@ -1154,7 +1334,7 @@ async fn build_report(
                     atypical: s.atypical == Some(true),
                     from: if s.used.is_empty() {
                         if *k == SummaryKind::Activity {
-                            "Activity was not measured (no camera was used).".into()
+                            activity_missing.clone()
                         } else {
                             "None of its parameters was measured.".into()
                         }
@@ -1185,8 +1365,8 @@ async fn build_report(
                     label: summary_label(*k),
                     value: "–".into(),
                     atypical: false,
-                    from: if *k == SummaryKind::Activity {
-                        "Activity was not measured (no camera was used).".into()
+                    from: if *k == SummaryKind::Activity && activity.is_none() {
+                        activity_missing.clone()
                     } else {
                         "No norms to compare with.".into()
                     },
@@ -1297,6 +1477,74 @@ async fn build_report(
             Some(format!("The timing check's record cannot be read ({e}).")),
         ),
     };
+    let mut timing = timing;
+    if let Some(c) = &camera {
+        timing.push(Fact {
+            label: "Camera",
+            value: match c.status.as_str() {
+                "used" => "used, on the device (only the head's position was sent)".into(),
+                "declined" => "not used (the family did not agree)".into(),
+                _ => format!(
+                    "not used (it could not be started{})",
+                    c.reason
+                        .as_deref()
+                        .map_or(String::new(), |r| format!(": {r}"))
+                ),
+            },
+        });
+        if c.status == "used" {
+            timing.push(Fact {
+                label: "Head positions tracked",
+                value: c.samples.to_string(),
+            });
+            timing.push(Fact {
+                label: "Head tracking rate",
+                value: c.rate_hz.map_or("–".into(), |r| format!("{r:.1} a second")),
+            });
+            timing.push(Fact {
+                label: "Head tracking interval, median ± jitter (SD)",
+                value: match (c.interval_median_ms, c.interval_jitter_ms) {
+                    (Some(m), Some(j)) => format!("{m:.1} ± {j:.1} ms"),
+                    _ => "–".into(),
+                },
+            });
+            timing.push(Fact {
+                label: "Face detector time per frame, median",
+                value: c
+                    .detect_ms_median
+                    .map_or("–".into(), |m| format!("{m:.1} ms")),
+            });
+        }
+    }
+    let (activity_note, activity_warning, activity_rows, activity_svg) = match &activity {
+        None => (activity_missing.clone(), None, Vec::new(), String::new()),
+        Some(a) => {
+            let track: Option<HeadTrack> = test
+                .head_track
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok());
+            let rate = camera.as_ref().and_then(|c| c.rate_hz);
+            let warning = match rate {
+                Some(r) if r < MIN_TRACK_HZ => Some(format!(
+                    "The head was tracked {r:.1} times a second, fewer than the {MIN_TRACK_HZ:.0} the method needs: read the activity figures with care."
+                )),
+                _ if a.whole.tracked_pct < 50.0 => Some(format!(
+                    "The face was tracked for only {:.0}% of the test: the activity figures describe that part only.",
+                    a.whole.tracked_pct
+                )),
+                _ => None,
+            };
+            (
+                format!(
+                    "Measured on the family's device from {} head positions (no image left the device); the face was tracked for {:.0}% of the test. Distances and areas are in head widths (about 14 cm).",
+                    a.samples_used, a.whole.tracked_pct
+                ),
+                warning,
+                activity_rows(a),
+                track.map_or(String::new(), |t| activity_trace(&t, a.span)),
+            )
+        }
+    };
     let practice = serde_json::from_str::<Vec<serde_json::Value>>(&test.practice_json)
         .unwrap_or_default()
         .iter()
@@ -1348,8 +1596,9 @@ async fn build_report(
                 ))
             })?;
         let other_row = visible_test(&state, &user, other.id).await?;
-        let (_, other_score) = rescore(&other_row)?;
-        let other_params = cpt::parameters(&other_score, None);
+        let (other_log, other_score) = rescore(&other_row)?;
+        let other_activity = activity_of(&other_row, &other_log)?;
+        let other_params = cpt::parameters(&other_score, other_activity.as_ref());
         let earlier_first = other.id < id;
         let (first, second) = if earlier_first {
             (&other_params, &params_map)
@@ -1464,6 +1713,10 @@ async fn build_report(
         hist_svg: histogram(&rts),
         rts,
         quarter_svg: quarter_chart(&score),
+        activity_note,
+        activity_warning,
+        activity_rows,
+        activity_svg,
         hist_text,
         counts,
         timing,

@@ -10,9 +10,15 @@
 //!   carry (so a result is only ever stored for a schedule this server handed out).
 //! - `POST /test/practice` (JSON `{code, attempt, log}`): scores a practice block with `cpt` and
 //!   says whether it passed (the test cannot be stored before it has).
-//! - `POST /test/result` (JSON `{code, attempt, log, timing}`): checks the log (`cpt::score`'s
-//!   checks, and that every stimulus is the schedule's), the timing check, scores it with `cpt`
-//!   and stores it with the code marked used, in one transaction.
+//! - `POST /test/result` (JSON `{code, attempt, log, timing, head_track?, camera?}`): checks the
+//!   log (`cpt::score`'s checks, and that every stimulus is the schedule's), the timing check,
+//!   the head track if the camera was used (`cpt::activity`'s checks; a track holds times,
+//!   positions and sizes only, any other field is refused), scores it with `cpt` and stores it
+//!   with the code marked used, in one transaction.
+//!
+//! The test page is the one page served with its own Content-Security-Policy
+//! ([`TEST_PAGE_CSP`]): the site's policy plus `'wasm-unsafe-eval'`, which the on-device face
+//! detector's WebAssembly needs. Every other response gets the site's policy (`crate::router`).
 //!
 //! Every refusal says what was wrong and stores nothing. A code that is not in force counts
 //! against the client's address (`RATE_*`); every start, practice, result and refusal is
@@ -46,8 +52,16 @@ pub const MAX_STARTS: i64 = 5;
 /// The longest a test's result may take to arrive after its start (the longest test is 20
 /// minutes, plus the practice, breaks and the timing check).
 const MAX_ATTEMPT_SECS: i64 = 3 * 3600;
-/// The largest posted log accepted, in bytes (a 20-minute test's log is about 60 kB).
-const MAX_POST_BYTES: usize = 2 * 1024 * 1024;
+/// The largest posted log accepted, in bytes (a 20-minute test's log is about 60 kB; its head
+/// track at 30 samples a second about 2 MB).
+const MAX_POST_BYTES: usize = 6 * 1024 * 1024;
+/// The test page's Content-Security-Policy: the site's, plus `'wasm-unsafe-eval'` so that the
+/// face detector's WebAssembly (served from /assets) may be compiled. No inline script, no
+/// other origin, no `'unsafe-eval'`.
+pub const TEST_PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+/// Below this many head positions a second the report warns that activity was tracked too
+/// slowly for its figures to be read as the method intends (docs/cpt.md).
+pub const MIN_TRACK_HZ: f64 = 25.0;
 
 /// The body limit of the script's posts (the application's is the upload limit, far larger):
 /// a larger body is refused with 413 before it is read whole.
@@ -99,6 +113,99 @@ pub struct Timing {
     /// Whether the full screen was held, and how many times the tab was hidden.
     pub fullscreen: bool,
     pub hidden_count: u32,
+    /// The camera: used, declined or unavailable, and how the tracking went (absent in tests
+    /// stored before the camera was used).
+    #[serde(default)]
+    pub camera: Option<Camera>,
+}
+
+/// What happened with the camera, as the page reported it and as the track shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Camera {
+    /// `used`, `declined` (the box not ticked) or `unavailable` (no camera, not allowed, or
+    /// the detector did not start).
+    pub status: String,
+    pub reason: Option<String>,
+    /// Frames the detector ran on during the test, and its median time per frame (the page's
+    /// figures).
+    pub frames_processed: Option<u32>,
+    pub detect_ms_median: Option<f64>,
+    /// From the track: head positions, positions a second over the test, and the median and
+    /// SD (jitter) of the intervals between consecutive positions under 500 ms apart.
+    pub samples: usize,
+    pub rate_hz: Option<f64>,
+    pub interval_median_ms: Option<f64>,
+    pub interval_jitter_ms: Option<f64>,
+}
+
+impl Camera {
+    /// The camera's record from the page's report and the track it sent.
+    pub fn from_post(
+        post: Option<&CameraPost>,
+        track: Option<&cpt::HeadTrack>,
+        span: Option<cpt::Span>,
+    ) -> Camera {
+        let clean =
+            |s: &str| -> String { s.chars().filter(|c| !c.is_control()).take(200).collect() };
+        let status = match (post.map(|p| p.status.as_str()), track) {
+            (_, Some(_)) => "used",
+            (Some("declined"), None) => "declined",
+            _ => "unavailable",
+        };
+        let mut c = Camera {
+            status: status.into(),
+            reason: post
+                .and_then(|p| p.reason.as_deref())
+                .map(clean)
+                .filter(|s| !s.is_empty()),
+            frames_processed: post.and_then(|p| p.frames_processed),
+            detect_ms_median: post
+                .and_then(|p| p.detect_ms_median)
+                .filter(|v| v.is_finite() && *v >= 0.0),
+            samples: 0,
+            rate_hz: None,
+            interval_median_ms: None,
+            interval_jitter_ms: None,
+        };
+        if let (Some(t), Some(span)) = (track, span) {
+            let times: Vec<f64> = t
+                .samples
+                .iter()
+                .map(|s| s.t_ms)
+                .filter(|t| *t >= span.start_ms && *t < span.end_ms)
+                .collect();
+            c.samples = times.len();
+            let len = span.end_ms - span.start_ms;
+            if len > 0.0 {
+                c.rate_hz = Some(1000.0 * times.len() as f64 / len);
+            }
+            let steps: Vec<f64> = times
+                .windows(2)
+                .map(|w| w[1] - w[0])
+                .filter(|d| *d > 0.0 && *d < 500.0)
+                .collect();
+            if steps.len() >= 2 {
+                let mut sorted = steps.clone();
+                sorted.sort_by(f64::total_cmp);
+                c.interval_median_ms = Some(sorted[sorted.len() / 2]);
+                c.interval_jitter_ms = Some(mean_sd(&steps).1);
+            }
+        }
+        c
+    }
+}
+
+/// The page's report of the camera (`camera` in the result post).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CameraPost {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub frames_processed: Option<u32>,
+    #[serde(default)]
+    pub detect_ms_median: Option<f64>,
 }
 
 /// The timing rule: at least 60 intervals measured, a median no longer than 34 ms (a frame rate
@@ -157,6 +264,7 @@ pub fn timing(intervals: &[f64]) -> Result<Timing, String> {
         onset_error_max_ms: None,
         fullscreen: false,
         hidden_count: 0,
+        camera: None,
     })
 }
 
@@ -400,7 +508,13 @@ pub async fn enter_code(
         practice_trials: params.practice.trials,
     };
     Ok((
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(TEST_PAGE_CSP),
+            ),
+        ],
         page,
     )
         .into_response())
@@ -616,6 +730,11 @@ struct ResultRequest {
     attempt: String,
     log: RawLog,
     timing: TimingPost,
+    /// The head track, when the camera was used (`cpt::HeadTrack`: times, positions, sizes).
+    #[serde(default)]
+    head_track: Option<cpt::HeadTrack>,
+    #[serde(default)]
+    camera: Option<CameraPost>,
 }
 
 /// Checks, scores (with `cpt`) and stores a test; nothing is stored if anything is wrong.
@@ -670,17 +789,29 @@ pub async fn result(
     if let Some(why) = timing.refusal() {
         return refuse(&state, &code, format!("timing: {why}")).await;
     }
+    let span = cpt::Span::of_log(&req.log, &ScoringOptions::default());
+    if let (Some(track), Some(span)) = (&req.head_track, span) {
+        if let Err(e) = cpt::activity(track, span, &cpt::ActivityOptions::default()) {
+            return refuse(&state, &code, format!("head_track.{e}")).await;
+        }
+    }
+    let camera = Camera::from_post(req.camera.as_ref(), req.head_track.as_ref(), span);
     let timing = Timing {
         fullscreen: req.timing.fullscreen,
         hidden_count: req.timing.hidden_count,
+        camera: Some(camera),
         ..timing.with_onsets(&req.log, &plan.trials)
+    };
+    let head_track = match &req.head_track {
+        Some(t) => Some(to_json(t)?),
+        None => None,
     };
     let test = NewTest {
         started_at: started,
         finished_at: now,
         timing_json: to_json(&timing)?,
         raw_log: to_json(&req.log)?,
-        head_track: None,
+        head_track,
         score_json: to_json(&score)?,
         user_agent: headers
             .get(header::USER_AGENT)
