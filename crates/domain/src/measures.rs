@@ -6,16 +6,20 @@ use crate::codes::{InterventionGroup, InterventionType, SexualSafetyCategory};
 use serde::Serialize;
 use spc::{ChartKind, Direction};
 
-/// The programme's three objectives.
+/// The programme's three ward safety objectives, and the FREED eating-disorder programme
+/// (issue 14), whose measures are computed from referrals rather than ward records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
     RestrictivePractice,
     SelfHarmAwol,
     SexualSafety,
+    Freed,
 }
 
 impl Objective {
+    /// The ward safety objectives (what ward, trust and region pages list); FREED's measures
+    /// are in [`freed_catalogue`] and on the FREED pages.
     pub const ALL: [Objective; 3] = [
         Objective::RestrictivePractice,
         Objective::SelfHarmAwol,
@@ -27,6 +31,7 @@ impl Objective {
             Objective::RestrictivePractice => "restrictive_practice",
             Objective::SelfHarmAwol => "self_harm_awol",
             Objective::SexualSafety => "sexual_safety",
+            Objective::Freed => "freed",
         }
     }
 
@@ -35,12 +40,30 @@ impl Objective {
             Objective::RestrictivePractice => "Restrictive practice",
             Objective::SelfHarmAwol => "Self-harm, AWOL and leave",
             Objective::SexualSafety => "Sexual safety",
+            Objective::Freed => "FREED early intervention for eating disorders",
         }
     }
 
     pub fn parse(s: &str) -> Option<Objective> {
-        Objective::ALL.into_iter().find(|o| o.as_str() == s.trim())
+        Objective::ALL
+            .into_iter()
+            .chain([Objective::Freed])
+            .find(|o| o.as_str() == s.trim())
     }
+}
+
+/// The FREED clocks a percentage meeting is charted for (docs/freed.md, "The clocks").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreedClock {
+    /// Engagement call within 48 hours.
+    Engagement,
+    /// Assessment within 2 weeks.
+    Assessment,
+    /// Treatment within 4 weeks.
+    Treatment,
+    /// The children's standard (under 19s): treatment within 1 week urgent, 4 weeks routine.
+    Children,
 }
 
 /// Which restrictive interventions count.
@@ -87,6 +110,18 @@ pub enum Numerator {
     SexualSafety(Option<SexualSafetyCategory>),
     /// Survey answers "yes" to "Do you feel sexually safe on this ward?".
     FeltSexuallySafe,
+    /// FREED: clocks met, among those decided in the period.
+    FreedClockMet(FreedClock),
+    /// FREED: median days from referral to first treatment (a statistic).
+    FreedMedianDaysToTreatment,
+    /// FREED: median DUED in days, onset to first treatment (a statistic).
+    FreedMedianDued,
+    /// FREED: treated patients whose onset is known to the day.
+    FreedPreciseOnset,
+    /// FREED: eligible referrals that started treatment within the follow-up window.
+    FreedStartedTreatment,
+    /// FREED: referrals on the waiting list at the end of the period.
+    FreedWaiting,
 }
 
 /// What it is counted over.
@@ -101,6 +136,12 @@ pub enum Denominator {
     /// Leave periods that ended (the patient returned) in the period.
     LeavePeriodsEnded,
     SurveyAnswers,
+    /// FREED: clocks decided (met or breached) in the period.
+    FreedClocksDecided(FreedClock),
+    /// FREED: referrals whose first attended treatment was in the period.
+    FreedTreated,
+    /// FREED: eligible referrals received in the period and followed up long enough.
+    FreedEligibleFollowedUp,
     /// A count or statistic on its own.
     None,
 }
@@ -139,6 +180,8 @@ impl Measure {
     pub fn format_value(&self, v: f64) -> String {
         if self.is_proportion() {
             format!("{v:.1}%")
+        } else if self.unit == "days" && self.chart != ChartKind::G {
+            format!("{v:.1}")
         } else if self.chart == ChartKind::G
             || self.unit.starts_with("minutes")
             || self.unit.starts_with("people")
@@ -164,7 +207,25 @@ impl Measure {
                 | Denominator::RestrictiveIncidents
                 | Denominator::LeavePeriodsEnded
                 | Denominator::SurveyAnswers
+                | Denominator::FreedClocksDecided(_)
+                | Denominator::FreedTreated
+                | Denominator::FreedEligibleFollowedUp
         )
+    }
+
+    /// Whether one point is a statistic (a median) of some events rather than a count.
+    pub fn is_statistic(&self) -> bool {
+        matches!(
+            self.numerator,
+            Numerator::MedianRestraintMinutes
+                | Numerator::FreedMedianDaysToTreatment
+                | Numerator::FreedMedianDued
+        )
+    }
+
+    /// Whether it is one of the FREED programme's measures (computed from referrals).
+    pub fn is_freed(&self) -> bool {
+        self.objective == Objective::Freed
     }
 
     /// Whether its points describe single events (one point per incident: G and T charts),
@@ -186,7 +247,7 @@ impl Measure {
         let count = |x: f64| x.round().max(0.0) as u64;
         if self.is_event_level() {
             Figure::EventLevel
-        } else if self.numerator == Numerator::MedianRestraintMinutes {
+        } else if self.is_statistic() {
             Figure::Statistic {
                 value,
                 events: count(denominator.unwrap_or(0.0)),
@@ -524,9 +585,133 @@ pub fn catalogue() -> Vec<Measure> {
     ]
 }
 
-/// A measure by id.
+/// A measure by id: the ward safety catalogue, then FREED's.
 pub fn find(id: &str) -> Option<Measure> {
-    catalogue().into_iter().find(|m| m.id == id)
+    catalogue()
+        .into_iter()
+        .chain(freed_catalogue())
+        .find(|m| m.id == id)
+}
+
+fn freed_pct(
+    id: &'static str,
+    title: &'static str,
+    description: &'static str,
+    numerator: Numerator,
+    denominator: Denominator,
+    target: Option<f64>,
+) -> Measure {
+    Measure {
+        id,
+        version: 1,
+        title,
+        description,
+        objective: Objective::Freed,
+        numerator,
+        denominator,
+        multiplier: 100.0,
+        direction: Direction::Increase,
+        chart: ChartKind::P,
+        target,
+        unit: "%",
+        national: None,
+    }
+}
+
+/// The FREED programme's measures (issue 14), charted per service, trust and region; the
+/// rules behind each are in docs/freed.md ("Monthly and weekly figures").
+pub fn freed_catalogue() -> Vec<Measure> {
+    use FreedClock as C;
+    use Numerator as N;
+    let stat = |id, title, description, numerator, unit| Measure {
+        id,
+        version: 1,
+        title,
+        description,
+        objective: Objective::Freed,
+        numerator,
+        denominator: Denominator::None,
+        multiplier: 1.0,
+        direction: Direction::Decrease,
+        chart: ChartKind::Xmr,
+        target: None,
+        unit,
+        national: None,
+    };
+    vec![
+        freed_pct(
+            "freed_engagement_48h",
+            "% of FREED engagement calls within 48 hours",
+            "Of the referrals whose 48-hour engagement clock was decided in the period (met by an attended call, assessment or treatment, or breached when 48 hours passed), the percentage met. Higher is better.",
+            N::FreedClockMet(C::Engagement),
+            Denominator::FreedClocksDecided(C::Engagement),
+            None,
+        ),
+        freed_pct(
+            "freed_assessment_2w",
+            "% of FREED assessments within 2 weeks",
+            "Of the referrals whose 2-week assessment clock was decided in the period (met by an attended assessment or treatment, or breached when the 2 weeks, plus any pause, passed), the percentage met. Higher is better.",
+            N::FreedClockMet(C::Assessment),
+            Denominator::FreedClocksDecided(C::Assessment),
+            None,
+        ),
+        freed_pct(
+            "freed_treatment_4w",
+            "% of FREED treatments started within 4 weeks",
+            "Of the referrals whose 4-week treatment clock was decided in the period (met by an attended first treatment, or breached when the 4 weeks, plus any pause, passed), the percentage met. Higher is better.",
+            N::FreedClockMet(C::Treatment),
+            Denominator::FreedClocksDecided(C::Treatment),
+            None,
+        ),
+        freed_pct(
+            "freed_children_standard",
+            "% of under-19s starting treatment within the children's standard",
+            "The children's eating disorder access and waiting time standard: of the under-19s whose clock was decided in the period, the percentage who started treatment within 1 week (urgent) or 4 weeks (routine) of the referral being received. The standard is 95%.",
+            N::FreedClockMet(C::Children),
+            Denominator::FreedClocksDecided(C::Children),
+            Some(95.0),
+        ),
+        stat(
+            "freed_median_days_to_treatment",
+            "Median days from referral to treatment",
+            "For the referrals whose first attended treatment was in the period, the middle number of calendar days from the referral being received to that treatment. Lower is better.",
+            N::FreedMedianDaysToTreatment,
+            "days",
+        ),
+        stat(
+            "freed_median_dued",
+            "Median duration of untreated eating disorder (DUED), days",
+            "For the patients whose first attended treatment was in the period and whose onset is known, the middle number of days from the onset of the illness to that treatment (an onset known to the month counts from the 15th, to the year from 1 July). Lower is better.",
+            N::FreedMedianDued,
+            "days",
+        ),
+        freed_pct(
+            "freed_precise_onset",
+            "% of treated patients with an onset known to the day",
+            "Of the patients whose first attended treatment was in the period, the percentage whose onset is recorded to the day: how much the DUED can be trusted. Higher is better.",
+            N::FreedPreciseOnset,
+            Denominator::FreedTreated,
+            None,
+        ),
+        freed_pct(
+            "freed_uptake",
+            "% of eligible referrals who start treatment (uptake)",
+            "Of the FREED-eligible referrals received in the period, the percentage who started treatment within 12 weeks; referrals received less than 12 weeks ago are not yet counted. FREED's own result to beat is 97.8%. Higher is better.",
+            N::FreedStartedTreatment,
+            Denominator::FreedEligibleFollowedUp,
+            None,
+        ),
+        Measure {
+            chart: ChartKind::Xmr,
+            ..stat(
+                "freed_waiting_list",
+                "People on the FREED waiting list",
+                "The referrals waiting at the end of the period (open, received, and with a FREED or children's clock still running): the size of the queue. Lower is better when demand is steady.",
+                N::FreedWaiting,
+                "people",
+            )
+        },
+    ]
 }
 
 /// Characteristics a measure can be broken down by.
@@ -598,6 +783,14 @@ mod tests {
         for o in Objective::ALL {
             assert!(all.iter().any(|m| m.objective == o));
         }
+        let freed = freed_catalogue();
+        for m in &freed {
+            assert!(m.is_freed() && m.description.len() > 40, "{}", m.id);
+            assert!(!ids.contains(m.id), "{} is in both catalogues", m.id);
+            assert_eq!(find(m.id).as_ref(), Some(m));
+        }
+        assert!(all.iter().all(|m| !m.is_freed()));
+        assert_eq!(Objective::parse("freed"), Some(Objective::Freed));
     }
 
     #[test]

@@ -65,6 +65,33 @@ pub struct Median {
     pub restraints: f64,
 }
 
+/// FREED figures of a service, trust or region in one period (issue 14), counted from its
+/// referrals by `pathway`'s rules (`crate::freed`; docs/freed.md, "Monthly and weekly figures").
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Freed {
+    /// Per clock (engagement, assessment, treatment, children's): decided in the period.
+    pub clocks_decided: [f64; 4],
+    /// Per clock: met, of those decided.
+    pub clocks_met: [f64; 4],
+    /// Referrals whose first attended treatment was in the period.
+    pub treated: f64,
+    /// Their median days from referral to treatment (`None`: nobody treated).
+    pub median_days_to_treatment: Option<f64>,
+    /// Of the treated, those with a DUED (onset known).
+    pub with_dued: f64,
+    pub median_dued: Option<f64>,
+    /// Of the treated, those whose onset is known to the day.
+    pub precise_onset: f64,
+    /// DUED distribution (under 3 months, 3-6, 6-12, 12-24, 24-36, 36 months or more).
+    pub dued_bins: [f64; 6],
+    /// Eligible referrals received in the period, followed up long enough to count in uptake.
+    pub eligible_followed_up: f64,
+    /// Of those, started treatment within the follow-up window.
+    pub started: f64,
+    /// Referrals waiting at the end of the period.
+    pub waiting: f64,
+}
+
 /// Everything known about one organisation in one period.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PeriodFacts {
@@ -77,6 +104,8 @@ pub struct PeriodFacts {
     /// Distinct patients with a stay overlapping the period.
     pub inpatients: Option<f64>,
     pub restraint_minutes: Option<Median>,
+    /// FREED figures, for a service, trust or region with referrals over the period's span.
+    pub freed: Option<Freed>,
 }
 
 /// The facts for a set of organisations over a run of periods.

@@ -4,7 +4,9 @@
 use crate::facts::{Facts, PeriodFacts};
 use domain::codes::{InterventionGroup, InterventionType, SexualSafetyCategory};
 use domain::dates::iso;
-use domain::measures::{Denominator, InterventionFilter, Measure, Numerator, SelfHarmFilter};
+use domain::measures::{
+    Denominator, FreedClock, InterventionFilter, Measure, Numerator, SelfHarmFilter,
+};
 use serde::Serialize;
 use time::Date;
 
@@ -90,8 +92,25 @@ fn intervention_count(i: &crate::facts::Interventions, f: InterventionFilter) ->
     }
 }
 
+/// The index of a FREED clock in `facts::Freed`'s arrays.
+pub fn freed_clock_index(c: FreedClock) -> usize {
+    match c {
+        FreedClock::Engagement => 0,
+        FreedClock::Assessment => 1,
+        FreedClock::Treatment => 2,
+        FreedClock::Children => 3,
+    }
+}
+
 fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
-    let has_data = f.bed_days.is_some_and(|b| b.occupied > 0.0);
+    // A FREED measure has data where the facts hold FREED figures; a ward measure where bed
+    // days were reported.
+    let has_data = if m.is_freed() {
+        f.freed.is_some()
+    } else {
+        f.bed_days.is_some_and(|b| b.occupied > 0.0)
+    };
+    let fr = f.freed.unwrap_or_default();
     let ri = f.interventions.unwrap_or_default();
     let inc = f.incidents.unwrap_or_default();
     let numerator = match m.numerator {
@@ -115,6 +134,12 @@ fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
         Numerator::LeaveReturnedOnTime => f.leave.map_or(0.0, |l| l.returned_on_time),
         Numerator::FeltSexuallySafe => f.survey.map_or(0.0, |s| s.felt_safe),
         Numerator::DaysBetweenSelfHarm => 0.0,
+        Numerator::FreedClockMet(c) => fr.clocks_met[freed_clock_index(c)],
+        Numerator::FreedMedianDaysToTreatment => fr.median_days_to_treatment.unwrap_or(f64::NAN),
+        Numerator::FreedMedianDued => fr.median_dued.unwrap_or(f64::NAN),
+        Numerator::FreedPreciseOnset => fr.precise_onset,
+        Numerator::FreedStartedTreatment => fr.started,
+        Numerator::FreedWaiting => fr.waiting,
     };
     let denominator = match m.denominator {
         Denominator::OccupiedBedDays => f.bed_days.map(|b| b.occupied),
@@ -123,6 +148,17 @@ fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
         Denominator::RestrictiveIncidents => f.interventions.map(|i| i.incidents),
         Denominator::LeavePeriodsEnded => f.leave.map(|l| l.ended),
         Denominator::SurveyAnswers => f.survey.map(|s| s.answers),
+        Denominator::FreedClocksDecided(c) => {
+            f.freed.map(|x| x.clocks_decided[freed_clock_index(c)])
+        }
+        Denominator::FreedTreated => f.freed.map(|x| x.treated),
+        Denominator::FreedEligibleFollowedUp => f.freed.map(|x| x.eligible_followed_up),
+        Denominator::None if m.numerator == Numerator::FreedMedianDaysToTreatment => {
+            f.freed.map(|x| x.treated)
+        }
+        Denominator::None if m.numerator == Numerator::FreedMedianDued => {
+            f.freed.map(|x| x.with_dued)
+        }
         // A median's "denominator" is the number of events it summarises.
         Denominator::None if m.numerator == Numerator::MedianRestraintMinutes => {
             Some(f.restraint_minutes.map_or(0.0, |m| m.restraints))
