@@ -70,6 +70,7 @@ fn cycle(
             decision: act.0,
             date: act.1,
             notes: act.2.into(),
+            rebase: false,
         }),
         next: next.map(str::to_string),
     }

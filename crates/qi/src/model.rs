@@ -224,13 +224,17 @@ impl Decision {
     }
 }
 
-/// Act: the decision and its date (an adoption's date can rebase the project's charts).
+/// Act: the decision and its date. An adoption may rebase the predicted measure's chart at its
+/// date (`rebase`): the team's decision that the change made a new process (SPC.md section 4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Act {
     pub decision: Decision,
     #[serde(with = "crate::dates::serde_iso")]
     pub date: Date,
     pub notes: String,
+    /// Rebase the chart of the cycle's predicted measure at `date` (adoptions only).
+    #[serde(default)]
+    pub rebase: bool,
 }
 
 /// One Plan-Do-Study-Act cycle testing a change idea.
@@ -253,6 +257,14 @@ impl Cycle {
     /// Done: it has a start and an end, and the end is on or before `today`.
     pub fn is_done(&self, today: Date) -> bool {
         matches!((self.do_.start, self.do_.end), (Some(s), Some(e)) if s <= e && e <= today)
+    }
+
+    /// The date its adoption rebases the predicted measure's chart, if the team chose that.
+    pub fn rebases_on(&self) -> Option<Date> {
+        self.act
+            .as_ref()
+            .filter(|a| a.decision == Decision::Adopt && a.rebase)
+            .map(|a| a.date)
     }
 
     /// The date of its adoption, if the act was "adopt".

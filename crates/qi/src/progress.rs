@@ -16,6 +16,10 @@ pub const BASELINE_POINTS: usize = 12;
 /// Points the segment after a rebase needs, and the trailing points that must all meet the
 /// target, for an improvement to count as holding.
 pub const HOLD_POINTS: usize = 6;
+/// Consecutive points of a rebased segment that must all lie on the better side of the centre
+/// line before the rebase for the rebase to show special-cause improvement (the MDC shift rule,
+/// judged against the old centre: a rebase at the change leaves no signal on the new segment).
+pub const SHIFT_POINTS: usize = 7;
 /// Calendar months an improvement must hold after adoption to count as sustained.
 pub const SUSTAIN_MONTHS: u32 = 6;
 
@@ -145,7 +149,7 @@ pub const RULES: [Rule; 10] = [
     Rule {
         score: Score(6),
         name: "Modest improvement",
-        text: "As 2.5, and a process measure shows special-cause improvement: a point the SPC classifies as improvement (beyond a process limit, a shift, a trend, or two of three near a limit, in the better direction) dated on or after the first cycle's start.",
+        text: "As 2.5, and a process measure shows special-cause improvement: a point the SPC classifies as improvement (beyond a process limit, a shift, a trend, or two of three near a limit, in the better direction) dated on or after the first cycle's start, or a rebase whose new segment opens with 7 points in a row on the better side of the centre line before it (a shift judged against the old centre), one of them dated on or after the first cycle's start.",
     },
     Rule {
         score: Score(7),
@@ -345,6 +349,34 @@ fn is_improvement(p: &Point) -> bool {
 
 fn is_concern(p: &Point) -> bool {
     matches!(p.point_type, Some(PointType::Concern(_))) && p.value.is_some()
+}
+
+/// The first rebase whose new segment opens with at least `SHIFT_POINTS` consecutive values
+/// (a gap breaks the run) strictly better than the centre of the segment before it, with a
+/// point of that run dated on or after `from` (as a shift the SPC classifies counts from its
+/// points dated on or after `from`): the first such point's date, the old centre and the run's
+/// length.
+fn shift_after_rebase(s: &MeasureSeries<'_>, from: Date) -> Option<(Date, f64, usize)> {
+    let a = s.analysis;
+    if s.direction == Direction::Neutral {
+        return None;
+    }
+    a.segments.windows(2).find_map(|w| {
+        let (prev, next) = (&w[0], &w[1]);
+        let before = prev.centre?;
+        let run = a
+            .points
+            .get(next.start..next.end.min(a.points.len()))?
+            .iter()
+            .map_while(|p| p.value.filter(|v| better(s.direction, *v, before)))
+            .count();
+        let since = s
+            .dates
+            .get(next.start..next.start + run)?
+            .iter()
+            .find(|d| **d >= from)?;
+        (run >= SHIFT_POINTS).then_some((*since, before, run))
+    })
 }
 
 /// The first point matching `pred` dated on or after `from`.
@@ -566,10 +598,28 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Special-cause improvement dated on or after the first cycle's start in a measure.
+    /// Special-cause improvement dated on or after the first cycle's start in a measure: a
+    /// point the SPC classifies as improvement, or a rebase whose new segment shifted to the
+    /// better side of the centre line before it.
     fn improvement(&self, s: &MeasureSeries<'_>) -> Option<Evidence> {
         let first = self.project.first_cycle_start()?;
-        let (d, pt) = first_since(s, first, is_improvement)?;
+        let Some((d, pt)) = first_since(s, first, is_improvement) else {
+            let (d, before, run) = shift_after_rebase(s, first)?;
+            return Some(self.evidence(
+                "improvement",
+                Some(s),
+                Some(d),
+                format!(
+                    "{} ({}): special-cause improvement: after a rebase, {run} points in a row are all {} the centre line before the rebase ({}), a shift, since {} (the first cycle began on {}).",
+                    name(self.project, s.measure),
+                    self.project.role_of(s.measure).map_or("", MeasureRole::as_str),
+                    if s.direction == Direction::Increase { "above" } else { "below" },
+                    round(before),
+                    iso(d),
+                    iso(first)
+                ),
+            ));
+        };
         Some(self.evidence(
             "improvement",
             Some(s),
@@ -611,7 +661,9 @@ impl<'a> Ctx<'a> {
                 .cycles
                 .iter()
                 .filter_map(|c| c.adopted_on())
-                .filter(|d| *d <= rebased)
+                // On or before the new segment's first period: a monthly chart rebased at an
+                // adoption on the 25th starts its new segment with that month's point.
+                .filter(|d| s.dates.get(last.start + 1).map_or(*d <= rebased, |n| d < n))
                 .min()
         {
             return Some(Hold {

@@ -134,6 +134,13 @@ fn cycle_problems(c: &Cycle, p: &mut Problems) {
     }
     if let Some(act) = &c.act {
         check_text(&f("act.notes"), &act.notes, false, p);
+        if act.rebase && act.decision != crate::model::Decision::Adopt {
+            p.push(QiError::new(
+                f("act.rebase"),
+                "a rebase only with an adoption (a change adapted or abandoned made no new process)",
+                act.decision.as_str(),
+            ));
+        }
         match c.do_.end {
             None => p.push(QiError::new(
                 f("act"),

@@ -200,6 +200,52 @@ fn r3_5_fails_on_a_process_measure_alone() {
     assert!(s.next.unwrap().missing[0].contains("outcome measure"));
 }
 
+/// 12 baseline months at 10 ± 1, then `after` months at 6 ± 1 from the first cycle's start,
+/// rebased there: the new segment holds no signal of its own.
+fn rebased_at_the_change(after: usize) -> Owned {
+    let mut v = flat(10.0, 12);
+    v.extend(flat(6.0, after));
+    Owned::new(outcome(), Direction::Decrease, &v, &[12])
+}
+
+#[test]
+fn r3_5_a_rebase_at_the_change_shows_the_shift_against_the_old_centre() {
+    let out = rebased_at_the_change(7);
+    assert!(
+        out.analysis.points[12..]
+            .iter()
+            .all(|p| !matches!(p.point_type, Some(spc::PointType::Improvement(_)))),
+        "the rebased segment classifies no point as improvement"
+    );
+    let s = score(&with_done_cycle(), &[&out, &flat_process()]);
+    assert_eq!(s.score.to_string(), "3.5");
+    let e = s.evidence.iter().find(|e| e.kind == "improvement").unwrap();
+    assert_eq!(e.since, Some(CYCLE_START));
+    assert!(
+        e.text
+            .contains("7 points in a row are all below the centre line before the rebase (10)"),
+        "{}",
+        e.text
+    );
+}
+
+#[test]
+fn r3_5_a_rebase_needs_seven_points_on_the_better_side() {
+    let s = score(
+        &with_done_cycle(),
+        &[&rebased_at_the_change(6), &flat_process()],
+    );
+    assert_eq!(halves(&s), 5);
+    // Worse, not better: lower is better, the new level is higher.
+    let mut v = flat(10.0, 12);
+    v.extend(flat(14.0, 9));
+    let worse = Owned::new(outcome(), Direction::Decrease, &v, &[12]);
+    assert_eq!(
+        halves(&score(&with_done_cycle(), &[&worse, &flat_process()])),
+        5
+    );
+}
+
 // 4.0 -----------------------------------------------------------------------------------------
 
 /// Done in January 2023, adopted on the rebase date (month 21, October 2023).
@@ -223,9 +269,13 @@ fn r4_0_a_new_better_centre_line_after_adoption() {
 
 #[test]
 fn r4_0_fails_when_the_rebase_is_before_the_adoption() {
+    // The new segment starts with October's point; an adoption in November is after it.
     let out = Owned::new(outcome(), Direction::Decrease, &step(36), &[21]);
-    let s = score(&adopted_at(month(21) + Duration::days(1)), &[&out]);
+    let s = score(&adopted_at(month(22)), &[&out]);
     assert_eq!(halves(&s), 7);
+    // An adoption during the rebased month counts: the month's point is the new segment's first.
+    let s = score(&adopted_at(month(22) - Duration::days(1)), &[&out]);
+    assert_eq!(halves(&s), 8);
 }
 
 #[test]

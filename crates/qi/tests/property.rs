@@ -246,10 +246,33 @@ impl Record {
     }
 }
 
-fn improves_since(dates: &[Date], a: &Analysis, from: Date) -> bool {
-    dates.iter().zip(&a.points).any(|(d, p)| {
+/// A special cause of improvement on or after `from`, checked here independently of `qi`: a
+/// point the SPC classifies as improvement dated on or after `from`, or a rebase whose new
+/// segment opens with 7 or more values in a row (no gap) strictly better than the centre line
+/// of the segment before it, one of them dated on or after `from`.
+fn improves_since(dates: &[Date], a: &Analysis, from: Date, direction: Direction) -> bool {
+    let point = dates.iter().zip(&a.points).any(|(d, p)| {
         *d >= from && p.value.is_some() && matches!(p.point_type, Some(PointType::Improvement(_)))
-    })
+    });
+    let shift = a.segments.windows(2).any(|w| {
+        let Some(old) = w[0].centre else {
+            return false;
+        };
+        let better = |v: f64| match direction {
+            Direction::Increase => v > old,
+            Direction::Decrease => v < old,
+            Direction::Neutral => false,
+        };
+        let run = a.points[w[1].start..w[1].end]
+            .iter()
+            .take_while(|p| p.value.is_some_and(better))
+            .count();
+        run >= 7
+            && dates[w[1].start..w[1].start + run]
+                .iter()
+                .any(|d| *d >= from)
+    });
+    point || shift
 }
 
 proptest! {
@@ -310,7 +333,7 @@ proptest! {
             let first = first.unwrap();
             let role = if h == 6 { MeasureRole::Process } else { MeasureRole::Outcome };
             let shown = measures.iter().any(|m| {
-                p.role_of(m.measure) == Some(role) && improves_since(m.dates, m.analysis, first)
+                p.role_of(m.measure) == Some(role) && improves_since(m.dates, m.analysis, first, m.direction)
             });
             prop_assert!(shown, "score {} without a special cause of improvement in a {} measure", s.score, role.as_str());
             let cited = s.evidence.iter().find(|e| e.kind == "improvement");
@@ -325,7 +348,7 @@ proptest! {
                 spread_series.iter().any(|x| {
                     x.ward == r.ward
                         && x.series.measure == &r.evidence
-                        && improves_since(x.series.dates, x.series.analysis, r.adopted)
+                        && improves_since(x.series.dates, x.series.analysis, r.adopted, x.series.direction)
                 })
             });
             prop_assert!(shown);

@@ -292,8 +292,8 @@ async fn write_children(tx: &mut Transaction<'_, Any>, id: i64, p: &Project) -> 
             "INSERT INTO qi_cycles (project_id, cycle_id, position, change_idea, question, \
              prediction_measure_kind, prediction_measure_id, prediction_direction, prediction_text, \
              plan_who, plan_what, plan_where, plan_when, do_start, do_end, do_notes, study, \
-             act_decision, act_day, act_notes, next_cycle) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+             act_decision, act_day, act_notes, next_cycle, act_rebase) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         )
         .bind(id)
         .bind(&c.id)
@@ -316,6 +316,7 @@ async fn write_children(tx: &mut Transaction<'_, Any>, id: i64, p: &Project) -> 
         .bind(c.act.as_ref().map(|a| day(a.date)))
         .bind(c.act.as_ref().map(|a| a.notes.clone()))
         .bind(c.next.clone())
+        .bind(i64::from(c.act.as_ref().is_some_and(|a| a.rebase)))
         .execute(&mut **tx)
         .await?;
     }
@@ -573,7 +574,7 @@ impl Store {
         for r in fetch(format!(
             "SELECT project_id, cycle_id, change_idea, question, prediction_measure_kind, prediction_measure_id, \
              prediction_direction, prediction_text, plan_who, plan_what, plan_where, plan_when, do_start, do_end, \
-             do_notes, study, act_decision, act_day, act_notes, next_cycle FROM qi_cycles {filter} ORDER BY project_id, position"
+             do_notes, study, act_decision, act_day, act_notes, next_cycle, act_rebase FROM qi_cycles {filter} ORDER BY project_id, position"
         ))
         .await?
         {
@@ -587,6 +588,7 @@ impl Store {
                         decision: parse_decision(&dcs).ok_or_else(|| bad("decision", &dcs))?,
                         date: date(d),
                         notes: r.try_get::<Option<String>, _>(18)?.unwrap_or_default(),
+                        rebase: r.try_get::<i64, _>(20)? != 0,
                     }),
                     _ => None,
                 };

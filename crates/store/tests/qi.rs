@@ -119,6 +119,7 @@ fn full_project() -> Project {
                 decision: Decision::Adapt,
                 date: date!(2024 - 01 - 25),
                 notes: "Try days too".into(),
+                rebase: false,
             }),
             next: Some("c2".into()),
         },

@@ -752,3 +752,74 @@ async fn only_the_trust_and_the_ward_change_a_project_and_others_see_what_their_
         assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
     }
 }
+
+/// Adopting a change with "rebase" ticked starts a new segment of the project's chart of the
+/// predicted measure at the adoption's month, so a held improvement reads as a new, better
+/// centre line and the suggested score moves past 3.5 (rule 4.0 (a), then 4.5); a rebase with
+/// anything but an adoption is refused and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopting_a_change_can_rebase_the_project_chart_and_the_score_follows() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let id = journey(&app, &ward).await;
+        let base = format!("/qi/{id}");
+        let c1 = |act: &'static str, rebase: bool| {
+            let mut f = vec![
+                ("change_idea", "ci1"),
+                ("question", "Can nights hold a huddle at 21:00?"),
+                ("prediction_measure", "project:restraints"),
+                ("prediction_direction", "decrease"),
+                ("start", "2023-01-02"),
+                ("end", "2023-01-20"),
+                ("act", act),
+                ("act_date", "2023-01-25"),
+            ];
+            if rebase {
+                f.push(("act_rebase", "on"));
+            }
+            f
+        };
+        // Without the rebase: the shift shows improvement (3.5), one centre line for all.
+        app.change(&format!("{base}/cycles/c1"), &ward, &c1("adopt", false))
+            .await;
+        let page = app.get(&base, Some(&ward)).await.body;
+        assert!(page.contains("<span id=\"suggested-score\">3.5</span>"), "{page}");
+
+        // A rebase with an adaptation: refused, naming the field, nothing changed.
+        let before = app.store.qi_project(id).await.unwrap().unwrap();
+        let audits = app.audits().await;
+        let r = app
+            .post(&format!("{base}/cycles/c1"), &ward, &c1("adapt", true))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert!(r.body.contains("cycles[c1].act.rebase"), "{}", r.body);
+        assert!(r.body.contains("a rebase only with an adoption"));
+        assert_eq!(app.store.qi_project(id).await.unwrap().unwrap(), before);
+        assert_eq!(app.audits().await, audits);
+
+        // With it: the new segment from January 2023 has a lower centre, held for 9 months.
+        app.change(&format!("{base}/cycles/c1"), &ward, &c1("adopt", true))
+            .await;
+        let stored = app.store.qi_project(id).await.unwrap().unwrap().project;
+        assert!(stored.cycles[0].act.as_ref().unwrap().rebase);
+        let page = app.get(&base, Some(&ward)).await.body;
+        assert!(page.contains("PDSA c1 adopted, chart rebased"), "{page}");
+        assert!(page.contains("The project's chart of the predicted measure is rebased at this date."));
+        // A new, better centre line since the adoption, held nine months, with the balancing
+        // measure quiet: 4.5 (the shift against the old centre is the improvement).
+        assert!(
+            page.contains("<span id=\"suggested-score\">4.5</span> Sustainable improvement"),
+            "{page}"
+        );
+        assert!(page.contains("Restraints a week: a new centre line of"), "{page}");
+        let v: serde_json::Value = serde_json::from_str(
+            &app.get(&format!("/api/qi/projects/{id}"), Some(&ward))
+                .await
+                .body,
+        )
+        .unwrap();
+        assert_eq!(v["project"]["cycles"][0]["act"]["rebase"], true);
+        assert_eq!(v["suggested"]["score"], 4.5);
+    }
+}

@@ -133,6 +133,7 @@ pub fn adopt(mut c: Cycle, on: Date) -> Cycle {
         decision: Decision::Adopt,
         date: on,
         notes: "Huddles at every handover".into(),
+        rebase: false,
     });
     c
 }

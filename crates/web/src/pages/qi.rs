@@ -177,7 +177,12 @@ fn cycle_notes(p: &Project) -> Vec<(Date, String)> {
             notes.push((s, format!("PDSA {} starts{ends}", c.id)));
         }
         if let Some(d) = c.adopted_on() {
-            notes.push((d, format!("PDSA {} adopted", c.id)));
+            let rebased = if c.rebases_on().is_some() {
+                ", chart rebased"
+            } else {
+                ""
+            };
+            notes.push((d, format!("PDSA {} adopted{rebased}", c.id)));
         }
     }
     notes.sort();
@@ -217,6 +222,13 @@ pub(crate) async fn charts(
     let mut out = Vec::new();
     let mut all = None;
     for fm in family(p) {
+        // Adoptions the team chose to rebase this measure's chart at (the cycle predicted it).
+        let rebases: Vec<Date> = p
+            .cycles
+            .iter()
+            .filter(|c| c.prediction.measure == fm.measure)
+            .filter_map(|c| c.rebases_on())
+            .collect();
         let target = p
             .aim
             .as_ref()
@@ -253,7 +265,7 @@ pub(crate) async fn charts(
                     title: format!("{}: {}", org.name, m.title),
                     annotations: &saved,
                     apply_rebase: true,
-                    rebase_at: &[],
+                    rebase_at: &rebases,
                     extra_notes: &notes,
                     freeze_before: None,
                     target,
@@ -323,9 +335,21 @@ pub(crate) async fn charts(
                         d = PeriodKind::Month.next_start(d);
                     }
                 }
+                // As measures::chart does: a rebase inside the series starts a new segment at the
+                // month that holds it.
+                let end = dates.last().map(|l| PeriodKind::Month.next_start(*l));
+                let mut segment_starts: Vec<usize> = rebases
+                    .iter()
+                    .filter(|d| end.is_some_and(|e| **d < e))
+                    .map(|d| dates.partition_point(|x| x <= d).saturating_sub(1))
+                    .filter(|&i| i > 0)
+                    .collect();
+                segment_starts.sort_unstable();
+                segment_starts.dedup();
                 let settings = spc::Settings {
                     direction,
                     target,
+                    segment_starts,
                     ..spc::Settings::default()
                 };
                 let (analysis, svg, rows) = if dates.is_empty() {
@@ -802,6 +826,8 @@ pub struct CycleView {
     /// Links to the prediction's chart with limits frozen before the cycle started.
     pub study_href: String,
     pub rebase_href: String,
+    /// The adoption rebases the project's chart of the predicted measure.
+    pub rebase: bool,
 }
 
 pub struct EvidenceView {
@@ -1083,6 +1109,7 @@ async fn project_page(
                 },
                 study_href,
                 rebase_href,
+                rebase: c.rebases_on().is_some(),
             }
         })
         .collect();
@@ -1963,6 +1990,7 @@ fn cycle_from(f: &Fields, id: &str, problems: &mut Vec<QiError>) -> Option<Cycle
                         decision,
                         date,
                         notes: field(f, "act_notes").to_string(),
+                        rebase: !field(f, "act_rebase").is_empty(),
                     }),
             },
             None => {
