@@ -1415,12 +1415,7 @@ pub fn referral_row(h: &HeldReferral) -> ReferralRow {
 /// its first attended treatment or its final discharge (one never reopened), whichever is
 /// first; `None` while neither has happened.
 pub fn off_list(r: &Referral) -> Option<PrimitiveDateTime> {
-    let treated = r.first_attended(ContactKind::FirstTreatment, PrimitiveDateTime::MAX);
-    let closed = r.closed_at(PrimitiveDateTime::MAX);
-    match (treated, closed) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    pathway::aggregate::off_list(r)
 }
 
 /// FREED records as batches: services, referrals, contacts, pauses, discharges.

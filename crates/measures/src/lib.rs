@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod facts;
+pub mod freed;
 pub mod notes;
 pub mod series;
 pub mod summary;

@@ -317,6 +317,67 @@ pub fn uptake(
     out
 }
 
+/// When a referral leaves the waiting list for good: its first attended treatment or its final
+/// discharge, whichever is first (`None` while neither is known). A referral cannot be on a
+/// waiting list at or after this time, whatever else happens.
+pub fn off_list(r: &Referral) -> Option<PrimitiveDateTime> {
+    let treated = r.first_attended(ContactKind::FirstTreatment, PrimitiveDateTime::MAX);
+    let closed = r.closed_at(PrimitiveDateTime::MAX);
+    match (treated, closed) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Whether a referral is on the waiting list at `t`: open, with a clock still running (the
+/// rule of [`crate::clock::waiting_list`]).
+pub fn on_list_at(r: &Referral, t: PrimitiveDateTime) -> bool {
+    r.is_open_at(t) && clock::clock_states(r, t).iter().any(|c| c.is_running())
+}
+
+/// The size of the waiting list at the end of each period (the periods sorted, duplicates
+/// dropped): the referrals on the list at the period's last minute, or at `as_of` for the
+/// period holding it; `None` for a period that starts after `as_of` (not yet known). Each
+/// referral is judged only at the ends that fall between its receipt and [`off_list`], so the
+/// work grows with the waits, not with referrals times periods.
+pub fn waiting_sizes(
+    referrals: &[Referral],
+    periods: &[Period],
+    as_of: PrimitiveDateTime,
+) -> Vec<(Period, Option<usize>)> {
+    let periods = sorted(periods);
+    let end_of = |p: &Period| {
+        PrimitiveDateTime::new(p.end, time::Time::MIDNIGHT)
+            .checked_sub(Duration::minutes(1))
+            .map_or(as_of, |t| t.min(as_of))
+    };
+    let ends: Vec<PrimitiveDateTime> = periods.iter().map(end_of).collect();
+    let mut counts = vec![0usize; periods.len()];
+    for r in referrals {
+        let leaves = off_list(r);
+        let first = ends.partition_point(|&t| t < r.received);
+        for i in first..periods.len() {
+            let t = ends[i];
+            if leaves.is_some_and(|l| l <= t)
+                || PrimitiveDateTime::new(periods[i].start, time::Time::MIDNIGHT) > as_of
+            {
+                break;
+            }
+            if on_list_at(r, t) {
+                counts[i] += 1;
+            }
+        }
+    }
+    periods
+        .iter()
+        .zip(counts)
+        .map(|(p, n)| {
+            let known = PrimitiveDateTime::new(p.start, time::Time::MIDNIGHT) <= as_of;
+            (*p, known.then_some(n))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,6 +511,43 @@ mod tests {
         assert_eq!(u[0].followed_up, 2);
         assert_eq!(u[0].started, 1);
         assert_eq!(u[0].rate, Some(0.5));
+    }
+
+    #[test]
+    fn waiting_sizes_at_the_ends_of_weeks() {
+        let weeks = Period::between(
+            PeriodKind::Week,
+            date!(2024 - 03 - 04),
+            date!(2024 - 03 - 24),
+        );
+        let as_of = datetime!(2024-03-20 12:00);
+        // Received Tuesday 5 March, treated Monday 11 March: on the list at the end of week 1.
+        let mut a = referral(datetime!(2024-03-05 10:00));
+        with(
+            &mut a,
+            ContactKind::FirstTreatment,
+            datetime!(2024-03-11 10:00),
+        );
+        // Received 6 March, never treated: waiting at every end up to "as of".
+        let b = referral(datetime!(2024-03-06 10:00));
+        // Aged 40 (not eligible, over 19): no clock runs, never on the list.
+        let mut c = referral(datetime!(2024-03-06 10:00));
+        c.age_at_referral = Some(40);
+        // Received after the end of week 1 (Sunday 10 March 23:59 is the end).
+        let d = referral(datetime!(2024-03-11 00:00));
+        let w = waiting_sizes(&[a, b, c, d], &weeks, as_of);
+        let sizes: Vec<Option<usize>> = w.iter().map(|x| x.1).collect();
+        // Week 3 ends after "as of": counted at "as of" (b and d waiting).
+        assert_eq!(sizes, vec![Some(2), Some(2), Some(2)]);
+        let later = Period::between(
+            PeriodKind::Week,
+            date!(2024 - 03 - 25),
+            date!(2024 - 03 - 25),
+        );
+        assert_eq!(
+            waiting_sizes(&[referral(datetime!(2024-03-05 10:00))], &later, as_of)[0].1,
+            None
+        );
     }
 
     #[test]
