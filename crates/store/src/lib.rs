@@ -12,6 +12,7 @@ pub mod audit;
 pub mod completeness;
 pub mod cpt;
 pub mod freed;
+pub mod freed_measures;
 pub mod imports;
 pub mod measures;
 pub mod qi;
