@@ -5,6 +5,8 @@
 //! each trust with two years of referrals (`freed`), and the loading of the files through
 //! the same import as real uploads (`load`). Printing is the caller's.
 
+/// The children's ADHD service's attention tests, from simulated sessions (issue 15).
+pub mod adhd;
 pub mod datix;
 pub mod freed;
 pub mod generate;
