@@ -12,6 +12,7 @@ pub mod freed;
 pub mod mapping;
 pub mod parse;
 pub mod pseudonym;
+pub mod qi_values;
 pub mod table;
 
 use formats::Kind;

@@ -784,6 +784,75 @@ impl Store {
         Ok(())
     }
 
+    /// Sets many monthly values of project `id`'s own measures at once (an uploaded file,
+    /// `file`), in one transaction with one audit row: all are written or none. Each month
+    /// replaces any value held for it. The caller has read and checked the file.
+    pub async fn qi_set_values(
+        &self,
+        id: i64,
+        values: &[(String, Date, f64)],
+        file: &str,
+        user: &str,
+    ) -> Result<()> {
+        if let Some((m, _, v)) = values.iter().find(|(_, _, v)| !v.is_finite()) {
+            return Err(StoreError::Invalid(format!(
+                "value of {m}: expected a finite number; found {v}"
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let org: Option<(String,)> =
+            sqlx::query_as("SELECT org_code FROM qi_projects WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((org,)) = org else {
+            return Err(StoreError::Invalid(format!("there is no project {id}")));
+        };
+        let own: Vec<(String,)> =
+            sqlx::query_as("SELECT measure_id FROM qi_own_measures WHERE project_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let now = crate::imports::now_iso();
+        let mut measures = std::collections::BTreeSet::new();
+        for (measure, month, value) in values {
+            if !own.iter().any(|(m,)| m == measure) {
+                return Err(StoreError::Invalid(format!(
+                    "measure: expected one of the project's own measures; found \"{measure}\""
+                )));
+            }
+            let month = month.replace_day(1).unwrap_or(*month);
+            sqlx::query(
+                "INSERT INTO qi_own_values (project_id, measure_id, month_day, value, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (project_id, measure_id, month_day) DO UPDATE SET value = excluded.value, user_name = excluded.user_name, at = excluded.at",
+            )
+            .bind(id)
+            .bind(measure)
+            .bind(day(month))
+            .bind(value)
+            .bind(user)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            measures.insert(measure.as_str());
+        }
+        audit_tx(
+            &mut tx,
+            user,
+            "qi_values_uploaded",
+            id,
+            &org,
+            &format!(
+                "project {id}: {} monthly values of {} from the file {file}",
+                values.len(),
+                measures.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The monthly values of project `id`'s own measures, by measure then month.
     pub async fn qi_values(&self, id: i64) -> Result<Vec<OwnValue>> {
         let rows: Vec<(String, i64, f64, String, String)> = sqlx::query_as(

@@ -823,3 +823,76 @@ async fn adopting_a_change_can_rebase_the_project_chart_and_the_score_follows() 
         assert_eq!(v["suggested"]["score"], 4.5);
     }
 }
+
+/// The team's own measure from a file: daily tallies become monthly percentages on the chart,
+/// a monthly file replaces months, and a file with any bad row is refused whole with its
+/// problems named by file, line and column, changing nothing (values and audit log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_measure_values_come_from_a_file_of_monthly_values_or_daily_tallies() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let id = journey(&app, &ward).await;
+        let base = format!("/qi/{id}");
+        let page = app.get(&base, Some(&ward)).await.body;
+        assert!(page.contains("action=\"/qi/{id}/values/file\"".replace("{id}", &id.to_string()).as_str()));
+
+        // Daily tallies of October 2023: three shifts a day, a huddle on 2 of them, for 30 days,
+        // and on all 3 on the 31st: 63 of 93 shifts = 67.7%.
+        let mut tallies = String::from("Measure,Date,Count,Out_of\r\n");
+        for d in 1..=31 {
+            let held = if d == 31 { 3 } else { 2 };
+            tallies.push_str(&format!("huddles,{d:02}/10/2023,{held},3\r\n"));
+        }
+        let audits = app.audits().await;
+        let r = app
+            .post_multipart(&format!("{base}/values/file"), &ward, &[], "huddles-october.csv", tallies.as_bytes())
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let values = app.store.qi_values(id).await.unwrap();
+        let oct = values
+            .iter()
+            .find(|v| v.measure == "huddles" && v.month == time::macros::date!(2023 - 10 - 01))
+            .expect("October's value");
+        assert!((oct.value - 100.0 * 63.0 / 93.0).abs() < 1e-9, "{}", oct.value);
+        assert_eq!(app.audits().await, audits + 1);
+        let log = app.store.audit_log(5).await.unwrap();
+        assert_eq!(log[0].action, "qi_values_uploaded");
+        assert!(log[0].detail.as_deref().unwrap_or("").contains("1 monthly values of huddles from the file huddles-october.csv"));
+        let page = app.get(&base, Some(&ward)).await.body;
+        assert!(page.contains("<td>Oct 2023</td><td class=\"app-num\">67.7"), "the chart's table holds the month");
+
+        // Monthly values replace what is held.
+        let r = app
+            .post_multipart(&format!("{base}/values/file"), &ward, &[], "m.csv", b"measure,month,value\nhuddles,2023-10,70\nrestraints,2023-10,9\n")
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let values = app.store.qi_values(id).await.unwrap();
+        let n = values.len();
+        assert!(values.iter().any(|v| v.measure == "huddles" && v.value == 70.0));
+
+        // A file with one bad row among good ones: refused whole, nothing changed.
+        let audits = app.audits().await;
+        let r = app
+            .post_multipart(&format!("{base}/values/file"), &ward, &[], "bad.csv", b"measure,month,value\nhuddles,2023-11,75\nhuddles,2023-12,lots\n")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("The file bad.csv was not read: nothing was changed."));
+        assert!(r.body.contains(&html("bad.csv:3:17: value: \"lots\" is not a number")), "{}", r.body);
+        assert_eq!(app.store.qi_values(id).await.unwrap().len(), n);
+        assert_eq!(app.audits().await, audits);
+        let r = app
+            .post_multipart(&format!("{base}/values/file"), &ward, &[], "empty.csv", b"")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("expected a CSV or Excel file of values; found no file"));
+
+        // Someone who may not change the project cannot upload to it.
+        let other = app.login("lead_b").await;
+        let r = app
+            .post_multipart(&format!("{base}/values/file"), &other, &[], "m.csv", b"measure,month,value\nhuddles,2023-11,1\n")
+            .await;
+        assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND, "{}", r.status);
+        assert_eq!(app.store.qi_values(id).await.unwrap().len(), n);
+    }
+}

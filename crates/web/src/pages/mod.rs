@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/qi/{id}/aim", post(qi::aim))
         .route("/qi/{id}/measures", post(qi::add_measure))
         .route("/qi/{id}/values", post(qi::value))
+        .route("/qi/{id}/values/file", post(qi::values_file))
         .route("/qi/{id}/diagram", post(qi::diagram))
         .route("/qi/{id}/cycles", post(qi::add_cycle))
         .route("/qi/{id}/cycles/{cycle}", post(qi::update_cycle))

@@ -1842,6 +1842,95 @@ pub async fn value(
     }
 }
 
+/// The largest values file accepted (a few years of daily tallies is a few hundred kB).
+const VALUES_FILE_LIMIT: usize = 5 * 1024 * 1024;
+
+/// Values of the team's own measures from a file (`file`: CSV or Excel; monthly values or
+/// daily tallies, `ingest::qi_values`): all written in one transaction, or none, with every
+/// problem named by file, line and column.
+pub async fn values_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let snap = state.cache.current(&state.store).await?;
+    let l = load_for_edit(&state, &snap, &user, &id).await?;
+    let mut file = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The file was not received whole: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = field
+                .file_name()
+                .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "values.csv".into());
+            let bytes = field.bytes().await.map_err(|e| {
+                AppError::BadRequest(format!("The file was not received whole: {e}"))
+            })?;
+            file = Some((name, bytes));
+        }
+    }
+    let refuse = |l, message: String| async {
+        let page = project_page(
+            &state,
+            &snap,
+            &user,
+            l,
+            "values-file",
+            vec![message],
+            HashMap::new(),
+        )
+        .await?;
+        Ok::<_, AppError>((StatusCode::BAD_REQUEST, page).into_response())
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return refuse(l, "File (file): expected a CSV or Excel file of values; found no file".into()).await;
+    };
+    if bytes.len() > VALUES_FILE_LIMIT {
+        return refuse(
+            l,
+            format!(
+                "File (file): expected a file of at most 5 MB; found {:.1} MB",
+                bytes.len() as f64 / 1_048_576.0
+            ),
+        )
+        .await;
+    }
+    let own: Vec<&str> = l.own.iter().map(|o| o.id.as_str()).collect();
+    match ingest::qi_values::read(&name, &bytes, &own, today()) {
+        Ok(read) => {
+            let values: Vec<(String, Date, f64)> = read
+                .values
+                .into_iter()
+                .map(|v| (v.measure, v.month, v.value))
+                .collect();
+            state
+                .store
+                .qi_set_values(l.sp.id, &values, &name, &user.name)
+                .await?;
+            Ok(back(l.sp.id, "measures"))
+        }
+        Err(problems) => {
+            let mut page = project_page(
+                &state,
+                &snap,
+                &user,
+                l,
+                "values-file",
+                problems.iter().map(|p| p.to_string()).collect(),
+                HashMap::new(),
+            )
+            .await?;
+            page.errors.insert(0, format!("The file {name} was not read: nothing was changed."));
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+    }
+}
+
 fn parents(text: &str) -> Vec<String> {
     text.split([',', ' '])
         .map(str::trim)
