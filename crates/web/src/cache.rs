@@ -139,10 +139,15 @@ async fn compute(
     key: &Key,
 ) -> store::Result<Arc<Vec<MeasureSeries>>> {
     let Some((from, to)) = snap.range else {
-        return Ok(Arc::new(Vec::new()));
+        return Ok(Arc::new(
+            crate::pages::freed::measures::series_for(store, snap, key).await?,
+        ));
     };
     let measures: Vec<_> = match key.measure {
-        Some(id) => domain::measures::find(id).into_iter().collect(),
+        Some(id) => domain::measures::find(id)
+            .filter(|m| !m.is_freed())
+            .into_iter()
+            .collect(),
         None => domain::measures::catalogue(),
     };
     let q = Query {
@@ -152,7 +157,11 @@ async fn compute(
         to,
         scope: key.scope.clone(),
     };
-    Ok(Arc::new(store.compute_measures(&q, &measures).await?))
+    let mut out = store.compute_measures(&q, &measures).await?;
+    // FREED's measures (issue 14) for trusts, ICBs and the region, from their services'
+    // referrals (pages::freed::measures), beside the ward measures.
+    out.extend(crate::pages::freed::measures::series_for(store, snap, key).await?);
+    Ok(Arc::new(out))
 }
 
 async fn compute_completeness(

@@ -10,6 +10,8 @@
 //! clock, eligibility, order and queue figure comes from `pathway`; referrals are written only
 //! through `ingest::import`, as one-row uploads.
 
+pub mod measures;
+
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;

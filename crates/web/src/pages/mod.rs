@@ -90,6 +90,15 @@ pub fn routes() -> Router<AppState> {
         .route("/freed", get(freed::index))
         .route("/freed/{service}", get(freed::service))
         .route("/freed/{service}/queue", get(freed::queue))
+        .route("/freed/{service}/measures", get(freed::measures::page))
+        .route(
+            "/freed/{service}/measures/{measure}",
+            get(freed::measures::chart_page),
+        )
+        .route(
+            "/freed/{service}/measures/{measure}/download/{format}",
+            get(freed::measures::download),
+        )
         .route(
             "/freed/{service}/referral",
             get(freed::referral_form).post(freed::save_referral),
