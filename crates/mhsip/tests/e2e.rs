@@ -159,34 +159,60 @@ fn attention_journey(
     if !out.status.success() || !stdout.contains("The attention test journey passed.") {
         return Err(stdout);
     }
-    let id: i64 = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("CPT_TEST_ID="))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or("no CPT_TEST_ID printed")?;
+    let id_of = |key: &str| -> Result<i64, String> {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or(format!("no {key} printed"))
+    };
     let url = format!("sqlite://{}", data.join("mhsip.db").display());
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let test = rt
-        .block_on(async {
-            let store = store::Store::open(&url).await?;
-            store.cpt_test(id).await
-        })
-        .map_err(|e| e.to_string())?
-        .ok_or(format!("test {id} is not stored"))?;
-    let log: cpt::RawLog = serde_json::from_str(&test.raw_log).map_err(|e| e.to_string())?;
-    let score = cpt::score(&log, &cpt::ScoringOptions::default()).map_err(|e| e.to_string())?;
-    let expected = serde_json::to_string(&score).map_err(|e| e.to_string())?;
-    if expected != test.score_json {
-        return Err(format!(
-            "test {id}: the stored score is not cpt's score of the stored log"
-        ));
+    // The test without a camera, then the one with the fake camera and its head track.
+    for (key, camera) in [("CPT_TEST_ID=", false), ("CPT_CAMERA_TEST_ID=", true)] {
+        let id = id_of(key)?;
+        let test = rt
+            .block_on(async {
+                let store = store::Store::open(&url).await?;
+                store.cpt_test(id).await
+            })
+            .map_err(|e| e.to_string())?
+            .ok_or(format!("test {id} is not stored"))?;
+        let log: cpt::RawLog = serde_json::from_str(&test.raw_log).map_err(|e| e.to_string())?;
+        let score = cpt::score(&log, &cpt::ScoringOptions::default()).map_err(|e| e.to_string())?;
+        let expected = serde_json::to_string(&score).map_err(|e| e.to_string())?;
+        if expected != test.score_json {
+            return Err(format!(
+                "test {id}: the stored score is not cpt's score of the stored log"
+            ));
+        }
+        println!(
+            "attention test {id}: the stored score equals cpt::score of the stored log ({} stimuli, {} hits, {} commissions, {} repeats)",
+            log.stimuli.len(),
+            score.whole.hits,
+            score.whole.commissions,
+            score.repeats
+        );
+        match (&test.head_track, camera) {
+            (None, false) => println!("attention test {id}: no head track stored (no camera)"),
+            (Some(text), true) => {
+                let track: cpt::HeadTrack =
+                    serde_json::from_str(text).map_err(|e| format!("test {id}: {e}"))?;
+                let span = cpt::Span::of_log(&log, &cpt::ScoringOptions::default())
+                    .ok_or(format!("test {id}: no span"))?;
+                let a = cpt::activity(&track, span, &cpt::ActivityOptions::default())
+                    .map_err(|e| format!("test {id}: {e}"))?;
+                if a.samples_used == 0 || a.whole.tracked_ms <= 0.0 {
+                    return Err(format!("test {id}: the stored head track covers no time"));
+                }
+                println!(
+                    "attention test {id}: head track of {} positions, tracked {:.0}% of the test, distance {:.2} head widths",
+                    a.samples_used, a.whole.tracked_pct, a.whole.distance
+                );
+            }
+            (Some(_), false) => return Err(format!("test {id}: a head track without a camera")),
+            (None, true) => return Err(format!("test {id}: no head track stored")),
+        }
     }
-    println!(
-        "attention test {id}: the stored score equals cpt::score of the stored log ({} stimuli, {} hits, {} commissions, {} repeats)",
-        log.stimuli.len(),
-        score.whole.hits,
-        score.whole.commissions,
-        score.repeats
-    );
     Ok(())
 }
