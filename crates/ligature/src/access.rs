@@ -1,0 +1,68 @@
+//! Who may do what with a register, asked of `domain::access::Grant` (never decided by hiding a
+//! link): seeing a ward's register needs full detail of the ward (its trust's leads, the ward's
+//! own users, programme admins); editing it (audits, actions, photos) needs full detail and a
+//! role that works on wards (ward user, trust lead, programme admin). Everyone else sees at most
+//! counts through disclosure control, as for every figure.
+
+use domain::access::{Detail, Grant, Place, Role};
+
+/// How much of a ward's register `grant` may see.
+pub fn detail(grant: &Grant, ward: &str, trust: &str) -> Detail {
+    grant.detail(&place(ward, trust))
+}
+
+pub fn place(ward: &str, trust: &str) -> Place {
+    Place {
+        ward: Some(ward.to_string()),
+        trust: Some(trust.to_string()),
+    }
+}
+
+/// Whether `grant` may record audits, actions and photos on the ward's register.
+pub fn can_edit(grant: &Grant, ward: &str, trust: &str) -> bool {
+    matches!(
+        grant.role,
+        Role::WardUser | Role::TrustLead | Role::ProgrammeAdmin
+    ) && detail(grant, ward, trust) == Detail::Full
+}
+
+/// Whether `grant` sees the escalation list of `trust` (its leads and programme admins).
+pub fn can_see_escalations(grant: &Grant, trust: &str) -> bool {
+    match grant.role {
+        Role::ProgrammeAdmin => true,
+        Role::TrustLead => grant.trust.as_deref() == Some(trust),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix() {
+        let g = |r, t: Option<&str>, w: Option<&str>| {
+            Grant::new(r, t.map(Into::into), w.map(Into::into)).unwrap()
+        };
+        let ward = g(Role::WardUser, Some("R9A"), Some("R9A-ASH"));
+        assert!(can_edit(&ward, "R9A-ASH", "R9A"));
+        assert!(!can_edit(&ward, "R9A-BIR", "R9A"));
+        let lead = g(Role::TrustLead, Some("R9A"), None);
+        assert!(can_edit(&lead, "R9A-BIR", "R9A"));
+        assert!(!can_edit(&lead, "RXT-OAK", "RXT"));
+        assert!(can_see_escalations(&lead, "R9A"));
+        assert!(!can_see_escalations(&lead, "RXT"));
+        assert!(!can_see_escalations(&ward, "R9A"));
+        let viewer = g(Role::ProgrammeViewer, None, None);
+        assert!(!can_edit(&viewer, "R9A-ASH", "R9A"));
+        assert_eq!(
+            detail(&viewer, "R9A-ASH", "R9A"),
+            Detail::DisclosureControlled
+        );
+        let up = g(Role::Uploader, Some("R9A"), None);
+        assert!(!can_edit(&up, "R9A-ASH", "R9A"));
+        let admin = g(Role::ProgrammeAdmin, None, None);
+        assert!(can_edit(&admin, "R9A-ASH", "R9A"));
+        assert!(can_see_escalations(&admin, "RXT"));
+    }
+}
