@@ -14,6 +14,7 @@ pub mod cpt;
 pub mod freed;
 pub mod freed_measures;
 pub mod imports;
+pub mod ligature;
 pub mod measures;
 pub mod qi;
 pub mod read;
