@@ -46,20 +46,17 @@ enum Shape {
 /// Reads `bytes` (the file `file`) as values of the measures `own` (the project's own measure
 /// ids), with no month after `today`'s. Every problem is returned, up to `MAX_PROBLEMS`, with
 /// a last line saying how many more there were.
-pub fn read(
-    file: &str,
-    bytes: &[u8],
-    own: &[&str],
-    today: Date,
-) -> Result<Read, Vec<FileProblem>> {
+pub fn read(file: &str, bytes: &[u8], own: &[&str], today: Date) -> Result<Read, Vec<FileProblem>> {
     let content = Content::open(bytes).map_err(|e| vec![e.in_file(file)])?;
     let mut rows = content.rows();
     let mut fields: Vec<Field> = Vec::new();
     let text = content.text();
-    let problem = |line: usize, column: usize, message: String| {
-        FileProblem::new(file, line, column, message)
-    };
-    if !rows.next_row(&mut fields).map_err(|e| vec![e.in_file(file)])? {
+    let problem =
+        |line: usize, column: usize, message: String| FileProblem::new(file, line, column, message);
+    if !rows
+        .next_row(&mut fields)
+        .map_err(|e| vec![e.in_file(file)])?
+    {
         return Err(vec![problem(
             1,
             1,
@@ -307,7 +304,11 @@ fn first_of_month(d: Date) -> Date {
 
 /// `2024-03`, or any date in the month (`2024-03-01`, `01/03/2024`).
 fn parse_month(t: &str) -> Result<Date, String> {
-    let bad = || format!("month: \"{t}\" is not a month; expected YYYY-MM (e.g. 2024-03) or a date in the month");
+    let bad = || {
+        format!(
+            "month: \"{t}\" is not a month; expected YYYY-MM (e.g. 2024-03) or a date in the month"
+        )
+    };
     if t.len() == 7 && t.as_bytes()[4] == b'-' {
         return domain::dates::parse_date(&format!("{t}-01")).map_err(|_| bad());
     }
@@ -333,7 +334,10 @@ mod tests {
         read("v.csv", text.as_bytes(), &OWN, TODAY).unwrap_or_else(|e| {
             panic!(
                 "{}",
-                e.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+                e.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             )
         })
     }
@@ -348,15 +352,29 @@ mod tests {
 
     #[test]
     fn monthly_values_in_any_column_order_and_month_form() {
-        let r = ok("Value,Month,Measure\n80,2024-01,huddles\n85.5,01/02/2024,huddles\n12,2024-03-09,restraints\n");
+        let r = ok(
+            "Value,Month,Measure\n80,2024-01,huddles\n85.5,01/02/2024,huddles\n12,2024-03-09,restraints\n",
+        );
         assert_eq!(r.shape, "monthly values");
         assert_eq!(r.rows, 3);
         assert_eq!(
             r.values,
             vec![
-                MonthValue { measure: "huddles".into(), month: date!(2024 - 01 - 01), value: 80.0 },
-                MonthValue { measure: "huddles".into(), month: date!(2024 - 02 - 01), value: 85.5 },
-                MonthValue { measure: "restraints".into(), month: date!(2024 - 03 - 01), value: 12.0 },
+                MonthValue {
+                    measure: "huddles".into(),
+                    month: date!(2024 - 01 - 01),
+                    value: 80.0
+                },
+                MonthValue {
+                    measure: "huddles".into(),
+                    month: date!(2024 - 02 - 01),
+                    value: 85.5
+                },
+                MonthValue {
+                    measure: "restraints".into(),
+                    month: date!(2024 - 03 - 01),
+                    value: 12.0
+                },
             ]
         );
     }
@@ -364,37 +382,85 @@ mod tests {
     #[test]
     fn daily_tallies_become_a_percentage_of_the_month_or_its_sum() {
         // Three shifts a day: 2 of 3, 3 of 3, 1 of 3 in January (6 of 9 = 66.7%); 3 of 3 in Feb.
-        let r = ok("measure;date;count;out_of\nhuddles;2024-01-01;2;3\nhuddles;2024-01-02;3;3\nhuddles;31/01/2024;1;3\nhuddles;2024-02-01;3;3\n");
+        let r = ok(
+            "measure;date;count;out_of\nhuddles;2024-01-01;2;3\nhuddles;2024-01-02;3;3\nhuddles;31/01/2024;1;3\nhuddles;2024-02-01;3;3\n",
+        );
         assert_eq!(r.shape, "daily tallies");
         assert_eq!(r.values.len(), 2);
         assert!((r.values[0].value - 100.0 * 6.0 / 9.0).abs() < 1e-9);
         assert_eq!(r.values[1].value, 100.0);
-        let r = ok("measure,date,count\nrestraints,2024-01-01,2\nrestraints,2024-01-05,0\nrestraints,2024-01-30,1\n");
+        let r = ok(
+            "measure,date,count\nrestraints,2024-01-01,2\nrestraints,2024-01-05,0\nrestraints,2024-01-30,1\n",
+        );
         assert_eq!(r.values[0].value, 3.0);
     }
 
     #[test]
     fn every_bad_row_is_named_by_line_and_column_and_nothing_is_returned() {
-        let e = errors("measure,month,value\nhuddles,2024-01,12%\nfoo,2024-02,3\nhuddles,March,4\nhuddles,2024-07,5\nhuddles,2024-01,6\n");
+        let e = errors(
+            "measure,month,value\nhuddles,2024-01,12%\nfoo,2024-02,3\nhuddles,March,4\nhuddles,2024-07,5\nhuddles,2024-01,6\n",
+        );
         assert_eq!(e.len(), 4, "{e:?}");
-        assert!(e[0].starts_with("v.csv:2:17: value: \"12%\" is not a number"), "{}", e[0]);
+        assert!(
+            e[0].starts_with("v.csv:2:17: value: \"12%\" is not a number"),
+            "{}",
+            e[0]
+        );
         assert!(e[1].starts_with("v.csv:3:1: measure: \"foo\" is not one of this project's own measures; expected one of huddles, restraints"), "{}", e[1]);
-        assert!(e[2].starts_with("v.csv:4:9: month: \"March\" is not a month"), "{}", e[2]);
-        assert!(e[3].starts_with("v.csv:5:9: month: \"2024-07\" is after this month"), "{}", e[3]);
+        assert!(
+            e[2].starts_with("v.csv:4:9: month: \"March\" is not a month"),
+            "{}",
+            e[2]
+        );
+        assert!(
+            e[3].starts_with("v.csv:5:9: month: \"2024-07\" is after this month"),
+            "{}",
+            e[3]
+        );
         let e = errors("measure,month,value\nhuddles,2024-01,1\nhuddles,2024-01,2\n");
-        assert_eq!(e, vec!["v.csv:3:9: huddles has a second row for the month 2024-01 (the first is on line 2); expected one row per measure and month"]);
-        let e = errors("measure,date,count,out_of\nhuddles,2024-01-01,4,3\nhuddles,2024-01-02,1,0\nhuddles,2024-01-03,-1,3\n");
+        assert_eq!(
+            e,
+            vec![
+                "v.csv:3:9: huddles has a second row for the month 2024-01 (the first is on line 2); expected one row per measure and month"
+            ]
+        );
+        let e = errors(
+            "measure,date,count,out_of\nhuddles,2024-01-01,4,3\nhuddles,2024-01-02,1,0\nhuddles,2024-01-03,-1,3\n",
+        );
         assert_eq!(e.len(), 3, "{e:?}");
-        assert!(e[0].contains("2:22: out_of: 3 is less than the count (4)"), "{}", e[0]);
-        assert!(e[1].contains("3:22: out_of: \"0\" is not a number above 0"), "{}", e[1]);
+        assert!(
+            e[0].contains("2:22: out_of: 3 is less than the count (4)"),
+            "{}",
+            e[0]
+        );
+        assert!(
+            e[1].contains("3:22: out_of: \"0\" is not a number above 0"),
+            "{}",
+            e[1]
+        );
         assert!(e[2].contains("4:20: count: \"-1\" is negative"), "{}", e[2]);
     }
 
     #[test]
     fn a_file_that_is_not_a_values_file_says_what_was_expected() {
-        assert_eq!(errors("ward,day,n\nA,1,2\n"), vec!["v.csv:1:1: the header is \"ward,day,n\"; expected measure,month,value (monthly values) or measure,date,count[,out_of] (daily tallies)"]);
-        assert_eq!(errors("measure,month\nhuddles,2024-01\n"), vec!["v.csv:1:1: the header is \"measure,month\"; expected the columns measure,month,value"]);
-        assert_eq!(errors("measure,month,value\n"), vec!["v.csv:2:1: the file has a header but no rows; expected one row per measure and month (or day)"]);
+        assert_eq!(
+            errors("ward,day,n\nA,1,2\n"),
+            vec![
+                "v.csv:1:1: the header is \"ward,day,n\"; expected measure,month,value (monthly values) or measure,date,count[,out_of] (daily tallies)"
+            ]
+        );
+        assert_eq!(
+            errors("measure,month\nhuddles,2024-01\n"),
+            vec![
+                "v.csv:1:1: the header is \"measure,month\"; expected the columns measure,month,value"
+            ]
+        );
+        assert_eq!(
+            errors("measure,month,value\n"),
+            vec![
+                "v.csv:2:1: the file has a header but no rows; expected one row per measure and month (or day)"
+            ]
+        );
         assert!(errors("")[0].starts_with("v.csv:1:1: the file is empty"));
         assert!(read("v.csv", b"\x89PNG\r\n\x1a\n\0\0", &OWN, TODAY).is_err());
     }
@@ -407,7 +473,11 @@ mod tests {
         }
         let e = errors(&text);
         assert_eq!(e.len(), MAX_PROBLEMS + 1);
-        assert!(e.last().unwrap().ends_with("and 30 more problems like these"));
+        assert!(
+            e.last()
+                .unwrap()
+                .ends_with("and 30 more problems like these")
+        );
     }
 
     mod property {

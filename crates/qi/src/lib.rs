@@ -8,6 +8,7 @@ pub mod dates;
 mod diagram;
 mod error;
 pub mod model;
+pub mod programme;
 pub mod progress;
 pub mod validate;
 

@@ -9,6 +9,7 @@ use domain::access::{Detail, Role};
 use domain::disclosure::Policy;
 
 /// An organisation the user may see, and how much of it.
+#[derive(Clone)]
 pub struct Viewing {
     pub org: Org,
     pub detail: Detail,

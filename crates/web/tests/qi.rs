@@ -784,7 +784,10 @@ async fn adopting_a_change_can_rebase_the_project_chart_and_the_score_follows() 
         app.change(&format!("{base}/cycles/c1"), &ward, &c1("adopt", false))
             .await;
         let page = app.get(&base, Some(&ward)).await.body;
-        assert!(page.contains("<span id=\"suggested-score\">3.5</span>"), "{page}");
+        assert!(
+            page.contains("<span id=\"suggested-score\">3.5</span>"),
+            "{page}"
+        );
 
         // A rebase with an adaptation: refused, naming the field, nothing changed.
         let before = app.store.qi_project(id).await.unwrap().unwrap();
@@ -805,14 +808,19 @@ async fn adopting_a_change_can_rebase_the_project_chart_and_the_score_follows() 
         assert!(stored.cycles[0].act.as_ref().unwrap().rebase);
         let page = app.get(&base, Some(&ward)).await.body;
         assert!(page.contains("PDSA c1 adopted, chart rebased"), "{page}");
-        assert!(page.contains("The project's chart of the predicted measure is rebased at this date."));
+        assert!(
+            page.contains("The project's chart of the predicted measure is rebased at this date.")
+        );
         // A new, better centre line since the adoption, held nine months, with the balancing
         // measure quiet: 4.5 (the shift against the old centre is the improvement).
         assert!(
             page.contains("<span id=\"suggested-score\">4.5</span> Sustainable improvement"),
             "{page}"
         );
-        assert!(page.contains("Restraints a week: a new centre line of"), "{page}");
+        assert!(
+            page.contains("Restraints a week: a new centre line of"),
+            "{page}"
+        );
         let v: serde_json::Value = serde_json::from_str(
             &app.get(&format!("/api/qi/projects/{id}"), Some(&ward))
                 .await
@@ -835,7 +843,13 @@ async fn own_measure_values_come_from_a_file_of_monthly_values_or_daily_tallies(
         let id = journey(&app, &ward).await;
         let base = format!("/qi/{id}");
         let page = app.get(&base, Some(&ward)).await.body;
-        assert!(page.contains("action=\"/qi/{id}/values/file\"".replace("{id}", &id.to_string()).as_str()));
+        assert!(
+            page.contains(
+                "action=\"/qi/{id}/values/file\""
+                    .replace("{id}", &id.to_string())
+                    .as_str()
+            )
+        );
 
         // Daily tallies of October 2023: three shifts a day, a huddle on 2 of them, for 30 days,
         // and on all 3 on the 31st: 63 of 93 shifts = 67.7%.
@@ -846,7 +860,13 @@ async fn own_measure_values_come_from_a_file_of_monthly_values_or_daily_tallies(
         }
         let audits = app.audits().await;
         let r = app
-            .post_multipart(&format!("{base}/values/file"), &ward, &[], "huddles-october.csv", tallies.as_bytes())
+            .post_multipart(
+                &format!("{base}/values/file"),
+                &ward,
+                &[],
+                "huddles-october.csv",
+                tallies.as_bytes(),
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let values = app.store.qi_values(id).await.unwrap();
@@ -854,45 +874,154 @@ async fn own_measure_values_come_from_a_file_of_monthly_values_or_daily_tallies(
             .iter()
             .find(|v| v.measure == "huddles" && v.month == time::macros::date!(2023 - 10 - 01))
             .expect("October's value");
-        assert!((oct.value - 100.0 * 63.0 / 93.0).abs() < 1e-9, "{}", oct.value);
+        assert!(
+            (oct.value - 100.0 * 63.0 / 93.0).abs() < 1e-9,
+            "{}",
+            oct.value
+        );
         assert_eq!(app.audits().await, audits + 1);
         let log = app.store.audit_log(5).await.unwrap();
         assert_eq!(log[0].action, "qi_values_uploaded");
-        assert!(log[0].detail.as_deref().unwrap_or("").contains("1 monthly values of huddles from the file huddles-october.csv"));
+        assert!(
+            log[0]
+                .detail
+                .as_deref()
+                .unwrap_or("")
+                .contains("1 monthly values of huddles from the file huddles-october.csv")
+        );
         let page = app.get(&base, Some(&ward)).await.body;
-        assert!(page.contains("<td>Oct 2023</td><td class=\"app-num\">67.7"), "the chart's table holds the month");
+        assert!(
+            page.contains("<td>Oct 2023</td><td class=\"app-num\">67.7"),
+            "the chart's table holds the month"
+        );
 
         // Monthly values replace what is held.
         let r = app
-            .post_multipart(&format!("{base}/values/file"), &ward, &[], "m.csv", b"measure,month,value\nhuddles,2023-10,70\nrestraints,2023-10,9\n")
+            .post_multipart(
+                &format!("{base}/values/file"),
+                &ward,
+                &[],
+                "m.csv",
+                b"measure,month,value\nhuddles,2023-10,70\nrestraints,2023-10,9\n",
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let values = app.store.qi_values(id).await.unwrap();
         let n = values.len();
-        assert!(values.iter().any(|v| v.measure == "huddles" && v.value == 70.0));
+        assert!(
+            values
+                .iter()
+                .any(|v| v.measure == "huddles" && v.value == 70.0)
+        );
 
         // A file with one bad row among good ones: refused whole, nothing changed.
         let audits = app.audits().await;
         let r = app
-            .post_multipart(&format!("{base}/values/file"), &ward, &[], "bad.csv", b"measure,month,value\nhuddles,2023-11,75\nhuddles,2023-12,lots\n")
+            .post_multipart(
+                &format!("{base}/values/file"),
+                &ward,
+                &[],
+                "bad.csv",
+                b"measure,month,value\nhuddles,2023-11,75\nhuddles,2023-12,lots\n",
+            )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
-        assert!(r.body.contains("The file bad.csv was not read: nothing was changed."));
-        assert!(r.body.contains(&html("bad.csv:3:17: value: \"lots\" is not a number")), "{}", r.body);
+        assert!(
+            r.body
+                .contains("The file bad.csv was not read: nothing was changed.")
+        );
+        assert!(
+            r.body
+                .contains(&html("bad.csv:3:17: value: \"lots\" is not a number")),
+            "{}",
+            r.body
+        );
         assert_eq!(app.store.qi_values(id).await.unwrap().len(), n);
         assert_eq!(app.audits().await, audits);
         let r = app
             .post_multipart(&format!("{base}/values/file"), &ward, &[], "empty.csv", b"")
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
-        assert!(r.body.contains("expected a CSV or Excel file of values; found no file"));
+        assert!(
+            r.body
+                .contains("expected a CSV or Excel file of values; found no file")
+        );
 
         // Someone who may not change the project cannot upload to it.
         let other = app.login("lead_b").await;
         let r = app
-            .post_multipart(&format!("{base}/values/file"), &other, &[], "m.csv", b"measure,month,value\nhuddles,2023-11,1\n")
+            .post_multipart(
+                &format!("{base}/values/file"),
+                &other,
+                &[],
+                "m.csv",
+                b"measure,month,value\nhuddles,2023-11,1\n",
+            )
             .await;
-        assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND, "{}", r.status);
+        assert!(
+            r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
+            "{}",
+            r.status
+        );
         assert_eq!(app.store.qi_values(id).await.unwrap().len(), n);
+    }
+}
+
+/// The programme view's chart: one column a month for the last three years, each project
+/// counted from its first dated event at the score suggested from its record and charts as
+/// they stood at the month's end; the current month is the list's suggestion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_programme_view_charts_the_projects_at_each_level_by_month() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let id = journey(&app, &ward).await;
+        let list = app.get("/qi", Some(&ward)).await.body;
+        assert!(list.contains("class=\"qi-levels\""), "the chart is drawn");
+        assert!(list.contains("id=\"history-table\""));
+        let table = &list[list.find("id=\"history-table\"").unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        let rows: Vec<&str> = table.split("<tr><th scope=\"row\">").skip(1).collect();
+        // The project's first cycle (January 2023) is before the chart's 36 months: every
+        // month counts it once.
+        assert_eq!(rows.len(), 36, "{table}");
+        assert!(
+            rows.iter()
+                .all(|r| r.contains("<td class=\"app-num\">1</td></tr>"))
+        );
+        // The last month is today's suggestion (3.5: the ninth column from 5.0 is 0.5, so 3.5
+        // is the fourth); its cell holds 1.
+        let now = time::OffsetDateTime::now_utc().date();
+        let last = rows.last().unwrap();
+        assert!(last.starts_with(&qi::programme::month_label(now)), "{last}");
+        let cells: Vec<&str> = last
+            .split("<td class=\"app-num\">")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap())
+            .collect();
+        assert_eq!(
+            cells,
+            ["0", "0", "0", "1", "0", "0", "0", "0", "0", "0", "1"]
+        );
+        // A project registered today with a charter and no cycle counts from this month only
+        // (1.0: charter and team, its creator the lead).
+        new_project(&app, &ward, "R8A-ASH", "Calmer evenings").await;
+        let list = app.get("/qi", Some(&ward)).await.body;
+        let table = &list[list.find("id=\"history-table\"").unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        let rows: Vec<&str> = table.split("<tr><th scope=\"row\">").skip(1).collect();
+        assert_eq!(rows.len(), 36);
+        let cells = |r: &str| -> Vec<String> {
+            r.split("<td class=\"app-num\">")
+                .skip(1)
+                .map(|c| c.split('<').next().unwrap().to_string())
+                .collect()
+        };
+        assert!(rows[..35].iter().all(|r| cells(r)[10] == "1"));
+        assert_eq!(
+            cells(rows[35]),
+            ["0", "0", "0", "1", "0", "0", "0", "0", "1", "0", "2"]
+        );
+        assert!(app.store.qi_project(id).await.unwrap().is_some());
     }
 }

@@ -209,11 +209,13 @@ fn parse_direction(s: &str) -> spc::Direction {
 
 /// Charts every measure of the family for `viewing`'s user (disclosure control as on the chart
 /// pages). `draw`: also the SVG and the table (the programme view needs the analyses only).
+/// `until`: only the periods that start before it (the charts as they stood then).
 pub(crate) async fn charts(
     state: &AppState,
     snap: &Snapshot,
     l: &Loaded,
     draw: bool,
+    until: Option<Date>,
 ) -> Result<Vec<FamilyChart>, AppError> {
     let p = &l.sp.project;
     let org = &l.viewing.org;
@@ -253,10 +255,18 @@ pub(crate) async fn charts(
                     org: org.code.clone(),
                     points: Vec::new(),
                 };
-                let series = series_all
+                let found = series_all
                     .iter()
                     .find(|s| s.org == org.code && s.measure == m.id)
                     .unwrap_or(&empty);
+                let cut;
+                let series = match until {
+                    Some(u) => {
+                        cut = cut_series(found, u);
+                        &cut
+                    }
+                    None => found,
+                };
                 let saved = snap.notes_for(&org.code, m.id);
                 let req = chart::Request {
                     measure: &m,
@@ -323,7 +333,11 @@ pub(crate) async fn charts(
                 let Some(def) = l.own.iter().find(|o| &o.id == id) else {
                     continue;
                 };
-                let vals: Vec<&OwnValue> = l.values.iter().filter(|v| &v.measure == id).collect();
+                let vals: Vec<&OwnValue> = l
+                    .values
+                    .iter()
+                    .filter(|v| &v.measure == id && until.is_none_or(|u| v.month < u))
+                    .collect();
                 let direction = parse_direction(&def.direction);
                 let mut dates = Vec::new();
                 let mut ys = Vec::new();
@@ -428,13 +442,28 @@ pub(crate) async fn charts(
     Ok(out)
 }
 
+/// A series' periods that start before `until`.
+fn cut_series(s: &store::measures::MeasureSeries, until: Date) -> store::measures::MeasureSeries {
+    store::measures::MeasureSeries {
+        measure: s.measure,
+        org: s.org.clone(),
+        points: s
+            .points
+            .iter()
+            .filter(|p| p.period < until)
+            .cloned()
+            .collect(),
+    }
+}
+
 /// The evidence measure's chart on each ward the change spread to, as this user may see it
-/// (a ward they may not see gives no evidence).
+/// (a ward they may not see gives no evidence), with the periods before `until` if given.
 async fn spread_charts(
     state: &AppState,
     snap: &Snapshot,
     user: &CurrentUser,
     p: &Project,
+    until: Option<Date>,
 ) -> Result<Vec<(String, MeasureRef, spc::Direction, Vec<Date>, spc::Analysis)>, AppError> {
     let mut out = Vec::new();
     for s in &p.spread {
@@ -457,8 +486,16 @@ async fn spread_charts(
                 series_key(ward, PeriodKind::Month, None),
             )
             .await?;
-        let Some(series) = all.iter().find(|x| x.org == ward.code && x.measure == m.id) else {
+        let Some(found) = all.iter().find(|x| x.org == ward.code && x.measure == m.id) else {
             continue;
+        };
+        let cut;
+        let series = match until {
+            Some(u) => {
+                cut = cut_series(found, u);
+                &cut
+            }
+            None => found,
         };
         let saved = snap.notes_for(&ward.code, m.id);
         let req = chart::Request::standard(
@@ -479,13 +516,16 @@ async fn spread_charts(
     Ok(out)
 }
 
-/// The suggested score from the charts (see docs/qi.md).
+/// The suggested score from the charts (see docs/qi.md), as of `today` (the charts and the
+/// spread evidence cut at the start of the next day's month).
 pub(crate) async fn suggest(
     state: &AppState,
     snap: &Snapshot,
     user: &CurrentUser,
     p: &Project,
     charts: &[FamilyChart],
+    until: Option<Date>,
+    today: Date,
 ) -> Result<Result<Suggestion, QiError>, AppError> {
     let ms: Vec<MeasureSeries<'_>> = charts
         .iter()
@@ -498,7 +538,7 @@ pub(crate) async fn suggest(
             })
         })
         .collect();
-    let spread = spread_charts(state, snap, user, p).await?;
+    let spread = spread_charts(state, snap, user, p, until).await?;
     let ss: Vec<SpreadSeries<'_>> = spread
         .iter()
         .map(|(ward, m, dir, dates, a)| SpreadSeries {
@@ -511,7 +551,7 @@ pub(crate) async fn suggest(
             },
         })
         .collect();
-    Ok(qi::suggest(p, today(), &ms, &ss))
+    Ok(qi::suggest(p, today, &ms, &ss))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,6 +571,13 @@ pub struct ListRow {
     pub cycles: usize,
 }
 
+pub struct HistoryRow {
+    pub month: String,
+    /// Projects at 5.0, 4.5, ... 0.5.
+    pub counts: Vec<String>,
+    pub total: usize,
+}
+
 pub struct LevelCount {
     pub score: String,
     pub name: &'static str,
@@ -544,6 +591,9 @@ pub struct ListPage {
     layout: Layout,
     rows: Vec<ListRow>,
     levels: Vec<LevelCount>,
+    /// The chart of projects at each level by month, and its table (levels 5.0 first).
+    history_svg: String,
+    history_rows: Vec<HistoryRow>,
     can_create: bool,
 }
 
@@ -553,10 +603,85 @@ pub(crate) struct Listed {
     pub org_name: String,
     pub suggestion: Result<Suggestion, QiError>,
     pub set: Option<ScoreRow>,
+    /// The suggested score at the end of each month of the programme view's history (asked
+    /// for by `listed(.., true)`), oldest first; the current month is `suggestion`.
+    pub history: Vec<(Date, qi::Score)>,
 }
 
-/// Every project the user may see, with its suggested and set scores.
-pub(crate) async fn listed(state: &AppState, user: &CurrentUser) -> Result<Vec<Listed>, AppError> {
+/// Months the programme view's chart goes back, the current month included.
+const HISTORY_MONTHS: usize = 36;
+
+fn month_start(d: Date) -> Date {
+    d.replace_day(1).unwrap_or(d)
+}
+
+fn next_month(d: Date) -> Date {
+    PeriodKind::Month.next_start(month_start(d))
+}
+
+/// The months of the programme view's chart: the last `HISTORY_MONTHS`, to this month.
+fn history_months() -> Vec<Date> {
+    let mut m = month_start(today());
+    let mut out = vec![m];
+    while out.len() < HISTORY_MONTHS {
+        m = month_start(m - time::Duration::days(1));
+        out.push(m);
+    }
+    out.reverse();
+    out
+}
+
+/// The suggested score at the end of each past month of the chart, from the record as it
+/// stood then (`qi::programme::as_of`) and the charts cut at the month's end, from the month of
+/// the project's first dated event (its first cycle's start, or its registration).
+async fn history(
+    state: &AppState,
+    snap: &Snapshot,
+    user: &CurrentUser,
+    l: &Loaded,
+) -> Result<Vec<(Date, qi::Score)>, AppError> {
+    let p = &l.sp.project;
+    let registered = l
+        .sp
+        .created_at
+        .get(..10)
+        .and_then(|d| domain::dates::parse_date(d).ok());
+    let Some(first) = [p.first_cycle_start(), registered].into_iter().flatten().min() else {
+        return Ok(Vec::new());
+    };
+    let current = month_start(today());
+    let mut out = Vec::new();
+    for m in history_months() {
+        if m < month_start(first) || m >= current {
+            continue;
+        }
+        let until = next_month(m);
+        let day = until - time::Duration::days(1);
+        let then = Loaded {
+            sp: StoredProject {
+                project: qi::programme::as_of(p, day),
+                ..l.sp.clone()
+            },
+            viewing: l.viewing.clone(),
+            can_edit: false,
+            own: l.own.clone(),
+            values: l.values.clone(),
+        };
+        let cs = charts(state, snap, &then, false, Some(until)).await?;
+        if let Ok(s) = suggest(state, snap, user, &then.sp.project, &cs, Some(until), day).await? {
+            out.push((m, s.score));
+        }
+    }
+    Ok(out)
+}
+
+/// Every project the user may see, with its suggested and set scores (and, with
+/// `with_history`, its suggested score month by month).
+pub(crate) async fn listed(
+    state: &AppState,
+    user: &CurrentUser,
+    with_history: bool,
+) -> Result<Vec<Listed>, AppError> {
     let snap = state.cache.current(&state.store).await?;
     let mut set = state.store.qi_latest_scores().await?;
     let mut own = state.store.qi_all_own().await?;
@@ -573,13 +698,19 @@ pub(crate) async fn listed(state: &AppState, user: &CurrentUser) -> Result<Vec<L
             values,
             sp,
         };
-        let charts = charts(state, &snap, &l, false).await?;
-        let suggestion = suggest(state, &snap, user, &l.sp.project, &charts).await?;
+        let charts = charts(state, &snap, &l, false, None).await?;
+        let suggestion = suggest(state, &snap, user, &l.sp.project, &charts, None, today()).await?;
+        let history = if with_history {
+            history(state, &snap, user, &l).await?
+        } else {
+            Vec::new()
+        };
         out.push(Listed {
             org_name: l.viewing.org.name.clone(),
             set: set.remove(&l.sp.id),
             suggestion,
             sp: l.sp,
+            history,
         });
     }
     Ok(out)
@@ -610,7 +741,38 @@ fn editable_orgs(user: &CurrentUser, snap: &Snapshot) -> Vec<Org> {
 
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<ListPage, AppError> {
     let snap = state.cache.current(&state.store).await?;
-    let listed = listed(&state, &user).await?;
+    let listed = listed(&state, &user, true).await?;
+    let months = history_months();
+    let current = month_start(today());
+    let by_month: Vec<Vec<qi::Score>> = months
+        .iter()
+        .map(|m| {
+            listed
+                .iter()
+                .filter_map(|l| {
+                    if *m == current {
+                        l.suggestion.as_ref().ok().map(|s| s.score)
+                    } else {
+                        l.history.iter().find(|(d, _)| d == m).map(|(_, s)| *s)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    // From the first month with a project in it.
+    let first = by_month.iter().position(|v| !v.is_empty()).unwrap_or(months.len());
+    let history = qi::programme::Levels::count(&months[first..], &by_month[first..]);
+    let history_svg = qi::programme::levels_svg(&history, "Projects at each level of the scale, by month (suggested)");
+    let history_rows: Vec<HistoryRow> = history
+        .months
+        .iter()
+        .zip(&history.counts)
+        .map(|(m, c)| HistoryRow {
+            month: qi::programme::month_label(*m),
+            counts: c.iter().rev().map(|n| n.to_string()).collect(),
+            total: c.iter().sum(),
+        })
+        .collect();
     let mut levels: Vec<LevelCount> = qi::RULES
         .iter()
         .rev()
@@ -664,6 +826,8 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Li
         layout: Layout::new("Quality improvement projects", &user, "/qi"),
         rows,
         levels,
+        history_svg,
+        history_rows,
         can_create: !editable_orgs(&user, &snap).is_empty(),
     })
 }
@@ -1028,9 +1192,9 @@ async fn project_page(
     errors: Vec<String>,
     echo: HashMap<String, String>,
 ) -> Result<ProjectPage, AppError> {
-    let charts = charts(state, snap, &l, true).await?;
+    let charts = charts(state, snap, &l, true, None).await?;
     let p = &l.sp.project;
-    let suggestion = suggest(state, snap, user, p, &charts).await?;
+    let suggestion = suggest(state, snap, user, p, &charts, None, today()).await?;
     let scores = state.store.qi_scores(l.sp.id).await?;
     let history = state.store.qi_status_history(l.sp.id).await?;
     let org = &l.viewing.org;
@@ -1609,7 +1773,7 @@ pub async fn aim(
                 own: l.own.clone(),
                 values: l.values.clone(),
             };
-            let cs = charts(&state, &snap, &tmp, false).await?;
+            let cs = charts(&state, &snap, &tmp, false, None).await?;
             found = cs
                 .iter()
                 .find(|c| &c.measure == m)
@@ -2313,7 +2477,7 @@ pub async fn api_list(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<axum::Json<serde_json::Value>, crate::error::ApiError> {
-    let rows: Vec<serde_json::Value> = listed(&state, &user)
+    let rows: Vec<serde_json::Value> = listed(&state, &user, false)
         .await?
         .iter()
         .map(|l| {
@@ -2344,8 +2508,8 @@ pub async fn api_project(
 ) -> Result<axum::Json<serde_json::Value>, crate::error::ApiError> {
     let snap = state.cache.current(&state.store).await?;
     let l = load(&state, &snap, &user, &id).await?;
-    let cs = charts(&state, &snap, &l, false).await?;
-    let suggestion = suggest(&state, &snap, &user, &l.sp.project, &cs).await?;
+    let cs = charts(&state, &snap, &l, false, None).await?;
+    let suggestion = suggest(&state, &snap, &user, &l.sp.project, &cs, None, today()).await?;
     let (suggested, error) = suggestion_json(&suggestion);
     let scores = state.store.qi_scores(l.sp.id).await?;
     let history: Vec<serde_json::Value> = state

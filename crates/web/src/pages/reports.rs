@@ -188,7 +188,7 @@ async fn build(
     let doc = match kind {
         Kind::Ward => {
             // The programme view's list: the same suggested and set scores as /qi shows.
-            let lines: Vec<ProjectLine> = super::qi::listed(state, user)
+            let lines: Vec<ProjectLine> = super::qi::listed(state, user, false)
                 .await?
                 .into_iter()
                 .filter(|l| l.sp.project.organisation.code == org.code)
