@@ -365,11 +365,11 @@ async fn a_code_runs_one_test_scored_by_cpt_and_the_report_shows_it() {
                 .unwrap()
                 .starts_with("result: expected JSON")
         );
-        // A body beyond 2 MB is refused before it is read whole.
+        // A body beyond 6 MB is refused before it is read whole.
         let req = Request::post("/test/result")
             .header(header::CONTENT_TYPE, "application/json")
             .header("sec-fetch-site", "same-origin")
-            .body(Body::from(vec![b' '; 3 * 1024 * 1024]))
+            .body(Body::from(vec![b' '; 7 * 1024 * 1024]))
             .unwrap();
         assert_eq!(app.send(req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(app.count("cpt_tests").await, 0, "{db}: nothing stored");
