@@ -790,10 +790,10 @@ pub async fn result(
         return refuse(&state, &code, format!("timing: {why}")).await;
     }
     let span = cpt::Span::of_log(&req.log, &ScoringOptions::default());
-    if let (Some(track), Some(span)) = (&req.head_track, span) {
-        if let Err(e) = cpt::activity(track, span, &cpt::ActivityOptions::default()) {
-            return refuse(&state, &code, format!("head_track.{e}")).await;
-        }
+    if let (Some(track), Some(span)) = (&req.head_track, span)
+        && let Err(e) = cpt::activity(track, span, &cpt::ActivityOptions::default())
+    {
+        return refuse(&state, &code, format!("head_track.{e}")).await;
     }
     let camera = Camera::from_post(req.camera.as_ref(), req.head_track.as_ref(), span);
     let timing = Timing {
