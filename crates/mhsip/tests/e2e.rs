@@ -129,12 +129,40 @@ fn journeys_in_a_real_browser() {
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     let attention = attention_journey(&e2e, &base, &browser, clinician_password, &data);
+    let qi = script_journey(&e2e, "qi.mjs", &base, &browser, "The QI journey passed.");
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     assert!(out.status.success(), "journeys failed:\n{stdout}");
     assert!(stdout.contains("All journeys passed."));
     if let Err(e) = attention {
         panic!("the attention test's journey failed: {e}");
+    }
+    if let Err(e) = qi {
+        panic!("the QI journey (e2e/qi.mjs) failed: {e}");
+    }
+}
+
+/// A journey script of e2e/ run against the server: passes when it exits 0 and prints `passed`.
+fn script_journey(
+    e2e: &Path,
+    script: &str,
+    base: &str,
+    browser: &Path,
+    passed: &str,
+) -> Result<(), String> {
+    let out = Command::new("node")
+        .args([script, base])
+        .env("CHROMIUM", browser)
+        .current_dir(e2e)
+        .output()
+        .map_err(|e| format!("node {script}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    if out.status.success() && stdout.contains(passed) {
+        Ok(())
+    } else {
+        Err(stdout)
     }
 }
 
