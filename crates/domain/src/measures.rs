@@ -290,6 +290,12 @@ impl Measure {
             chart: self.chart,
             direction: self.direction,
             target: self.target,
+            // A chart drawn from counts and denominators (P) shows them on the measure's scale.
+            multiplier: if self.chart.needs_denominator() {
+                self.multiplier
+            } else {
+                1.0
+            },
             ..spc::Settings::default()
         }
     }

@@ -125,6 +125,28 @@ pub fn analyse(req: &Request<'_>) -> Result<Analysed, spc::SpcError> {
             None => p.value,
         })
         .collect();
+    // A P chart (FREED's clocks) is drawn from counts: each point's numerator out of its
+    // denominator, as published when disclosure control applies; a suppressed point is a gap.
+    let counts: Option<(Vec<Option<f64>>, Vec<Option<f64>>)> =
+        m.chart.needs_denominator().then(|| {
+            points
+                .iter()
+                .zip(&shown)
+                .map(|(p, v)| {
+                    let published = match (req.disclosure, v) {
+                        (_, None) => None,
+                        (None, Some(_)) => Some((p.numerator, p.denominator)),
+                        (Some(policy), Some(_)) => policy
+                            .publish(m.figure(p.value.unwrap_or(0.0), p.numerator, p.denominator))
+                            .map(|x| (x.numerator as f64, x.denominator)),
+                    };
+                    match published {
+                        Some((n, Some(d))) if d > 0.0 => (Some(n), Some(d)),
+                        _ => (None, None),
+                    }
+                })
+                .unzip()
+        });
     let mut settings = m.spc_settings();
     settings.target = req.target.or(m.target);
     let first = points.first().map(|p| p.period);
@@ -172,7 +194,10 @@ pub fn analyse(req: &Request<'_>) -> Result<Analysed, spc::SpcError> {
         settings.segment_starts.clear();
         settings.baseline = Some(index_of(d)).filter(|&n| n >= 2);
     }
-    let analysis = spc::analyse(&spc::Series::values(&shown), &settings)?;
+    let analysis = match &counts {
+        Some((n, d)) => spc::analyse(&spc::Series::with_denominators(n, d), &settings)?,
+        None => spc::analyse(&spc::Series::values(&shown), &settings)?,
+    };
     let labels: Vec<String> = points
         .iter()
         .map(|p| {

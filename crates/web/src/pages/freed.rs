@@ -10,6 +10,7 @@
 //! clock, eligibility, order and queue figure comes from `pathway`; referrals are written only
 //! through `ingest::import`, as one-row uploads.
 
+pub mod inequalities;
 pub mod measures;
 
 use crate::AppState;

@@ -92,6 +92,10 @@ pub fn routes() -> Router<AppState> {
         .route("/freed/{service}/queue", get(freed::queue))
         .route("/freed/{service}/measures", get(freed::measures::page))
         .route(
+            "/freed/{service}/inequalities",
+            get(freed::inequalities::page),
+        )
+        .route(
             "/freed/{service}/measures/{measure}",
             get(freed::measures::chart_page),
         )

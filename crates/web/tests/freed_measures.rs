@@ -1,0 +1,158 @@
+//! FREED measures on the platform (issue 14, item 3) on the example region, SQLite and (when
+//! MHSIP_TEST_POSTGRES_URL is set) PostgreSQL: a service's charts from its own referrals with
+//! the clock counted where it was decided; the trust's through the ordinary chart page and its
+//! downloads; counts disclosure-controlled for the programme; access as for the waiting list.
+
+#[path = "../../ingest/tests/common/mod.rs"]
+mod common;
+#[path = "support/app.rs"]
+mod support;
+
+use axum::http::StatusCode;
+use common::databases;
+use support::App;
+
+/// The example's March 2024 at R8A-FREED, assessment within 2 weeks: FR-0001 (assessed after 10
+/// days) and FR-0003 (the next day) met; FR-0002 (the assessment not attended, 7 days paused)
+/// and FR-0004 (discharged after its deadline) breached, both in March: 2 of 4.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_services_clock_chart_counts_the_clocks_decided_in_each_month() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let lead = app.login("lead").await;
+        let page = app.get("/freed/R8A-FREED/measures", Some(&lead)).await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "{}: {}",
+            app.db_name,
+            page.body
+        );
+        for m in domain::measures::freed_catalogue() {
+            let link = format!("/freed/R8A-FREED/measures/{}?", m.id);
+            assert!(page.body.contains(&link), "{}: {}", app.db_name, m.id);
+        }
+        let chart = app
+            .get("/freed/R8A-FREED/measures/freed_assessment_2w", Some(&lead))
+            .await;
+        assert_eq!(chart.status, StatusCode::OK, "{}", app.db_name);
+        assert!(chart.body.contains("<svg"), "{}", app.db_name);
+        let csv = app
+            .get(
+                "/freed/R8A-FREED/measures/freed_assessment_2w/download/csv",
+                Some(&lead),
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", app.db_name);
+        let march = csv
+            .body
+            .lines()
+            .find(|l| l.contains("2024") && l.contains("Mar"))
+            .unwrap_or_else(|| panic!("{}: no March row in {}", app.db_name, csv.body));
+        let cells: Vec<&str> = march.split(',').collect();
+        assert_eq!(&cells[1..4], ["2", "4", "50"], "{}: {march}", app.db_name);
+        // Weekly too, and the same measure for the trust on the ordinary chart page.
+        let weekly = app
+            .get(
+                "/freed/R8A-FREED/measures/freed_engagement_48h?period=week",
+                Some(&lead),
+            )
+            .await;
+        assert_eq!(weekly.status, StatusCode::OK, "{}", app.db_name);
+        app.state.settled().await.unwrap();
+        let trust = app
+            .get("/chart/R8A/freed_assessment_2w/download/csv", Some(&lead))
+            .await;
+        assert_eq!(trust.status, StatusCode::OK, "{}", app.db_name);
+        let march = trust
+            .body
+            .lines()
+            .find(|l| l.contains("2024") && l.contains("Mar"))
+            .unwrap_or_else(|| panic!("{}: trust: no March row in {}", app.db_name, trust.body));
+        let cells: Vec<&str> = march.split(',').collect();
+        assert_eq!(
+            &cells[1..4],
+            ["2", "4", "50"],
+            "{}: trust {march}",
+            app.db_name
+        );
+        let api = app
+            .get(
+                "/api/series/R8A/freed_median_days_to_treatment",
+                Some(&lead),
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::OK, "{}: {}", app.db_name, api.body);
+        // FR-0001 was treated 25 days after its referral (1 to 26 March).
+        assert!(
+            api.body.contains("\"numerator\":\"25\""),
+            "{}: {}",
+            app.db_name,
+            api.body
+        );
+        // Unknown measures and ward measures are not FREED charts of a service.
+        for bad in ["nope", "ri_rate"] {
+            let r = app
+                .get(&format!("/freed/R8A-FREED/measures/{bad}"), Some(&lead))
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}: {bad}", app.db_name);
+        }
+        let r = app
+            .get(
+                "/freed/R8A-FREED/measures/freed_uptake/download/pdf",
+                Some(&lead),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", app.db_name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn others_see_the_counts_under_disclosure_control_and_a_ward_elsewhere_nothing() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let viewer = app.login("viewer").await;
+        let csv = app
+            .get(
+                "/freed/R8A-FREED/measures/freed_assessment_2w/download/csv",
+                Some(&viewer),
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", app.db_name);
+        for line in csv.body.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            for c in &cells[1..3] {
+                assert!(
+                    c.is_empty() || *c == "*" || c.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5),
+                    "{}: {line}",
+                    app.db_name
+                );
+            }
+        }
+        let page = app.get("/freed/R8A-FREED/measures", Some(&viewer)).await;
+        assert!(
+            page.body.contains("Disclosure control applies"),
+            "{}",
+            app.db_name
+        );
+        // A ward user of another trust sees no FREED service of R8A.
+        let birch = app.login("lead_b").await;
+        let r = app.get("/freed/R8A-FREED/measures", Some(&birch)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}: another trust's lead sees counts",
+            app.db_name
+        );
+        assert!(
+            r.body.contains("Disclosure control applies"),
+            "{}",
+            app.db_name
+        );
+        let ward = app.login("ward").await;
+        let r = app
+            .get("/freed/R8B-FREED/measures/freed_uptake", Some(&ward))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", app.db_name);
+    }
+}
