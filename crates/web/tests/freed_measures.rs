@@ -156,3 +156,82 @@ async fn others_see_the_counts_under_disclosure_control_and_a_ward_elsewhere_not
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", app.db_name);
     }
 }
+
+/// Who is reached, on the example's R8A-FREED (four referrals: White, Black, Asian and one with
+/// no ethnic category): exact for the trust's lead, every small count suppressed for the
+/// programme, a wrong characteristic refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_is_reached_by_ethnic_group_sex_age_and_deprivation() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let lead = app.login("lead").await;
+        let page = app
+            .get("/freed/R8A-FREED/inequalities?by=ethnic_group", Some(&lead))
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "{}: {}",
+            app.db_name,
+            page.body
+        );
+        for group in [
+            "White",
+            "Black or Black British",
+            "Asian or Asian British",
+            "Not known",
+        ] {
+            assert!(
+                page.body.contains(&format!("<th scope=\"row\">{group}")),
+                "{}: {group}",
+                app.db_name
+            );
+        }
+        assert!(
+            page.body.contains("25.0%"),
+            "{}: a quarter of referrals each",
+            app.db_name
+        );
+        for (by, group) in [
+            ("sex", "Female"),
+            ("age_band", "16 to 18"),
+            ("imd_decile", "1 (most deprived)"),
+        ] {
+            let r = app
+                .get(
+                    &format!("/freed/R8A-FREED/inequalities?by={by}"),
+                    Some(&lead),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}: {by}", app.db_name);
+            assert!(r.body.contains(group), "{}: {by}: {group}", app.db_name);
+        }
+        let bad = app
+            .get("/freed/R8A-FREED/inequalities?by=ld_autism", Some(&lead))
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", app.db_name);
+        assert!(bad.body.contains("imd_decile"), "{}", app.db_name);
+        let viewer = app.login("viewer").await;
+        let page = app
+            .get(
+                "/freed/R8A-FREED/inequalities?by=ethnic_group",
+                Some(&viewer),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", app.db_name);
+        for n in 1..=4 {
+            assert!(
+                !page
+                    .body
+                    .contains(&format!("<td class=\"app-num\">{n}</td>")),
+                "{}: a count of {n} shown to the programme",
+                app.db_name
+            );
+        }
+        assert!(
+            page.body.contains("Disclosure control applies"),
+            "{}",
+            app.db_name
+        );
+    }
+}
