@@ -7,6 +7,8 @@
 //! differs (two migration folders). Counting and aggregation happen in SQL.
 
 pub mod accounts;
+/// The children's ADHD pathway's referrals (issue 15 item 8; migration 0014).
+pub mod adhd;
 pub mod annotations;
 pub mod audit;
 pub mod completeness;
