@@ -4,8 +4,10 @@
 //! times the engine alone on one core, the reading, computing and writing in process, and
 //! `mhsip spc` as a whole process; `import` times the import of generated restrictive
 //! interventions; `measures` every measure for every ward of a database; `web` (module `web`)
-//! the web application on a copy of the demo database.
+//! the web application on a copy of the demo database; `freed` (module `freed`) FREED imports and
+//! the FREED service page.
 
+pub mod freed;
 pub mod web;
 
 use demo::SplitMix;

@@ -62,6 +62,19 @@ pub enum BenchWhat {
         #[command(flatten)]
         data: crate::config::DataArgs,
     },
+    /// FREED (issue 14): import N generated referrals of one service and their contacts into a
+    /// fresh SQLite database (or --database), then time the service page (its waiting list)
+    /// and its FREED measures page one request at a time.
+    Freed {
+        #[arg(long, default_value_t = 100_000)]
+        referrals: usize,
+        /// Requests timed for the service page (p50, p95).
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        /// Database URL (default: a new SQLite file in a temporary folder).
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Write the generated SPC input (series,period,value) to stdout, e.g. for hyperfine.
     SpcData {
         #[arg(long, default_value_t = 10_000)]
@@ -103,7 +116,40 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             data,
         } => crate::runtime()?.block_on(web(data, *requests, *connections, *seconds)),
         BenchWhat::Measures { runs, data } => crate::runtime()?.block_on(measures(*runs, data)),
+        BenchWhat::Freed {
+            referrals,
+            requests,
+            database,
+        } => crate::runtime()?.block_on(freed(*referrals, *requests, database.clone())),
     }
+}
+
+async fn freed(referrals: usize, requests: usize, database: Option<String>) -> Result<()> {
+    let f = bench::freed::run(referrals, requests, database).await?;
+    let p = |v: &[std::time::Duration], q: f64| ms(bench::freed::percentile(v, q));
+    println!(
+        "mhsip bench freed: {} referrals imported in {:.2} s, their {} contacts in {:.2} s: {:.2} s in all (target: under 2 s on a release build)",
+        f.referrals,
+        f.import_referrals.as_secs_f64(),
+        f.contacts,
+        f.import_contacts.as_secs_f64(),
+        (f.import_referrals + f.import_contacts).as_secs_f64()
+    );
+    println!(
+        "service page ({} waiting), {} requests: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target: p95 under 30 ms)",
+        f.waiting,
+        f.service_page.len(),
+        p(&f.service_page, 0.5),
+        p(&f.service_page, 0.95),
+        p(&f.service_page, 1.0)
+    );
+    println!(
+        "FREED measures page, {} requests: p50 {:.1} ms, max {:.1} ms",
+        f.measures_page.len(),
+        p(&f.measures_page, 0.5),
+        p(&f.measures_page, 1.0)
+    );
+    Ok(())
 }
 
 fn spc(series: usize, points: usize, runs: usize, data: Option<PathBuf>) -> Result<()> {
