@@ -9,6 +9,7 @@
 pub use textfile::{csvscan, decode};
 pub mod formats;
 pub mod freed;
+pub mod ligature;
 pub mod mapping;
 pub mod parse;
 pub mod pseudonym;
