@@ -84,17 +84,19 @@ impl Levels {
     }
 }
 
-/// Ten shades from light to dark: a higher level is darker (NHS blues and greens).
+/// One colour a level (NHS identity palette): greys before any change is tested, warm yellow
+/// for changes tested without improvement, blues for improvement, greens for sustained and
+/// spread results.
 const SHADES: [&str; 10] = [
-    "#e8edee", "#d0dbe3", "#aec5d8", "#86a9c8", "#5f8db8", "#41b6e6", "#0072ce", "#005eb8",
+    "#f0f4f5", "#d8dde0", "#aeb7bd", "#768692", "#ffb81c", "#41b6e6", "#005eb8", "#003087",
     "#00a499", "#007f3b",
 ];
 
 /// The months as stacked columns, one band per level (0.5 at the bottom), with a legend; an
 /// image with a title and a description. Its table is the text version (the caller prints it).
 pub fn levels_svg(l: &Levels, title: &str) -> String {
-    let (w, h) = (760.0_f64, 320.0_f64);
-    let (left, right, top, bottom) = (44.0, 190.0, 34.0, 52.0);
+    let (w, h) = (960.0_f64, 320.0_f64);
+    let (left, right, top, bottom) = (44.0, 330.0, 34.0, 52.0);
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     let most = l.most().max(1);
