@@ -722,6 +722,7 @@ pub fn markdown() -> String {
         }
     }
     out.push_str(&crate::ligature::markdown());
+    out.push_str(&crate::adhd::markdown());
     out.push_str(
         "\n## Column mappings\n\n\
          A mapping is JSON: its name, the kind of upload, their column names to ours, and their values\n\

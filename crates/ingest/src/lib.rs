@@ -7,6 +7,8 @@
 //! problem is reported as `FILE:LINE:COLUMN: reason`.
 
 pub use textfile::{csvscan, decode};
+/// The children's ADHD pathway's referrals as an upload (issue 15 item 8).
+pub mod adhd;
 pub mod formats;
 pub mod freed;
 pub mod ligature;
