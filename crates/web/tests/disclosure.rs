@@ -25,7 +25,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{TestDb, databases, import_bytes, key};
 use domain::access::{Grant, Role};
-use domain::measures::{Measure, Stratifier, catalogue};
+use domain::measures::{Measure, Stratifier, catalogue, freed_catalogue};
 use http_body_util::BodyExt;
 use ingest::formats::Kind;
 use serde_json::Value;
@@ -291,7 +291,7 @@ fn check_row(
     denominator: &str,
     value: Option<f64>,
 ) {
-    let statistic = m.id == "median_restraint_minutes";
+    let statistic = m.is_statistic();
     if statistic {
         // The denominator is the number of restraints the median is the middle of.
         found.check(shown_count_ok(denominator), || {
@@ -360,7 +360,8 @@ fn controlled(identity: &str) -> &'static [&'static str] {
 
 async fn walk_charts(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
     for org in controlled(identity) {
-        for m in catalogue() {
+        // FREED's measures too: a trust's and the region's count their services' referrals.
+        for m in catalogue().into_iter().chain(freed_catalogue()) {
             for period in ["month", "week"] {
                 let place = format!("{identity} {org} {} {period}", m.id);
                 let csv = app
@@ -680,6 +681,51 @@ async fn walk_freed(app: &App, found: &mut Findings, identity: &str, cookie: &st
         found.check(!page.contains("GEN-") && !page.contains("FR-2024"), || {
             format!("{place}: a referral reference on the page")
         });
+        // The service's own FREED charts (their downloads hold every point) and who is
+        // reached (every count cell of every breakdown).
+        for m in freed_catalogue() {
+            for period in ["month", "week"] {
+                let csv = app
+                    .get(
+                        &format!(
+                            "/freed/{code}/measures/{}/download/csv?period={period}",
+                            m.id
+                        ),
+                        cookie,
+                    )
+                    .await;
+                for r in &csv_rows(&csv) {
+                    check_row(
+                        found,
+                        &format!("{place} {} {period} {}", m.id, r[0]),
+                        &m,
+                        &r[1],
+                        &r[2],
+                        r[3].parse().ok(),
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        for by in ["ethnic_group", "sex", "age_band", "imd_decile"] {
+            let page = app
+                .get(&format!("/freed/{code}/inequalities?by={by}"), cookie)
+                .await;
+            for cell in page.split("<td class=\"app-num\">").skip(1) {
+                let text = cell.split('<').next().unwrap_or("");
+                // Counts are whole numbers; shares and medians are shown with a decimal.
+                let ok = text
+                    .trim()
+                    .parse::<f64>()
+                    .map_or(true, |_| text.contains('.') || shown_count_ok(text));
+                found.check(ok, || format!("{place} inequalities {by}: count {text}"));
+            }
+            for row in page.split("<tr>").skip(1) {
+                found.check(!row.contains("FR-2024") && !row.contains("GEN-"), || {
+                    format!("{place} inequalities {by}: a referral reference")
+                });
+            }
+        }
     }
     found.check(checked >= 6, || {
         format!("{identity}: only {checked} FREED counts checked")
