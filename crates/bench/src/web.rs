@@ -204,6 +204,14 @@ pub struct WebFigures {
     pub first_pass: Duration,
     pub overview: Latency,
     pub charts: Latency,
+    /// Quality improvement (issue 11): the programme view (every project with its suggested
+    /// score and its history by month), the demo's first project's page, the API's list.
+    pub qi_view: Latency,
+    pub qi_project: Latency,
+    pub qi_api: Latency,
+    /// The trust board report as a PDF, each trust in turn.
+    pub board_pdf: Latency,
+    pub trusts: usize,
     pub load: LoadFigures,
     /// `Err(path)` when the data folder has no Datix-style export to upload.
     pub during_upload: std::result::Result<UploadLoadFigures, std::path::PathBuf>,
@@ -311,6 +319,16 @@ async fn run_on_copy(
     let first_pass = t.elapsed();
     let overview = sequential(addr, &cookie, &["/".to_string()], requests.min(500)).await?;
     let charts = sequential(addr, &cookie, &chart_paths, requests).await?;
+    let few = requests.clamp(1, 200);
+    let qi_view = sequential(addr, &cookie, &["/qi".to_string()], few).await?;
+    let qi_project = sequential(addr, &cookie, &["/qi/1".to_string()], few).await?;
+    let qi_api = sequential(addr, &cookie, &["/api/qi/projects".to_string()], few).await?;
+    let trusts: Vec<String> = state_trusts(&state).await?;
+    let board_paths: Vec<String> = trusts
+        .iter()
+        .map(|t| format!("/reports/board/{t}/pdf"))
+        .collect();
+    let board_pdf = sequential(addr, &cookie, &board_paths, (trusts.len() * 5).max(1)).await?;
     let load = under_load(
         addr,
         &cookie,
@@ -344,9 +362,26 @@ async fn run_on_copy(
         first_pass,
         overview: Latency::of(&overview),
         charts: Latency::of(&charts),
+        qi_view: Latency::of(&qi_view),
+        qi_project: Latency::of(&qi_project),
+        qi_api: Latency::of(&qi_api),
+        board_pdf: Latency::of(&board_pdf),
+        trusts: trusts.len(),
         load: LoadFigures::of(&load, connections, seconds),
         during_upload: during,
     })
+}
+
+/// The trusts of the database behind `state` (for their board reports).
+async fn state_trusts(state: &web::AppState) -> Result<Vec<String>> {
+    Ok(state
+        .store()
+        .organisations()
+        .await?
+        .into_iter()
+        .filter(|o| o.level == "trust")
+        .map(|o| o.code)
+        .collect())
 }
 
 /// What a load run measured.

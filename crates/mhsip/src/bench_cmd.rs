@@ -301,6 +301,31 @@ async fn web(
         ms(f.charts.p95),
         ms(f.charts.max)
     );
+    for (what, l, target) in [
+        (
+            "quality improvement programme view (/qi: every project, its suggested score and its levels by month)",
+            &f.qi_view,
+            "target p95 < 50 ms",
+        ),
+        ("a QI project's page (/qi/1)", &f.qi_project, "target p95 < 50 ms"),
+        ("the QI projects API (/api/qi/projects)", &f.qi_api, "target p95 < 50 ms"),
+    ] {
+        println!(
+            "  {what}, {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({target})",
+            l.requests,
+            ms(l.p50),
+            ms(l.p95),
+            ms(l.max)
+        );
+    }
+    println!(
+        "  trust board report as PDF, {} trusts in turn, {} requests: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (target < 1 s)",
+        f.trusts,
+        f.board_pdf.requests,
+        ms(f.board_pdf.p50),
+        ms(f.board_pdf.p95),
+        ms(f.board_pdf.max)
+    );
     let l = &f.load;
     println!(
         "  ward chart pages under load, {} connections for {} s: {} requests, {:.0} requests/s, {} errors, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {:.0} MB/s (target >= 500 requests/s, no errors)",
