@@ -1,6 +1,7 @@
 //! The pages, one module per page family. Each handler: who is asking (`CurrentUser`), what may
 //! they see (`access::view`), the numbers (cached through `cache`), then a template.
 
+pub mod adhd;
 pub mod admin;
 pub mod catalogue;
 pub mod chart_page;
@@ -71,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route("/clinic/tests/{id}/notes", post(clinic::notes))
         .route("/clinic/tests/{id}/log.csv", get(clinic::log_csv))
         .route("/clinic/tests/{id}/report.pdf", get(clinic::report_pdf))
+        // The ADHD assessment pathway's measures (issue 15 item 8).
+        .route("/adhd", get(adhd::index))
+        .route("/adhd/upload", post(adhd::upload))
+        .route("/adhd/{service}", get(adhd::service))
         .route("/qi", get(qi::list))
         .route("/qi/new", get(qi::new_form).post(qi::create))
         .route("/qi/{id}", get(qi::page))
