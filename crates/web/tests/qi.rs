@@ -1025,3 +1025,79 @@ async fn the_programme_view_charts_the_projects_at_each_level_by_month() {
         assert!(app.store.qi_project(id).await.unwrap().is_some());
     }
 }
+
+/// Disclosure control on the team's own measures: to a viewer under control (a programme
+/// viewer, another trust's lead), a measure whose values are all whole numbers may be a count
+/// of patients' events, so its values pass the count rule (under 5 left out, others rounded to
+/// 5) on the page, in the API and in what the suggestion reads; a measure with a fractional
+/// value is shown as entered. The team sees its own figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controlled_viewer_sees_the_teams_counts_under_the_count_rule() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let ward = app.login("ward").await;
+        let id = journey(&app, &ward).await;
+        let base = format!("/qi/{id}");
+        for (mid, month, v) in [
+            ("restraints", "2023-10", "3"),
+            ("huddles", "2023-10", "85.5"),
+        ] {
+            app.change(
+                &format!("{base}/values"),
+                &ward,
+                &[("measure", mid), ("month", month), ("value", v)],
+            )
+            .await;
+        }
+        let values_of = |body: &str, mid: &str| -> Vec<(String, f64)> {
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            v["own_measures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == mid)
+                .unwrap()["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["month"].as_str().unwrap().to_string(),
+                        x["value"].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let api = format!("/api/qi/projects/{id}");
+        let own = app.get(&api, Some(&ward)).await.body;
+        assert!(values_of(&own, "restraints").contains(&("2023-10-01".into(), 3.0)));
+        assert!(values_of(&own, "restraints").contains(&("2022-02-01".into(), 22.0)));
+        for who in ["viewer", "lead_b"] {
+            let cookie = app.login(who).await;
+            let body = app.get(&api, Some(&cookie)).await.body;
+            let restraints = values_of(&body, "restraints");
+            assert!(
+                !restraints.iter().any(|(m, _)| m == "2023-10-01"),
+                "{who}: a count of 3 is left out"
+            );
+            assert!(
+                restraints.iter().all(|(_, v)| v % 5.0 == 0.0 && *v >= 5.0),
+                "{who}: {restraints:?}"
+            );
+            assert!(
+                restraints.contains(&("2022-02-01".into(), 20.0)),
+                "{who}: 22 rounded to 20"
+            );
+            let huddles = values_of(&body, "huddles");
+            assert!(
+                huddles.contains(&("2023-10-01".into(), 85.5)),
+                "{who}: a share is shown as entered"
+            );
+            let page = app.get(&base, Some(&cookie)).await.body;
+            assert!(
+                !page.contains("<td>Oct 2023</td><td class=\"app-num\">3</td>"),
+                "{who}"
+            );
+        }
+    }
+}

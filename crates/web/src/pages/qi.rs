@@ -75,7 +75,7 @@ pub(crate) async fn load(
     let viewing = access::view(user, &snap.orgs, &sp.project.organisation.code)?;
     let can_edit = can_edit(user, snap, &viewing.org);
     let own = state.store.qi_own_measures(id).await?;
-    let values = state.store.qi_values(id).await?;
+    let values = disclose_own(&viewing, state.store.qi_values(id).await?);
     Ok(Loaded {
         sp,
         viewing,
@@ -83,6 +83,36 @@ pub(crate) async fn load(
         own,
         values,
     })
+}
+
+/// The team's own values as `viewing`'s user may see them. Under disclosure control a measure
+/// whose values are all whole numbers may be a count of patients' events ("restraints a
+/// week"), so each of its values passes the count rule (`Policy::count`: under 5 left out, as
+/// a gap; others rounded to 5); a measure with any fractional value (a percentage, a mean) is
+/// not a count and is shown as entered.
+fn disclose_own(viewing: &Viewing, values: Vec<OwnValue>) -> Vec<OwnValue> {
+    let Some(policy) = viewing.policy() else {
+        return values;
+    };
+    let counts: std::collections::HashSet<String> = values
+        .iter()
+        .map(|v| v.measure.clone())
+        .filter(|m| {
+            values
+                .iter()
+                .filter(|v| &v.measure == m)
+                .all(|v| v.value >= 0.0 && v.value.fract() == 0.0)
+        })
+        .collect();
+    values
+        .into_iter()
+        .filter_map(|mut v| {
+            if counts.contains(&v.measure) {
+                v.value = policy.count(v.value as u64).value()? as f64;
+            }
+            Some(v)
+        })
+        .collect()
 }
 
 /// Loads a project for a change: 404 when there is none, 403 when the user may not see it or
@@ -691,6 +721,7 @@ pub(crate) async fn listed(
             continue;
         };
         let (own, values) = own.remove(&sp.id).unwrap_or_default();
+        let values = disclose_own(&viewing, values);
         let l = Loaded {
             can_edit: false,
             viewing,
