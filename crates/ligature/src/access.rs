@@ -35,6 +35,12 @@ pub fn can_see_escalations(grant: &Grant, trust: &str) -> bool {
     }
 }
 
+/// Whether `grant` may see the photos of a ward's points: full detail of the ward and bound to
+/// the ward's own trust (photos never leave the trust, not even to programme admins).
+pub fn can_see_photos(grant: &Grant, ward: &str, trust: &str) -> bool {
+    grant.trust.as_deref() == Some(trust) && detail(grant, ward, trust) == Detail::Full
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +70,10 @@ mod tests {
         let admin = g(Role::ProgrammeAdmin, None, None);
         assert!(can_edit(&admin, "R9A-ASH", "R9A"));
         assert!(can_see_escalations(&admin, "RXT"));
+        assert!(!can_see_photos(&admin, "R9A-ASH", "R9A"));
+        assert!(can_see_photos(&ward, "R9A-ASH", "R9A"));
+        assert!(can_see_photos(&lead, "R9A-BIR", "R9A"));
+        assert!(!can_see_photos(&lead, "RXT-OAK", "RXT"));
+        assert!(!can_see_photos(&up, "R9A-ASH", "R9A"));
     }
 }

@@ -244,6 +244,14 @@ impl Risk {
         )
     }
 
+    /// A cell of the matrix from ratings brought into 1 to 5 (for forms' defaults).
+    pub fn clamped(likelihood: u8, consequence: u8) -> Risk {
+        Risk {
+            likelihood: likelihood.clamp(1, 5),
+            consequence: consequence.clamp(1, 5),
+        }
+    }
+
     pub fn likelihood(self) -> u8 {
         self.likelihood
     }

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
             "/freed/{service}/clocks",
             get(crate::pages::freed::api_clocks),
         )
+        .merge(crate::pages::ligature::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -247,6 +248,12 @@ async fn openapi() -> Json<Value> {
             "/api/freed/{service}/clocks".into(),
             freed_clocks_path(&text, &ok, &with_errors),
         );
+    }
+    // The ligature point register (issue 13).
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in crate::pages::ligature::openapi_paths() {
+            paths.insert(path, item);
+        }
     }
     Json(doc)
 }

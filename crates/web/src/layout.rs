@@ -80,6 +80,13 @@ impl Layout {
         ) {
             items.push(("/freed", "FREED"));
         }
+        // Ligature point registers (issue 13): what of each ward is `ligature::access`'s.
+        if matches!(
+            g.role,
+            Role::ProgrammeAdmin | Role::ProgrammeViewer | Role::TrustLead | Role::WardUser
+        ) {
+            items.push(("/ligature", "Ligature"));
+        }
         Layout {
             title: title.into(),
             user: Some(user.name.clone()),

@@ -10,6 +10,7 @@ mod clinic_pdf;
 pub mod completeness;
 pub mod freed;
 pub mod inequalities;
+pub mod ligature;
 pub mod org;
 pub mod overview;
 pub mod qi;
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(ligature::routes())
         .route("/", get(overview::page))
         .route("/org/{code}", get(org::page))
         .route("/chart/{org}/{measure}", get(chart_page::page))
