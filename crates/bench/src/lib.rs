@@ -8,6 +8,7 @@
 //! the FREED service page.
 
 pub mod freed;
+pub mod scale;
 pub mod web;
 
 use demo::SplitMix;

@@ -114,7 +114,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Time `n` requests one after another on one connection; fail on any non-200.
-async fn sequential(
+pub(crate) async fn sequential(
     addr: std::net::SocketAddr,
     cookie: &str,
     paths: &[String],
@@ -144,7 +144,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn of(sorted: &[Duration]) -> Latency {
+    pub(crate) fn of(sorted: &[Duration]) -> Latency {
         Latency {
             requests: sorted.len(),
             p50: percentile(sorted, 0.5),
@@ -265,49 +265,18 @@ async fn run_on_copy(
         std::fs::write(dir.join("pseudonymisation.key"), key)?;
     }
     let store = store::Store::open(&format!("sqlite://{}", dir.join("mhsip.db").display())).await?;
-    let grant = domain::access::Grant::new(domain::access::Role::ProgrammeAdmin, None, None)
-        .map_err(Error::Msg)?;
-    store.create_user("bench.admin", PASSWORD, &grant).await?;
     let wards: Vec<String> = store.wards().await?.into_iter().map(|w| w.code).collect();
     if wards.is_empty() {
         return fail("the database holds no wards: run `mhsip demo --no-serve` first");
     }
-    let (keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
-    let config = web::Config {
-        data_dir: dir.to_path_buf(),
-        ..web::Config::default()
-    };
-    let started = Instant::now();
-    let state = web::AppState::new(store, keys, config).await?;
-    state.warm().await.map_err(|e| Error::Msg(e.to_string()))?;
-    let first_overview = started.elapsed();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server_state = state.clone();
-    let server = tokio::spawn(async move { web::serve(listener, server_state).await });
-    // Sign in once; every connection uses the session.
-    let mut c = Client::connect(addr, "").await?;
-    let (status, _, headers) = c
-        .request(
-            "POST",
-            "/login",
-            &format!(
-                "username=bench.admin&password={}",
-                PASSWORD.replace('-', "%2D")
-            ),
-        )
-        .await?;
-    let cookie = headers
-        .iter()
-        .find_map(|h| {
-            h.strip_prefix("set-cookie: ")
-                .or_else(|| h.strip_prefix("Set-Cookie: "))
-        })
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string);
-    let Some(cookie) = cookie.filter(|_| status == 303) else {
-        return fail(format!("could not sign in (HTTP {status})"));
-    };
+    let Running {
+        state,
+        addr,
+        cookie,
+        server,
+        started: _,
+        warmed: first_overview,
+    } = start(store, dir).await?;
     let chart_paths: Vec<String> = MEASURES
         .iter()
         .flat_map(|m| wards.iter().map(move |w| format!("/chart/{w}/{m}")))
@@ -382,6 +351,71 @@ async fn state_trusts(state: &web::AppState) -> Result<Vec<String>> {
         .filter(|o| o.level == "trust")
         .map(|o| o.code)
         .collect())
+}
+
+/// A server started in process on a loopback port, signed in as a programme admin.
+pub(crate) struct Running {
+    pub state: web::AppState,
+    pub addr: std::net::SocketAddr,
+    pub cookie: String,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// From opening the application until it listens (answers).
+    pub started: Duration,
+    /// From opening the application until the region overview is computed.
+    pub warmed: Duration,
+}
+
+/// Starts the application on `store` (data folder `dir`, for the pseudonymisation key) with a
+/// programme admin `bench.admin`, and waits until the region overview is computed.
+pub(crate) async fn start(store: store::Store, dir: &Path) -> Result<Running> {
+    let grant = domain::access::Grant::new(domain::access::Role::ProgrammeAdmin, None, None)
+        .map_err(Error::Msg)?;
+    store.create_user("bench.admin", PASSWORD, &grant).await?;
+    let (keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
+    let config = web::Config {
+        data_dir: dir.to_path_buf(),
+        ..web::Config::default()
+    };
+    let t = Instant::now();
+    let state = web::AppState::new(store, keys, config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server_state = state.clone();
+    let server = tokio::spawn(async move { web::serve(listener, server_state).await });
+    let started = t.elapsed();
+    state.warm().await.map_err(|e| Error::Msg(e.to_string()))?;
+    let warmed = t.elapsed();
+    // Sign in once; every connection uses the session.
+    let mut c = Client::connect(addr, "").await?;
+    let (status, _, headers) = c
+        .request(
+            "POST",
+            "/login",
+            &format!(
+                "username=bench.admin&password={}",
+                PASSWORD.replace('-', "%2D")
+            ),
+        )
+        .await?;
+    let cookie = headers
+        .iter()
+        .find_map(|h| {
+            h.strip_prefix("set-cookie: ")
+                .or_else(|| h.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    let Some(cookie) = cookie.filter(|_| status == 303) else {
+        return fail(format!("could not sign in (HTTP {status})"));
+    };
+    Ok(Running {
+        state,
+        addr,
+        cookie,
+        server,
+        started,
+        warmed,
+    })
 }
 
 /// What a load run measured.

@@ -75,6 +75,27 @@ pub enum BenchWhat {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Build a region of the given size (default: national, 50 trusts of 40 wards, five years)
+    /// into a new SQLite database through the import path, start the application on it and
+    /// time what a national deployment needs (issue 10): start, overview, charts, trust, site
+    /// and inequalities pages, the region's weekly chart, an upload until its figures are
+    /// served, peak memory.
+    Scale {
+        #[arg(long, default_value_t = 50)]
+        trusts: usize,
+        #[arg(long, default_value_t = 40)]
+        wards_per_trust: usize,
+        #[arg(long, default_value_t = 5)]
+        years: u32,
+        #[arg(long, default_value_t = 20_231_101)]
+        seed: u64,
+        /// Pages of each kind timed.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+        /// An empty folder for the database (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Write the generated SPC input (series,period,value) to stdout, e.g. for hyperfine.
     SpcData {
         #[arg(long, default_value_t = 10_000)]
@@ -121,7 +142,112 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             requests,
             database,
         } => crate::runtime()?.block_on(freed(*referrals, *requests, database.clone())),
+        BenchWhat::Scale {
+            trusts,
+            wards_per_trust,
+            years,
+            seed,
+            samples,
+            data,
+        } => {
+            let size = demo::Size {
+                trusts: *trusts,
+                wards_per_trust: *wards_per_trust,
+                years: *years,
+            };
+            crate::runtime()?.block_on(scale(size, *seed, *samples, data.clone()))
+        }
     }
+}
+
+async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf>) -> Result<()> {
+    let (dir, temporary) = match data {
+        Some(d) => (d, false),
+        None => (
+            std::env::temp_dir().join(format!("mhsip-bench-scale-{}", std::process::id())),
+            true,
+        ),
+    };
+    let started = std::time::Instant::now();
+    let result = bench::scale::run(size, seed, &dir, samples, &mut |step| {
+        eprintln!("[{:>6.1} s] {step}", started.elapsed().as_secs_f64());
+    })
+    .await;
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let f = result?;
+    let lat = |l: &bench::web::Latency| {
+        format!(
+            "p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} requests)",
+            ms(l.p50),
+            ms(l.p95),
+            ms(l.max),
+            l.requests
+        )
+    };
+    println!(
+        "mhsip bench scale: {} trusts, {} wards, {} years, SQLite, this machine",
+        f.trusts, f.wards, f.years
+    );
+    println!(
+        "  built through the import path: {} rows in {:.1} s ({:.0} rows/s)",
+        f.rows,
+        f.build.as_secs_f64(),
+        f.rows as f64 / f.build.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "  server answers {:.2} s after it opens (target < 5 s); region overview computed after {:.1} s",
+        f.answers.as_secs_f64(),
+        f.overview_ready.as_secs_f64()
+    );
+    println!(
+        "  region overview: {} (target p95 < 100 ms)",
+        lat(&f.overview)
+    );
+    println!(
+        "  ward chart, first view: {} (target < 1 s)",
+        lat(&f.chart_first)
+    );
+    println!(
+        "  ward chart, after its first view: {} (target p95 < 50 ms)",
+        lat(&f.chart)
+    );
+    println!(
+        "  trust page, first view: {} (target < 1 s)",
+        lat(&f.trust_first)
+    );
+    println!(
+        "  trust page, after: {} (target p95 < 50 ms)",
+        lat(&f.trust)
+    );
+    println!(
+        "  site page, first view: {} (target < 1 s)",
+        lat(&f.site_first)
+    );
+    println!("  site page, after: {} (target p95 < 50 ms)", lat(&f.site));
+    println!(
+        "  inequalities page: first view {:.0} ms, then {} (target p95 < 300 ms)",
+        ms(f.inequalities_first),
+        lat(&f.inequalities)
+    );
+    println!(
+        "  region's weekly % of inpatients restricted, first view: {:.0} ms",
+        ms(f.weekly_region_first)
+    );
+    println!(
+        "  an upload of {} rows: imported in {:.1} s, its figures served {:.1} s after the commit (target < 5 s)",
+        f.upload_rows,
+        f.upload_import.as_secs_f64(),
+        f.upload_served.as_secs_f64()
+    );
+    match f.peak_memory_mb {
+        Some(mb) => println!(
+            "  peak memory of the process (generator, importer and server): {mb:.0} MB (target for the server < 1 GB)"
+        ),
+        None => println!("  peak memory: not available on this system"),
+    }
+    Ok(())
 }
 
 async fn freed(referrals: usize, requests: usize, database: Option<String>) -> Result<()> {
@@ -307,8 +433,16 @@ async fn web(
             &f.qi_view,
             "target p95 < 50 ms",
         ),
-        ("a QI project's page (/qi/1)", &f.qi_project, "target p95 < 50 ms"),
-        ("the QI projects API (/api/qi/projects)", &f.qi_api, "target p95 < 50 ms"),
+        (
+            "a QI project's page (/qi/1)",
+            &f.qi_project,
+            "target p95 < 50 ms",
+        ),
+        (
+            "the QI projects API (/api/qi/projects)",
+            &f.qi_api,
+            "target p95 < 50 ms",
+        ),
     ] {
         println!(
             "  {what}, {} requests one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({target})",

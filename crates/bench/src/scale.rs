@@ -1,0 +1,247 @@
+//! `mhsip bench scale` (issue 10, item 3): build a region of a given size with the demo's
+//! generator through the import path, start the application on it, and time what a national
+//! deployment needs: how soon the server answers and has its overview, the overview, first
+//! and later views of ward charts, trust and site pages, the inequalities page, the region's
+//! weekly chart, an upload until its figures are served, and the process's peak memory.
+//! Figures are printed, not asserted: the targets are the issue's, and the machine varies.
+
+use crate::web::{Latency, Running, start};
+use crate::{Context, Error, Result, fail};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// What `bench scale` measured.
+pub struct ScaleFigures {
+    pub trusts: usize,
+    pub wards: usize,
+    pub years: u32,
+    /// Rows of every file the demo imported, and the time to generate and import them.
+    pub rows: u64,
+    pub build: Duration,
+    /// From opening the application until it answers, and until its overview is computed.
+    pub answers: Duration,
+    pub overview_ready: Duration,
+    pub overview: Latency,
+    /// Ward chart pages: each one's first view, then all of them again.
+    pub chart_first: Latency,
+    pub chart: Latency,
+    pub trust_first: Latency,
+    pub trust: Latency,
+    pub site_first: Latency,
+    pub site: Latency,
+    pub inequalities_first: Duration,
+    pub inequalities: Latency,
+    /// The region's weekly % of inpatients restricted (a weekly measure over every stay).
+    pub weekly_region_first: Duration,
+    /// The demo's Datix-style export of the first trust: its import, then until the server
+    /// serves figures that include it.
+    pub upload_rows: u64,
+    pub upload_import: Duration,
+    pub upload_served: Duration,
+    /// The process's peak resident memory (VmHWM), generator and server together.
+    pub peak_memory_mb: Option<f64>,
+}
+
+/// Build the region of `size` (seed `seed`) into a new SQLite database in `dir` (which must
+/// not hold one) and measure it; `samples` pages of each kind are timed.
+pub async fn run(
+    size: demo::Size,
+    seed: u64,
+    dir: &Path,
+    samples: usize,
+    on_progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<ScaleFigures> {
+    size.check().map_err(|e| Error::Msg(e.to_string()))?;
+    if dir.join("mhsip.db").exists() {
+        return fail(format!(
+            "{} already holds a database; bench scale builds its own (pass an empty folder)",
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(dir)?;
+    let url = format!("sqlite://{}", dir.join("mhsip.db").display());
+    let t = Instant::now();
+    on_progress("generating the region");
+    let region = demo::generate_region(size, seed).map_err(|e| Error::Msg(e.to_string()))?;
+    let store = store::Store::open(&url).await?;
+    let (mut keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
+    let mut rows = 0u64;
+    let loaded = demo::load(
+        &store,
+        &mut keys,
+        &region,
+        &dir.join("demo-files"),
+        &mut |step| {
+            if let demo::Step::Imported { name, summary } = step {
+                rows += summary.rows;
+                on_progress(&format!("imported {name}: {} rows", summary.rows));
+            }
+        },
+    )
+    .await
+    .map_err(|e| Error::Msg(e.to_string()))?;
+    let build = t.elapsed();
+    drop(keys);
+    let trusts: Vec<String> = codes(&store, "trust").await?;
+    let sites: Vec<String> = codes(&store, "site").await?;
+    let wards: Vec<String> = store.wards().await?.into_iter().map(|w| w.code).collect();
+    let region_code = codes(&store, "region").await?.into_iter().next();
+    on_progress("starting the application");
+    let Running {
+        state,
+        addr,
+        cookie,
+        server,
+        started: answers,
+        warmed: overview_ready,
+    } = start(store, dir).await?;
+    let n = samples.max(1);
+    let time = |paths: Vec<String>| {
+        let cookie = cookie.clone();
+        async move { crate::web::sequential(addr, &cookie, &paths, paths.len()).await }
+    };
+    on_progress("timing pages");
+    let overview = Latency::of(&time(vec!["/".to_string(); n]).await?);
+    // Ward charts spread over the region, so that the first views fall on trusts not yet read.
+    let pick = |all: &[String], k: usize| -> Vec<String> {
+        let step = (all.len() / k.max(1)).max(1);
+        all.iter().step_by(step).take(k).cloned().collect()
+    };
+    let chart_paths: Vec<String> = pick(&wards, n)
+        .iter()
+        .map(|w| format!("/chart/{w}/ri_rate"))
+        .collect();
+    let chart_first = Latency::of(&time(chart_paths.clone()).await?);
+    let chart = Latency::of(&time(chart_paths).await?);
+    let trust_paths: Vec<String> = pick(&trusts, n)
+        .iter()
+        .map(|t| format!("/org/{t}"))
+        .collect();
+    let trust_first = Latency::of(&time(trust_paths.clone()).await?);
+    let trust = Latency::of(&time(trust_paths).await?);
+    let site_paths: Vec<String> = pick(&sites, n)
+        .iter()
+        .map(|s| format!("/org/{s}"))
+        .collect();
+    let site_first = Latency::of(&time(site_paths.clone()).await?);
+    let site = Latency::of(&time(site_paths).await?);
+    let first_trust = trusts.first().context("the region has no trust")?.clone();
+    let inequalities_path = format!("/inequalities?measure=ri_rate&org={first_trust}");
+    let t = Instant::now();
+    time(vec![inequalities_path.clone()]).await?;
+    let inequalities_first = t.elapsed();
+    let inequalities = Latency::of(&time(vec![inequalities_path; n.min(20)]).await?);
+    let weekly = format!(
+        "/chart/{}/pct_inpatients_restricted?period=week",
+        region_code.context("the region has no region organisation")?
+    );
+    let t = Instant::now();
+    time(vec![weekly]).await?;
+    let weekly_region_first = t.elapsed();
+
+    on_progress("uploading the first trust's Datix-style export");
+    let (upload_rows, upload_import, upload_served) = match &loaded.datix_export {
+        Some((path, mapping)) => upload(&state, path, mapping, &first_trust).await?,
+        None => (0, Duration::ZERO, Duration::ZERO),
+    };
+    server.abort();
+    Ok(ScaleFigures {
+        trusts: trusts.len(),
+        wards: wards.len(),
+        years: size.years,
+        rows,
+        build,
+        answers,
+        overview_ready,
+        overview,
+        chart_first,
+        chart,
+        trust_first,
+        trust,
+        site_first,
+        site,
+        inequalities_first,
+        inequalities,
+        weekly_region_first,
+        upload_rows,
+        upload_import,
+        upload_served,
+        peak_memory_mb: peak_memory_mb(),
+    })
+}
+
+async fn codes(store: &store::Store, level: &str) -> Result<Vec<String>> {
+    Ok(store
+        .organisations()
+        .await?
+        .into_iter()
+        .filter(|o| o.level == level)
+        .map(|o| o.code)
+        .collect())
+}
+
+/// Import the Datix-style export with its saved mapping, as an uploader of `trust` would, and
+/// wait until the server serves the figures that include it.
+async fn upload(
+    state: &web::AppState,
+    path: &Path,
+    mapping: &str,
+    trust: &str,
+) -> Result<(u64, Duration, Duration)> {
+    let bytes = std::fs::read(path)?;
+    let store = state.store();
+    let row = store
+        .mapping(mapping)
+        .await?
+        .context("the demo's saved Datix mapping")?;
+    let mapping = ingest::mapping::Mapping::from_json(&row.definition).map_err(Error::Msg)?;
+    let dir = path
+        .parent()
+        .and_then(Path::parent)
+        .context("the data folder")?;
+    let (mut keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, store).await?;
+    let t = Instant::now();
+    let file_name = path.display().to_string();
+    let report = ingest::import(
+        store,
+        &mut keys,
+        &ingest::Request {
+            kind: ingest::formats::Kind::RestrictiveInterventions,
+            file_name: &file_name,
+            bytes: &bytes,
+            mapping: Some(&mapping),
+            uploaded_by: "bench",
+            only_trust: Some(trust),
+            dry_run: false,
+        },
+        &mut |_, _, _| {},
+    )
+    .await?;
+    if !report.ok() {
+        return fail(format!(
+            "the benchmark upload failed: {:?}",
+            report.error_lines()
+        ));
+    }
+    let import = t.elapsed();
+    let t = Instant::now();
+    state
+        .settled()
+        .await
+        .map_err(|e| Error::Msg(e.to_string()))?;
+    Ok((report.rows_read, import, t.elapsed()))
+}
+
+/// VmHWM of this process, in MB (Linux).
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
