@@ -289,6 +289,13 @@ impl Store {
         }
     }
 
+    /// Everything held about the service's referrals that are not off the waiting list by
+    /// minute `from` (`off_list_min` unset or later), whenever received: the referrals that can
+    /// be on its list at `from` or any later time (the web keeps them for the next views).
+    pub async fn freed_rows_not_off_by(&self, service: &str, from: i64) -> Result<FreedRows> {
+        self.freed_select(service, None, NOT_OFF_BY, from).await
+    }
+
     /// One referral and its events (for correcting it by hand).
     pub async fn freed_referral(&self, service: &str, referral: &str) -> Result<FreedRows> {
         self.freed_select(service, Some(referral), ONE_OR_ALL, 0)
@@ -359,3 +366,10 @@ const OPEN_AT: &str = "referral_id IN (SELECT r.referral_id FROM freed_referrals
      AND r.off_list_min IS NULL AND r.received_min <= $3 AND ($2 IS NULL OR $2 IS NOT NULL) \
      UNION ALL SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
      AND r.off_list_min > $3 AND r.received_min <= $3)";
+
+/// The referrals not off the list by minute `$3` (see `freed_rows_not_off_by`), through the
+/// index on (service_code, off_list_min).
+const NOT_OFF_BY: &str = "referral_id IN (SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
+     AND r.off_list_min IS NULL AND ($2 IS NULL OR $2 IS NOT NULL) \
+     UNION ALL SELECT r.referral_id FROM freed_referrals r WHERE r.service_code = $1 \
+     AND r.off_list_min > $3)";
