@@ -67,6 +67,8 @@ pub struct Inner {
     pub(crate) limiter: auth::LoginLimiter,
     pub(crate) pending: pages::uploads::Pending,
     pub(crate) config: Config,
+    /// FREED services' referrals not yet off their waiting lists, per data generation.
+    pub(crate) freed: pages::freed::ListCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -86,6 +88,7 @@ impl AppState {
             limiter: auth::LoginLimiter::default(),
             pending: pages::uploads::Pending::default(),
             config,
+            freed: pages::freed::ListCache::default(),
         })))
     }
 

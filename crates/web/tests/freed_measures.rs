@@ -235,3 +235,50 @@ async fn who_is_reached_by_ethnic_group_sex_age_and_deprivation() {
         );
     }
 }
+
+/// The waiting list keeps a service's referrals not yet off the list between views; an upload
+/// (here a referral typed in by hand) moves the data generation, and the next view reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_waiting_list_shows_a_referral_added_after_it_was_last_viewed() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let lead = app.login("lead").await;
+        let at = "/freed/R8A-FREED?as_of=2024-03-10+10:00";
+        let before = app.get(at, Some(&lead)).await;
+        assert_eq!(before.status, StatusCode::OK, "{}", app.db_name);
+        assert!(before.body.contains(">FR-2024-0002<"), "{}", app.db_name);
+        assert!(!before.body.contains(">FR-HAND-2<"), "{}", app.db_name);
+        let form = "reference=FR-HAND-2&nhs_number=999+000+0018&received_date=2024-03-08&received_time=08:05&source=self_referral&age=18&first_episode=Y&onset=2023-10&diagnosis=AN&priority=urgent&ethnic_category=A&gender=2&imd_decile=2";
+        let r = app
+            .post_form("/freed/R8A-FREED/referral", Some(&lead), form)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: {}",
+            app.db_name,
+            r.body
+        );
+        let after = app.get(at, Some(&lead)).await;
+        assert!(
+            after.body.contains(">FR-HAND-2<"),
+            "{}: the new referral",
+            app.db_name
+        );
+        // Earlier than its receipt: not on the list; later again: on it.
+        let earlier = app
+            .get("/freed/R8A-FREED?as_of=2024-03-07+10:00", Some(&lead))
+            .await;
+        assert!(!earlier.body.contains(">FR-HAND-2<"), "{}", app.db_name);
+        let later = app
+            .get("/freed/R8A-FREED?as_of=2024-03-11+10:00", Some(&lead))
+            .await;
+        assert!(later.body.contains(">FR-HAND-2<"), "{}", app.db_name);
+        // FR-2024-0001 was treated on 26 March: off the list after it, whatever was kept.
+        let treated = app
+            .get("/freed/R8A-FREED?as_of=2024-03-27+10:00", Some(&lead))
+            .await;
+        assert!(!treated.body.contains(">FR-2024-0001<"), "{}", app.db_name);
+        assert!(later.body.contains(">FR-2024-0001<"), "{}", app.db_name);
+    }
+}

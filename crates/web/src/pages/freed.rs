@@ -88,17 +88,99 @@ pub async fn visible_services(
 }
 
 /// The referrals of a service that can be waiting at `as_of` (the store narrows, `pathway`
-/// decides).
+/// decides). The referrals not yet off the list are kept per service for the data generation
+/// they were read in ([`ListCache`]), so that views of the list as of the same or a later time
+/// (the usual view: now) read nothing but the data generation again.
 pub async fn waiting_referrals(
     state: &AppState,
     service: &str,
     as_of: PrimitiveDateTime,
 ) -> Result<Vec<HeldReferral>, AppError> {
-    let rows = state
-        .store
-        .freed_rows(service, Some(minute_number(as_of)))
-        .await?;
-    ingest::freed::held_referrals(rows).map_err(AppError::Internal)
+    let at = minute_number(as_of);
+    let generation = state.store.data_generation().await?;
+    if let Some(kept) = state.freed.get(service, generation, at) {
+        return Ok(kept
+            .iter()
+            .filter(|k| k.received_min <= at && k.off_list_min.is_none_or(|o| o > at))
+            .map(|k| k.held.clone())
+            .collect());
+    }
+    let rows = state.store.freed_rows_not_off_by(service, at).await?;
+    let bounds: std::collections::HashMap<String, (i64, Option<i64>)> = rows
+        .referrals
+        .iter()
+        .map(|r| (r.referral_id.clone(), (r.received_min, r.off_list_min)))
+        .collect();
+    let held = ingest::freed::held_referrals(rows).map_err(AppError::Internal)?;
+    let kept: Vec<Kept> = held
+        .into_iter()
+        .map(|h| {
+            let (received_min, off_list_min) = bounds
+                .get(&h.referral.id)
+                .copied()
+                .unwrap_or((minute_number(h.referral.received), None));
+            Kept {
+                received_min,
+                off_list_min,
+                held: h,
+            }
+        })
+        .collect();
+    let out = kept
+        .iter()
+        .filter(|k| k.received_min <= at && k.off_list_min.is_none_or(|o| o > at))
+        .map(|k| k.held.clone())
+        .collect();
+    state.freed.put(service, generation, at, kept);
+    Ok(out)
+}
+
+/// A referral kept by [`ListCache`], with the minutes that bound when it can be waiting.
+pub struct Kept {
+    received_min: i64,
+    off_list_min: Option<i64>,
+    held: HeldReferral,
+}
+
+struct KeptList {
+    generation: i64,
+    /// The minute they were read for: they are every referral not off the list by then.
+    from: i64,
+    referrals: std::sync::Arc<Vec<Kept>>,
+}
+
+/// Each service's referrals not yet off its waiting list, as read for one data generation
+/// (every upload, hand entry included, moves it, and the next view reads again). Only the
+/// server's memory holds them, as it holds any page it is building; what a user sees of them
+/// is decided at every view, as before.
+#[derive(Default)]
+pub struct ListCache(std::sync::Mutex<std::collections::HashMap<String, KeptList>>);
+
+/// Services kept at most (beyond it, start again).
+const LIST_CACHE_SERVICES: usize = 1000;
+
+impl ListCache {
+    fn get(&self, service: &str, generation: i64, at: i64) -> Option<std::sync::Arc<Vec<Kept>>> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(service)
+            .filter(|k| k.generation == generation && k.from <= at)
+            .map(|k| k.referrals.clone())
+    }
+
+    fn put(&self, service: &str, generation: i64, from: i64, referrals: Vec<Kept>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= LIST_CACHE_SERVICES {
+            map.clear();
+        }
+        map.insert(
+            service.to_string(),
+            KeptList {
+                generation,
+                from,
+                referrals: std::sync::Arc::new(referrals),
+            },
+        );
+    }
 }
 
 /// UK wall-clock time now (British Summer Time from 01:00 UTC on the last Sunday of March to

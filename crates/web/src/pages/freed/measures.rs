@@ -119,22 +119,29 @@ pub async fn series_for(
     Ok(measures::series::assemble(&wanted_measures, &facts))
 }
 
+/// One service's FREED facts as of `as_of`, from its own referrals (taken, not copied).
+pub fn service_facts(
+    held: Vec<HeldReferral>,
+    service: &str,
+    period: PeriodKind,
+    as_of: PrimitiveDateTime,
+) -> measures::facts::Facts {
+    let referrals: Vec<Referral> = held.into_iter().map(|h| h.referral).collect();
+    let Some((from, to)) = referral_span(&referrals).and_then(|(a, b)| span(a, b, as_of)) else {
+        return measures::facts::Facts::default();
+    };
+    let key = measures::freed::service_key(service);
+    measures::freed::facts(&[(key, referrals)], period, from, to, as_of)
+}
+
 /// One service's FREED series as of `as_of`, from its own referrals.
 pub fn service_series(
-    held: &[HeldReferral],
+    held: Vec<HeldReferral>,
     service: &str,
     period: PeriodKind,
     as_of: PrimitiveDateTime,
 ) -> Vec<MeasureSeries> {
-    let referrals: Vec<Referral> = held.iter().map(|h| h.referral.clone()).collect();
-    let Some((first, last)) = referral_span(&referrals) else {
-        return Vec::new();
-    };
-    let Some((from, to)) = span(first, last, as_of) else {
-        return Vec::new();
-    };
-    let key = measures::freed::service_key(service);
-    let facts = measures::freed::facts(&[(key, referrals)], period, from, to, as_of);
+    let facts = service_facts(held, service, period, as_of);
     measures::series::assemble(&freed_catalogue(), &facts)
 }
 
@@ -229,7 +236,8 @@ pub async fn page(
     let period = period_of(q.period.as_deref())?;
     let at = super::as_of(q.as_of.as_deref())?;
     let held = service_held(&state, &s.code).await?;
-    let series = service_series(&held, &s.code, period, at);
+    let facts = service_facts(held, &s.code, period, at);
+    let series = measures::series::assemble(&freed_catalogue(), &facts);
     let policy = policy_for(detail);
     let mut lines = Vec::new();
     for m in freed_catalogue() {
@@ -251,16 +259,21 @@ pub async fn page(
             assurance: sum.assurance.describe().to_string(),
         });
     }
-    // The DUED distribution of everyone treated over the span, as a breakdown of counts.
-    let referrals: Vec<Referral> = held.iter().map(|h| h.referral.clone()).collect();
-    let dued_bins = match referral_span(&referrals).and_then(|(a, b)| span(a, b, at)) {
-        Some((from, to)) => {
-            let f = measures::freed::over(&referrals, from, to, at);
-            let counts: Vec<u64> = f.dued_bins.iter().map(|n| *n as u64).collect();
-            let shown = shown_breakdown(policy.as_ref(), &counts);
-            DUED_BIN_LABELS.iter().copied().zip(shown).collect()
+    // The DUED distribution of everyone treated over the span, as a breakdown of counts: the
+    // periods' bins added up (each patient is in the period of the first treatment only).
+    let mut bins = [0u64; 6];
+    for cell in facts.cells.values() {
+        if let Some(f) = cell.freed {
+            for (b, n) in bins.iter_mut().zip(f.dued_bins) {
+                *b += n.max(0.0) as u64;
+            }
         }
-        None => Vec::new(),
+    }
+    let dued_bins = if facts.cells.is_empty() {
+        Vec::new()
+    } else {
+        let shown = shown_breakdown(policy.as_ref(), &bins);
+        DUED_BIN_LABELS.iter().copied().zip(shown).collect()
     };
     let snap = state.cache.current(&state.store).await?;
     let trust = snap
@@ -343,7 +356,7 @@ async fn service_chart(
     let period = period_of(q.period.as_deref())?;
     let at = super::as_of(q.as_of.as_deref())?;
     let held = service_held(state, &s.code).await?;
-    let series = service_series(&held, &s.code, period, at);
+    let series = service_series(held, &s.code, period, at);
     let empty = MeasureSeries {
         measure: m.id,
         org: measures::freed::service_key(&s.code),
