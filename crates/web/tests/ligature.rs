@@ -1,0 +1,578 @@
+//! The ligature register through the router (docs/web.md, "Ligature point registers"), on the
+//! example region, on SQLite and (when MHSIP_TEST_POSTGRES_URL is set) PostgreSQL: a ward's
+//! spreadsheet imported, then an audit walked area by area with a photo and a changed control
+//! and signed off by its assessor; each point's history read back; bad input refused naming the
+//! field with nothing changed; who may see, change and see photos; the trust lead's
+//! escalations; the JSON API and its OpenAPI paths; every change audited.
+#![allow(dead_code)]
+
+#[path = "../../ingest/tests/common/mod.rs"]
+mod common;
+
+use axum::http::StatusCode;
+use common::databases;
+
+#[path = "support/app.rs"]
+mod app;
+
+use app::App;
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char)
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+const SHEET: &str = "WardCode,AuditDate,Assessor,AreaCode,AreaName,Tier,PointRef,Finding,Location,Description,PointType,HeightBand,Likelihood,Consequence,Controls,ResidualLikelihood,ResidualConsequence,ReviewDate
+R8A-ASH,2024-01-10,J. Smith,BED-01,Bedroom 1,3,ASH-001,,Above the en-suite door,Door closer arm,door,high,4,5,staff vigilance,3,5,2024-07-10
+R8A-ASH,2024-01-10,J. Smith,BED-01,Bedroom 1,3,ASH-002,,By the window,Curtain rail,rail,high,3,4,observation,2,3,2024-07-10
+R8A-ASH,2024-01-10,J. Smith,LOUNGE,Lounge,1,ASH-003,,Corner,Radiator pipe,pipe,low,2,5,observation,2,4,2024-07-10
+";
+
+/// A point's fields as the area form posts them.
+fn point_fields<'a>(
+    r: &'a str,
+    status: &'a str,
+    loc: &'a str,
+    desc: &'a str,
+    kind: &'a str,
+    ratings: [&'a str; 4],
+    controls: &[&'a str],
+    review: &'a str,
+) -> Vec<(String, String)> {
+    let mut v = vec![
+        ("point".to_string(), r.to_string()),
+        (format!("{r}.status"), status.into()),
+        (format!("{r}.location"), loc.into()),
+        (format!("{r}.description"), desc.into()),
+        (format!("{r}.kind"), kind.into()),
+        (format!("{r}.height"), "high".into()),
+        (format!("{r}.il"), ratings[0].into()),
+        (format!("{r}.ic"), ratings[1].into()),
+        (format!("{r}.rl"), ratings[2].into()),
+        (format!("{r}.rc"), ratings[3].into()),
+        (format!("{r}.review"), review.into()),
+    ];
+    for c in controls {
+        v.push((format!("{r}.controls"), c.to_string()));
+    }
+    v
+}
+
+fn body(pairs: &[(String, String)]) -> String {
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    form(&refs)
+}
+
+/// A small JPEG with an EXIF block that names a place.
+fn jpeg() -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8];
+    let exif = b"Exif\0\0GPSLatitude 51.5074 N";
+    v.extend_from_slice(&[0xFF, 0xE1]);
+    v.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    v.extend_from_slice(exif);
+    v.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]);
+    v.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9]);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_walked_area_by_area_and_signed_off() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let n = app.db_name;
+        let ward = app.login("ward").await;
+        // The trust's spreadsheet, through the register page's import form.
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/import",
+                &ward,
+                &[("mapping", "")],
+                "ash.csv",
+                SHEET.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        let r = app.get("/ligature/ward/R8A-ASH", Some(&ward)).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}: {}", r.body);
+        assert!(
+            r.body.contains("ASH-001") && r.body.contains("Escalated"),
+            "{n}"
+        );
+        // A second spreadsheet that misses a point: refused, naming line and column.
+        let before = app.store.ligature_fingerprint().await.unwrap();
+        let bad = "WardCode,AuditDate,Assessor,AreaCode,AreaName,Tier,PointRef,Finding,Location,Description,PointType,HeightBand,Likelihood,Consequence,Controls,ResidualLikelihood,ResidualConsequence,ReviewDate\nR8A-ASH,2024-07-10,J. Smith,BED-01,Bedroom 1,4,ASH-001,present,Above the en-suite door,Door closer arm,door,high,4,5,staff vigilance,3,5,2025-01-10\n";
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/import",
+                &ward,
+                &[],
+                "bad.csv",
+                bad.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(
+            r.body
+                .contains("bad.csv:2:46: Tier: expected a CQC tier: 1, 2 or 3, found &#39;4&#39;")
+                || r.body.contains(
+                    "bad.csv:2:46: Tier: expected a CQC tier: 1, 2 or 3, found &#x27;4&#x27;"
+                ),
+            "{n}: {}",
+            r.body
+        );
+        assert_eq!(app.store.ligature_fingerprint().await.unwrap(), before);
+
+        // Start an audit.
+        let r = app
+            .post_form("/ligature/ward/R8A-ASH/audits", Some(&ward), "date=")
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        let audit = r.location.clone();
+        assert!(audit.starts_with("/ligature/audits/"), "{n}: {audit}");
+        let id = audit.trim_start_matches("/ligature/audits/").to_string();
+        let r = app.get(&format!("{audit}?area=BED-01"), Some(&ward)).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}: {}", r.body);
+        assert!(
+            r.body.contains("Bedroom 1") && r.body.contains("capture=\"environment\""),
+            "{n}"
+        );
+
+        // Bedroom 1: ASH-001 still there as it was; ASH-002 removed.
+        let mut f = vec![("area".to_string(), "BED-01".to_string())];
+        f.extend(point_fields(
+            "ASH-001",
+            "there",
+            "Above the en-suite door",
+            "Door closer arm",
+            "door",
+            ["4", "5", "3", "5"],
+            &["staff_vigilance"],
+            "2024-07-10",
+        ));
+        f.extend(point_fields(
+            "ASH-002",
+            "removed",
+            "By the window",
+            "Curtain rail",
+            "rail",
+            ["3", "4", "2", "3"],
+            &["observation"],
+            "2024-07-10",
+        ));
+        // First with a likelihood of 6: refused, nothing saved.
+        let mut six = f.clone();
+        for (k, v) in six.iter_mut() {
+            if k == "ASH-001.rl" {
+                *v = "6".into();
+            }
+        }
+        let before = app.store.ligature_fingerprint().await.unwrap();
+        let r = app
+            .post_form(&format!("{audit}/area"), Some(&ward), &body(&six))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(
+            r.body.contains(
+                "point ASH-001: residual likelihood: expected a rating from 1 to 5, found 6"
+            ),
+            "{n}: {}",
+            r.body
+        );
+        assert_eq!(app.store.ligature_fingerprint().await.unwrap(), before);
+        // The review date must not be before the audit (today): set it ahead.
+        let review =
+            (time::OffsetDateTime::now_utc().date() + time::Duration::days(90)).to_string();
+        for (k, v) in f.iter_mut() {
+            // ASH-001 is recorded as it stands (its review date too: still present, its
+            // review overdue); the others get a new review date.
+            if k.ends_with(".review") && !k.starts_with("ASH-001") {
+                *v = review.clone();
+            }
+        }
+        let r = app
+            .post_form(&format!("{audit}/area"), Some(&ward), &body(&f))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+
+        // Sign-off now is refused: the lounge's point is not walked.
+        let r = app
+            .post_form(&format!("{audit}/signoff"), Some(&ward), "")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(r.body.contains("findings[ASH-003]"), "{n}: {}", r.body);
+
+        // The lounge: ASH-003's control changed to an anti-ligature fitting, its risk down.
+        let mut f = vec![("area".to_string(), "LOUNGE".to_string())];
+        f.extend(point_fields(
+            "ASH-003",
+            "there",
+            "Corner",
+            "Radiator pipe",
+            "pipe",
+            ["2", "5", "1", "3"],
+            &["anti_ligature"],
+            &review,
+        ));
+        let r = app
+            .post_form(&format!("{audit}/area"), Some(&ward), &body(&f))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        // A new area and a new point in it; an unknown tier is refused.
+        let r = app
+            .post_form(
+                &format!("{audit}/areas"),
+                Some(&ward),
+                "code=EN-01&name=En-suite+1&tier=4",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(r.body.contains("tier: expected a CQC tier"), "{n}");
+        let r = app
+            .post_form(
+                &format!("{audit}/areas"),
+                Some(&ward),
+                "code=EN-01&name=En-suite+1&tier=3",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        let np = |area: &str| {
+            form(&[
+                ("area", area),
+                ("reference", "ASH-004"),
+                ("new.description", "Shower head"),
+                ("new.location", "Shower"),
+                ("new.kind", "sanitary"),
+                ("new.height", "middle"),
+                ("new.il", "4"),
+                ("new.ic", "5"),
+                ("new.controls", "restricted_access"),
+                ("new.rl", "3"),
+                ("new.rc", "4"),
+                ("new.review", review.as_str()),
+            ])
+        };
+        // A point in an area of another ward: refused.
+        let r = app
+            .post_form(&format!("{audit}/points"), Some(&ward), &np("BIRCH-BED-01"))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(
+            r.body
+                .contains("findings[ASH-004].area: expected an area of ward R8A-ASH"),
+            "{n}: {}",
+            r.body
+        );
+        let r = app
+            .post_form(&format!("{audit}/points"), Some(&ward), &np("EN-01"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+
+        // A photo: a file that is not an image is refused; a JPEG is kept without its EXIF.
+        let back = format!("/ligature/audits/{id}?area=EN-01");
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/points/ASH-004/photos",
+                &ward,
+                &[("audit", &id), ("back", &back)],
+                "x.jpg",
+                b"not a picture",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(
+            r.body.contains("photo: expected a JPEG or PNG image"),
+            "{n}: {}",
+            r.body
+        );
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/points/ASH-004/photos",
+                &ward,
+                &[("audit", &id), ("back", &back)],
+                "shower.jpg",
+                &jpeg(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        assert_eq!(r.location, back);
+        let photos = app
+            .store
+            .ligature_photos("R8A-ASH", Some("ASH-004"))
+            .await
+            .unwrap();
+        assert_eq!(photos.len(), 1, "{n}");
+        let url = format!("/ligature/photos/{}", photos[0].id);
+
+        // Only the assessor signs off.
+        let lead = app.login("lead").await;
+        let r = app
+            .post_form(&format!("{audit}/signoff"), Some(&lead), "")
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{n}");
+        let r = app
+            .post_form(&format!("{audit}/signoff"), Some(&ward), "")
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        // Signed: its form is gone, and nothing more can be written to it.
+        let r = app
+            .post_form(&format!("{audit}/area"), Some(&ward), &body(&f))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+
+        // Each point's history.
+        let held = ingest::ligature::held(&app.store, "R8A-ASH").await.unwrap();
+        let reg = &held.register;
+        assert_eq!(reg.audits.len(), 2, "{n}");
+        let changes = |r: &str| {
+            reg.points[r]
+                .history
+                .iter()
+                .map(|h| h.finding.code())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(changes("ASH-001"), ["new", "present"], "{n}");
+        assert_eq!(changes("ASH-002"), ["new", "removed"]);
+        assert_eq!(changes("ASH-003"), ["new", "changed"]);
+        assert_eq!(changes("ASH-004"), ["new"]);
+        assert_eq!(
+            reg.points["ASH-003"].state().controls,
+            vec![ligature::ControlKind::AntiLigature]
+        );
+        let r = app
+            .get("/ligature/ward/R8A-ASH/points/ASH-002", Some(&ward))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{n}");
+        assert!(
+            r.body.contains("Removed") && r.body.contains("2024-01-10"),
+            "{n}"
+        );
+
+        // Photos: the ward's trust only (not even a programme admin), without the location.
+        let r = app.get(&url, Some(&ward)).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}");
+        assert!(!r.body.contains("GPS"), "{n}");
+        for who in ["admin", "lead_b", "viewer", "uploader"] {
+            let c = app.login(who).await;
+            assert_eq!(
+                app.get(&url, Some(&c)).await.status,
+                StatusCode::FORBIDDEN,
+                "{n}: {who}"
+            );
+        }
+        assert_eq!(
+            app.get(&url, Some(&lead)).await.status,
+            StatusCode::OK,
+            "{n}"
+        );
+
+        // Actions: due before it was raised is refused; then one is added.
+        let r = app
+            .post_form(
+                "/ligature/ward/R8A-ASH/actions",
+                Some(&ward),
+                &form(&[
+                    ("point", "ASH-001"),
+                    ("description", "Fit an anti-ligature door closer"),
+                    ("owner", "Estates"),
+                    ("due", "2020-01-01"),
+                    ("reference", "CB-2024-17"),
+                ]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(
+            r.body
+                .contains("due: expected a due date on or after the day it was raised"),
+            "{n}: {}",
+            r.body
+        );
+        let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+        let r = app
+            .post_form(
+                "/ligature/ward/R8A-ASH/actions",
+                Some(&ward),
+                &form(&[
+                    ("point", "ASH-001"),
+                    ("description", "Fit an anti-ligature door closer"),
+                    ("owner", "Estates"),
+                    ("due", &due),
+                    ("reference", "CB-2024-17"),
+                ]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        assert_eq!(
+            app.store.ligature_actions("R8A-ASH").await.unwrap().len(),
+            1
+        );
+
+        // The trust lead's list: ASH-001 (tier 3, extreme 15, vigilance only since 2024-01-10).
+        let r = app.get("/ligature/trust/R8A", Some(&lead)).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}");
+        assert!(
+            r.body.contains("ASH-001") && r.body.contains("2024-01-10"),
+            "{n}"
+        );
+        assert!(!r.body.contains(">ASH-003<"), "{n}");
+        assert_eq!(
+            app.get("/ligature/trust/R8A", Some(&ward)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let lead_b = app.login("lead_b").await;
+        assert_eq!(
+            app.get("/ligature/trust/R8A", Some(&lead_b)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = app
+            .post_form(
+                "/ligature/trust/R8A/settings",
+                Some(&lead),
+                "escalation_days=-3&audit_interval_days=180",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(
+            r.body
+                .contains("escalation_days: expected a number of days from 0 to 3650"),
+            "{n}"
+        );
+
+        // The API.
+        let token = app.make_token(&lead, "lig").await;
+        let r = app.get_bearer("/api/ligature/wards/R8A-ASH", &token).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}: {}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["points"].as_array().unwrap().len(), 4, "{n}");
+        let r = app
+            .get_bearer("/api/ligature/wards/R8A-ASH/points/ASH-003", &token)
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["history"][1]["finding"], "changed", "{n}");
+        let r = app
+            .get_bearer("/api/ligature/trusts/R8A/escalations", &token)
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["escalations"][0]["point"], "ASH-001", "{n}: {v}");
+        let r = app.get_bearer("/api/openapi.json", &token).await;
+        assert!(
+            r.body.contains("/api/ligature/wards/{ward}/points/{point}"),
+            "{n}"
+        );
+
+        // Every change audited.
+        let actions: Vec<(String,)> =
+            sqlx::query_as("SELECT action FROM audit_log WHERE action LIKE 'ligature%'")
+                .fetch_all(app.store.pool())
+                .await
+                .unwrap();
+        let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
+        for a in [
+            "ligature_audit_imported",
+            "ligature_audit_started",
+            "ligature_audit_area_saved",
+            "ligature_area_set",
+            "ligature_point_added",
+            "ligature_photo_added",
+            "ligature_audit_signed",
+            "ligature_action_added",
+            "ligature_photo_viewed",
+            "ligature_register_viewed",
+            "ligature_escalations_viewed",
+        ] {
+            assert!(actions.contains(&a), "{n}: {a} not audited");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_sees_and_changes_a_register() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let n = app.db_name;
+        let ward = app.login("ward").await;
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/import",
+                &ward,
+                &[],
+                "ash.csv",
+                SHEET.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        for (who, page, change) in [
+            ("admin", StatusCode::OK, StatusCode::SEE_OTHER),
+            ("lead", StatusCode::OK, StatusCode::SEE_OTHER),
+            ("ward", StatusCode::OK, StatusCode::SEE_OTHER),
+            ("birch", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+            ("lead_b", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+            ("viewer", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+            ("uploader", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+        ] {
+            let c = app.login(who).await;
+            assert_eq!(
+                app.get("/ligature/ward/R8A-ASH", Some(&c)).await.status,
+                page,
+                "{n}: {who} reads"
+            );
+            assert_eq!(
+                app.get("/api/ligature/wards/R8A-ASH", Some(&c))
+                    .await
+                    .status,
+                page,
+                "{n}: {who} API"
+            );
+            let r = app
+                .post_form("/ligature/ward/R8A-ASH/audits", Some(&c), "date=")
+                .await;
+            assert_eq!(r.status, change, "{n}: {who} starts an audit: {}", r.body);
+            if r.status == StatusCode::SEE_OTHER {
+                let d = app
+                    .post_form(&format!("{}/discard", r.location), Some(&c), "")
+                    .await;
+                assert_eq!(d.status, StatusCode::SEE_OTHER, "{n}: {who} discards");
+            }
+        }
+        // Other trusts and the programme see counts only, through disclosure control: the
+        // register's 3 open points (1 to 4) are shown as *.
+        for who in ["viewer", "lead_b"] {
+            let c = app.login(who).await;
+            let r = app.get("/ligature", Some(&c)).await;
+            assert_eq!(r.status, StatusCode::OK, "{n}");
+            assert!(
+                r.body.contains("Ash Ward") && r.body.contains("<td>*</td>"),
+                "{n}: {who}: {}",
+                r.body
+            );
+            assert!(!r.body.contains("<td>3</td>"), "{n}: {who}");
+            let r = app.get("/api/ligature/wards", Some(&c)).await;
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(v["wards"][0]["open"], "*", "{n}: {who}");
+        }
+        let c = app.login("lead").await;
+        let r = app.get("/ligature", Some(&c)).await;
+        assert!(
+            r.body.contains("<td>3</td>"),
+            "{n}: the trust's own lead sees the count"
+        );
+    }
+}
