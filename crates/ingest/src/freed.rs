@@ -1284,6 +1284,7 @@ pub(crate) fn check_file(
                         says(&problem)
                     }
                 ),
+                ..Default::default()
             });
         }
     }

@@ -142,6 +142,7 @@ pub async fn import(
             line,
             column,
             message,
+            ..Default::default()
         })
     };
 
@@ -511,6 +512,7 @@ fn header_columns(
                             "column {} appears twice; expected each column once",
                             spec.name
                         ),
+                        ..Default::default()
                     });
                 }
             }
@@ -544,6 +546,7 @@ fn header_columns(
                 missing.join(", "),
                 kind.as_str()
             ),
+            ..Default::default()
         });
     }
     if kind == Kind::BedDays {
@@ -558,6 +561,7 @@ fn header_columns(
                 line: 1,
                 column: 1,
                 message: "bed days need either CensusDate and OccupiedBeds (a daily census) or Month and OccupiedBedDays (monthly totals), not both or neither".into(),
+                ..Default::default()
             });
         }
     }
@@ -783,6 +787,7 @@ fn check_parents(records: &[(usize, usize, Record)], reference: &Reference, repo
                     "ParentOrgCode: {} names parent {p}, which is neither in this file nor already uploaded; expected an organisation uploaded before or in the same file",
                     o.code
                 ),
+                ..Default::default()
             });
         }
     }

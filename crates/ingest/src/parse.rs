@@ -14,13 +14,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use time::{Date, PrimitiveDateTime};
 
-/// A problem in one cell (or row): the line and column, and what was expected.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct RowError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+/// A problem in one cell (or row): the line and column, and what was expected. It is the one
+/// `textfile::FileError`, made while the rows are read without the file's name, which the
+/// report adds (`Report::error_lines`).
+pub type RowError = textfile::FileError;
 
 /// What the rows are checked against: organisations, wards and stays already held.
 #[derive(Clone, Debug, Default)]
@@ -107,6 +104,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
             line,
             column,
             message: format!("{}: {message}", self.mapping.display_name(col)),
+            ..Default::default()
         });
     }
 

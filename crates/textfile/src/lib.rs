@@ -12,7 +12,7 @@ use std::fmt;
 /// 1-based, columns in characters as an editor shows them). A reader that is handed bytes
 /// without a name (the scanner, the decoder) makes one with [`FileError::at`]; whoever knows the
 /// file's name adds it with [`FileError::in_file`]. Until then it shows as `LINE:COLUMN: reason`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FileError {
     pub file: String,
     pub line: usize,
