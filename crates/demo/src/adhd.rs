@@ -331,9 +331,118 @@ fn fail(what: impl std::fmt::Display) -> LoadError {
     LoadError::Kind(format!("the demo's ADHD sessions: {what}"))
 }
 
-/// Writes the two trusts' tests through `store::cpt`, as the test page would; returns the
-/// tests' ids. The trusts are R9A and the next trust by code (none if the region has no R9A).
-pub async fn plant(store: &Store) -> Result<Vec<i64>, LoadError> {
+/// The day the demo's services introduced the objective attention test: referrals assessed
+/// from then on take it, and reach a decision sooner and in fewer appointments.
+pub const TEST_INTRODUCED: time::Date = time::macros::date!(2025 - 11 - 01);
+/// The pathway's first referrals.
+const PATHWAY_FROM: time::Date = time::macros::date!(2024 - 05 - 01);
+/// The demo's last day (`generate::demo_end`).
+const PATHWAY_TO: time::Date = time::macros::date!(2026 - 10 - 31);
+
+/// The ADHD pathway's referrals of `trusts`' services as the canonical upload file
+/// (`ingest::adhd`, docs/formats.md "ADHD pathway referrals"): about 22 referrals a month a
+/// service from May 2024. Before the objective test was introduced a decision takes a median of
+/// about 300 days and 6 to 7 appointments; referrals decided after it take the test a week or
+/// few before their decision, about 180 days and 4 appointments. Children of Black ethnic
+/// categories wait about a quarter longer throughout (an inequality for the views to find).
+/// Referrals whose decision would fall after the last day are undecided. Pure and seeded.
+pub fn pathway_file(trusts: &[String], seed: u64) -> String {
+    use domain::dates::{day_number, iso};
+    let mut rng = SplitMix(seed ^ 0xADD0);
+    let mut out = String::from(
+        "TrustCode,ServiceCode,ReferralId,ReferralDate,AgeAtReferral,Gender,EthnicCategory,IMDDecile,ObjectiveTestDate,AppointmentsToDecision,DecisionDate\n",
+    );
+    const ETHNIC: [(&str, f64); 12] = [
+        ("A", 0.62),
+        ("B", 0.02),
+        ("C", 0.05),
+        ("D", 0.03),
+        ("F", 0.03),
+        ("H", 0.05),
+        ("J", 0.05),
+        ("K", 0.02),
+        ("M", 0.03),
+        ("N", 0.05),
+        ("S", 0.02),
+        ("Z", 0.03),
+    ];
+    let (from, to) = (
+        i64::from(day_number(PATHWAY_FROM)),
+        i64::from(day_number(PATHWAY_TO)),
+    );
+    let intro = i64::from(day_number(TEST_INTRODUCED));
+    let day_text = |d: i64| iso(domain::dates::date_from_day(i32::try_from(d).unwrap_or(0)));
+    for trust in trusts {
+        let service = format!("{trust}-ADHD");
+        let mut n = 0u32;
+        let mut day = from;
+        while day <= to {
+            // About 22 referrals a month: one every 1.4 days on average.
+            day += (rng.unit() * 2.8).floor() as i64;
+            if day > to {
+                break;
+            }
+            n += 1;
+            let u = rng.unit();
+            let mut acc = 0.0;
+            let ethnic = ETHNIC
+                .iter()
+                .find(|(_, w)| {
+                    acc += w;
+                    u < acc
+                })
+                .map_or("Z", |e| e.0);
+            let black = matches!(ethnic, "M" | "N" | "P");
+            let age = 5 + (rng.unit() * 11.0) as i64;
+            let sex = if rng.unit() < 0.68 { "1" } else { "2" };
+            let imd = 1 + (rng.unit() * 10.0) as i64;
+            // The wait if assessed the old way, and the new way.
+            let z = rng.normal();
+            let slow = if black { 1.25 } else { 1.0 };
+            let old_wait = (300.0 * slow * (0.3 * z).exp()).round() as i64;
+            let new_wait = (180.0 * slow * (0.3 * z).exp()).round() as i64;
+            let old_decision = day + old_wait;
+            // A referral decided after the test came in is assessed the new way (never later
+            // than it would have been).
+            let (decision, tested, appts) = if old_decision < intro {
+                (old_decision, None, 5 + (rng.unit() * 4.0) as i64)
+            } else {
+                let d = (day + new_wait)
+                    .max(intro + (rng.unit() * 30.0) as i64)
+                    .min(old_decision);
+                let t = (d - 7 - (rng.unit() * 21.0) as i64).max(day).max(intro);
+                (d.max(t), Some(t), 3 + (rng.unit() * 3.0) as i64)
+            };
+            let decided = decision <= to;
+            out.push_str(&format!(
+                "{trust},{service},ADHD-{}-{n:04},{},{age},{sex},{ethnic},{imd},{},{},{}\n",
+                &day_text(day)[..4],
+                day_text(day),
+                match tested {
+                    Some(t) if t <= to => day_text(t),
+                    _ => String::new(),
+                },
+                if decided {
+                    appts.to_string()
+                } else {
+                    String::new()
+                },
+                if decided {
+                    day_text(decision)
+                } else {
+                    String::new()
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Writes the two trusts' tests through `store::cpt`, as the test page would, and uploads
+/// their services' pathway referrals (`pathway_file`, written into `folder`) through
+/// `ingest::adhd::import` like any upload; returns the tests' ids. The trusts are R9A and the
+/// next trust by code (none if the region has no R9A).
+pub async fn plant(store: &Store, folder: &std::path::Path) -> Result<Vec<i64>, LoadError> {
     let orgs = store.organisations().await?;
     let mut trusts: Vec<String> = orgs
         .iter()
@@ -345,7 +454,41 @@ pub async fn plant(store: &Store) -> Result<Vec<i64>, LoadError> {
         return Ok(Vec::new());
     };
     let chosen: Vec<String> = trusts.iter().skip(first).take(2).cloned().collect();
-    plant_in(store, &chosen).await
+    let ids = plant_in(store, &chosen).await?;
+    let name = "adhd-referrals.csv";
+    let path = folder.join(name);
+    let content = pathway_file(&chosen, SEED);
+    std::fs::write(&path, &content).map_err(|source| LoadError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    let file_name = path.display().to_string();
+    let summary = ingest::adhd::import(
+        store,
+        &file_name,
+        content.as_bytes(),
+        None,
+        "demo",
+        None,
+        PATHWAY_TO,
+    )
+    .await?
+    .map_err(|problems| LoadError::NotImported {
+        name: name.into(),
+        errors: problems.iter().map(ToString::to_string).collect(),
+    })?;
+    store
+        .audit(
+            "demo",
+            "upload",
+            &format!("{} {name}", ingest::adhd::KIND),
+            Some(&format!(
+                "upload {}: {} rows, {} new, {} updated",
+                summary.upload_id, summary.rows, summary.inserted, summary.updated
+            )),
+        )
+        .await?;
+    Ok(ids)
 }
 
 /// Writes the tests of `trusts`' ADHD services (see [`plant`]).
@@ -559,6 +702,66 @@ mod tests {
         );
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The pathway file imports whole, and the decisions after the test came in are sooner
+    /// and take fewer appointments (the planted improvement), with Black children waiting
+    /// longer throughout (the planted inequality).
+    #[test]
+    fn the_pathway_file_reads_and_shows_the_planted_changes() {
+        let trusts = vec!["R9A".to_string(), "R9B".to_string()];
+        let text = pathway_file(&trusts, SEED);
+        assert_eq!(text, pathway_file(&trusts, SEED));
+        let held: std::collections::HashSet<String> = trusts.iter().cloned().collect();
+        let rows = ingest::adhd::read(
+            "adhd-referrals.csv",
+            text.as_bytes(),
+            None,
+            &ingest::adhd::Trusts {
+                held: &held,
+                only: None,
+            },
+            PATHWAY_TO,
+        )
+        .unwrap();
+        assert!(rows.len() > 1000, "{}", rows.len());
+        let intro = i64::from(domain::dates::day_number(TEST_INTRODUCED));
+        let med = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let pick = |after: bool, f: &dyn Fn(&store::adhd::AdhdReferralRow) -> bool| {
+            let mut days: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.decision_day.is_some_and(|d| (d >= intro) == after) && f(r))
+                .map(|r| (r.decision_day.unwrap() - r.referral_day) as f64)
+                .collect();
+            let mut appts: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.decision_day.is_some_and(|d| (d >= intro) == after) && f(r))
+                .map(|r| r.appointments.unwrap() as f64)
+                .collect();
+            (med(&mut days), med(&mut appts))
+        };
+        let all = |_: &store::adhd::AdhdReferralRow| true;
+        let (before, after) = (pick(false, &all), pick(true, &all));
+        assert!(
+            before.0 > 250.0 && after.0 < 0.8 * before.0,
+            "{before:?} {after:?}"
+        );
+        assert!(after.1 < before.1, "{before:?} {after:?}");
+        let black = |r: &store::adhd::AdhdReferralRow| {
+            matches!(r.ethnic_category.as_deref(), Some("M" | "N" | "P"))
+        };
+        let white = |r: &store::adhd::AdhdReferralRow| r.ethnic_category.as_deref() == Some("A");
+        let (b, w) = (pick(true, &black).0, pick(true, &white).0);
+        assert!(b > 1.1 * w, "Black {b} days, White British {w}");
+        assert!(
+            rows.iter()
+                .filter(|r| r.test_day.is_some())
+                .all(|r| r.test_day.unwrap() >= intro)
+        );
+        assert!(rows.iter().any(|r| r.decision_day.is_none()));
     }
 
     #[test]
