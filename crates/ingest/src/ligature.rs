@@ -744,19 +744,37 @@ pub struct Imported {
     pub points: usize,
 }
 
+/// An audit spreadsheet to check and (unless `dry_run`) record.
+#[derive(Clone, Copy)]
+pub struct AuditUpload<'a> {
+    pub file: &'a str,
+    pub bytes: &'a [u8],
+    pub mapping: &'a Compiled,
+    /// Who is uploading (a user name).
+    pub uploaded_by: &'a str,
+    /// Refuse a ward of another trust.
+    pub only_trust: Option<&'a str>,
+    /// Unix seconds.
+    pub now: i64,
+    pub dry_run: bool,
+}
+
 /// Check an audit spreadsheet against the register of the ward it names and, unless
 /// `dry_run`, record it as one signed-off audit in one transaction. `only_trust`: refuse a ward
 /// of another trust (an uploader's or lead's own).
 pub async fn import_audit(
     store: &Store,
-    file: &str,
-    bytes: &[u8],
-    mapping: &Compiled,
-    uploaded_by: &str,
-    only_trust: Option<&str>,
-    now: i64,
-    dry_run: bool,
+    up: &AuditUpload<'_>,
 ) -> Result<Result<Imported, Vec<FileError>>, String> {
+    let AuditUpload {
+        file,
+        bytes,
+        mapping,
+        uploaded_by,
+        only_trust,
+        now,
+        dry_run,
+    } = *up;
     // The ward named on the first data row decides whose register is read.
     let wards = store.wards().await.map_err(|e| e.to_string())?;
     let peek = peek_ward(bytes, mapping);

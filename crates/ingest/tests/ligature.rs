@@ -48,9 +48,20 @@ async fn import(
     bytes: &[u8],
     mapping: &ingest::mapping::Compiled,
 ) -> Result<ingest::ligature::Imported, Vec<textfile::FileError>> {
-    ingest::ligature::import_audit(&db.store, name, bytes, mapping, "test", None, 0, false)
-        .await
-        .expect("no database failure")
+    ingest::ligature::import_audit(
+        &db.store,
+        &ingest::ligature::AuditUpload {
+            file: name,
+            bytes,
+            mapping,
+            uploaded_by: "test",
+            only_trust: None,
+            now: 0,
+            dry_run: false,
+        },
+    )
+    .await
+    .expect("no database failure")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,9 +208,14 @@ async fn a_trusts_own_column_names_through_a_mapping() {
             r#"{"name":"ash-audits","kind":"ligature_audits","columns":{"Ligature ID":"PointRef","L (before)":"Likelihood","C (before)":"Consequence"}}"#,
         )
         .unwrap();
-        let a = import(&db, "theirs.csv", &bytes, &ingest::ligature::check_mapping(&m).unwrap())
-            .await
-            .unwrap();
+        let a = import(
+            &db,
+            "theirs.csv",
+            &bytes,
+            &ingest::ligature::check_mapping(&m).unwrap(),
+        )
+        .await
+        .unwrap();
         assert_eq!(a.points, 3, "{}", db.name);
         let reg = ingest::ligature::held(&db.store, "R8A-ASH")
             .await

@@ -45,16 +45,16 @@ R8A-ASH,2024-01-10,J. Smith,LOUNGE,Lounge,1,ASH-003,,Corner,Radiator pipe,pipe,l
 ";
 
 /// A point's fields as the area form posts them.
+/// `what`: location, description, type.
 fn point_fields<'a>(
     r: &'a str,
     status: &'a str,
-    loc: &'a str,
-    desc: &'a str,
-    kind: &'a str,
+    what: [&'a str; 3],
     ratings: [&'a str; 4],
     controls: &[&'a str],
     review: &'a str,
 ) -> Vec<(String, String)> {
+    let [loc, desc, kind] = what;
     let mut v = vec![
         ("point".to_string(), r.to_string()),
         (format!("{r}.status"), status.into()),
@@ -161,9 +161,7 @@ async fn an_audit_walked_area_by_area_and_signed_off() {
         f.extend(point_fields(
             "ASH-001",
             "there",
-            "Above the en-suite door",
-            "Door closer arm",
-            "door",
+            ["Above the en-suite door", "Door closer arm", "door"],
             ["4", "5", "3", "5"],
             &["staff_vigilance"],
             "2024-07-10",
@@ -171,9 +169,7 @@ async fn an_audit_walked_area_by_area_and_signed_off() {
         f.extend(point_fields(
             "ASH-002",
             "removed",
-            "By the window",
-            "Curtain rail",
-            "rail",
+            ["By the window", "Curtain rail", "rail"],
             ["3", "4", "2", "3"],
             &["observation"],
             "2024-07-10",
@@ -225,9 +221,7 @@ async fn an_audit_walked_area_by_area_and_signed_off() {
         f.extend(point_fields(
             "ASH-003",
             "there",
-            "Corner",
-            "Radiator pipe",
-            "pipe",
+            ["Corner", "Radiator pipe", "pipe"],
             ["2", "5", "1", "3"],
             &["anti_ligature"],
             &review,

@@ -1833,18 +1833,18 @@ pub async fn import(
         }
     };
     // The file must be of this ward: checked before anything is written.
-    let r = ingest::ligature::import_audit(
-        &state.store,
-        &name,
-        &bytes,
-        &mapping,
-        &user.name,
-        Some(&w.trust),
-        now_secs(),
-        true,
-    )
-    .await
-    .map_err(AppError::Internal)?;
+    let mut up = ingest::ligature::AuditUpload {
+        file: &name,
+        bytes: &bytes,
+        mapping: &mapping,
+        uploaded_by: &user.name,
+        only_trust: Some(&w.trust),
+        now: now_secs(),
+        dry_run: true,
+    };
+    let r = ingest::ligature::import_audit(&state.store, &up)
+        .await
+        .map_err(AppError::Internal)?;
     let errors: Vec<String> = match &r {
         Err(es) => es.iter().map(|e| e.to_string()).collect(),
         Ok(i) if i.ward != w.code => vec![format!(
@@ -1860,18 +1860,10 @@ pub async fn import(
         )
             .into_response());
     }
-    let done = ingest::ligature::import_audit(
-        &state.store,
-        &name,
-        &bytes,
-        &mapping,
-        &user.name,
-        Some(&w.trust),
-        now_secs(),
-        false,
-    )
-    .await
-    .map_err(AppError::Internal)?;
+    up.dry_run = false;
+    let done = ingest::ligature::import_audit(&state.store, &up)
+        .await
+        .map_err(AppError::Internal)?;
     match done {
         Err(es) => Ok((
             StatusCode::BAD_REQUEST,
