@@ -127,26 +127,26 @@ pub fn analyse(req: &Request<'_>) -> Result<Analysed, spc::SpcError> {
         .collect();
     // A P chart (FREED's clocks) is drawn from counts: each point's numerator out of its
     // denominator, as published when disclosure control applies; a suppressed point is a gap.
-    let counts: Option<(Vec<Option<f64>>, Vec<Option<f64>>)> =
-        m.chart.needs_denominator().then(|| {
-            points
-                .iter()
-                .zip(&shown)
-                .map(|(p, v)| {
-                    let published = match (req.disclosure, v) {
-                        (_, None) => None,
-                        (None, Some(_)) => Some((p.numerator, p.denominator)),
-                        (Some(policy), Some(_)) => policy
-                            .publish(m.figure(p.value.unwrap_or(0.0), p.numerator, p.denominator))
-                            .map(|x| (x.numerator as f64, x.denominator)),
-                    };
-                    match published {
-                        Some((n, Some(d))) if d > 0.0 => (Some(n), Some(d)),
-                        _ => (None, None),
-                    }
-                })
-                .unzip()
-        });
+    type Column = Vec<Option<f64>>;
+    let counts: Option<(Column, Column)> = m.chart.needs_denominator().then(|| {
+        points
+            .iter()
+            .zip(&shown)
+            .map(|(p, v)| {
+                let published = match (req.disclosure, v) {
+                    (_, None) => None,
+                    (None, Some(_)) => Some((p.numerator, p.denominator)),
+                    (Some(policy), Some(_)) => policy
+                        .publish(m.figure(p.value.unwrap_or(0.0), p.numerator, p.denominator))
+                        .map(|x| (x.numerator as f64, x.denominator)),
+                };
+                match published {
+                    Some((n, Some(d))) if d > 0.0 => (Some(n), Some(d)),
+                    _ => (None, None),
+                }
+            })
+            .unzip()
+    });
     let mut settings = m.spc_settings();
     settings.target = req.target.or(m.target);
     let first = points.first().map(|p| p.period);

@@ -130,7 +130,13 @@ fn journeys_in_a_real_browser() {
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     let attention = attention_journey(&e2e, &base, &browser, clinician_password, &data);
     let qi = script_journey(&e2e, "qi.mjs", &base, &browser, "The QI journey passed.");
-    let freed = script_journey(&e2e, "freed.mjs", &base, &browser, "The FREED journey passed.");
+    let freed = script_journey(
+        &e2e,
+        "freed.mjs",
+        &base,
+        &browser,
+        "The FREED journey passed.",
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     assert!(out.status.success(), "journeys failed:\n{stdout}");

@@ -335,14 +335,21 @@ pub struct Counts {
 
 /// The service's waiting list in `pathway`'s order (breaches first) and its counts.
 pub fn waiting_rows(
-    held: &[HeldReferral],
+    held: Vec<HeldReferral>,
     service: &str,
     as_of: PrimitiveDateTime,
 ) -> (Vec<WaitingRow>, Counts) {
-    let referrals: Vec<Referral> = held.iter().map(|h| h.referral.clone()).collect();
+    // The referrals taken (not copied) for pathway; the pseudonyms kept beside them.
+    let mut patients: std::collections::HashMap<String, std::sync::Arc<str>> =
+        std::collections::HashMap::with_capacity(held.len());
+    let referrals: Vec<Referral> = held
+        .into_iter()
+        .map(|h| {
+            patients.insert(h.referral.id.clone(), h.patient);
+            h.referral
+        })
+        .collect();
     let list = pathway::service_waiting_list(&referrals, service, as_of);
-    let by_id: std::collections::HashMap<&str, &HeldReferral> =
-        held.iter().map(|h| (h.referral.id.as_str(), h)).collect();
     let mut counts = Counts::default();
     let rows = list
         .iter()
@@ -361,9 +368,9 @@ pub fn waiting_rows(
             }
             let e = pathway::eligibility(r);
             WaitingRow {
-                pseudonym: by_id
-                    .get(r.id.as_str())
-                    .map_or_else(String::new, |h| short_pseudonym(&h.patient)),
+                pseudonym: patients
+                    .get(&r.id)
+                    .map_or_else(String::new, |p| short_pseudonym(p)),
                 reference: r.id.clone(),
                 received: iso_datetime(r.received),
                 priority: ingest::freed::priority_code(r.priority),
@@ -441,7 +448,7 @@ pub async fn service_lines(
     let mut out = Vec::new();
     for (s, detail) in visible_services(state, user).await? {
         let held = waiting_referrals(state, &s.code, at).await?;
-        let (_, counts) = waiting_rows(&held, &s.code, at);
+        let (_, counts) = waiting_rows(held, &s.code, at);
         let trust = snap
             .orgs
             .get(&s.trust_code)
@@ -515,7 +522,7 @@ pub async fn service(
     let (s, detail) = service_for(&state, &user, &code).await?;
     let at = as_of(q.as_of.as_deref())?;
     let held = waiting_referrals(&state, &s.code, at).await?;
-    let (rows, counts) = waiting_rows(&held, &s.code, at);
+    let (rows, counts) = waiting_rows(held, &s.code, at);
     // Ties (received the same minute) go to the earlier reference, as in pathway's order.
     let longest = rows
         .iter()
@@ -1292,7 +1299,7 @@ pub async fn api_clocks(
     let (s, detail) = service_for(&state, &user, &code).await?;
     let at = as_of(q.as_of.as_deref())?;
     let held = waiting_referrals(&state, &s.code, at).await?;
-    let (rows, counts) = waiting_rows(&held, &s.code, at);
+    let (rows, counts) = waiting_rows(held, &s.code, at);
     let full = detail == Detail::Full;
     if full {
         state
