@@ -36,7 +36,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn measures(_user: CurrentUser) -> Json<Value> {
-    Json(json!({ "measures": domain::measures::catalogue() }))
+    // The ward safety catalogue, then FREED's (issue 14).
+    let all: Vec<_> = domain::measures::catalogue()
+        .into_iter()
+        .chain(domain::measures::freed_catalogue())
+        .collect();
+    Json(json!({ "measures": all }))
 }
 
 async fn region_summary(
