@@ -10,6 +10,7 @@ pub mod adhd;
 pub mod datix;
 pub mod freed;
 pub mod generate;
+pub mod ligature;
 pub mod load;
 /// The quality improvement projects a region's teams would have recorded (issue 11).
 pub mod qi_projects;

@@ -133,5 +133,6 @@ pub async fn load(
     // The teams' quality improvement projects, recorded after the data they chart.
     loaded.qi_projects = crate::qi_projects::plant(store).await?;
     crate::adhd::plant(store, folder).await?;
+    crate::ligature::plant(store, folder).await?;
     Ok(loaded)
 }
