@@ -231,6 +231,77 @@ mod tests {
         assert_eq!(wl[2].value, Some(0.0));
     }
 
+    proptest::proptest! {
+        /// Each clock, each treated patient and each eligible referral counts in one period
+        /// only: the months add up to the whole span taken as one period, and every charted
+        /// percentage is its numerator over its denominator.
+        #[test]
+        fn the_periods_add_up_to_the_span(
+            rs in proptest::collection::vec(
+                (0i64..200_000, 14u8..30, proptest::option::of(0i64..80_000), proptest::option::of(0i64..50_000), 0i64..2_000),
+                0..25,
+            ),
+            weekly in proptest::bool::ANY,
+        ) {
+            let start = datetime!(2024-01-01 00:00);
+            let referrals: Vec<Referral> = rs
+                .iter()
+                .enumerate()
+                .map(|(i, &(at, age, assessed, treated, onset))| {
+                    let received = start + Duration::minutes(at);
+                    let mut r = referral(&format!("R{i}"), received, age);
+                    r.onset = Onset::Day(received.date() - Duration::days(onset));
+                    if let Some(a) = assessed {
+                        attended(&mut r, ContactKind::Assessment, received + Duration::minutes(a));
+                    }
+                    if let Some(t) = treated {
+                        attended(&mut r, ContactKind::FirstTreatment, received + Duration::minutes(a_or(assessed) + t));
+                    }
+                    r
+                })
+                .collect();
+            let as_of = datetime!(2024-09-30 12:00);
+            let (from, to) = (date!(2024 - 01 - 01), date!(2024 - 09 - 30));
+            let kind = if weekly { PeriodKind::Week } else { PeriodKind::Month };
+            let f = facts(&[("S".to_string(), referrals.clone())], kind, from, to, as_of);
+            let whole = over(&referrals, from, to, as_of);
+            let mut sum = Freed::default();
+            for cell in f.cells.values() {
+                let x = cell.freed.unwrap_or_default();
+                for k in 0..4 {
+                    sum.clocks_decided[k] += x.clocks_decided[k];
+                    sum.clocks_met[k] += x.clocks_met[k];
+                }
+                sum.treated += x.treated;
+                sum.precise_onset += x.precise_onset;
+                sum.started += x.started;
+                sum.eligible_followed_up += x.eligible_followed_up;
+                for b in 0..6 {
+                    sum.dued_bins[b] += x.dued_bins[b];
+                }
+            }
+            // Weeks starting before 1 January hold days of December, where nothing happened.
+            proptest::prop_assert_eq!(sum.clocks_decided, whole.clocks_decided);
+            proptest::prop_assert_eq!(sum.clocks_met, whole.clocks_met);
+            proptest::prop_assert_eq!(sum.treated, whole.treated);
+            proptest::prop_assert_eq!(sum.dued_bins, whole.dued_bins);
+            proptest::prop_assert_eq!(sum.started, whole.started);
+            for s in assemble(&domain::measures::freed_catalogue(), &f) {
+                let m = domain::measures::find(s.measure).unwrap();
+                for p in &s.points {
+                    if let (true, Some(d), Some(v)) = (m.is_proportion(), p.denominator, p.value) {
+                        proptest::prop_assert!(d > 0.0 && (v - p.numerator / d * 100.0).abs() < 1e-9);
+                        proptest::prop_assert!(p.numerator <= d);
+                    }
+                }
+            }
+        }
+    }
+
+    fn a_or(a: Option<i64>) -> i64 {
+        a.unwrap_or(0)
+    }
+
     #[test]
     fn a_span_as_one_period() {
         let mut a = referral("A", datetime!(2024-03-01 10:00), 20);

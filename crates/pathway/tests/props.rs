@@ -299,6 +299,29 @@ proptest! {
     }
 
     #[test]
+    fn waiting_sizes_match_the_waiting_list_at_each_period_end(
+        rs in proptest::collection::vec(referral(), 0..12),
+        as_of in near(base()),
+        from in (-60i64..60).prop_map(|d| base().date() + Duration::days(d)),
+        weekly in any::<bool>(),
+    ) {
+        let kind = if weekly { PeriodKind::Week } else { PeriodKind::Month };
+        let periods = Period::between(kind, from, from + Duration::days(120));
+        let sizes = aggregate::waiting_sizes(&rs, &periods, as_of);
+        prop_assert_eq!(sizes.len(), periods.len());
+        for (p, n) in sizes {
+            let start = PrimitiveDateTime::new(p.start, Time::MIDNIGHT);
+            if start > as_of {
+                prop_assert_eq!(n, None);
+                continue;
+            }
+            let end = PrimitiveDateTime::new(p.end, Time::MIDNIGHT) - Duration::minutes(1);
+            let t = end.min(as_of);
+            prop_assert_eq!(n, Some(clock::waiting_list(&rs, t).len()), "period {:?}", p);
+        }
+    }
+
+    #[test]
     fn queue_sizes_match_a_direct_count(
         entries in proptest::collection::vec((0i64..60, proptest::option::of(0i64..40)), 0..20),
         start in 0i64..50,
