@@ -570,3 +570,71 @@ async fn who_sees_and_changes_a_register() {
         );
     }
 }
+
+/// Speed of the register page and the trust's escalation list on a large ward (120 points,
+/// 10 audits, each walking every point; a tenth of the points changed at each). Prints the
+/// medians and 95th centiles; run with `cargo test -p web --test ligature speed -- --ignored
+/// --nocapture` (a debug build here: a release build is faster).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn speed_of_the_register_and_the_escalations() {
+    let db = databases().await.into_iter().next().unwrap();
+    let app = App::new(db).await;
+    let ward = app.login("ward").await;
+    let header = SHEET.lines().next().unwrap();
+    let start = time::macros::date!(2022 - 01 - 10);
+    for a in 0..10i64 {
+        let day = start + time::Duration::days(a * 90);
+        let mut csv = format!("{header}\n");
+        for p in 0..120i64 {
+            let changed = a > 0 && p % 10 == a % 10;
+            let finding = if a == 0 {
+                "new"
+            } else if changed {
+                "changed"
+            } else {
+                "present"
+            };
+            let (rl, controls) = if changed {
+                (2, "observation")
+            } else {
+                (3, "staff vigilance")
+            };
+            let tier = if (p / 6) % 3 == 0 { 1 } else { 3 };
+            csv.push_str(&format!(
+                "R8A-ASH,{day},J. Smith,AREA-{:02},Room {},{tier},P-{p:03},{finding},Spot {p},Fitting {p},door,high,4,5,{controls},{rl},5,{}\n",
+                p / 6,
+                p / 6,
+                day + time::Duration::days(200)
+            ));
+        }
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/import",
+                &ward,
+                &[],
+                "big.csv",
+                csv.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let lead = app.login("lead").await;
+    for (path, cookie) in [
+        ("/ligature/ward/R8A-ASH", &ward),
+        ("/ligature/trust/R8A", &lead),
+    ] {
+        let mut ms = Vec::new();
+        for _ in 0..100 {
+            let t = std::time::Instant::now();
+            let r = app.get(path, Some(cookie)).await;
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        ms.sort_by(f64::total_cmp);
+        eprintln!(
+            "SPEED {path}: median {:.1} ms, p95 {:.1} ms (100 requests, debug build)",
+            ms[49], ms[94]
+        );
+    }
+}
