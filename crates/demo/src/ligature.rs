@@ -537,7 +537,7 @@ mod tests {
         let l1 = &ash.points["ASH-L001"];
         assert_eq!(l1.age_days(last), 730);
         // The tier 3 point left two years with vigilance alone, walked at every audit.
-        assert_eq!(l1.history.len(), 5);
+        assert_eq!(l1.history().len(), 5);
         assert_eq!(l1.latest().tier.number(), 3);
         assert_eq!(l1.state().residual.score(), 15);
         assert!(l1.state().vigilance_only());

@@ -293,6 +293,9 @@ pub const AUDIT_COLUMNS: &[ColumnSpec] = &[
     ),
 ];
 
+/// Problems listed for one file; the rest are counted.
+pub const MAX_ERRORS: usize = 50;
+
 /// A checked audit file: the audit, its area rows and finding rows (audit id 0 until written).
 #[derive(Debug)]
 pub struct AuditFile {
@@ -727,6 +730,17 @@ pub fn read_audit_file(
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| (e.line, e.column));
+        if errors.len() > MAX_ERRORS {
+            let more = errors.len() - MAX_ERRORS;
+            let last = errors[MAX_ERRORS - 1].clone();
+            errors.truncate(MAX_ERRORS);
+            errors.push(err(
+                file,
+                last.line,
+                last.column,
+                format!("and {more} more problems after this one"),
+            ));
+        }
         return Err(errors);
     }
     Ok(AuditFile {

@@ -84,7 +84,7 @@ async fn carry_over_from_a_spreadsheet_to_a_second_audit() {
         let as_of = date!(2024 - 10 - 10);
         let bd = Banding::default();
         let p1 = &reg.points["ASH-001"];
-        let changes: Vec<Change> = p1.history.iter().map(|h| h.finding).collect();
+        let changes: Vec<Change> = p1.history().iter().map(|h| h.finding).collect();
         assert_eq!(changes, vec![Change::New, Change::Present], "{}", db.name);
         assert_eq!(p1.age_days(as_of), 274);
         assert_eq!(p1.band_days(bd, as_of), [0, 0, 0, 274]);
@@ -92,7 +92,7 @@ async fn carry_over_from_a_spreadsheet_to_a_second_audit() {
         assert_eq!(p2.removed_on(), Some(date!(2024 - 07 - 10)), "{}", db.name);
         assert_eq!(p2.age_days(as_of), 182);
         let p3 = &reg.points["ASH-003"];
-        assert_eq!(p3.history[1].finding, Change::Changed);
+        assert_eq!(p3.history()[1].finding, Change::Changed);
         assert_eq!(p3.band_days(bd, as_of), [92, 0, 182, 0], "{}", db.name);
         assert_eq!(
             p3.state().controls,
@@ -223,5 +223,33 @@ async fn a_trusts_own_column_names_through_a_mapping() {
             .register;
         assert_eq!(reg.areas["BED-01"].tier, ligature::Tier::Three);
         assert_eq!(reg.points["ASH-001"].state().inherent.score(), 20);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_problems_are_listed_to_fifty_and_counted() {
+    for db in databases().await {
+        region(&db).await;
+        let rows: Vec<String> = (0..60)
+            .map(|i| format!("R8A-ASH,2024-01-10,J. Smith,BED-01,Bedroom 1,3,P-{i},new,Door,Hinge,door,high,6,5,,3,5,2024-07-10"))
+            .collect();
+        let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let e = import(&db, "many.csv", &file(&refs), &Default::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.len(), 51, "{}", db.name);
+        assert!(
+            e[0].to_string()
+                .contains("Likelihood: expected a rating from 1 to 5, found 6")
+        );
+        assert_eq!(e[50].message, "and 10 more problems after this one");
+        assert!(
+            db.store
+                .ligature_ward_audits("R8A-ASH")
+                .await
+                .unwrap()
+                .audits
+                .is_empty()
+        );
     }
 }

@@ -139,7 +139,7 @@ mod tests {
         let as_of = date!(2024 - 10 - 10);
         let b = Banding::default();
         let p1 = &reg.points["P-1"];
-        assert_eq!(p1.history.len(), 2);
+        assert_eq!(p1.history().len(), 2);
         assert_eq!(p1.age_days(as_of), 274);
         // 15: extreme throughout.
         assert_eq!(p1.band_days(b, as_of), [0, 0, 0, 274]);

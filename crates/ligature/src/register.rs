@@ -116,7 +116,7 @@ pub struct Audit {
 
 /// One audit's record of a point: what it found and the point's state after it (for a removed
 /// point, the state it had when removed).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HistoryEntry {
     pub audit: i64,
     pub date: Date,
@@ -126,14 +126,20 @@ pub struct HistoryEntry {
     pub tier: Tier,
 }
 
-/// A ligature point with its lasting identity (its reference on the ward).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A ligature point with its lasting identity (its reference on the ward). Made only by
+/// `Register::apply`, so its history is never empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Point {
     pub reference: String,
-    pub history: Vec<HistoryEntry>,
+    history: Vec<HistoryEntry>,
 }
 
 impl Point {
+    /// Each signed-off audit's record of the point, oldest first (never empty).
+    pub fn history(&self) -> &[HistoryEntry] {
+        &self.history
+    }
+
     /// The latest recorded state.
     pub fn state(&self) -> &PointState {
         // A point exists only with its first entry (`Register::apply`).
@@ -216,7 +222,7 @@ impl Point {
 }
 
 /// A signed-off audit as the register lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AuditSummary {
     pub id: i64,
     pub date: Date,
@@ -228,8 +234,8 @@ pub struct AuditSummary {
     pub new: usize,
 }
 
-/// A ward's register.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A ward's register (made by `Register::new` and `apply`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Register {
     pub ward: String,
     pub areas: BTreeMap<String, Area>,

@@ -338,7 +338,7 @@ async fn an_audit_walked_area_by_area_and_signed_off() {
         assert_eq!(reg.audits.len(), 2, "{n}");
         let changes = |r: &str| {
             reg.points[r]
-                .history
+                .history()
                 .iter()
                 .map(|h| h.finding.code())
                 .collect::<Vec<_>>()

@@ -293,7 +293,18 @@ async fn ward_lines(
 ) -> Result<Vec<(WardSummaryLine, rules::WardFigures)>, AppError> {
     let snap = state.cache.current(&state.store).await?;
     let mut out = Vec::new();
+    // Only the wards with a register (any audit) are read.
+    let with: std::collections::BTreeSet<String> = state
+        .store
+        .ligature_wards(None)
+        .await?
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect();
     for w in snap.orgs.wards() {
+        if !with.contains(&w.code) {
+            continue;
+        }
         let detail = ligature::access::detail(&user.grant, &w.code, &w.trust_code);
         if detail == Detail::None {
             continue;
@@ -549,7 +560,7 @@ pub struct PointPage {
 }
 
 fn history_lines(p: &Point, b: Banding) -> Vec<HistoryLine> {
-    p.history
+    p.history()
         .iter()
         .rev()
         .map(|e| HistoryLine {
@@ -941,9 +952,7 @@ pub async fn add_photo(
             &w.code,
             &w.trust,
             &reference,
-            audit_id
-                .filter(|_| in_draft || audit_id.is_some())
-                .filter(|id| h.audits.iter().any(|a| a.id == *id)),
+            audit_id.filter(|id| h.audits.iter().any(|a| a.id == *id)),
             kind.content_type(),
             &clean,
             &user.name,
@@ -1258,9 +1267,10 @@ async fn audit_page_for(
                 code: a.code.clone(),
                 name: a.name.clone(),
                 tier: a.tier.number(),
+                // Walked: every point in it recorded (an area without points counts once the
+                // audit has set it).
                 walked: refs.iter().all(|r| audit.findings.contains_key(r))
-                    && audit.findings.keys().any(|_| true)
-                    && (audit.areas.iter().any(|x| x.code == a.code) || !refs.is_empty()),
+                    && (!refs.is_empty() || audit.areas.iter().any(|x| x.code == a.code)),
                 current: current.as_deref() == Some(a.code.as_str()),
                 points: refs.len(),
             }
@@ -2271,7 +2281,7 @@ pub async fn api_point(
     Ok(Json(json!({
         "ward": w.code,
         "point": point_line(&h.register, p, s, at),
-        "history": p.history.iter().map(|e| json!({
+        "history": p.history().iter().map(|e| json!({
             "audit": e.audit, "date": iso(e.date), "finding": e.finding.code(), "tier": e.tier.number(),
             "area": e.state.area, "location": e.state.location, "description": e.state.description,
             "type": e.state.kind.code(), "height": e.state.height.code(),
