@@ -546,6 +546,51 @@ async fn who_sees_and_changes_a_register() {
                 assert_eq!(d.status, StatusCode::SEE_OTHER, "{n}: {who} discards");
             }
         }
+        // A saved mapping of the trust's own column names, then an import through it.
+        let bad = app
+            .post_form(
+                "/ligature/ward/R8A-ASH/mappings",
+                Some(&ward),
+                &form(&[(
+                    "definition",
+                    r#"{"name":"ash-sheet","kind":"ligature_audits","columns":{"Ref":"Nonsense"}}"#,
+                )]),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(bad.body.contains("not a column of a ligature audit"), "{n}");
+        let r = app
+            .post_form("/ligature/ward/R8A-ASH/mappings", Some(&ward), &form(&[("definition", r#"{"name":"ash-sheet","kind":"ligature_audits","columns":{"Ref":"PointRef"},"values":{"Finding":{"Still there":"present"}}}"#)]))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        let second = SHEET.lines().collect::<Vec<_>>();
+        let mut sheet = second[0].replace("PointRef", "Ref");
+        sheet.push('\n');
+        for l in &second[1..] {
+            sheet.push_str(
+                &l.replace("2024-01-10", "2024-07-10")
+                    .replace(",,", ",Still there,")
+                    .replace("2024-07-10,J", "2024-07-10,J"),
+            );
+            sheet.push('\n');
+        }
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/import",
+                &ward,
+                &[("mapping", "ash-sheet")],
+                "ash-jul.csv",
+                sheet.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        let reg = ingest::ligature::held(&app.store, "R8A-ASH")
+            .await
+            .unwrap()
+            .register;
+        assert_eq!(reg.audits.len(), 2, "{n}");
+        assert_eq!(reg.audits[1].present, 3, "{n}");
+
         // Other trusts and the programme see counts only, through disclosure control: the
         // register's 3 open points (1 to 4) are shown as *.
         for who in ["viewer", "lead_b"] {

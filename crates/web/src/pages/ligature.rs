@@ -1909,6 +1909,63 @@ pub async fn import(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct MappingForm {
+    pub definition: String,
+}
+
+/// Save a column mapping for audit spreadsheets (JSON of kind `ligature_audits`, checked by
+/// `ingest::ligature::check_mapping`); a mapping of another kind under the same name is not
+/// replaced.
+pub async fn save_mapping(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(f): Form<MappingForm>,
+) -> Result<Response, AppError> {
+    let w = ward_for(&state, &user, &code).await?;
+    editor_only(&w)?;
+    let refuse = |m: String| vec![format!("mapping: {m}")];
+    let checked = ingest::mapping::Mapping::from_json(&f.definition)
+        .and_then(|m| ingest::ligature::check_mapping(&m).map(|_| m));
+    let errors = match &checked {
+        Err(e) => refuse(e.clone()),
+        Ok(m) => match state.store.mapping(m.name.trim()).await? {
+            Some(old) if old.kind != ingest::ligature::KIND => refuse(format!(
+                "'{}' is already the name of a mapping for {} files; expected a new name",
+                m.name.trim(),
+                old.kind
+            )),
+            _ => Vec::new(),
+        },
+    };
+    let m = match checked {
+        Ok(m) if errors.is_empty() => m,
+        _ => {
+            return Ok((
+                StatusCode::BAD_REQUEST,
+                ward_page_for(&state, &user, w, today(), errors, None).await?,
+            )
+                .into_response());
+        }
+    };
+    state
+        .store
+        .save_mapping(m.name.trim(), ingest::ligature::KIND, &m.to_json())
+        .await?;
+    state
+        .store
+        .audit_for(
+            &user.name,
+            "ligature_mapping_saved",
+            m.name.trim(),
+            Some(&w.trust),
+            Some(&format!("{} columns mapped", m.columns.len())),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/ligature/ward/{}?saved=mapping", w.code)).into_response())
+}
+
 // ---------------------------------------------------------------------------------------------
 // /ligature/trust/{trust}: escalations, overdue actions and reviews; the trust's settings.
 
@@ -2367,6 +2424,7 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/ligature/ward/{ward}/audits", post(start_audit))
         .route("/ligature/ward/{ward}/import", post(import))
+        .route("/ligature/ward/{ward}/mappings", post(save_mapping))
         .route("/ligature/ward/{ward}/actions", post(add_action))
         .route("/ligature/actions/{id}", post(update_action))
         .route("/ligature/photos/{id}", get(photo))
