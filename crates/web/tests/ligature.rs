@@ -149,6 +149,33 @@ async fn an_audit_walked_area_by_area_and_signed_off() {
         let audit = r.location.clone();
         assert!(audit.starts_with("/ligature/audits/"), "{n}: {audit}");
         let id = audit.trim_start_matches("/ligature/audits/").to_string();
+        // One audit in progress at a time.
+        let r = app
+            .post_form("/ligature/ward/R8A-ASH/audits", Some(&ward), "date=")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(r.body.contains("expected no audit in progress"), "{n}");
+        // A point is recorded on its own area's form only.
+        let mut wrong = vec![("area".to_string(), "BED-01".to_string())];
+        wrong.extend(point_fields(
+            "ASH-003",
+            "there",
+            ["Corner", "Radiator pipe", "pipe"],
+            ["2", "5", "2", "4"],
+            &["observation"],
+            "2030-01-01",
+        ));
+        let r = app
+            .post_form(&format!("{audit}/area"), Some(&ward), &body(&wrong))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}");
+        assert!(
+            r.body.contains(
+                "point ASH-003: expected a point of area BED-01, found one of area LOUNGE"
+            ),
+            "{n}: {}",
+            r.body
+        );
         let r = app.get(&format!("{audit}?area=BED-01"), Some(&ward)).await;
         assert_eq!(r.status, StatusCode::OK, "{n}: {}", r.body);
         assert!(

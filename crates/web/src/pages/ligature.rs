@@ -1034,6 +1034,13 @@ pub async fn start_audit(
             iso(date)
         ));
     }
+    if let Some(d) = h.audits.iter().find(|a| a.signed_off.is_none()) {
+        errors.push(format!(
+            "audit: expected no audit in progress on this ward, found the draft of {} by {}: continue it or discard it",
+            iso(d.date),
+            d.assessor
+        ));
+    }
     if let Some(last) = h.register.last_audit()
         && date < last.date
     {
@@ -1495,6 +1502,7 @@ pub async fn save_area(
     let mut errors = Vec::new();
     let mut draft = ctx.audit.clone();
     let mut rows = Vec::new();
+    let mut dropped: Vec<String> = Vec::new();
     for r in &refs {
         let r = r.trim().to_ascii_uppercase();
         let status = fields
@@ -1503,11 +1511,23 @@ pub async fn save_area(
             .map_or("there", String::as_str);
         let held = reg.points.get(&r);
         let was_new = matches!(ctx.audit.findings.get(&r), Some(Finding::New(_)));
+        // A point is recorded on its own area's form only (moving it is a change of its area,
+        // made by removing it and adding it where it now is).
+        if let Some(s) = state_in_draft(reg, &ctx.audit, &r)
+            && s.area != area
+        {
+            errors.push(format!(
+                "point {r}: expected a point of area {area}, found one of area {}",
+                s.area
+            ));
+            continue;
+        }
         let finding = if status == "removed" {
             if was_new {
-                // A point added in this draft and then taken back out: drop it.
+                // A point added in this draft and then taken back out: dropped (after the
+                // checks, with the rest).
                 draft.findings.remove(&r);
-                state.store.delete_ligature_finding(id, &r).await?;
+                dropped.push(r.clone());
                 continue;
             }
             Finding::Removed
@@ -1559,6 +1579,9 @@ pub async fn save_area(
         rows.push(finding_row(id, &r, f.change().code(), &s, ""));
     }
     state.store.save_ligature_findings(id, &[], &rows).await?;
+    for r in &dropped {
+        state.store.delete_ligature_finding(id, r).await?;
+    }
     state
         .store
         .audit_for(
@@ -1604,6 +1627,9 @@ pub async fn new_point(
     let state_r = state_from(&fields, "new.", "new point", &area, ctx.audit.date);
     let mut draft = ctx.audit.clone();
     match (reference.clone(), state_r) {
+        (Some(r), Ok(_)) if draft.findings.contains_key(&r) => errors.push(format!(
+            "new point: reference: expected one not used in this audit, found {r}, already recorded"
+        )),
         (Some(r), Ok(s)) => {
             draft.findings.insert(r.clone(), Finding::New(s));
             errors.extend(
