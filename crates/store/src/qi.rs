@@ -166,6 +166,31 @@ fn target(id: i64) -> String {
 }
 
 /// The audit entry of a change, inside the change's transaction (as `Store::audit_for`).
+/// Writes the value of own measure `measure` for the month holding `month`, replacing any value
+/// held for that month, with who wrote it and when.
+async fn upsert_own_value(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    measure: &str,
+    month: Date,
+    value: f64,
+    user: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO qi_own_values (project_id, measure_id, month_day, value, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (project_id, measure_id, month_day) DO UPDATE SET value = excluded.value, user_name = excluded.user_name, at = excluded.at",
+    )
+    .bind(id)
+    .bind(measure)
+    .bind(day(month.replace_day(1).unwrap_or(month)))
+    .bind(value)
+    .bind(user)
+    .bind(crate::imports::now_iso())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 async fn audit_tx(
     tx: &mut Transaction<'_, Any>,
     user: &str,
@@ -754,19 +779,7 @@ impl Store {
                 "measure: expected one of the project's own measures; found \"{measure}\""
             )));
         };
-        let now = crate::imports::now_iso();
-        sqlx::query(
-            "INSERT INTO qi_own_values (project_id, measure_id, month_day, value, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (project_id, measure_id, month_day) DO UPDATE SET value = excluded.value, user_name = excluded.user_name, at = excluded.at",
-        )
-        .bind(id)
-        .bind(measure)
-        .bind(day(month))
-        .bind(value)
-        .bind(user)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        upsert_own_value(&mut tx, id, measure, month, value, user).await?;
         audit_tx(
             &mut tx,
             user,
@@ -813,7 +826,6 @@ impl Store {
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-        let now = crate::imports::now_iso();
         let mut measures = std::collections::BTreeSet::new();
         for (measure, month, value) in values {
             if !own.iter().any(|(m,)| m == measure) {
@@ -821,19 +833,7 @@ impl Store {
                     "measure: expected one of the project's own measures; found \"{measure}\""
                 )));
             }
-            let month = month.replace_day(1).unwrap_or(*month);
-            sqlx::query(
-                "INSERT INTO qi_own_values (project_id, measure_id, month_day, value, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (project_id, measure_id, month_day) DO UPDATE SET value = excluded.value, user_name = excluded.user_name, at = excluded.at",
-            )
-            .bind(id)
-            .bind(measure)
-            .bind(day(month))
-            .bind(value)
-            .bind(user)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+            upsert_own_value(&mut tx, id, measure, *month, *value, user).await?;
             measures.insert(measure.as_str());
         }
         audit_tx(

@@ -972,57 +972,54 @@ async fn own_measure_values_come_from_a_file_of_monthly_values_or_daily_tallies(
 /// they stood at the month's end; the current month is the list's suggestion.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_programme_view_charts_the_projects_at_each_level_by_month() {
+    /// The rows of the chart's table: the month, then the count at each score from 5.0 to 0.5,
+    /// then the total.
+    fn history(list: &str) -> Vec<(String, Vec<String>)> {
+        let table = &list[list.find("id=\"history-table\"").expect("the table")..];
+        let table = &table[..table.find("</table>").unwrap()];
+        table
+            .split("<tr><th scope=\"row\">")
+            .skip(1)
+            .map(|r| {
+                let month = r.split('<').next().unwrap().to_string();
+                let cells = r
+                    .split("<td class=\"app-num\">")
+                    .skip(1)
+                    .map(|c| c.split('<').next().unwrap().to_string())
+                    .collect();
+                (month, cells)
+            })
+            .collect()
+    }
     for db in databases().await {
         let app = App::new(db).await;
         let ward = app.login("ward").await;
-        let id = journey(&app, &ward).await;
+        journey(&app, &ward).await;
         let list = app.get("/qi", Some(&ward)).await.body;
         assert!(list.contains("class=\"qi-levels\""), "the chart is drawn");
-        assert!(list.contains("id=\"history-table\""));
-        let table = &list[list.find("id=\"history-table\"").unwrap()..];
-        let table = &table[..table.find("</table>").unwrap()];
-        let rows: Vec<&str> = table.split("<tr><th scope=\"row\">").skip(1).collect();
+        let rows = history(&list);
         // The project's first cycle (January 2023) is before the chart's 36 months: every
         // month counts it once.
-        assert_eq!(rows.len(), 36, "{table}");
-        assert!(
-            rows.iter()
-                .all(|r| r.contains("<td class=\"app-num\">1</td></tr>"))
-        );
-        // The last month is today's suggestion (3.5: the ninth column from 5.0 is 0.5, so 3.5
-        // is the fourth); its cell holds 1.
+        assert_eq!(rows.len(), 36);
+        assert!(rows.iter().all(|(_, c)| c[10] == "1"), "{rows:?}");
+        // The last month is today's suggestion: 3.5, the fourth column from 5.0.
         let now = time::OffsetDateTime::now_utc().date();
-        let last = rows.last().unwrap();
-        assert!(last.starts_with(&qi::programme::month_label(now)), "{last}");
-        let cells: Vec<&str> = last
-            .split("<td class=\"app-num\">")
-            .skip(1)
-            .map(|c| c.split('<').next().unwrap())
-            .collect();
+        let (month, cells) = rows.last().unwrap();
+        assert_eq!(month, &qi::programme::month_label(now));
         assert_eq!(
             cells,
-            ["0", "0", "0", "1", "0", "0", "0", "0", "0", "0", "1"]
+            &["0", "0", "0", "1", "0", "0", "0", "0", "0", "0", "1"]
         );
         // A project registered today with a charter and no cycle counts from this month only
         // (1.0: charter and team, its creator the lead).
         new_project(&app, &ward, "R8A-ASH", "Calmer evenings").await;
-        let list = app.get("/qi", Some(&ward)).await.body;
-        let table = &list[list.find("id=\"history-table\"").unwrap()..];
-        let table = &table[..table.find("</table>").unwrap()];
-        let rows: Vec<&str> = table.split("<tr><th scope=\"row\">").skip(1).collect();
+        let rows = history(&app.get("/qi", Some(&ward)).await.body);
         assert_eq!(rows.len(), 36);
-        let cells = |r: &str| -> Vec<String> {
-            r.split("<td class=\"app-num\">")
-                .skip(1)
-                .map(|c| c.split('<').next().unwrap().to_string())
-                .collect()
-        };
-        assert!(rows[..35].iter().all(|r| cells(r)[10] == "1"));
+        assert!(rows[..35].iter().all(|(_, c)| c[10] == "1"));
         assert_eq!(
-            cells(rows[35]),
+            rows[35].1,
             ["0", "0", "0", "1", "0", "0", "0", "0", "1", "0", "2"]
         );
-        assert!(app.store.qi_project(id).await.unwrap().is_some());
     }
 }
 
