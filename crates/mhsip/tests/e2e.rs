@@ -130,6 +130,13 @@ fn journeys_in_a_real_browser() {
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     let attention = attention_journey(&e2e, &base, &browser, clinician_password, &data);
     let qi = script_journey(&e2e, "qi.mjs", &base, &browser, "The QI journey passed.");
+    let ligature = script_journey(
+        &e2e,
+        "ligature.mjs",
+        &base,
+        &browser,
+        "The ligature journey passed.",
+    );
     let freed = script_journey(
         &e2e,
         "freed.mjs",
@@ -146,6 +153,9 @@ fn journeys_in_a_real_browser() {
     }
     if let Err(e) = qi {
         panic!("the QI journey (e2e/qi.mjs) failed: {e}");
+    }
+    if let Err(e) = ligature {
+        panic!("the ligature journey (e2e/ligature.mjs) failed: {e}");
     }
     if let Err(e) = freed {
         panic!("the FREED journey (e2e/freed.mjs) failed: {e}");
