@@ -127,12 +127,69 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         ("GET /api/freed/services", [200, 200, 200, 200, 200, 401]),
         ("GET /api/freed/R8A-FREED/clocks", [200, 200, 200, 403, 403, 401]),
         ("GET /api/freed/R8B-FREED/clocks", [200, 200, 200, 403, 403, 401]),
+        // Ligature registers (issue 13), planted before the matrix runs (`plant_ligature`):
+        // R8A-ASH's (audit 1, signed; audit 3, ward's draft; photo 1; action 1) and R8B-CEDAR's
+        // (audit 2, signed; photo 2). A register is seen in full by its ward, its trust's leads
+        // and programme admins; everyone else who sees figures gets its counts on /ligature
+        // only. Photos never leave the ward's trust, not even to a programme admin. The posts
+        // are bad input (400) where the role may change the register, so nothing changes.
+        ("GET /ligature", [200, 200, 200, 200, 200, 303]),
+        ("GET /ligature/ward/R8A-ASH", [200, 403, 200, 200, 403, 303]),
+        ("GET /ligature/ward/R8A-ASH?as_of=2024-02-30", [400, 403, 400, 400, 403, 303]),
+        ("GET /ligature/ward/R8B-CEDAR", [200, 403, 403, 403, 403, 303]),
+        ("GET /ligature/ward/NOPE", [404, 404, 404, 404, 404, 303]),
+        ("GET /ligature/ward/R8A-ASH/points/ASH-001", [200, 403, 200, 200, 403, 303]),
+        ("GET /ligature/ward/R8A-ASH/points/NOPE", [404, 403, 404, 404, 403, 303]),
+        ("GET /ligature/ward/R8B-CEDAR/points/CED-01", [200, 403, 403, 403, 403, 303]),
+        ("GET /ligature/photos/1", [403, 403, 200, 200, 403, 303]),
+        ("GET /ligature/photos/2", [403, 403, 403, 403, 403, 303]),
+        ("GET /ligature/photos/999999", [404, 404, 404, 404, 404, 303]),
+        ("GET /ligature/audits/3", [200, 403, 200, 200, 403, 303]),
+        ("GET /ligature/audits/3?area=LOUNGE", [200, 403, 200, 200, 403, 303]),
+        ("GET /ligature/audits/1", [303, 403, 303, 303, 403, 303]),
+        ("GET /ligature/audits/2", [303, 403, 403, 403, 403, 303]),
+        ("GET /ligature/audits/999999", [404, 404, 404, 404, 404, 303]),
+        ("GET /ligature/trust/R8A", [200, 403, 200, 403, 403, 303]),
+        ("GET /ligature/trust/R8B", [200, 403, 403, 403, 403, 303]),
+        ("GET /ligature/trust/NOPE", [404, 404, 404, 404, 404, 303]),
+        ("POST /ligature/ward/R8A-ASH/audits", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/ward/R8B-CEDAR/audits", [400, 403, 403, 403, 403, 303]),
+        ("POST /ligature/ward/NOPE/audits", [404, 404, 404, 404, 404, 303]),
+        ("POST /ligature/ward/R8A-ASH/import", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/ward/R8B-CEDAR/import", [400, 403, 403, 403, 403, 303]),
+        ("POST /ligature/ward/R8A-ASH/mappings", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/ward/R8A-ASH/actions", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/ward/R8B-CEDAR/actions", [400, 403, 403, 403, 403, 303]),
+        ("POST /ligature/actions/1", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/actions/999999", [404, 404, 404, 404, 404, 303]),
+        ("POST /ligature/ward/R8A-ASH/points/ASH-001/photos", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/ward/R8B-CEDAR/points/CED-01/photos", [400, 403, 403, 403, 403, 303]),
+        ("POST /ligature/audits/3/area", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/audits/3/points", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/audits/3/areas", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/audits/3/signoff", [403, 403, 403, 400, 403, 303]),
+        ("POST /ligature/audits/1/discard", [400, 403, 400, 400, 403, 303]),
+        ("POST /ligature/audits/2/discard", [400, 403, 403, 403, 403, 303]),
+        ("POST /ligature/audits/999999/discard", [404, 404, 404, 404, 404, 303]),
+        ("POST /ligature/trust/R8A/settings", [400, 403, 400, 403, 403, 303]),
+        ("POST /ligature/trust/R8B/settings", [400, 403, 403, 403, 403, 303]),
+        ("GET /api/ligature/wards", [200, 200, 200, 200, 200, 401]),
+        ("GET /api/ligature/wards/R8A-ASH", [200, 403, 200, 200, 403, 401]),
+        ("GET /api/ligature/wards/R8B-CEDAR", [200, 403, 403, 403, 403, 401]),
+        ("GET /api/ligature/wards/NOPE", [404, 404, 404, 404, 404, 401]),
+        ("GET /api/ligature/wards/R8A-ASH/points/ASH-001", [200, 403, 200, 200, 403, 401]),
+        ("GET /api/ligature/wards/R8A-ASH/points/NOPE", [404, 403, 404, 404, 403, 401]),
+        ("GET /api/ligature/wards/R8B-CEDAR/points/CED-01", [200, 403, 403, 403, 403, 401]),
+        ("GET /api/ligature/trusts/R8A/escalations", [200, 403, 200, 403, 403, 401]),
+        ("GET /api/ligature/trusts/R8B/escalations", [200, 403, 403, 403, 403, 401]),
     ]
 }
 
 fn form_for(path: &str) -> &'static str {
     if path.starts_with("/qi/") {
         qi_form_for(path)
+    } else if path.starts_with("/ligature/") {
+        ligature_form_for(path)
     } else if path.ends_with("/annotations") {
         "date=2024-02-01&text=Safety+huddles&period=month"
     } else if path.ends_with("/disabled") {
@@ -169,6 +226,136 @@ fn qi_form_for(path: &str) -> &'static str {
     }
 }
 
+/// The ligature forms the matrix posts: each refused whole (400) for those who may change the
+/// register (a date in the future, an unknown area or tier, an action due before it was raised, a
+/// file that is not a spreadsheet or an image), so the matrix changes nothing.
+fn ligature_form_for(path: &str) -> &'static str {
+    match path.rsplit('/').next().unwrap_or("") {
+        "audits" => "date=2099-01-01",
+        "mappings" => "definition=not+json",
+        "actions" => "point=ASH-001&description=Refit&owner=Estates&due=2020-01-01&reference=WO-1",
+        "area" => "area=NOPE",
+        "points" => "area=BED-01&reference=",
+        "areas" => "code=EN-01&name=En-suite&tier=4",
+        "settings" => "escalation_days=-3&audit_interval_days=180",
+        // /ligature/actions/{id}
+        _ if path.starts_with("/ligature/actions/") => "status=nonsense&closed=&due=&reference=",
+        _ => "",
+    }
+}
+
+/// The ligature posts that take a file (multipart): a file that is neither a spreadsheet of
+/// audit rows nor an image.
+fn ligature_multipart(path: &str) -> bool {
+    path.starts_with("/ligature/") && (path.ends_with("/import") || path.ends_with("/photos"))
+}
+
+/// A multipart post as a browser sends it (`file` holds `bytes`), with a session cookie, a
+/// bearer token, or neither.
+async fn post_file_as(app: &App, path: &str, cookie: Option<&str>, token: Option<&str>) -> Resp {
+    let boundary = "XyZmhsipMatrix";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"mapping\"\r\n\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nnot a picture, nor a sheet\r\n--{boundary}--\r\n"
+    );
+    let mut b = Request::post(path)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("sec-fetch-site", "same-origin");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    app.send(b.body(Body::from(body)).unwrap()).await
+}
+
+/// A small JPEG with an EXIF block (as crates/web/tests/ligature.rs makes it).
+fn jpeg() -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8];
+    let exif = b"Exif\0\0GPSLatitude 51.5074 N";
+    v.extend_from_slice(&[0xFF, 0xE1]);
+    v.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    v.extend_from_slice(exif);
+    v.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]);
+    v.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9]);
+    v
+}
+
+const LIGATURE_HEADER: &str = "WardCode,AuditDate,Assessor,AreaCode,AreaName,Tier,PointRef,Finding,Location,Description,PointType,HeightBand,Likelihood,Consequence,Controls,ResidualLikelihood,ResidualConsequence,ReviewDate";
+
+/// The registers the matrix's ligature rows name, made through the pages as their users would:
+/// R8A-ASH's spreadsheet (audit 1), R8B-CEDAR's (audit 2), a photo of each ward's point (1 and
+/// 2), an action on ASH-001 (1) and a draft audit of R8A-ASH started by its ward user (3).
+async fn plant_ligature(app: &App) {
+    let ward = app.login("ward").await;
+    let lead_b = app.login("lead_b").await;
+    let ash = format!(
+        "{LIGATURE_HEADER}\nR8A-ASH,2024-01-10,J. Smith,BED-01,Bedroom 1,3,ASH-001,,Above the en-suite door,Door closer arm,door,high,4,5,staff vigilance,3,5,2024-07-10\nR8A-ASH,2024-01-10,J. Smith,LOUNGE,Lounge,1,ASH-002,,Corner,Radiator pipe,pipe,low,2,5,observation,2,4,2024-07-10\n"
+    );
+    let cedar = format!(
+        "{LIGATURE_HEADER}\nR8B-CEDAR,2024-02-01,K. Jones,BED-02,Bedroom 2,3,CED-01,,Window,Curtain rail,rail,high,4,5,observation,3,4,2024-08-01\n"
+    );
+    for (path, cookie, name, sheet) in [
+        ("/ligature/ward/R8A-ASH/import", &ward, "ash.csv", &ash),
+        (
+            "/ligature/ward/R8B-CEDAR/import",
+            &lead_b,
+            "cedar.csv",
+            &cedar,
+        ),
+    ] {
+        let r = app
+            .post_multipart(path, cookie, &[("mapping", "")], name, sheet.as_bytes())
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+    }
+    for (path, cookie) in [
+        ("/ligature/ward/R8A-ASH/points/ASH-001/photos", &ward),
+        ("/ligature/ward/R8B-CEDAR/points/CED-01/photos", &lead_b),
+    ] {
+        let r = app
+            .post_multipart(path, cookie, &[], "p.jpg", &jpeg())
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+    }
+    let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+    let r = app
+        .post_form(
+            "/ligature/ward/R8A-ASH/actions",
+            Some(&ward),
+            &format!("point=ASH-001&description=Refit&owner=Estates&due={due}&reference=WO-1"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .post_form("/ligature/ward/R8A-ASH/audits", Some(&ward), "date=")
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location, "/ligature/audits/3",
+        "the matrix's ligature rows name draft audit 3"
+    );
+    let photos: Vec<i64> = [
+        app.store.ligature_photos("R8A-ASH", None).await.unwrap(),
+        app.store.ligature_photos("R8B-CEDAR", None).await.unwrap(),
+    ]
+    .iter()
+    .flatten()
+    .map(|p| p.id)
+    .collect();
+    assert_eq!(
+        photos,
+        [1, 2],
+        "the matrix's ligature rows name photos 1 and 2"
+    );
+    let actions = app.store.ligature_actions("R8A-ASH").await.unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].id, 1, "the matrix's ligature rows name action 1");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_under_every_role() {
     for db in databases().await {
@@ -183,6 +370,8 @@ async fn every_route_under_every_role() {
             .await
             .unwrap();
         assert_eq!(qi_id, 1, "the matrix's QI rows name project 1");
+        plant_ligature(&app).await;
+        let fingerprint = app.store.ligature_fingerprint().await.unwrap();
         let mut cookies = Vec::new();
         for role in ROLES {
             cookies.push(if role == "anonymous" {
@@ -197,6 +386,9 @@ async fn every_route_under_every_role() {
             for (i, role) in ROLES.iter().enumerate() {
                 let r = match method {
                     "GET" => app.get(path, cookies[i].as_deref()).await,
+                    _ if ligature_multipart(path) => {
+                        post_file_as(&app, path, cookies[i].as_deref(), None).await
+                    }
                     _ => {
                         app.post_form(path, cookies[i].as_deref(), form_for(path))
                             .await
@@ -235,6 +427,9 @@ async fn every_route_under_every_role() {
             for (i, role) in ROLES.iter().enumerate() {
                 let r = match method {
                     "GET" => app.get_bearer(path, &tokens[i]).await,
+                    _ if ligature_multipart(path) => {
+                        post_file_as(&app, path, None, Some(&tokens[i])).await
+                    }
                     _ => app.post_bearer(path, &tokens[i], form_for(path)).await,
                 };
                 let want = if api { expected[i] } else { expected[5] };
@@ -252,6 +447,13 @@ async fn every_route_under_every_role() {
             }
         }
         assert!(wrong.is_empty(), "{}: {wrong:#?}", app.db_name);
+        // Every ligature post of the matrix was refused whole: the registers are as planted.
+        assert_eq!(
+            app.store.ligature_fingerprint().await.unwrap(),
+            fingerprint,
+            "{}: a ligature post of the matrix changed a register",
+            app.db_name
+        );
     }
 }
 
