@@ -282,3 +282,48 @@ async fn the_waiting_list_shows_a_referral_added_after_it_was_last_viewed() {
         assert!(later.body.contains(">FR-2024-0001<"), "{}", app.db_name);
     }
 }
+
+/// A note the trust saves on a FREED measure (a change tested across its services) is on its
+/// services' charts of that measure too, and rebases them where it says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trusts_notes_are_on_its_services_charts() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        app.store
+            .add_annotation(
+                "R8A",
+                Some("freed_assessment_2w"),
+                time::macros::date!(2024 - 03 - 01),
+                "Triage clinic",
+                false,
+                "lead",
+            )
+            .await
+            .unwrap();
+        app.state.settled().await.unwrap();
+        let lead = app.login("lead").await;
+        let csv = app
+            .get(
+                "/freed/R8A-FREED/measures/freed_assessment_2w/download/csv",
+                Some(&lead),
+            )
+            .await;
+        assert!(
+            csv.body.contains("Triage clinic"),
+            "{}: {}",
+            app.db_name,
+            csv.body
+        );
+        let other = app
+            .get(
+                "/freed/R8A-FREED/measures/freed_uptake/download/csv",
+                Some(&lead),
+            )
+            .await;
+        assert!(
+            !other.body.contains("Triage clinic"),
+            "{}: only that measure",
+            app.db_name
+        );
+    }
+}

@@ -239,12 +239,14 @@ pub async fn page(
     let facts = service_facts(held, &s.code, period, at);
     let series = measures::series::assemble(&freed_catalogue(), &facts);
     let policy = policy_for(detail);
+    let snap = state.cache.current(&state.store).await?;
     let mut lines = Vec::new();
     for m in freed_catalogue() {
         let Some(ser) = series.iter().find(|x| x.measure == m.id) else {
             continue;
         };
-        let sum = measures::summary::summarise(&m, ser, period, &[], policy.as_ref())?;
+        let notes = snap.notes_for(&s.trust_code, m.id);
+        let sum = measures::summary::summarise(&m, ser, period, &notes, policy.as_ref())?;
         lines.push(MeasureLine {
             id: m.id,
             title: m.title,
@@ -275,7 +277,6 @@ pub async fn page(
         let shown = shown_breakdown(policy.as_ref(), &bins);
         DUED_BIN_LABELS.iter().copied().zip(shown).collect()
     };
-    let snap = state.cache.current(&state.store).await?;
     let trust = snap
         .orgs
         .get(&s.trust_code)
@@ -364,12 +365,16 @@ async fn service_chart(
     };
     let ser = series.iter().find(|x| x.measure == m.id).unwrap_or(&empty);
     let policy = policy_for(detail);
+    // The trust's saved notes for the measure (a change tested across its services), as on
+    // the trust's own chart; rebasing where they say so.
+    let snap = state.cache.current(&state.store).await?;
+    let notes = snap.notes_for(&s.trust_code, m.id);
     let c = chart::build(&Request::standard(
         &m,
         ser,
         period,
         format!("{}: {}", s.name, m.title),
-        &[],
+        &notes,
         policy.as_ref(),
     ))?;
     Ok((s, m, period, at, policy.is_some(), c))
