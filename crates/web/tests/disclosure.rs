@@ -13,7 +13,10 @@
 //! - in a breakdown, the suppressed groups never hold 1 to 4 events between them;
 //! - another trust's uploads are not listed;
 //! - the ward and board reports pass the summaries' check; FREED waiting lists of a controlled
-//!   trust show only counts that pass it, and no referral.
+//!   trust show only counts that pass it, and no referral;
+//! - a controlled ward's ligature register shows only its counts (open, high, extreme,
+//!   escalated points: `*` or multiples of 5) on `/ligature` and in the API; its register, its
+//!   points, its trust's escalation list and its photos are refused.
 //!
 //! Runs on SQLite and, when MHSIP_TEST_POSTGRES_URL is set, PostgreSQL.
 
@@ -192,6 +195,79 @@ async fn generated_region(db: &TestDb) {
     )
     .await;
     assert!(r.ok(), "generated FREED referrals: {:?}", r.error_lines());
+    ligature_registers(db).await;
+}
+
+const LIGATURE_HEADER: &str = "WardCode,AuditDate,Assessor,AreaCode,AreaName,Tier,PointRef,Finding,Location,Description,PointType,HeightBand,Likelihood,Consequence,Controls,ResidualLikelihood,ResidualConsequence,ReviewDate";
+
+/// A ligature register for each ward, imported as the trusts' spreadsheets through
+/// `ingest::ligature::import_audit` (two audits, the second removing each ward's first point),
+/// sized so that its counts run from 1 to 4 and past 5: 8, 4 and 13 points found, so 7, 3 and
+/// 12 open; a point in a tier 2 or 3 area at a high or extreme residual risk held by staff
+/// vigilance alone is escalated. A photo of each ward's second point.
+async fn ligature_registers(db: &TestDb) {
+    for (ward, trust, points) in [
+        ("R8A-ASH", "R8A", 8),
+        ("R8A-BIRCH", "R8A", 4),
+        ("R8B-CEDAR", "R8B", 13),
+    ] {
+        for (i, date) in ["2024-01-10", "2024-07-10"].iter().enumerate() {
+            let mut csv = format!("{LIGATURE_HEADER}\n");
+            for p in 0..points {
+                let finding = match (i, p) {
+                    (0, _) => "new",
+                    (_, 0) => "removed",
+                    _ => "present",
+                };
+                let tier = [3, 3, 2, 1][p % 4];
+                let (rl, rc) = [(3, 5), (2, 4), (1, 3)][p % 3];
+                let controls = if p % 2 == 0 {
+                    "staff_vigilance"
+                } else {
+                    "observation"
+                };
+                let _ = writeln!(
+                    csv,
+                    "{ward},{date},Assessor,AREA-{},Area {},{tier},P-{p:02},{finding},Spot {p},Fitting {p},door,high,4,5,{controls},{rl},{rc},2024-07-10",
+                    p % 4,
+                    p % 4
+                );
+            }
+            let name = format!("ligature-{ward}-{date}.csv");
+            let up = ingest::ligature::AuditUpload {
+                file: &name,
+                bytes: csv.as_bytes(),
+                mapping: &ingest::mapping::Compiled::default(),
+                uploaded_by: "test",
+                only_trust: None,
+                now: 0,
+                dry_run: false,
+            };
+            let r = ingest::ligature::import_audit(&db.store, &up)
+                .await
+                .unwrap();
+            assert!(r.is_ok(), "{name}: {:?}", r.err());
+        }
+        let jpeg = [
+            0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34,
+            0xFF, 0xD9,
+        ];
+        let (kind, clean) =
+            ligature::photo::clean(&jpeg, ligature::photo::MAX_PHOTO_BYTES).unwrap();
+        db.store
+            .add_ligature_photo(
+                ward,
+                trust,
+                "P-01",
+                None,
+                kind.content_type(),
+                &clean,
+                "test",
+                0,
+            )
+            .await
+            .unwrap();
+    }
 }
 
 struct App {
@@ -205,6 +281,7 @@ impl App {
         for (name, role, trust) in [
             ("viewer", Role::ProgrammeViewer, None),
             ("lead", Role::TrustLead, Some("R8A")),
+            ("admin", Role::ProgrammeAdmin, None),
         ] {
             let g = Grant::new(role, trust.map(Into::into), None).unwrap();
             db.store.create_user(name, PASSWORD, &g).await.unwrap();
@@ -241,6 +318,15 @@ impl App {
         let (status, _, body) = self.send(req).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         body
+    }
+
+    /// The status of a GET, whatever it is.
+    async fn status(&self, path: &str, cookie: &str) -> StatusCode {
+        let req = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await.0
     }
 
     async fn login(&self, name: &str) -> String {
@@ -814,14 +900,118 @@ async fn walk_inequalities(app: &App, found: &mut Findings, identity: &str, cook
     }
 }
 
+/// The ligature registers: a ward seen under control shows only its counts, each `*` or a
+/// multiple of 5, on `/ligature` (as of today and as of a day between its audits) and in
+/// `/api/ligature/wards`, and no link to its register; its register, its points (page and API),
+/// its trust's escalation list and its photos are refused. The walk must meet counts from 1 to
+/// 4 (which an administrator sees exactly), or it proves nothing.
+async fn walk_ligature(app: &App, found: &mut Findings, identity: &str, cookie: &str, admin: &str) {
+    const COUNTS: [&str; 4] = ["open", "open_high", "open_extreme", "escalated"];
+    let mut small_hidden = 0;
+    for as_of in ["", "?as_of=2024-03-01"] {
+        let exact: Value =
+            serde_json::from_str(&app.get(&format!("/api/ligature/wards{as_of}"), admin).await)
+                .unwrap();
+        let api: Value = serde_json::from_str(
+            &app.get(&format!("/api/ligature/wards{as_of}"), cookie)
+                .await,
+        )
+        .unwrap();
+        let page = app.get(&format!("/ligature{as_of}"), cookie).await;
+        let rows = html_rows(&page);
+        for ward in controlled(identity).iter().filter(|w| w.contains('-')) {
+            let place = format!("{identity} /ligature{as_of} {ward}");
+            let Some(e) = exact["wards"]
+                .as_array()
+                .and_then(|ws| ws.iter().find(|w| w["ward"] == *ward))
+            else {
+                found.check(false, || {
+                    format!("{place}: no register (the walk proves nothing)")
+                });
+                continue;
+            };
+            let Some(a) = api["wards"]
+                .as_array()
+                .and_then(|ws| ws.iter().find(|w| w["ward"] == *ward))
+            else {
+                found.check(false, || format!("{place}: not listed in the API"));
+                continue;
+            };
+            found.check(a["disclosure_controlled"] == true, || {
+                format!("{place}: not marked disclosure-controlled")
+            });
+            for c in COUNTS {
+                let shown = a[c]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| a[c].to_string());
+                found.check(shown_count_ok(&shown), || {
+                    format!("{place} API {c}: {shown}")
+                });
+                let n: u64 = e[c].as_str().and_then(|x| x.parse().ok()).unwrap_or(0);
+                if (1..=4).contains(&n) {
+                    small_hidden += 1;
+                }
+            }
+            // The page's row: ward, trust, open, high, extreme, escalated, last audit, next due.
+            let row = rows
+                .iter()
+                .find(|r| r.first().is_some_and(|c| c.contains(&format!("({ward})"))));
+            match row {
+                Some(r) if r.len() >= 6 => {
+                    for (c, cell) in COUNTS.iter().zip(&r[2..6]) {
+                        found.check(shown_count_ok(cell), || format!("{place} page {c}: {cell}"));
+                    }
+                }
+                _ => found.check(false, || format!("{place}: no row on the page")),
+            }
+            found.check(
+                !page.contains(&format!("href=\"/ligature/ward/{ward}\"")),
+                || format!("{place}: a link to the register"),
+            );
+        }
+    }
+    found.check(small_hidden >= 2, || {
+        format!("{identity}: only {small_hidden} ligature counts from 1 to 4 met")
+    });
+    for ward in controlled(identity).iter().filter(|w| w.contains('-')) {
+        let trust = ward.split('-').next().unwrap();
+        let mut paths = vec![
+            format!("/ligature/ward/{ward}"),
+            format!("/ligature/ward/{ward}/points/P-01"),
+            format!("/api/ligature/wards/{ward}"),
+            format!("/api/ligature/wards/{ward}/points/P-01"),
+        ];
+        if controlled(identity).contains(&trust) {
+            paths.push(format!("/ligature/trust/{trust}"));
+            paths.push(format!("/api/ligature/trusts/{trust}/escalations"));
+        }
+        let photos = app.store.ligature_photos(ward, None).await.unwrap();
+        found.check(!photos.is_empty(), || {
+            format!("{identity} {ward}: no photo to ask for")
+        });
+        for p in photos {
+            paths.push(format!("/ligature/photos/{}", p.id));
+        }
+        for path in paths {
+            let status = app.status(&path, cookie).await;
+            found.check(status == StatusCode::FORBIDDEN, || {
+                format!("{identity} {path}: {status} (expected 403)")
+            });
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
     for db in databases().await {
         let name = db.name;
         let app = App::new(db).await;
         let mut found = Findings::default();
+        let admin = app.login("admin").await;
         for identity in ["viewer", "lead"] {
             let cookie = app.login(identity).await;
+            walk_ligature(&app, &mut found, identity, &cookie, &admin).await;
             walk_charts(&app, &mut found, identity, &cookie).await;
             walk_summaries(&app, &mut found, identity, &cookie).await;
             walk_inequalities(&app, &mut found, identity, &cookie).await;
