@@ -18,6 +18,8 @@ pub mod freed_measures;
 pub mod imports;
 pub mod ligature;
 pub mod measures;
+/// The Patient Safety Network (issue 12; migration 0013).
+pub mod network;
 pub mod qi;
 pub mod read;
 pub mod sessions;
