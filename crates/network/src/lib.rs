@@ -9,6 +9,8 @@
 //! - [`meta`]: DerSimonian-Laird random-effects pooling of the sites' log ratios;
 //! - [`funnel`]: funnel plots with exact Poisson/binomial limits and Spiegelhalter's
 //!   overdispersion adjustments as FunnelPlotR implements them;
+//! - [`site`]: the effect read from a measure's cached series (`measures::MeasureSeries`) at
+//!   an adoption date, and what a disclosure-controlled viewer may see of it;
 //! - [`svg`]: the forest plot and the funnel plot as SVG, with text alternatives.
 //!
 //! The formulas and references are in docs/network.md.
@@ -17,6 +19,7 @@ pub mod dist;
 pub mod effect;
 pub mod funnel;
 pub mod meta;
+pub mod site;
 pub mod svg;
 
 pub use effect::{EffectError, Period, Ratio, Scale, Signal, SiteEffect, site_effect};
