@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
             get(crate::pages::freed::api_clocks),
         )
         .merge(crate::pages::ligature::api_routes())
+        .merge(crate::pages::network::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -240,7 +241,16 @@ async fn openapi() -> Json<Value> {
             } }))) } },
             "/api/qi/projects/{id}": { "get": { "summary": "One quality improvement project: the whole record with its PDSA cycles, own measures and values, status history, suggested score and every score set by hand", "parameters": [
                 { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }
-            ], "responses": with_errors(ok(json!({ "$ref": "#/components/schemas/QiProject" }))) } }
+            ], "responses": with_errors(ok(json!({ "$ref": "#/components/schemas/QiProject" }))) } },
+            "/api/network/ideas": { "get": { "summary": "The Patient Safety Network's change idea library: each idea with its category, the measures it aims to move and how many QI change ideas are linked to it (docs/network.md)", "responses": with_errors(ok(json!({ "type": "object", "properties": {
+                "ideas": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "title": { "type": "string" }, "category": { "type": "string" }, "measures": { "type": "array", "items": { "type": "string" } }, "links": { "type": "integer" } } } }
+            } }))) } },
+            "/api/network/ideas/{id}": { "get": { "summary": "One change idea's evidence, per measure it aims to move: every site where it was tested (named, with its project, cycles and counts, only to a viewer with the site's full detail; otherwise unnamed, with ratios and intervals only and nothing from fewer than 5 events), the effect against limits frozen before the adoption, and the DerSimonian-Laird pooled estimate over the sites the viewer may see (docs/network.md)", "parameters": [
+                { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }
+            ], "responses": with_errors(ok(json!({ "type": "object", "properties": {
+                "id": { "type": "integer" }, "title": { "type": "string" }, "description": { "type": "string" }, "category": { "type": "string" },
+                "measures": { "type": "array", "description": "Per measure: measure, title, ratio_name (rate ratio or risk ratio), sites (label; project_id, project_title and cycles for full detail only; adopted; note; effect: counts for full detail only, before and after centres, ratio [value, lower, upper], signal [kind, months after adoption], held, corrected, withheld) and pooled (k, ratio, lower, upper, tau2, heterogeneity: q, df, p_value, i2, h2, null with one site)", "items": { "type": "object" } }
+            } }))) } }
         }
     });
     // FREED (issue 14).

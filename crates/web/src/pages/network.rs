@@ -1,0 +1,327 @@
+//! The Patient Safety Network (issue 12, docs/network.md): the change idea library
+//! (`/network/ideas`) and each idea's evidence (`/network/ideas/{id}`): where it was tested (the
+//! QI projects whose change ideas are linked to it, in every trust, with the cycles that
+//! adopted it), the measured effect at each site from the same cached series the chart pages
+//! draw (`cache`, `network::site`), the forest plot and the pooled estimate; the same as JSON
+//! under `/api/network/ideas`.
+//!
+//! Who sees what: a site the viewer may see in full (`domain::access::Grant::detail`) is named
+//! with its counts; any other site is unnamed ("a PICU in another trust") and shown under
+//! disclosure control (`network::site::view`): ratios and intervals only, never a count, and
+//! nothing resting on fewer than 5 events. The pooled estimate is over the sites whose ratio
+//! the viewer may see.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::cache::Snapshot;
+use crate::error::{ApiError, AppError};
+use crate::layout::Layout;
+use crate::pages::org::series_key;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use domain::access::Detail;
+use domain::dates::PeriodKind;
+use domain::disclosure::Policy;
+use network::site::{EffectView, effect_from_series, pool_visible, view};
+use network::svg::{ForestRow, forest};
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/network/ideas", get(ideas_page))
+        .route("/network/ideas/{id}", get(idea_page))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/network/ideas", get(api_ideas))
+        .route("/network/ideas/{id}", get(api_idea))
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IdeaRow {
+    pub id: i64,
+    pub title: String,
+    pub category: String,
+    pub measures: Vec<String>,
+    /// QI projects (change ideas) linked to it.
+    pub links: usize,
+}
+
+/// The network is for everyone who sees some organisation's figures (as the QI pages); what
+/// of each site they see is decided per site by `Grant::detail`.
+fn may_use(user: &CurrentUser) -> Result<(), AppError> {
+    use domain::access::Role;
+    if matches!(
+        user.grant.role,
+        Role::ProgrammeAdmin | Role::ProgrammeViewer | Role::TrustLead | Role::WardUser
+    ) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "The Patient Safety Network is for accounts that see organisations' figures.".into(),
+        ))
+    }
+}
+
+async fn idea_rows(state: &AppState, user: &CurrentUser) -> Result<Vec<IdeaRow>, AppError> {
+    may_use(user)?;
+    let ideas = state.store.net_ideas().await?;
+    let links = state.store.net_links(None).await?;
+    Ok(ideas
+        .into_iter()
+        .map(|i| IdeaRow {
+            links: links.iter().filter(|l| l.idea_id == i.id).count(),
+            id: i.id,
+            title: i.title,
+            category: i.category,
+            measures: i.measures,
+        })
+        .collect())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/ideas.html")]
+pub struct IdeasPage {
+    layout: Layout,
+    ideas: Vec<IdeaRow>,
+}
+
+pub async fn ideas_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<IdeasPage, AppError> {
+    Ok(IdeasPage {
+        layout: Layout::new("Change ideas", &user, "/network/ideas"),
+        ideas: idea_rows(&state, &user).await?,
+    })
+}
+
+pub async fn api_ideas(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    Ok(axum::Json(
+        serde_json::json!({ "ideas": idea_rows(&state, &user).await? }),
+    ))
+}
+
+/// One site where the idea was tested, as this viewer may see it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteRow {
+    /// The ward or trust's name, or "a PICU in another trust".
+    pub label: String,
+    /// Only for a viewer with the site's full detail (a project names its ward).
+    pub project_id: Option<i64>,
+    pub project_title: Option<String>,
+    /// The cycles of the linked change idea, and the first adoption's date (ISO).
+    pub cycles: Vec<String>,
+    pub adopted: Option<String>,
+    pub effect: Option<EffectView>,
+    /// Why there is no effect: not adopted yet, too few months...
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MeasureEvidence {
+    pub measure: String,
+    pub title: String,
+    pub ratio_name: &'static str,
+    pub sites: Vec<SiteRow>,
+    pub pooled: Option<network::Pooled>,
+    #[serde(skip)]
+    pub svg: String,
+    #[serde(skip)]
+    pub text: String,
+}
+
+fn unnamed(snap: &Snapshot, code: &str) -> String {
+    if let Some(w) = snap.orgs.wards().iter().find(|w| w.code == code) {
+        let t = w.ward_type.replace('_', " ");
+        let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        let t = if t.eq_ignore_ascii_case("picu") {
+            "PICU".to_string()
+        } else {
+            t
+        };
+        format!("{article} {t} ward in another trust").replace(" PICU ward", " PICU")
+    } else {
+        "another trust".into()
+    }
+}
+
+async fn evidence(
+    state: &AppState,
+    snap: &Snapshot,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(store::network::Idea, Vec<MeasureEvidence>), AppError> {
+    may_use(user)?;
+    let idea = state.store.net_idea(id).await?.ok_or(AppError::NotFound)?;
+    let links = state.store.net_links(Some(id)).await?;
+    let projects: HashMap<i64, store::qi::StoredProject> = state
+        .store
+        .qi_projects()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut out = Vec::new();
+    for mid in &idea.measures {
+        let Some(m) = domain::measures::find(mid) else {
+            continue;
+        };
+        if network::site::scale_of(&m).is_none() {
+            continue;
+        }
+        let mut sites = Vec::new();
+        for l in &links {
+            let Some(sp) = projects.get(&l.project_id) else {
+                continue;
+            };
+            let code = &sp.project.organisation.code;
+            let Some(org) = snap.orgs.get(code) else {
+                continue;
+            };
+            let detail = user.grant.detail(&snap.orgs.place(org));
+            let policy = (detail != Detail::Full).then(Policy::default);
+            let cycles: Vec<&qi::Cycle> = sp
+                .project
+                .cycles
+                .iter()
+                .filter(|c| c.change_idea == l.change_idea)
+                .collect();
+            let adopted = cycles.iter().filter_map(|c| c.adopted_on()).min();
+            let mut row = SiteRow {
+                label: if detail == Detail::Full {
+                    org.name.clone()
+                } else {
+                    unnamed(snap, code)
+                },
+                project_id: (detail == Detail::Full).then_some(sp.id),
+                project_title: (detail == Detail::Full).then(|| sp.project.title.clone()),
+                cycles: if detail != Detail::Full {
+                    Vec::new()
+                } else {
+                    cycles.iter().map(|c| c.id.clone()).collect()
+                },
+                adopted: adopted.map(domain::dates::iso),
+                effect: None,
+                note: String::new(),
+            };
+            match adopted {
+                None => row.note = "not adopted yet".into(),
+                Some(day) => {
+                    let all = state
+                        .cache
+                        .series(&state.store, snap, series_key(org, PeriodKind::Month, None))
+                        .await?;
+                    match all.iter().find(|s| s.org == org.code && s.measure == m.id) {
+                        None => row.note = "no data for this measure".into(),
+                        Some(s) => match effect_from_series(&m, s, day) {
+                            Ok(e) => row.effect = Some(view(&e, policy.as_ref())),
+                            Err(network::site::SiteError::Effect { source, .. }) => {
+                                row.note = match source {
+                                    network::EffectError::TooFewPeriods { .. } => {
+                                        "too few months before or after the adoption".into()
+                                    }
+                                    network::EffectError::NoExposure { .. } => "no bed days".into(),
+                                    _ => "the effect could not be measured".into(),
+                                }
+                            }
+                            Err(_) => row.note = "the effect could not be measured".into(),
+                        },
+                    }
+                }
+            }
+            sites.push(row);
+        }
+        let views: Vec<EffectView> = sites.iter().filter_map(|s| s.effect.clone()).collect();
+        let pooled = pool_visible(&views);
+        let scale = network::site::scale_of(&m).expect("checked above");
+        let rows: Vec<ForestRow> = sites
+            .iter()
+            .map(|s| ForestRow {
+                label: s.label.clone(),
+                ratio: s.effect.as_ref().and_then(|e| e.ratio),
+                note: s
+                    .effect
+                    .as_ref()
+                    .and_then(|e| e.withheld)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| s.note.clone()),
+            })
+            .collect();
+        let title = format!(
+            "{}: {} after the change to before, by site",
+            m.title,
+            scale.ratio_name()
+        );
+        out.push(MeasureEvidence {
+            svg: forest(
+                &format!("forest-{}", m.id),
+                &title,
+                scale.ratio_name(),
+                &rows,
+                pooled.as_ref(),
+            ),
+            text: network::svg::forest_text(scale.ratio_name(), &rows, pooled.as_ref()),
+            measure: m.id.to_string(),
+            title: m.title.to_string(),
+            ratio_name: scale.ratio_name(),
+            sites,
+            pooled,
+        });
+    }
+    Ok((idea, out))
+}
+
+fn parse_id(id: &str) -> Result<i64, AppError> {
+    id.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/idea.html")]
+pub struct IdeaPage {
+    layout: Layout,
+    idea: store::network::Idea,
+    evidence: Vec<MeasureEvidence>,
+}
+
+pub async fn idea_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<IdeaPage, AppError> {
+    let snap = state.cache.current(&state.store).await?;
+    let (idea, evidence) = evidence(&state, &snap, &user, parse_id(&id)?).await?;
+    Ok(IdeaPage {
+        layout: Layout::new(idea.title.clone(), &user, "/network/ideas"),
+        idea,
+        evidence,
+    })
+}
+
+pub async fn api_idea(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let snap = state.cache.current(&state.store).await?;
+    let (idea, evidence) = evidence(&state, &snap, &user, parse_id(&id)?).await?;
+    Ok(axum::Json(serde_json::json!({
+        "id": idea.id,
+        "title": idea.title,
+        "description": idea.description,
+        "category": idea.category,
+        "measures": evidence,
+    })))
+}
