@@ -11,6 +11,7 @@ pub mod completeness;
 pub mod freed;
 pub mod inequalities;
 pub mod ligature;
+pub mod network;
 pub mod org;
 pub mod overview;
 pub mod qi;
@@ -27,6 +28,7 @@ use axum::routing::{get, post};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(ligature::routes())
+        .merge(network::routes())
         .route("/", get(overview::page))
         .route("/org/{code}", get(org::page))
         .route("/chart/{org}/{measure}", get(chart_page::page))
