@@ -16,6 +16,10 @@ use time::macros::date;
 /// Who the demo records as having set the projects up.
 pub const AUTHOR: &str = "demo";
 
+/// The Patient Safety Network's demo (issue 12), planted after the projects.
+#[path = "network.rs"]
+pub mod network;
+
 fn ward(code: &str) -> Organisation {
     Organisation {
         level: OrgLevel::Ward,
@@ -490,6 +494,7 @@ pub async fn plant(store: &Store) -> Result<Vec<i64>, StoreError> {
             ids.push(create(store, &p, &[]).await?);
         }
     }
+    network::plant(store).await?;
     Ok(ids)
 }
 

@@ -183,23 +183,46 @@ async fn evidence(
             continue;
         }
         let mut sites = Vec::new();
+        // Each linked change idea's own team (adopted by one of its cycles), and every ward
+        // the project spread it to (adopted on the spread's date).
+        let mut tested: Vec<(
+            &store::qi::StoredProject,
+            String,
+            Vec<String>,
+            Option<time::Date>,
+        )> = Vec::new();
         for l in &links {
             let Some(sp) = projects.get(&l.project_id) else {
                 continue;
             };
-            let code = &sp.project.organisation.code;
-            let Some(org) = snap.orgs.get(code) else {
-                continue;
-            };
-            let detail = user.grant.detail(&snap.orgs.place(org));
-            let policy = (detail != Detail::Full).then(Policy::default);
             let cycles: Vec<&qi::Cycle> = sp
                 .project
                 .cycles
                 .iter()
                 .filter(|c| c.change_idea == l.change_idea)
                 .collect();
-            let adopted = cycles.iter().filter_map(|c| c.adopted_on()).min();
+            tested.push((
+                sp,
+                sp.project.organisation.code.clone(),
+                cycles.iter().map(|c| c.id.clone()).collect(),
+                cycles.iter().filter_map(|c| c.adopted_on()).min(),
+            ));
+            for spread in sp
+                .project
+                .spread
+                .iter()
+                .filter(|x| x.change_idea == l.change_idea)
+            {
+                tested.push((sp, spread.ward.clone(), Vec::new(), Some(spread.adopted)));
+            }
+        }
+        for (sp, code, cycle_ids, adopted) in tested {
+            let Some(org) = snap.orgs.get(&code) else {
+                continue;
+            };
+            let detail = user.grant.detail(&snap.orgs.place(org));
+            let policy = (detail != Detail::Full).then(Policy::default);
+            let code = &code;
             let mut row = SiteRow {
                 label: if detail == Detail::Full {
                     org.name.clone()
@@ -211,7 +234,7 @@ async fn evidence(
                 cycles: if detail != Detail::Full {
                     Vec::new()
                 } else {
-                    cycles.iter().map(|c| c.id.clone()).collect()
+                    cycle_ids
                 },
                 adopted: adopted.map(domain::dates::iso),
                 effect: None,
