@@ -163,5 +163,51 @@ async fn the_demo_huddles_idea_shows_site_effects_and_a_pooled_estimate() {
             }
         }
     }
+
+    // The funnel of restraint over every ward: limits adjusted for the overdispersion the
+    // generated wards have, outliers listed, other trusts' wards unnamed for lead_d.
+    let (status, body) = get(
+        &router,
+        "/api/network/funnel?measure=ri_rate&level=ward",
+        &admin,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let f: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(f["units"].as_array().unwrap().len(), 16);
+    assert!(f["target"].as_f64().unwrap() > 0.0);
+    let (_, body) = get(
+        &router,
+        "/api/network/funnel?measure=ri_rate&level=ward",
+        &lead_d,
+    )
+    .await;
+    let f: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for u in f["units"].as_array().unwrap() {
+        let label = u["label"].as_str().unwrap();
+        if !u["own"].as_bool().unwrap() {
+            assert!(label.ends_with("in another trust"), "{label}");
+        }
+        if u["value"].is_null() {
+            assert!(u["band"].is_null() && !u["outlier"].as_bool().unwrap());
+        }
+    }
+    let (status, page) = get(
+        &router,
+        "/network/funnel?measure=ri_rate&level=ward&ward_type=picu",
+        &lead_d,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<svg") && page.contains("picu wards"));
+    let (status, _) = get(&router, "/network/funnel?level=region", &lead_d).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get(
+        &router,
+        "/network/funnel?measure=people_restricted",
+        &lead_d,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,12 +34,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/network/ideas", get(ideas_page))
         .route("/network/ideas/{id}", get(idea_page))
+        .route("/network/funnel", get(funnel_page))
 }
 
 pub fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/network/ideas", get(api_ideas))
         .route("/network/ideas/{id}", get(api_idea))
+        .route("/network/funnel", get(api_funnel))
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -347,4 +349,284 @@ pub async fn api_idea(
         "category": idea.category,
         "measures": evidence,
     })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Like-for-like comparison: the funnel plot of any rate or proportion over the last 12 months,
+// across wards (optionally of one type) or across trusts, from the cached series.
+
+#[derive(serde::Deserialize, Default)]
+pub struct FunnelQuery {
+    pub measure: Option<String>,
+    pub level: Option<String>,
+    pub ward_type: Option<String>,
+}
+
+/// One unit of the funnel as the viewer may see it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FunnelRow {
+    pub label: String,
+    /// The viewer's own (full detail).
+    pub own: bool,
+    /// `None`: suppressed (fewer than 5 events, or too small a denominator) for this viewer.
+    pub value: Option<f64>,
+    pub denominator: Option<f64>,
+    pub band: Option<&'static str>,
+    pub outlier: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FunnelData {
+    pub measure: String,
+    pub title: String,
+    pub level: &'static str,
+    pub ward_type: Option<String>,
+    pub months: Vec<String>,
+    pub target: Option<f64>,
+    pub phi: Option<f64>,
+    pub tau2: Option<f64>,
+    pub overdispersed: bool,
+    pub units: Vec<FunnelRow>,
+    #[serde(skip)]
+    pub svg: String,
+    #[serde(skip)]
+    pub text: String,
+    pub message: Option<String>,
+}
+
+/// The months a funnel pools: the last 12 with data.
+const FUNNEL_MONTHS: usize = 12;
+
+async fn funnel_data(
+    state: &AppState,
+    snap: &Snapshot,
+    user: &CurrentUser,
+    q: &FunnelQuery,
+) -> Result<FunnelData, AppError> {
+    may_use(user)?;
+    let mid = q.measure.as_deref().unwrap_or("ri_rate");
+    let m = domain::measures::find(mid).ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "measure: expected a catalogue measure id; '{mid}' is not one"
+        ))
+    })?;
+    let Some(scale) = network::site::scale_of(&m) else {
+        return Err(AppError::BadRequest(format!(
+            "measure: expected a rate or a proportion; {} is neither",
+            m.id
+        )));
+    };
+    let level = match q.level.as_deref().unwrap_or("ward") {
+        "ward" => domain::OrgLevel::Ward,
+        "trust" => domain::OrgLevel::Trust,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "level: expected ward or trust; '{other}' is neither"
+            )));
+        }
+    };
+    let ward_type = q
+        .ward_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && level == domain::OrgLevel::Ward)
+        .map(str::to_string);
+    let key = crate::cache::Key {
+        level,
+        period: PeriodKind::Month,
+        scope: None,
+        measure: Some(m.id),
+    };
+    let all = state.cache.series(&state.store, snap, key).await?;
+    let mut units = Vec::new();
+    let mut orgs = Vec::new();
+    let mut months: Vec<String> = Vec::new();
+    for s in all.iter().filter(|s| s.measure == m.id) {
+        let Some(org) = snap.orgs.get(&s.org) else {
+            continue;
+        };
+        if org.level != level {
+            continue;
+        }
+        if let Some(t) = &ward_type
+            && !snap
+                .orgs
+                .wards()
+                .iter()
+                .any(|w| w.code == org.code && &w.ward_type == t)
+        {
+            continue;
+        }
+        let pts: Vec<_> = s
+            .points
+            .iter()
+            .filter(|p| p.value.is_some() && p.denominator.is_some_and(|d| d > 0.0))
+            .collect();
+        let last = &pts[pts.len().saturating_sub(FUNNEL_MONTHS)..];
+        let (num, den) = last.iter().fold((0.0, 0.0), |(n, d), p| {
+            (n + p.numerator, d + p.denominator.unwrap_or(0.0))
+        });
+        if den <= 0.0 {
+            continue;
+        }
+        if months.is_empty() || last.len() == FUNNEL_MONTHS {
+            months = last.iter().map(|p| domain::dates::iso(p.period)).collect();
+        }
+        units.push(network::Unit {
+            numerator: num,
+            denominator: den,
+        });
+        orgs.push(org.clone());
+    }
+    let title = format!(
+        "{}: {} over the last {} months",
+        m.title,
+        match (&ward_type, level) {
+            (Some(t), _) => format!("{} wards", t.replace('_', " ")),
+            (None, domain::OrgLevel::Ward) => "every ward".into(),
+            _ => "every trust".into(),
+        },
+        FUNNEL_MONTHS
+    );
+    let mut data = FunnelData {
+        measure: m.id.to_string(),
+        title: title.clone(),
+        level: if level == domain::OrgLevel::Ward {
+            "ward"
+        } else {
+            "trust"
+        },
+        ward_type,
+        months,
+        target: None,
+        phi: None,
+        tau2: None,
+        overdispersed: false,
+        units: Vec::new(),
+        svg: String::new(),
+        text: String::new(),
+        message: None,
+    };
+    let f = match network::funnel(&units, scale) {
+        Ok(f) => f,
+        Err(e) => {
+            data.message = Some(format!("No funnel plot: {e}."));
+            return Ok(data);
+        }
+    };
+    // What the viewer may see of each unit: the funnel's limits come from every unit's exact
+    // figures; a unit outside the viewer's full detail shows its published value (rounded
+    // counts) or nothing, and no band when suppressed.
+    let mut shown = f.clone();
+    shown.units.clear();
+    let mut labels = Vec::new();
+    let mut own = Vec::new();
+    for (org, u) in orgs.iter().zip(&f.units) {
+        let detail = user.grant.detail(&snap.orgs.place(org));
+        let full = detail == Detail::Full;
+        let policy = (!full).then(Policy::default);
+        let label = if full {
+            org.name.clone()
+        } else if level == domain::OrgLevel::Ward {
+            unnamed(snap, &org.code)
+        } else {
+            "another trust".into()
+        };
+        let published =
+            network::site::publish_unit(u.numerator, u.denominator, scale, policy.as_ref());
+        data.units.push(FunnelRow {
+            label: label.clone(),
+            own: full,
+            value: published.map(|p| p.0),
+            denominator: published.map(|p| p.1),
+            band: published.map(|_| u.band.describe()),
+            outlier: published.is_some() && u.band.is_outlier(),
+        });
+        if let Some((value, denominator)) = published {
+            let mut v = *u;
+            v.value = value;
+            v.denominator = denominator;
+            if !full {
+                v.numerator = 0.0;
+            }
+            shown.units.push(v);
+            labels.push(label);
+            own.push(full);
+        }
+    }
+    data.units
+        .sort_by(|a, b| b.outlier.cmp(&a.outlier).then(a.label.cmp(&b.label)));
+    data.target = Some(f.target);
+    data.phi = Some(f.phi);
+    data.tau2 = Some(f.tau2);
+    data.overdispersed = f.overdispersed;
+    let denominator_label = if m.is_rate() {
+        "occupied bed days"
+    } else {
+        "denominator"
+    };
+    data.svg = network::svg::funnel(
+        "funnel",
+        &title,
+        denominator_label,
+        m.unit,
+        &shown,
+        &labels,
+        &own,
+    );
+    data.text = network::svg::funnel_text(m.unit, &shown, &labels);
+    Ok(data)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/funnel.html")]
+pub struct FunnelPage {
+    layout: Layout,
+    data: FunnelData,
+    measures: Vec<(String, String, bool)>,
+    ward_types: Vec<(String, bool)>,
+}
+
+pub async fn funnel_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<FunnelQuery>,
+) -> Result<FunnelPage, AppError> {
+    let snap = state.cache.current(&state.store).await?;
+    let data = funnel_data(&state, &snap, &user, &q).await?;
+    let measures = domain::measures::catalogue()
+        .into_iter()
+        .filter(|m| network::site::scale_of(m).is_some())
+        .map(|m| (m.id.to_string(), m.title.to_string(), m.id == data.measure))
+        .collect();
+    let mut types: Vec<String> = snap
+        .orgs
+        .wards()
+        .iter()
+        .map(|w| w.ward_type.clone())
+        .collect();
+    types.sort();
+    types.dedup();
+    let ward_types = types
+        .into_iter()
+        .map(|t| {
+            let sel = data.ward_type.as_deref() == Some(t.as_str());
+            (t, sel)
+        })
+        .collect();
+    Ok(FunnelPage {
+        layout: Layout::new("Compare like with like", &user, "/network/ideas"),
+        data,
+        measures,
+        ward_types,
+    })
+}
+
+pub async fn api_funnel(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<FunnelQuery>,
+) -> Result<axum::Json<FunnelData>, ApiError> {
+    let snap = state.cache.current(&state.store).await?;
+    Ok(axum::Json(funnel_data(&state, &snap, &user, &q).await?))
 }
