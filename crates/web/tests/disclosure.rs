@@ -1002,6 +1002,58 @@ async fn walk_ligature(app: &App, found: &mut Findings, identity: &str, cookie: 
     }
 }
 
+/// The network's funnel plots (issue 12): every unit outside the viewer's full detail is
+/// unnamed, and its value is suppressed or rests on a count rounded to 5.
+async fn walk_network(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
+    let names: Vec<String> = app
+        .store
+        .wards()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    for m in domain::measures::catalogue()
+        .iter()
+        .filter(|m| m.is_rate() || m.is_proportion())
+    {
+        for level in ["ward", "trust"] {
+            let path = format!("/api/network/funnel?measure={}&level={level}", m.id);
+            let body = app.get(&path, cookie).await;
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) else {
+                found.check(false, || format!("{identity} {path}: not JSON: {body}"));
+                continue;
+            };
+            if m.id == "ri_rate" && level == "ward" {
+                found.check(v["units"].as_array().is_some_and(|u| u.len() > 1), || {
+                    format!("{identity} {path}: expected a unit per ward: {body}")
+                });
+            }
+            for u in v["units"].as_array().into_iter().flatten() {
+                if u["own"].as_bool() == Some(true) {
+                    continue;
+                }
+                let label = u["label"].as_str().unwrap_or("");
+                found.check(!names.iter().any(|n| label.contains(n.as_str())), || {
+                    format!("{identity} {path}: another organisation's unit named: {label}")
+                });
+                if let (Some(value), Some(d)) = (u["value"].as_f64(), u["denominator"].as_f64()) {
+                    let count = value * d / m.multiplier;
+                    found.check(is_multiple_of_five(count) && count >= 5.0 - 1e-6, || {
+                        format!(
+                            "{identity} {path}: {label} shows {value} over {d}, a count of {count}"
+                        )
+                    });
+                } else {
+                    found.check(u["band"].is_null(), || {
+                        format!("{identity} {path}: a suppressed unit's band: {u}")
+                    });
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
     for db in databases().await {
@@ -1017,6 +1069,7 @@ async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
             walk_inequalities(&app, &mut found, identity, &cookie).await;
             walk_reports(&app, &mut found, identity, &cookie).await;
             walk_freed(&app, &mut found, identity, &cookie).await;
+            walk_network(&app, &mut found, identity, &cookie).await;
         }
         assert!(found.0.is_empty(), "{name}:\n{}", found.0.join("\n"));
     }
