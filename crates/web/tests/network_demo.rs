@@ -211,3 +211,67 @@ async fn the_demo_huddles_idea_shows_site_effects_and_a_pooled_estimate() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The speed target, measured (not a release build: `cargo test` builds unoptimised,
+/// so this bounds the release figure from above). Run:
+/// cargo test -p web --test network_demo -- --ignored --nocapture
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn funnel_and_library_timings_on_the_default_region() {
+    let dir = std::env::temp_dir().join(format!("mhsip-web-net-speed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = store::Store::open(&format!("sqlite://{}", dir.join("t.db").display()))
+        .await
+        .unwrap();
+    let files = demo::generate_region(demo::Size::default(), 42).unwrap();
+    let mut keys = ingest::pseudonym::Pseudonymiser::from_key([7; 32]);
+    demo::load(&store, &mut keys, &files, &dir.join("files"), &mut |_| {})
+        .await
+        .unwrap();
+    let g = Grant::new(Role::TrustLead, Some("R9D".into()), None).unwrap();
+    store
+        .create_user("lead_d", "correct horse battery", &g)
+        .await
+        .unwrap();
+    let state = web::AppState::new(
+        store.clone(),
+        keys,
+        web::Config {
+            data_dir: dir.clone(),
+            ..web::Config::default()
+        },
+    )
+    .await
+    .unwrap();
+    let router = web::router(state);
+    let cookie = login(&router, "lead_d").await;
+    for (what, path) in [
+        (
+            "funnel, every ward, ri_rate",
+            "/network/funnel?measure=ri_rate&level=ward",
+        ),
+        (
+            "funnel, every trust, ri_rate",
+            "/network/funnel?measure=ri_rate&level=trust",
+        ),
+        ("idea library", "/network/ideas"),
+        ("huddles idea", "/network/ideas/1"),
+    ] {
+        let (status, _) = get(&router, path, &cookie).await; // warms the cache
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let mut times = Vec::new();
+        for _ in 0..40 {
+            let t = std::time::Instant::now();
+            let (status, _) = get(&router, path, &cookie).await;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(status, StatusCode::OK);
+        }
+        times.sort_by(f64::total_cmp);
+        eprintln!(
+            "{what}: median {:.1} ms, p95 {:.1} ms (debug build)",
+            times[20], times[37]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
