@@ -122,6 +122,14 @@ pub enum Numerator {
     FreedStartedTreatment,
     /// FREED: referrals on the waiting list at the end of the period.
     FreedWaiting,
+    /// Ligature register: open points with a high or extreme residual risk at the period's end.
+    LigatureOpenHigh,
+    /// Ligature register: the median age in days of those points (a statistic).
+    LigatureMedianHighAge,
+    /// Ligature register: audits done in the period within the trust's interval of the last.
+    LigatureAuditsOnTime,
+    /// Ligature register: actions open and past their due date at the period's end.
+    LigatureActionsOverdue,
 }
 
 /// What it is counted over.
@@ -142,6 +150,10 @@ pub enum Denominator {
     FreedTreated,
     /// FREED: eligible referrals received in the period and followed up long enough.
     FreedEligibleFollowedUp,
+    /// Ligature register: audits done in the period.
+    LigatureAudits,
+    /// Ligature register: actions open at the period's end.
+    LigatureActionsOpen,
     /// A count or statistic on its own.
     None,
 }
@@ -210,6 +222,8 @@ impl Measure {
                 | Denominator::FreedClocksDecided(_)
                 | Denominator::FreedTreated
                 | Denominator::FreedEligibleFollowedUp
+                | Denominator::LigatureAudits
+                | Denominator::LigatureActionsOpen
         )
     }
 
@@ -220,6 +234,18 @@ impl Measure {
             Numerator::MedianRestraintMinutes
                 | Numerator::FreedMedianDaysToTreatment
                 | Numerator::FreedMedianDued
+                | Numerator::LigatureMedianHighAge
+        )
+    }
+
+    /// Whether it is one of the ligature register's measures (computed from the registers).
+    pub fn is_ligature(&self) -> bool {
+        matches!(
+            self.numerator,
+            Numerator::LigatureOpenHigh
+                | Numerator::LigatureMedianHighAge
+                | Numerator::LigatureAuditsOnTime
+                | Numerator::LigatureActionsOverdue
         )
     }
 
@@ -591,12 +617,80 @@ pub fn catalogue() -> Vec<Measure> {
     ]
 }
 
-/// A measure by id: the ward safety catalogue, then FREED's.
+/// A measure by id: the ward safety catalogue, then FREED's, then the ligature register's.
 pub fn find(id: &str) -> Option<Measure> {
     catalogue()
         .into_iter()
         .chain(freed_catalogue())
+        .chain(ligature_catalogue())
         .find(|m| m.id == id)
+}
+
+/// The ligature register's measures (issue 13), charted per ward, site, trust and region from
+/// every ward's register as it stood at each period's end; the rules are in docs/ligature.md
+/// ("Measures"). Part of the suicide and self-harm objective.
+pub fn ligature_catalogue() -> Vec<Measure> {
+    use Numerator as N;
+    let m = |id, title, description, numerator, denominator, multiplier, chart, unit| Measure {
+        id,
+        version: 1,
+        title,
+        description,
+        objective: Objective::SelfHarmAwol,
+        numerator,
+        denominator,
+        multiplier,
+        direction: Direction::Decrease,
+        chart,
+        target: None,
+        unit,
+        national: None,
+    };
+    vec![
+        m(
+            "ligature_open_high",
+            "Open high and extreme ligature points",
+            "Ligature points still present at the end of the period whose risk after controls is high or extreme on the 5x5 NHS matrix (a score of 8 or more), from the ward's register as its signed-off audits left it. Lower is better.",
+            N::LigatureOpenHigh,
+            Denominator::None,
+            1.0,
+            ChartKind::Xmr,
+            "points",
+        ),
+        m(
+            "ligature_median_high_age",
+            "Median age of open high-risk ligature points",
+            "Of the open high and extreme points at the end of the period, the median number of days since each was first recorded: how long known serious risks have been left. Lower is better.",
+            N::LigatureMedianHighAge,
+            Denominator::None,
+            1.0,
+            ChartKind::Xmr,
+            "days",
+        ),
+        Measure {
+            direction: Direction::Increase,
+            ..m(
+                "ligature_audits_on_time",
+                "% of ligature audits done on time",
+                "Of the ligature audits signed off in the period, the percentage done within the trust's audit interval of the ward's previous audit (a ward's first audit counts as on time). Periods with no audit are gaps. Higher is better.",
+                N::LigatureAuditsOnTime,
+                Denominator::LigatureAudits,
+                100.0,
+                ChartKind::P,
+                "%",
+            )
+        },
+        m(
+            "ligature_actions_overdue",
+            "% of ligature actions overdue",
+            "Of the actions on ligature points still open at the end of the period, the percentage past their due date (estates work orders and capital bids included). Lower is better.",
+            N::LigatureActionsOverdue,
+            Denominator::LigatureActionsOpen,
+            100.0,
+            ChartKind::P,
+            "%",
+        ),
+    ]
 }
 
 fn freed_pct(

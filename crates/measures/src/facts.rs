@@ -92,6 +92,22 @@ pub struct Freed {
     pub waiting: f64,
 }
 
+/// Ligature register figures of a ward, site, trust or region at one period's end (issue 13),
+/// from its wards' registers as their signed-off audits left them (`crate::ligature`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Ligature {
+    /// Open points with a high or extreme residual risk.
+    pub open_high: f64,
+    /// Their median age in days (`None`: no such point).
+    pub median_high_age: Option<f64>,
+    /// Audits signed off in the period, and those within the trust's interval of the last.
+    pub audits: f64,
+    pub audits_on_time: f64,
+    /// Actions open at the period's end, and those past their due date.
+    pub actions_open: f64,
+    pub actions_overdue: f64,
+}
+
 /// Everything known about one organisation in one period.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PeriodFacts {
@@ -106,6 +122,8 @@ pub struct PeriodFacts {
     pub restraint_minutes: Option<Median>,
     /// FREED figures, for a service, trust or region with referrals over the period's span.
     pub freed: Option<Freed>,
+    /// Ligature register figures, for an organisation with a ward audited by the period's end.
+    pub ligature: Option<Ligature>,
 }
 
 /// The facts for a set of organisations over a run of periods.

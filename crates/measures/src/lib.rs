@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod facts;
 pub mod freed;
+pub mod ligature;
 pub mod notes;
 pub mod series;
 pub mod summary;

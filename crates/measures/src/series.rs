@@ -107,10 +107,13 @@ fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
     // days were reported.
     let has_data = if m.is_freed() {
         f.freed.is_some()
+    } else if m.is_ligature() {
+        f.ligature.is_some()
     } else {
         f.bed_days.is_some_and(|b| b.occupied > 0.0)
     };
     let fr = f.freed.unwrap_or_default();
+    let lig = f.ligature.unwrap_or_default();
     let ri = f.interventions.unwrap_or_default();
     let inc = f.incidents.unwrap_or_default();
     let numerator = match m.numerator {
@@ -140,6 +143,10 @@ fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
         Numerator::FreedPreciseOnset => fr.precise_onset,
         Numerator::FreedStartedTreatment => fr.started,
         Numerator::FreedWaiting => fr.waiting,
+        Numerator::LigatureOpenHigh => lig.open_high,
+        Numerator::LigatureMedianHighAge => lig.median_high_age.unwrap_or(f64::NAN),
+        Numerator::LigatureAuditsOnTime => lig.audits_on_time,
+        Numerator::LigatureActionsOverdue => lig.actions_overdue,
     };
     let denominator = match m.denominator {
         Denominator::OccupiedBedDays => f.bed_days.map(|b| b.occupied),
@@ -153,11 +160,16 @@ fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
         }
         Denominator::FreedTreated => f.freed.map(|x| x.treated),
         Denominator::FreedEligibleFollowedUp => f.freed.map(|x| x.eligible_followed_up),
+        Denominator::LigatureAudits => f.ligature.map(|x| x.audits),
+        Denominator::LigatureActionsOpen => f.ligature.map(|x| x.actions_open),
         Denominator::None if m.numerator == Numerator::FreedMedianDaysToTreatment => {
             f.freed.map(|x| x.treated)
         }
         Denominator::None if m.numerator == Numerator::FreedMedianDued => {
             f.freed.map(|x| x.with_dued)
+        }
+        Denominator::None if m.numerator == Numerator::LigatureMedianHighAge => {
+            f.ligature.map(|x| x.open_high)
         }
         // A median's "denominator" is the number of events it summarises.
         Denominator::None if m.numerator == Numerator::MedianRestraintMinutes => {

@@ -510,6 +510,28 @@ impl Store {
         Ok(Some((meta, bytes)))
     }
 
+    /// A number that moves whenever the registers' measures can change: an audit signed off,
+    /// an action added or updated (a draft being walked does not move it).
+    pub async fn ligature_version(&self) -> Result<i64> {
+        let (signed, last_signed, actions, last_update): (i64, Option<i64>, i64, Option<i64>) =
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM ligature_audits WHERE status = 'signed'), \
+                 (SELECT MAX(id) FROM ligature_audits WHERE status = 'signed'), \
+                 (SELECT COUNT(*) FROM ligature_actions), \
+                 (SELECT MAX(updated_at) FROM ligature_actions)",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+        Ok([
+            signed,
+            last_signed.unwrap_or(0),
+            actions,
+            last_update.unwrap_or(0),
+        ]
+        .into_iter()
+        .fold(17i64, |h, x| h.wrapping_mul(1_000_003).wrapping_add(x)))
+    }
+
     /// Rows in each ligature table.
     pub async fn ligature_fingerprint(&self) -> Result<Vec<(String, i64)>> {
         let mut out = Vec::new();

@@ -178,8 +178,9 @@ impl Store {
         })
     }
 
-    /// A number that changes whenever data that charts depend on changes (an upload or an
-    /// annotation), so computed results can be cached and dropped when it moves.
+    /// A number that changes whenever data that charts depend on changes (an upload, an
+    /// annotation, a ligature audit signed off or an action changed), so computed results can
+    /// be cached and dropped when it moves. Compared for equality only.
     pub async fn data_generation(&self) -> Result<i64> {
         let (u, a): (Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT MAX(id) FROM uploads), (SELECT MAX(id) FROM annotations)",
@@ -187,7 +188,12 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         // Both ids only grow; combine them so that a change in either moves the result.
-        Ok(u.unwrap_or(0) * 1_000_000_007 + a.unwrap_or(0))
+        let base = u.unwrap_or(0) * 1_000_000_007 + a.unwrap_or(0);
+        Ok(base
+            ^ self
+                .ligature_version()
+                .await?
+                .wrapping_mul(0x2545_F491_4F6C_DD1D))
     }
 }
 

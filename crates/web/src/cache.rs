@@ -36,6 +36,8 @@ pub struct Snapshot {
     /// Every upload, newest first (one row per file: small), for the "where the numbers came
     /// from" of chart pages.
     pub uploads: Vec<UploadRow>,
+    /// The ligature registers' version (`Store::ligature_version`): signed audits and actions.
+    pub ligature: i64,
 }
 
 impl Snapshot {
@@ -115,12 +117,14 @@ async fn snapshot(store: &Store) -> store::Result<Snapshot> {
         .map(|(a, b)| (date_from_day(a as i32), date_from_day(b as i32)));
     let annotations = store.all_annotations().await?;
     let uploads = store.uploads(None, i64::MAX).await?;
+    let ligature = store.ligature_version().await?;
     Ok(Snapshot {
         generation,
         orgs,
         range,
         annotations,
         uploads,
+        ligature,
     })
 }
 
@@ -130,6 +134,7 @@ impl Snapshot {
     fn same_data(&self, other: &Snapshot) -> bool {
         self.uploads.first().map(|u| u.id) == other.uploads.first().map(|u| u.id)
             && self.uploads.len() == other.uploads.len()
+            && self.ligature == other.ligature
     }
 }
 
@@ -139,13 +144,13 @@ async fn compute(
     key: &Key,
 ) -> store::Result<Arc<Vec<MeasureSeries>>> {
     let Some((from, to)) = snap.range else {
-        return Ok(Arc::new(
-            crate::pages::freed::measures::series_for(store, snap, key).await?,
-        ));
+        let mut out = crate::pages::freed::measures::series_for(store, snap, key).await?;
+        out.extend(crate::pages::ligature_measures::series_for(store, snap, key).await?);
+        return Ok(Arc::new(out));
     };
     let measures: Vec<_> = match key.measure {
         Some(id) => domain::measures::find(id)
-            .filter(|m| !m.is_freed())
+            .filter(|m| !m.is_freed() && !m.is_ligature())
             .into_iter()
             .collect(),
         None => domain::measures::catalogue(),
@@ -161,6 +166,9 @@ async fn compute(
     // FREED's measures (issue 14) for trusts, ICBs and the region, from their services'
     // referrals (pages::freed::measures), beside the ward measures.
     out.extend(crate::pages::freed::measures::series_for(store, snap, key).await?);
+    // The ligature registers' measures (issue 13), from every register as it stood at each
+    // period's end (pages::ligature_measures).
+    out.extend(crate::pages::ligature_measures::series_for(store, snap, key).await?);
     Ok(Arc::new(out))
 }
 
@@ -177,6 +185,11 @@ async fn compute_completeness(
 /// The trusts whose data the uploads made since `old` can have changed; `None` when one of
 /// them is not bound to a trust (a programme admin's upload may hold any trust's rows).
 fn changed_trusts(old: &Snapshot, fresh: &Snapshot) -> Option<HashSet<String>> {
+    // A ligature register changed (an audit signed, an action changed): which trust is not
+    // recorded in the version, so every series is recomputed.
+    if old.ligature != fresh.ligature {
+        return None;
+    }
     let seen = old.uploads.first().map_or(0, |u| u.id);
     let mut trusts = HashSet::new();
     for u in fresh.uploads.iter().filter(|u| u.id > seen) {
@@ -260,6 +273,7 @@ impl Cache {
                 range: old.range,
                 annotations: fresh.annotations.clone(),
                 uploads: old.uploads.clone(),
+                ligature: old.ligature,
             });
             s.snapshot = overlaid.clone();
             overlaid

@@ -709,3 +709,106 @@ async fn speed_of_the_register_and_the_escalations() {
         );
     }
 }
+
+/// The register's measures on the chart API (issue 13, item 3): open high and extreme points
+/// and their median age from the register as it stood at each month's end, actions overdue of
+/// those open; an action added moves the figures at once (no upload needed); another trust's
+/// lead sees the counts under disclosure control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_register_is_charted_as_measures() {
+    fn values(body: &str) -> Vec<(String, Option<f64>)> {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["points"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no points: {body}"))
+            .iter()
+            .map(|p| {
+                (
+                    p["period"].as_str().unwrap().to_string(),
+                    p["value"].as_f64(),
+                )
+            })
+            .collect()
+    }
+    for db in databases().await {
+        let app = App::new(db).await;
+        let n = app.db_name;
+        let ward = app.login("ward").await;
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/import",
+                &ward,
+                &[("mapping", "")],
+                "ash.csv",
+                SHEET.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        // ASH-001 (3x5, extreme) and ASH-003 (2x4, high) are high-risk; ASH-002 (2x3) is not.
+        let open = app
+            .get("/api/series/R8A-ASH/ligature_open_high", Some(&ward))
+            .await;
+        assert_eq!(open.status, StatusCode::OK, "{n}: {}", open.body);
+        let open = values(&open.body);
+        assert_eq!(open[0], ("Jan 2024".to_string(), Some(2.0)), "{n}");
+        assert!(open.iter().all(|(_, v)| *v == Some(2.0)), "{n}: {open:?}");
+        let age = values(
+            &app.get("/api/series/R8A-ASH/ligature_median_high_age", Some(&ward))
+                .await
+                .body,
+        );
+        assert_eq!(age[0].1, Some(21.0), "{n}: 10 to 31 January");
+        let lead = app.login("lead").await;
+        let trust = values(
+            &app.get("/api/series/R8A/ligature_open_high", Some(&lead))
+                .await
+                .body,
+        );
+        assert_eq!(trust[0].1, Some(2.0), "{n}: the trust pools its wards");
+        let overdue = |body: &str| values(body).last().unwrap().1;
+        let before = app
+            .get("/api/series/R8A-ASH/ligature_actions_overdue", Some(&ward))
+            .await;
+        assert_eq!(overdue(&before.body), None, "{n}: no action yet");
+        let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+        let r = app
+            .post_form(
+                "/ligature/ward/R8A-ASH/actions",
+                Some(&ward),
+                &form(&[
+                    ("point", "ASH-001"),
+                    ("description", "Fit an anti-ligature door closer"),
+                    ("owner", "Estates"),
+                    ("due", &due),
+                    ("reference", "CB-2024-17"),
+                ]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        app.state.settled().await.unwrap();
+        let after = app
+            .get("/api/series/R8A-ASH/ligature_actions_overdue", Some(&ward))
+            .await;
+        assert_eq!(
+            overdue(&after.body),
+            Some(0.0),
+            "{n}: one open action, not overdue: {:?}",
+            values(&after.body).last()
+        );
+        // Another trust's lead: counts under 5 are not shown.
+        let lead_b = app.login("lead_b").await;
+        let r = app
+            .get("/api/series/R8A-ASH/ligature_open_high", Some(&lead_b))
+            .await;
+        if r.status == StatusCode::OK {
+            assert!(r.body.contains("\"disclosure_controlled\":true"), "{n}");
+            assert!(
+                values(&r.body).iter().all(|(_, v)| v.is_none()),
+                "{n}: {}",
+                r.body
+            );
+        } else {
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{n}");
+        }
+    }
+}

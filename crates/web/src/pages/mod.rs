@@ -9,6 +9,7 @@ pub mod clinic;
 mod clinic_pdf;
 pub mod completeness;
 pub mod freed;
+pub mod ligature_measures;
 pub mod inequalities;
 pub mod ligature;
 pub mod network;
