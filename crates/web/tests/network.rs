@@ -144,3 +144,120 @@ async fn an_idea_shows_where_it_was_tested_named_only_to_those_who_may_see() {
         assert!(doc.contains("/api/network/ideas/{id}"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_shares_a_story_the_admin_moderates_it_and_others_ask_a_question() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let (idea, _) = plant(&app).await;
+        let ward = app.login("ward").await;
+        let other = app.login("lead_b").await;
+        let admin = app.login("admin").await;
+        let form = format!(
+            "org=R8A-ASH&title=Huddles+on+Ash&body=Restraint+fell.&idea={idea}&chart_measure=ri_rate"
+        );
+        // Not for another trust's ward; nothing written.
+        let r = app
+            .post_form(
+                "/network/stories",
+                Some(&ward),
+                &form.replace("R8A-ASH", "R8B-CEDAR"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", app.db_name);
+        let r = app
+            .post_form(
+                "/network/stories",
+                Some(&ward),
+                &form.replace("Restraint+fell.", "+"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("body: expected some text"), "{}", r.body);
+        assert!(app.store.net_stories(false).await.unwrap().is_empty());
+
+        let r = app.post_form("/network/stories", Some(&ward), &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let path = r.location.clone();
+        assert!(path.starts_with("/network/stories/"));
+        // Pending: the author and the admin see it; nobody else.
+        assert_eq!(app.get(&path, Some(&ward)).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get(&path, Some(&other)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let r = app
+            .post_form(&format!("{path}/moderate"), Some(&ward), "decision=publish")
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .post_form(&format!("{path}/moderate"), Some(&admin), "decision=maybe")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = app
+            .post_form(
+                &format!("{path}/moderate"),
+                Some(&admin),
+                "decision=publish",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = app.get(&path, Some(&other)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("Huddles on Ash") && page.body.contains("/chart/R8A-ASH/ri_rate")
+        );
+
+        // A question, moderated before anyone sees it.
+        let r = app
+            .post_form(
+                &format!("{path}/comments"),
+                Some(&other),
+                "body=How+long+was+each+huddle%3F&question=1",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(
+            !app.get(&path, Some(&ward))
+                .await
+                .body
+                .contains("How long was each huddle?")
+        );
+        let comments = app
+            .store
+            .net_comments(
+                store::network::Target::Story(path.rsplit('/').next().unwrap().parse().unwrap()),
+                false,
+            )
+            .await
+            .unwrap();
+        let r = app
+            .post_form(
+                &format!("/network/comments/{}/moderate", comments[0].id),
+                Some(&admin),
+                "decision=publish&story=1",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = app.get(&path, Some(&ward)).await.body;
+        assert!(page.contains("Question:") && page.contains("How long was each huddle?"));
+
+        // The feed shows the idea and the story.
+        let home = app.get("/network", Some(&other)).await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(
+            home.body.contains("Huddles on Ash")
+                && home.body.contains(&format!("/network/ideas/{idea}"))
+        );
+        // Every change audited.
+        let log = app.store.audit_log(50).await.unwrap();
+        for action in [
+            "network_story_shared",
+            "network_story_published",
+            "network_comment_added",
+            "network_comment_published",
+        ] {
+            assert!(log.iter().any(|e| e.action == action), "{action}");
+        }
+    }
+}

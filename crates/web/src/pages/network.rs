@@ -35,6 +35,21 @@ pub fn routes() -> Router<AppState> {
         .route("/network/ideas", get(ideas_page))
         .route("/network/ideas/{id}", get(idea_page))
         .route("/network/funnel", get(funnel_page))
+        .route("/network", get(home))
+        .route("/network/stories", get(stories).post(share_story))
+        .route("/network/stories/{id}", get(story))
+        .route(
+            "/network/stories/{id}/comments",
+            axum::routing::post(comment),
+        )
+        .route(
+            "/network/stories/{id}/moderate",
+            axum::routing::post(moderate_story),
+        )
+        .route(
+            "/network/comments/{id}/moderate",
+            axum::routing::post(moderate_comment),
+        )
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -629,4 +644,321 @@ pub async fn api_funnel(
 ) -> Result<axum::Json<FunnelData>, ApiError> {
     let snap = state.cache.current(&state.store).await?;
     Ok(axum::Json(funnel_data(&state, &snap, &user, &q).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Learning: the feed, stories with comments and questions (moderated by the programme admin),
+// learning events. A team shares a story for a ward or trust whose detail the user sees in
+// full (`Grant::detail`); its live chart is the chart page of its own data (`/chart/...`),
+// which applies the viewer's own access and disclosure control.
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/home.html")]
+pub struct HomePage {
+    layout: Layout,
+    feed: Vec<store::network::FeedItem>,
+    events: Vec<(String, store::network::Event)>,
+}
+
+fn feed_link(kind: &str, id: i64) -> String {
+    match kind {
+        "idea" => format!("/network/ideas/{id}"),
+        "story" => format!("/network/stories/{id}"),
+        _ => "/network/stories".into(),
+    }
+}
+
+pub async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePage, AppError> {
+    may_use(&user)?;
+    let events = state
+        .store
+        .net_events()
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                domain::dates::iso(domain::dates::date_from_day(e.day as i32)),
+                e,
+            )
+        })
+        .collect();
+    Ok(HomePage {
+        layout: Layout::new("Patient Safety Network", &user, "/network/ideas"),
+        feed: state.store.net_feed(30).await?,
+        events,
+    })
+}
+
+impl HomePage {
+    fn link(&self, kind: &str, id: &i64) -> String {
+        feed_link(kind, *id)
+    }
+}
+
+/// The organisations the user may share a story for: those they see in full.
+fn own_orgs(snap: &Snapshot, user: &CurrentUser) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for code in [user.grant.ward.as_deref(), user.grant.trust.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(org) = snap.orgs.get(code)
+            && user.grant.detail(&snap.orgs.place(org)) == Detail::Full
+        {
+            out.push((org.code.clone(), org.name.clone()));
+        }
+    }
+    out
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/stories.html")]
+pub struct StoriesPage {
+    layout: Layout,
+    stories: Vec<(store::network::Story, String)>,
+    orgs: Vec<(String, String)>,
+    ideas: Vec<store::network::Idea>,
+    measures: Vec<(String, String)>,
+}
+
+fn is_admin(user: &CurrentUser) -> bool {
+    user.grant.role == domain::access::Role::ProgrammeAdmin
+}
+
+pub async fn stories(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<StoriesPage, AppError> {
+    may_use(&user)?;
+    let snap = state.cache.current(&state.store).await?;
+    let admin = is_admin(&user);
+    let stories = state
+        .store
+        .net_stories(!admin)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let name = snap
+                .orgs
+                .get(&s.org_code)
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| s.org_code.clone());
+            (s, name)
+        })
+        .collect();
+    Ok(StoriesPage {
+        layout: Layout::new("Stories", &user, "/network/ideas"),
+        stories,
+        orgs: own_orgs(&snap, &user),
+        ideas: state.store.net_ideas().await?,
+        measures: domain::measures::catalogue()
+            .into_iter()
+            .filter(|m| network::site::scale_of(m).is_some())
+            .map(|m| (m.id.to_string(), m.title.to_string()))
+            .collect(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct StoryForm {
+    pub org: String,
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    pub idea: String,
+    #[serde(default)]
+    pub chart_measure: String,
+}
+
+pub async fn share_story(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(f): axum::Form<StoryForm>,
+) -> Result<axum::response::Redirect, AppError> {
+    may_use(&user)?;
+    let snap = state.cache.current(&state.store).await?;
+    let org = f.org.trim().to_ascii_uppercase();
+    if !own_orgs(&snap, &user).iter().any(|(c, _)| *c == org) {
+        return Err(AppError::Forbidden(
+            "You can share a story only for your own ward or trust.".into(),
+        ));
+    }
+    let idea_id = match f.idea.trim() {
+        "" => None,
+        s => Some(s.parse::<i64>().map_err(|_| {
+            AppError::BadRequest(format!(
+                "idea: expected an idea from the library; found '{s}'"
+            ))
+        })?),
+    };
+    let chart_measure = match f.chart_measure.trim() {
+        "" => None,
+        s => Some(
+            domain::measures::find(s)
+                .map(|m| m.id.to_string())
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "chart_measure: expected a catalogue measure; found '{s}'"
+                    ))
+                })?,
+        ),
+    };
+    let id = state
+        .store
+        .net_add_story(
+            &store::network::NewStory {
+                org_code: org,
+                idea_id,
+                title: f.title,
+                body: f.body,
+                chart_measure,
+            },
+            &user.name,
+        )
+        .await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/network/stories/{id}"
+    )))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/story.html")]
+pub struct StoryPage {
+    layout: Layout,
+    story: store::network::Story,
+    org_name: String,
+    comments: Vec<store::network::Comment>,
+    admin: bool,
+}
+
+async fn visible_story(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<store::network::Story, AppError> {
+    let s = state
+        .store
+        .net_story(parse_id(id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Unpublished stories: for their author and the programme admin only.
+    if s.status != store::network::PUBLISHED && !is_admin(user) && s.author != user.name {
+        return Err(AppError::NotFound);
+    }
+    Ok(s)
+}
+
+pub async fn story(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StoryPage, AppError> {
+    may_use(&user)?;
+    let snap = state.cache.current(&state.store).await?;
+    let s = visible_story(&state, &user, &id).await?;
+    let admin = is_admin(&user);
+    let comments = state
+        .store
+        .net_comments(store::network::Target::Story(s.id), !admin)
+        .await?;
+    Ok(StoryPage {
+        layout: Layout::new(s.title.clone(), &user, "/network/ideas"),
+        org_name: snap
+            .orgs
+            .get(&s.org_code)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| s.org_code.clone()),
+        story: s,
+        comments,
+        admin,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct CommentForm {
+    pub body: String,
+    #[serde(default)]
+    pub question: Option<String>,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CommentForm>,
+) -> Result<axum::response::Redirect, AppError> {
+    may_use(&user)?;
+    let s = visible_story(&state, &user, &id).await?;
+    state
+        .store
+        .net_add_comment(
+            store::network::Target::Story(s.id),
+            &f.body,
+            f.question.is_some(),
+            &user.name,
+        )
+        .await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/network/stories/{}",
+        s.id
+    )))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ModerateForm {
+    pub decision: String,
+    #[serde(default)]
+    pub story: Option<i64>,
+}
+
+fn decision(f: &ModerateForm) -> Result<bool, AppError> {
+    match f.decision.as_str() {
+        "publish" => Ok(true),
+        "reject" => Ok(false),
+        other => Err(AppError::BadRequest(format!(
+            "decision: expected publish or reject; found '{other}'"
+        ))),
+    }
+}
+
+pub async fn moderate_story(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ModerateForm>,
+) -> Result<axum::response::Redirect, AppError> {
+    crate::access::require_admin(&user)?;
+    let publish = decision(&f)?;
+    let id = parse_id(&id)?;
+    if !state
+        .store
+        .net_moderate_story(id, publish, &user.name)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(axum::response::Redirect::to(&format!(
+        "/network/stories/{id}"
+    )))
+}
+
+pub async fn moderate_comment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ModerateForm>,
+) -> Result<axum::response::Redirect, AppError> {
+    crate::access::require_admin(&user)?;
+    let publish = decision(&f)?;
+    if !state
+        .store
+        .net_moderate_comment(parse_id(&id)?, publish, &user.name)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(axum::response::Redirect::to(&match f.story {
+        Some(s) => format!("/network/stories/{s}"),
+        None => "/network/stories".into(),
+    }))
 }
