@@ -40,6 +40,7 @@ async fn measures(_user: CurrentUser) -> Json<Value> {
     // The ward safety catalogue, then FREED's (issue 14).
     let all: Vec<_> = domain::measures::catalogue()
         .into_iter()
+        .chain(domain::measures::ligature_catalogue())
         .chain(domain::measures::freed_catalogue())
         .collect();
     Json(json!({ "measures": all }))

@@ -87,6 +87,13 @@ impl Layout {
         ) {
             items.push(("/ligature", "Ligature"));
         }
+        // The ADHD assessment pathway (issue 15): what of each service is decided on its page.
+        if matches!(
+            g.role,
+            Role::ProgrammeAdmin | Role::ProgrammeViewer | Role::TrustLead | Role::Clinician
+        ) {
+            items.push(("/adhd", "ADHD pathway"));
+        }
         Layout {
             title: title.into(),
             user: Some(user.name.clone()),

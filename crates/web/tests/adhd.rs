@@ -3,7 +3,7 @@
 //! (or, with any bad row, not at all, every problem named by file, line and column); the
 //! service's page charts median days and appointments to the decision with SPC and shows the
 //! groups; another trust's lead sees disclosure-controlled figures (no count or median of 1 to
-//! 4 referrals); a ward user of another trust, and a clinician, see nothing; views and uploads
+//! 4 referrals); a ward user of another trust, and a clinician of another trust, see nothing (a clinician of the service's trust sees it in full); views and uploads
 //! are audited without any referral's reference.
 
 #[path = "../../ingest/tests/common/mod.rs"]
@@ -56,6 +56,11 @@ async fn referrals_are_uploaded_whole_charted_and_disclosed() {
         let g = Grant::new(Role::Clinician, Some("R8A".into()), None).unwrap();
         app.store
             .create_user("clin", app::PASSWORD, &g)
+            .await
+            .unwrap();
+        let g = Grant::new(Role::Clinician, Some("R8B".into()), None).unwrap();
+        app.store
+            .create_user("clin_b", app::PASSWORD, &g)
             .await
             .unwrap();
         let uploader = app.login("uploader").await;
@@ -198,7 +203,8 @@ async fn referrals_are_uploaded_whole_charted_and_disclosed() {
                 r.body
             );
         }
-        // A ward user of the trust sees its services in full; a clinician sees none.
+        // An admin sees every service; a clinician of the trust (whose tests feed the pathway)
+        // sees its service in full; a clinician of another trust sees none.
         assert_eq!(
             app.get("/adhd/R8A-ADHD", Some(&admin)).await.status,
             StatusCode::OK
@@ -206,6 +212,11 @@ async fn referrals_are_uploaded_whole_charted_and_disclosed() {
         let clin = app.login("clin").await;
         assert_eq!(
             app.get("/adhd/R8A-ADHD", Some(&clin)).await.status,
+            StatusCode::OK
+        );
+        let clin_b = app.login("clin_b").await;
+        assert_eq!(
+            app.get("/adhd/R8A-ADHD", Some(&clin_b)).await.status,
             StatusCode::FORBIDDEN
         );
         assert_eq!(

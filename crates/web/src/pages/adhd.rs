@@ -223,6 +223,17 @@ pub struct IndexPage {
     done: Option<String>,
 }
 
+/// How much of an ADHD service `user` sees: what `Grant::detail` gives on its trust, and for a
+/// clinician of that trust (who sees no safety figures) the full pathway figures of the
+/// trust's own service, whose tests they already see.
+fn detail_for(user: &CurrentUser, trust: &str) -> Detail {
+    if user.grant.can_see_attention_tests(trust) {
+        Detail::Full
+    } else {
+        user.grant.detail(&place(trust))
+    }
+}
+
 fn can_upload(user: &CurrentUser) -> bool {
     matches!(user.grant.role, Role::ProgrammeAdmin | Role::Uploader)
 }
@@ -237,7 +248,7 @@ async fn visible(
         .await?
         .into_iter()
         .map(|s| {
-            let d = user.grant.detail(&place(&s.trust_code));
+            let d = detail_for(user, &s.trust_code);
             (s, d)
         })
         .filter(|(_, d)| *d != Detail::None)
@@ -470,7 +481,7 @@ pub async fn service(
         .into_iter()
         .find(|s| s.service_code == code)
         .ok_or(AppError::NotFound)?;
-    let detail = user.grant.detail(&place(&s.trust_code));
+    let detail = detail_for(&user, &s.trust_code);
     if detail == Detail::None {
         return Err(AppError::Forbidden(format!(
             "Your account ({}) cannot see the ADHD service {code}.",

@@ -4,7 +4,7 @@ use crate::auth::CurrentUser;
 use crate::layout::Layout;
 use askama::Template;
 use askama_web::WebTemplate;
-use domain::measures::{Measure, Objective, catalogue};
+use domain::measures::{Measure, Objective, catalogue, freed_catalogue, ligature_catalogue};
 
 pub struct Group {
     pub label: &'static str,
@@ -26,11 +26,18 @@ pub struct CataloguePage {
 }
 
 pub async fn page(user: CurrentUser) -> CataloguePage {
-    let all = catalogue();
+    // The ward safety measures (the ligature register's among them, under self-harm), then
+    // FREED's.
+    let all: Vec<Measure> = catalogue()
+        .into_iter()
+        .chain(ligature_catalogue())
+        .chain(freed_catalogue())
+        .collect();
     CataloguePage {
         layout: Layout::new("Measures", &user, "/measures"),
         groups: Objective::ALL
             .iter()
+            .chain(&[Objective::Freed])
             .map(|o| Group {
                 label: o.label(),
                 measures: all
