@@ -75,6 +75,13 @@ async fn plant(app: &App) -> (i64, i64) {
     (idea, project)
 }
 
+async fn page_has_link_form(app: &App, idea: i64, cookie: &str) -> bool {
+    app.get(&format!("/network/ideas/{idea}"), Some(cookie))
+        .await
+        .body
+        .contains(&format!("action=\"/network/ideas/{idea}/links\""))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idea_shows_where_it_was_tested_named_only_to_those_who_may_see() {
     for db in databases().await {

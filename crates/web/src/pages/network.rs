@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/network/ideas", get(ideas_page))
         .route("/network/ideas/{id}", get(idea_page))
+        .route("/network/ideas/{id}/links", axum::routing::post(link))
         .route("/network/funnel", get(funnel_page))
         .route("/network", get(home))
         .route("/network/stories", get(stories).post(share_story))
@@ -334,6 +335,7 @@ pub struct IdeaPage {
     layout: Layout,
     idea: store::network::Idea,
     evidence: Vec<MeasureEvidence>,
+    linkable: Vec<(String, String)>,
 }
 
 pub async fn idea_page(
@@ -347,6 +349,7 @@ pub async fn idea_page(
         layout: Layout::new(idea.title.clone(), &user, "/network/ideas"),
         idea,
         evidence,
+        linkable: linkable(&state, &snap, &user).await?,
     })
 }
 
@@ -961,4 +964,90 @@ pub async fn moderate_comment(
         Some(s) => format!("/network/stories/{s}"),
         None => "/network/stories".into(),
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linking a QI project's change idea to a library idea: by those who may change the project
+// (`Grant::can_annotate` on its organisation, as the QI pages decide), audited.
+
+/// The change ideas of the projects the user may change: ("project:change idea", label).
+pub async fn linkable(
+    state: &AppState,
+    snap: &Snapshot,
+    user: &CurrentUser,
+) -> Result<Vec<(String, String)>, AppError> {
+    let mut out = Vec::new();
+    for sp in state.store.qi_projects().await? {
+        let Some(org) = snap.orgs.get(&sp.project.organisation.code) else {
+            continue;
+        };
+        if !user.grant.can_annotate(&snap.orgs.place(org)) {
+            continue;
+        }
+        for c in &sp.project.diagram.change_ideas {
+            out.push((
+                format!("{}:{}", sp.id, c.id),
+                format!("{}: {}", sp.project.title, c.text),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(serde::Deserialize)]
+pub struct LinkForm {
+    /// "project id:change idea id".
+    pub change_idea: String,
+}
+
+pub async fn link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<LinkForm>,
+) -> Result<axum::response::Redirect, AppError> {
+    may_use(&user)?;
+    let idea = parse_id(&id)?;
+    let snap = state.cache.current(&state.store).await?;
+    let (project, change_idea) = f
+        .change_idea
+        .split_once(':')
+        .and_then(|(p, c)| Some((p.trim().parse::<i64>().ok()?, c.trim().to_string())))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "change_idea: expected one of your projects' change ideas; found '{}'",
+                f.change_idea
+            ))
+        })?;
+    let sp = state.store.qi_project(project).await?.ok_or_else(|| {
+        AppError::BadRequest(format!("change_idea: project {project} does not exist"))
+    })?;
+    let org = snap
+        .orgs
+        .get(&sp.project.organisation.code)
+        .ok_or(AppError::NotFound)?;
+    if !user.grant.can_annotate(&snap.orgs.place(org)) {
+        return Err(AppError::Forbidden(format!(
+            "Your account cannot change {}'s projects.",
+            org.name
+        )));
+    }
+    if !sp
+        .project
+        .diagram
+        .change_ideas
+        .iter()
+        .any(|c| c.id == change_idea)
+    {
+        return Err(AppError::BadRequest(format!(
+            "change_idea: expected a change idea of project {project}'s driver diagram; '{change_idea}' is not one"
+        )));
+    }
+    state
+        .store
+        .net_link(project, &change_idea, idea, &user.name)
+        .await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/network/ideas/{idea}"
+    )))
 }
