@@ -268,3 +268,116 @@ async fn a_team_shares_a_story_the_admin_moderates_it_and_others_ask_a_question(
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_programme_admin_edits_the_catalogue_ideas_events_and_peer_groups() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let ward = app.login("ward").await;
+        assert_eq!(
+            app.get("/network/admin", Some(&ward)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = app
+            .post_form(
+                "/network/admin/categories",
+                Some(&ward),
+                "family=Local&name=Nights",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .post_form(
+                "/network/admin/categories",
+                Some(&admin),
+                "family=Local&name=Night-time+routines",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", app.db_name);
+        let page = app.get("/network/admin", Some(&admin)).await;
+        assert!(
+            page.body.contains("Night-time routines")
+                && page.body.contains("Clear mutual expectations")
+        );
+        let cat = app.store.net_categories().await.unwrap().last().unwrap().id;
+        // A measure that is not in the catalogue is refused, and nothing is written.
+        let r = app.post_form("/network/admin/ideas", Some(&admin), &format!("title=Quiet+nights&description=Lights+down+at+ten.&category={cat}&measures=ri_rate,nope")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("&#39;nope&#39; is not one"), "{}", r.body);
+        assert!(app.store.net_ideas().await.unwrap().is_empty());
+        let r = app.post_form("/network/admin/ideas", Some(&admin), &format!("title=Quiet+nights&description=Lights+down+at+ten.&category={cat}&measures=ri_rate")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location.starts_with("/network/ideas/"));
+        let r = app
+            .post_form(
+                "/network/admin/events",
+                Some(&admin),
+                "title=Learning+day&date=2024-13-01&place=Online",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = app
+            .post_form(
+                "/network/admin/events",
+                Some(&admin),
+                "title=Learning+day&date=2024-11-14&place=Online&material=slides",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = app
+            .post_form(
+                "/network/admin/peer-groups",
+                Some(&admin),
+                "name=Acute+wards&members=R8A-ASH,+r8b-cedar",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.store.net_peer_groups().await.unwrap()[0].members,
+            vec!["R8A-ASH".to_string(), "R8B-CEDAR".to_string()]
+        );
+        let r = app
+            .post_form(
+                "/network/admin/peer-groups",
+                Some(&admin),
+                "name=Bad&members=XX",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+        // A team's contact, for its own ward only.
+        let r = app
+            .post_form(
+                "/network/contact",
+                Some(&ward),
+                "org=R8B-CEDAR&team=Us&agree=yes",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .post_form(
+                "/network/contact",
+                Some(&ward),
+                "org=R8A-ASH&team=Ash+QI+team&note=huddles&agree=yes",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let home = app.get("/network", Some(&ward)).await.body;
+        assert!(
+            home.contains("Ash QI team")
+                && home.contains("Learning day")
+                && home.contains("2024-11-14")
+        );
+        let log = app.store.audit_log(50).await.unwrap();
+        for action in [
+            "network_category_added",
+            "network_idea_created",
+            "network_event_added",
+            "network_peer_group_set",
+            "network_contact_agreed",
+        ] {
+            assert!(log.iter().any(|e| e.action == action), "{action}");
+        }
+    }
+}

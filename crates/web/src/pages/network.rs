@@ -37,6 +37,18 @@ pub fn routes() -> Router<AppState> {
         .route("/network/ideas/{id}/links", axum::routing::post(link))
         .route("/network/funnel", get(funnel_page))
         .route("/network", get(home))
+        .route("/network/contact", axum::routing::post(contact))
+        .route("/network/admin", get(admin_page))
+        .route(
+            "/network/admin/categories",
+            axum::routing::post(admin_category),
+        )
+        .route("/network/admin/ideas", axum::routing::post(admin_idea))
+        .route("/network/admin/events", axum::routing::post(admin_event))
+        .route(
+            "/network/admin/peer-groups",
+            axum::routing::post(admin_group),
+        )
         .route("/network/stories", get(stories).post(share_story))
         .route("/network/stories/{id}", get(story))
         .route(
@@ -661,6 +673,10 @@ pub struct HomePage {
     layout: Layout,
     feed: Vec<store::network::FeedItem>,
     events: Vec<(String, store::network::Event)>,
+    /// Teams that agreed to be asked: (team, organisation's name, note).
+    contacts: Vec<(String, String, String)>,
+    own: Vec<(String, String)>,
+    admin: bool,
 }
 
 fn feed_link(kind: &str, id: i64) -> String {
@@ -685,10 +701,28 @@ pub async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Ho
             )
         })
         .collect();
+    let snap = state.cache.current(&state.store).await?;
+    let contacts = state
+        .store
+        .net_contacts()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let name = snap
+                .orgs
+                .get(&c.org_code)
+                .map(|o| o.name.clone())
+                .unwrap_or(c.org_code);
+            (c.team, name, c.note)
+        })
+        .collect();
     Ok(HomePage {
         layout: Layout::new("Patient Safety Network", &user, "/network/ideas"),
         feed: state.store.net_feed(30).await?,
         events,
+        contacts,
+        own: own_orgs(&snap, &user),
+        admin: is_admin(&user),
     })
 }
 
@@ -1050,4 +1084,158 @@ pub async fn link(
     Ok(axum::response::Redirect::to(&format!(
         "/network/ideas/{idea}"
     )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The programme admin's forms: the category catalogue, ideas, learning events, peer groups;
+// and a team's contact that agrees to be asked.
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/admin.html")]
+pub struct AdminPage {
+    layout: Layout,
+    categories: Vec<store::network::Category>,
+    groups: Vec<store::network::PeerGroup>,
+}
+
+pub async fn admin_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<AdminPage, AppError> {
+    crate::access::require_admin(&user)?;
+    Ok(AdminPage {
+        layout: Layout::new("Network administration", &user, "/network/ideas"),
+        categories: state.store.net_categories().await?,
+        groups: state.store.net_peer_groups().await?,
+    })
+}
+
+type Fields = HashMap<String, String>;
+
+fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.get(name).map(|s| s.trim()).unwrap_or("")
+}
+
+pub async fn admin_category(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(f): axum::Form<Fields>,
+) -> Result<axum::response::Redirect, AppError> {
+    crate::access::require_admin(&user)?;
+    state
+        .store
+        .net_add_category(
+            field(&f, "family"),
+            field(&f, "name"),
+            field(&f, "description"),
+            &user.name,
+        )
+        .await?;
+    Ok(axum::response::Redirect::to("/network/admin"))
+}
+
+pub async fn admin_idea(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(f): axum::Form<Fields>,
+) -> Result<axum::response::Redirect, AppError> {
+    crate::access::require_admin(&user)?;
+    let category_id = field(&f, "category").parse::<i64>().map_err(|_| {
+        AppError::BadRequest("category: expected a category from the catalogue".into())
+    })?;
+    let mut measures = Vec::new();
+    for m in field(&f, "measures")
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+    {
+        let found = domain::measures::find(m).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "measures: expected catalogue measure ids; '{m}' is not one"
+            ))
+        })?;
+        measures.push(found.id.to_string());
+    }
+    let new = store::network::NewIdea {
+        title: field(&f, "title").into(),
+        description: field(&f, "description").into(),
+        category_id,
+        measures,
+    };
+    let id = state.store.net_create_idea(&new, &user.name).await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/network/ideas/{id}"
+    )))
+}
+
+pub async fn admin_event(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(f): axum::Form<Fields>,
+) -> Result<axum::response::Redirect, AppError> {
+    crate::access::require_admin(&user)?;
+    let date = field(&f, "date");
+    let day = time::Date::parse(date, &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| {
+            AppError::BadRequest(format!(
+                "date: expected a date as YYYY-MM-DD; found '{date}'"
+            ))
+        })?;
+    state
+        .store
+        .net_add_event(
+            field(&f, "title"),
+            i64::from(domain::dates::day_number(day)),
+            field(&f, "place"),
+            field(&f, "material"),
+            &user.name,
+        )
+        .await?;
+    Ok(axum::response::Redirect::to("/network"))
+}
+
+pub async fn admin_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(f): axum::Form<Fields>,
+) -> Result<axum::response::Redirect, AppError> {
+    crate::access::require_admin(&user)?;
+    let members: Vec<String> = field(&f, "members")
+        .split([',', ' ', '\n'])
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    state
+        .store
+        .net_set_peer_group(
+            field(&f, "name"),
+            field(&f, "description"),
+            &members,
+            &user.name,
+        )
+        .await?;
+    Ok(axum::response::Redirect::to("/network/admin"))
+}
+
+/// A team's contact: the user agrees to be asked about their ward's or trust's work (or
+/// withdraws), for an organisation they see in full.
+pub async fn contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(f): axum::Form<Fields>,
+) -> Result<axum::response::Redirect, AppError> {
+    may_use(&user)?;
+    let snap = state.cache.current(&state.store).await?;
+    let org = field(&f, "org").to_ascii_uppercase();
+    if !own_orgs(&snap, &user).iter().any(|(c, _)| *c == org) {
+        return Err(AppError::Forbidden(
+            "You can be the contact only for your own ward or trust.".into(),
+        ));
+    }
+    let agree = field(&f, "agree") == "yes";
+    let (team, note) = (field(&f, "team"), field(&f, "note"));
+    state
+        .store
+        .net_set_contact(&org, agree.then_some((team, note)), &user.name)
+        .await?;
+    Ok(axum::response::Redirect::to("/network"))
 }
