@@ -132,6 +132,23 @@ pub async fn load(
     }
     // The teams' quality improvement projects, recorded after the data they chart.
     loaded.qi_projects = crate::qi_projects::plant(store).await?;
+    // R9B's FREED triage clinic, noted on the trust's 2-week assessment chart as a team would
+    // (the service's own charts carry the trust's notes), when the demo holds FREED data.
+    if demo.trusts >= 2
+        && demo.programme.files.iter().any(|(k, _, _)| *k == "freed_referrals")
+        && store.annotations("R9B", Some("freed_assessment_2w")).await?.is_empty()
+    {
+        store
+            .add_annotation(
+                "R9B",
+                Some("freed_assessment_2w"),
+                crate::freed::TRIAGE_CLINIC_START,
+                "FREED triage clinic starts: assessments booked at the engagement call",
+                false,
+                "demo",
+            )
+            .await?;
+    }
     crate::adhd::plant(store, folder).await?;
     crate::ligature::plant(store, folder).await?;
     Ok(loaded)
