@@ -135,8 +135,15 @@ pub async fn load(
     // R9B's FREED triage clinic, noted on the trust's 2-week assessment chart as a team would
     // (the service's own charts carry the trust's notes), when the demo holds FREED data.
     if demo.trusts >= 2
-        && demo.programme.files.iter().any(|(k, _, _)| *k == "freed_referrals")
-        && store.annotations("R9B", Some("freed_assessment_2w")).await?.is_empty()
+        && demo
+            .programme
+            .files
+            .iter()
+            .any(|(k, _, _)| *k == "freed_referrals")
+        && store
+            .annotations("R9B", Some("freed_assessment_2w"))
+            .await?
+            .is_empty()
     {
         store
             .add_annotation(

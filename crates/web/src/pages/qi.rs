@@ -671,12 +671,15 @@ async fn history(
     l: &Loaded,
 ) -> Result<Vec<(Date, qi::Score)>, AppError> {
     let p = &l.sp.project;
-    let registered = l
-        .sp
-        .created_at
-        .get(..10)
-        .and_then(|d| domain::dates::parse_date(d).ok());
-    let Some(first) = [p.first_cycle_start(), registered].into_iter().flatten().min() else {
+    let registered =
+        l.sp.created_at
+            .get(..10)
+            .and_then(|d| domain::dates::parse_date(d).ok());
+    let Some(first) = [p.first_cycle_start(), registered]
+        .into_iter()
+        .flatten()
+        .min()
+    else {
         return Ok(Vec::new());
     };
     let current = month_start(today());
@@ -791,9 +794,15 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Li
         })
         .collect();
     // From the first month with a project in it.
-    let first = by_month.iter().position(|v| !v.is_empty()).unwrap_or(months.len());
+    let first = by_month
+        .iter()
+        .position(|v| !v.is_empty())
+        .unwrap_or(months.len());
     let history = qi::programme::Levels::count(&months[first..], &by_month[first..]);
-    let history_svg = qi::programme::levels_svg(&history, "Projects at each level of the scale, by month (suggested)");
+    let history_svg = qi::programme::levels_svg(
+        &history,
+        "Projects at each level of the scale, by month (suggested)",
+    );
     let history_rows: Vec<HistoryRow> = history
         .months
         .iter()
@@ -2083,7 +2092,11 @@ pub async fn values_file(
         Ok::<_, AppError>((StatusCode::BAD_REQUEST, page).into_response())
     };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return refuse(l, "File (file): expected a CSV or Excel file of values; found no file".into()).await;
+        return refuse(
+            l,
+            "File (file): expected a CSV or Excel file of values; found no file".into(),
+        )
+        .await;
     };
     if bytes.len() > VALUES_FILE_LIMIT {
         return refuse(
@@ -2120,7 +2133,10 @@ pub async fn values_file(
                 HashMap::new(),
             )
             .await?;
-            page.errors.insert(0, format!("The file {name} was not read: nothing was changed."));
+            page.errors.insert(
+                0,
+                format!("The file {name} was not read: nothing was changed."),
+            );
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
     }
