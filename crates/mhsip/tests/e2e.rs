@@ -144,12 +144,22 @@ fn journeys_in_a_real_browser() {
         &browser,
         "The FREED journey passed.",
     );
+    let network = script_journey(
+        &e2e,
+        "network.mjs",
+        &base,
+        &browser,
+        "The network journey passed.",
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     assert!(out.status.success(), "journeys failed:\n{stdout}");
     assert!(stdout.contains("All journeys passed."));
     if let Err(e) = attention {
         panic!("the attention test's journey failed: {e}");
+    }
+    if let Err(e) = network {
+        panic!("the network journey (e2e/network.mjs) failed: {e}");
     }
     if let Err(e) = qi {
         panic!("the QI journey (e2e/qi.mjs) failed: {e}");
