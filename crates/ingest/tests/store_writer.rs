@@ -285,7 +285,10 @@ fn postgres_not_null_columns() -> Vec<(String, String)> {
                 table = None;
             } else if let Some(t) = &table
                 && line.contains("NOT NULL")
-                && !line.starts_with("PRIMARY KEY")
+                // Table constraints name no column of their own (`CHECK (x IS NOT NULL)`).
+                && !["PRIMARY KEY", "CHECK", "CONSTRAINT", "UNIQUE", "FOREIGN KEY"]
+                    .iter()
+                    .any(|k| line.starts_with(k))
             {
                 let column = line.split_whitespace().next().unwrap().to_string();
                 out.push((t.clone(), column));
