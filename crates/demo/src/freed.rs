@@ -401,11 +401,13 @@ fn referral(
     }
     push_contact(f, "assessment", assessment, "5");
     if rng.unit() < 0.09 {
+        // Two days after the later of the two contacts: a discharge never lands on or before
+        // one (a quick assessment can come before a late engagement call).
         discharge(
             f,
             service,
             reference,
-            later(assessment, 2.0),
+            later(assessment.max(call), 2.0),
             "not_suitable",
             end,
         );
