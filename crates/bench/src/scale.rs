@@ -141,7 +141,16 @@ pub async fn run(
 
     on_progress("uploading the first trust's Datix-style export");
     let (upload_rows, upload_import, upload_served) = match &loaded.datix_export {
-        Some((path, mapping)) => upload(&state, path, mapping, &first_trust).await?,
+        Some((path, mapping)) => {
+            // The export is of one trust's wards, named in its file name (datix-export-R9A.csv).
+            let trust = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.strip_prefix("datix-export-"))
+                .context("the Datix-style export's trust")?
+                .to_string();
+            upload(&state, path, mapping, &trust).await?
+        }
         None => (0, Duration::ZERO, Duration::ZERO),
     };
     server.abort();
@@ -218,9 +227,11 @@ async fn upload(
     )
     .await?;
     if !report.ok() {
+        let lines = report.error_lines();
         return fail(format!(
-            "the benchmark upload failed: {:?}",
-            report.error_lines()
+            "the benchmark upload failed ({} problems): {}",
+            lines.len(),
+            lines.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
         ));
     }
     let import = t.elapsed();
