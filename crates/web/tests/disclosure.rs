@@ -28,7 +28,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{TestDb, databases, import_bytes, key};
 use domain::access::{Grant, Role};
-use domain::measures::{Measure, Stratifier, catalogue, freed_catalogue};
+use domain::measures::{Measure, Stratifier, catalogue, freed_catalogue, ligature_catalogue};
 use http_body_util::BodyExt;
 use ingest::formats::Kind;
 use serde_json::Value;
@@ -446,8 +446,13 @@ fn controlled(identity: &str) -> &'static [&'static str] {
 
 async fn walk_charts(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
     for org in controlled(identity) {
-        // FREED's measures too: a trust's and the region's count their services' referrals.
-        for m in catalogue().into_iter().chain(freed_catalogue()) {
+        // FREED's measures too (a trust's and the region's count their services' referrals),
+        // and the ligature registers' (open high-risk points are counts like any other).
+        for m in catalogue()
+            .into_iter()
+            .chain(freed_catalogue())
+            .chain(ligature_catalogue())
+        {
             for period in ["month", "week"] {
                 let place = format!("{identity} {org} {} {period}", m.id);
                 let csv = app
