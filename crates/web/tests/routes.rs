@@ -134,6 +134,23 @@ fn matrix() -> Vec<(&'static str, [u16; 6])> {
         // only. Photos never leave the ward's trust, not even to a programme admin. The posts
         // are bad input (400) where the role may change the register, so nothing changes.
         ("GET /ligature", [200, 200, 200, 200, 200, 303]),
+        // The registers' measures on the ordinary chart pages and API (issue 13).
+        ("GET /chart/R8A-ASH/ligature_open_high", [200, 200, 200, 200, 403, 303]),
+        ("GET /chart/R8B-CEDAR/ligature_open_high", [200, 200, 200, 403, 403, 303]),
+        ("GET /api/series/R8A/ligature_actions_overdue", [200, 200, 200, 403, 403, 401]),
+        // The Patient Safety Network (issue 12).
+        ("GET /network", [200, 200, 200, 200, 403, 303]),
+        ("GET /network/ideas", [200, 200, 200, 200, 403, 303]),
+        ("GET /network/funnel?measure=ri_rate&level=ward", [200, 200, 200, 200, 403, 303]),
+        ("GET /network/funnel?measure=ri_rate&level=trust", [200, 200, 200, 200, 403, 303]),
+        ("GET /network/stories", [200, 200, 200, 200, 403, 303]),
+        ("GET /network/admin", [200, 403, 403, 403, 403, 303]),
+        ("GET /api/network/ideas", [200, 200, 200, 200, 403, 401]),
+        ("GET /api/network/funnel?measure=ri_rate&level=trust", [200, 200, 200, 200, 403, 401]),
+        // FREED's service charts and who is reached (issue 14), the ADHD pathway (issue 15).
+        ("GET /freed/R8A-FREED/measures", [200, 200, 200, 403, 403, 303]),
+        ("GET /freed/R8A-FREED/inequalities", [200, 200, 200, 403, 403, 303]),
+        ("GET /adhd", [200, 200, 200, 200, 200, 303]),
         ("GET /ligature/ward/R8A-ASH", [200, 403, 200, 200, 403, 303]),
         ("GET /ligature/ward/R8A-ASH?as_of=2024-02-30", [400, 403, 400, 400, 403, 303]),
         ("GET /ligature/ward/R8B-CEDAR", [200, 403, 403, 403, 403, 303]),
