@@ -8,8 +8,6 @@
 
 use crate::{Context, Error, Result, fail};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 const PASSWORD: &str = "bench-password-not-secret";
 const ORGANISATIONS: &str = "OrgCode,OrgName,OrgLevel,ParentOrgCode\nY98,Bench Region,region,\nQ98,Bench ICB,icb,Y98\nR8A,Bench Trust,trust,Q98\nR8A01,Bench Site,site,R8A\n";
@@ -233,20 +231,22 @@ async fn login(addr: std::net::SocketAddr) -> Result<String> {
         .context(&format!("could not sign in (HTTP {status})"))
 }
 
-/// HTTP/1.1 over one kept-alive connection.
-struct Client {
-    stream: BufReader<TcpStream>,
-    cookie: String,
-}
+/// One kept-alive connection (`crate::web`'s client) that fails on anything but 200.
+struct Client(crate::web::Client);
 
 impl Client {
     async fn connect(addr: std::net::SocketAddr, cookie: &str) -> Result<Client> {
-        let s = TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        Ok(Client {
-            stream: BufReader::new(s),
-            cookie: cookie.to_string(),
-        })
+        Ok(Client(crate::web::Client::connect(addr, cookie).await?))
+    }
+
+    async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<(u16, Vec<String>)> {
+        let (status, _, headers) = self.0.request(method, path, body).await?;
+        Ok((status, headers))
     }
 
     async fn get(&mut self, path: &str) -> Result<()> {
@@ -261,67 +261,6 @@ impl Client {
         let t = Instant::now();
         self.get(path).await?;
         Ok(t.elapsed())
-    }
-
-    async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: &str,
-    ) -> Result<(u16, Vec<String>)> {
-        let mut req =
-            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n");
-        if !self.cookie.is_empty() {
-            req.push_str(&format!("Cookie: {}\r\n", self.cookie));
-        }
-        if !body.is_empty() {
-            req.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        self.stream.get_mut().write_all(req.as_bytes()).await?;
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context(&format!("bad status line {line:?}"))?;
-        let (mut length, mut chunked, mut headers) = (0usize, false, Vec::new());
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            let lower = l.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().context("bad content-length")?;
-            } else if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
-                chunked = true;
-            }
-            headers.push(l.to_string());
-        }
-        if chunked {
-            loop {
-                line.clear();
-                self.stream.read_line(&mut line).await?;
-                let size = usize::from_str_radix(line.trim(), 16).context("bad chunk size")?;
-                let mut buf = vec![0; size + 2];
-                self.stream.read_exact(&mut buf).await?;
-                if size == 0 {
-                    break;
-                }
-            }
-        } else {
-            let mut buf = vec![0; length];
-            self.stream.read_exact(&mut buf).await?;
-        }
-        Ok((status, headers))
     }
 }
 

@@ -24,13 +24,13 @@ const MEASURES: [&str; 6] = [
 const PASSWORD: &str = "bench-password-not-secret";
 
 /// One keep-alive connection.
-struct Client {
+pub(crate) struct Client {
     stream: BufReader<TcpStream>,
     cookie: String,
 }
 
 impl Client {
-    async fn connect(addr: std::net::SocketAddr, cookie: &str) -> Result<Client> {
+    pub(crate) async fn connect(addr: std::net::SocketAddr, cookie: &str) -> Result<Client> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
         Ok(Client {
@@ -39,8 +39,8 @@ impl Client {
         })
     }
 
-    /// Status and body length of one request.
-    async fn request(
+    /// Status, body length and headers of one request.
+    pub(crate) async fn request(
         &mut self,
         method: &str,
         path: &str,
