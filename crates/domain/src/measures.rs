@@ -254,6 +254,13 @@ impl Measure {
         self.objective == Objective::Freed
     }
 
+    /// Whether it is computed from the ward safety uploads (stays, restrictive interventions,
+    /// incidents) by `store::compute_measures`; the other programmes' measures come from their
+    /// own records (`web::series_sources`).
+    pub fn from_ward_uploads(&self) -> bool {
+        !self.is_freed() && !self.is_ligature()
+    }
+
     /// Whether its points describe single events (one point per incident: G and T charts),
     /// which disclosure control never lets leave the organisation.
     pub fn is_event_level(&self) -> bool {

@@ -144,13 +144,11 @@ async fn compute(
     key: &Key,
 ) -> store::Result<Arc<Vec<MeasureSeries>>> {
     let Some((from, to)) = snap.range else {
-        let mut out = crate::pages::freed::measures::series_for(store, snap, key).await?;
-        out.extend(crate::pages::ligature_measures::series_for(store, snap, key).await?);
-        return Ok(Arc::new(out));
+        return Ok(Arc::new(crate::series_sources::series_for(store, snap, key).await?));
     };
     let measures: Vec<_> = match key.measure {
         Some(id) => domain::measures::find(id)
-            .filter(|m| !m.is_freed() && !m.is_ligature())
+            .filter(|m| m.from_ward_uploads())
             .into_iter()
             .collect(),
         None => domain::measures::catalogue(),
@@ -163,12 +161,8 @@ async fn compute(
         scope: key.scope.clone(),
     };
     let mut out = store.compute_measures(&q, &measures).await?;
-    // FREED's measures (issue 14) for trusts, ICBs and the region, from their services'
-    // referrals (pages::freed::measures), beside the ward measures.
-    out.extend(crate::pages::freed::measures::series_for(store, snap, key).await?);
-    // The ligature registers' measures (issue 13), from every register as it stood at each
-    // period's end (pages::ligature_measures).
-    out.extend(crate::pages::ligature_measures::series_for(store, snap, key).await?);
+    // The other programmes' measures (FREED, ligature registers) beside the ward measures.
+    out.extend(crate::series_sources::series_for(store, snap, key).await?);
     Ok(Arc::new(out))
 }
 

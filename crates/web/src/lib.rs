@@ -14,6 +14,7 @@ mod forest;
 mod layout;
 mod orgs;
 mod pages;
+mod series_sources;
 mod session_store;
 
 use axum::Router;
