@@ -144,7 +144,9 @@ async fn compute(
     key: &Key,
 ) -> store::Result<Arc<Vec<MeasureSeries>>> {
     let Some((from, to)) = snap.range else {
-        return Ok(Arc::new(crate::series_sources::series_for(store, snap, key).await?));
+        return Ok(Arc::new(
+            crate::series_sources::series_for(store, snap, key).await?,
+        ));
     };
     let measures: Vec<_> = match key.measure {
         Some(id) => domain::measures::find(id)
