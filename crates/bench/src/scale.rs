@@ -37,6 +37,9 @@ pub struct ScaleFigures {
     /// serves figures that include it.
     pub upload_rows: u64,
     pub upload_import: Duration,
+    /// From the commit until pages serve the uploading trust's new figures (its wards, sites
+    /// and its row of the overview), and until every series (the region's too) is recomputed.
+    pub upload_trust_served: Duration,
     pub upload_served: Duration,
     /// The process's peak resident memory (VmHWM), generator and server together.
     pub peak_memory_mb: Option<f64>,
@@ -140,19 +143,20 @@ pub async fn run(
     let weekly_region_first = t.elapsed();
 
     on_progress("uploading the first trust's Datix-style export");
-    let (upload_rows, upload_import, upload_served) = match &loaded.datix_export {
-        Some((path, mapping)) => {
-            // The export is of one trust's wards, named in its file name (datix-export-R9A.csv).
-            let trust = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| s.strip_prefix("datix-export-"))
-                .context("the Datix-style export's trust")?
-                .to_string();
-            upload(&state, path, mapping, &trust).await?
-        }
-        None => (0, Duration::ZERO, Duration::ZERO),
-    };
+    let (upload_rows, upload_import, upload_trust_served, upload_served) =
+        match &loaded.datix_export {
+            Some((path, mapping)) => {
+                // The export is of one trust's wards, named in its file name (datix-export-R9A.csv).
+                let trust = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .and_then(|s| s.strip_prefix("datix-export-"))
+                    .context("the Datix-style export's trust")?
+                    .to_string();
+                upload(&state, path, mapping, &trust).await?
+            }
+            None => (0, Duration::ZERO, Duration::ZERO, Duration::ZERO),
+        };
     server.abort();
     Ok(ScaleFigures {
         trusts: trusts.len(),
@@ -174,6 +178,7 @@ pub async fn run(
         weekly_region_first,
         upload_rows,
         upload_import,
+        upload_trust_served,
         upload_served,
         peak_memory_mb: peak_memory_mb(),
     })
@@ -190,13 +195,13 @@ async fn codes(store: &store::Store, level: &str) -> Result<Vec<String>> {
 }
 
 /// Import the Datix-style export with its saved mapping, as an uploader of `trust` would, and
-/// wait until the server serves the figures that include it.
+/// time until the server serves the trust's figures that include it, and every figure.
 async fn upload(
     state: &web::AppState,
     path: &Path,
     mapping: &str,
     trust: &str,
-) -> Result<(u64, Duration, Duration)> {
+) -> Result<(u64, Duration, Duration, Duration)> {
     let bytes = std::fs::read(path)?;
     let store = state.store();
     let row = store
@@ -237,10 +242,15 @@ async fn upload(
     let import = t.elapsed();
     let t = Instant::now();
     state
+        .serving_newest()
+        .await
+        .map_err(|e| Error::Msg(e.to_string()))?;
+    let trust_served = t.elapsed();
+    state
         .settled()
         .await
         .map_err(|e| Error::Msg(e.to_string()))?;
-    Ok((report.rows_read, import, t.elapsed()))
+    Ok((report.rows_read, import, trust_served, t.elapsed()))
 }
 
 /// VmHWM of this process, in MB (Linux).

@@ -236,9 +236,10 @@ async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf
         ms(f.weekly_region_first)
     );
     println!(
-        "  an upload of {} rows: imported in {:.1} s, its figures served {:.1} s after the commit (target < 5 s)",
+        "  an upload of {} rows: imported in {:.1} s; its trust's figures served {:.1} s after the commit (target < 5 s); the region's and ICBs' {:.1} s after it (served as they were meanwhile)",
         f.upload_rows,
         f.upload_import.as_secs_f64(),
+        f.upload_trust_served.as_secs_f64(),
         f.upload_served.as_secs_f64()
     );
     match f.peak_memory_mb {

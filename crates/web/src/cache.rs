@@ -186,6 +186,11 @@ fn changed_trusts(old: &Snapshot, fresh: &Snapshot) -> Option<HashSet<String>> {
     if old.ligature != fresh.ligature {
         return None;
     }
+    // Every series runs over the data's whole range: when an upload moves it, every
+    // organisation's series gains (or loses) periods, not only the uploading trust's.
+    if old.range != fresh.range {
+        return None;
+    }
     let seen = old.uploads.first().map_or(0, |u| u.id);
     let mut trusts = HashSet::new();
     for u in fresh.uploads.iter().filter(|u| u.id > seen) {
@@ -194,17 +199,80 @@ fn changed_trusts(old: &Snapshot, fresh: &Snapshot) -> Option<HashSet<String>> {
     Some(trusts)
 }
 
-/// Whether `key`'s series cannot have changed: it is scoped to one trust (or a site or ward of
-/// one) that none of the new uploads touched.
-fn unchanged_by(key: &Key, changed: Option<&HashSet<String>>, fresh: &Snapshot) -> bool {
-    let (Some(changed), Some((level, code))) = (changed, &key.scope) else {
-        return false;
-    };
-    if !matches!(level, OrgLevel::Trust | OrgLevel::Site | OrgLevel::Ward) {
-        return false;
+/// What a rebuild does with one held key after uploads bound to the `changed` trusts.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Nothing it holds can have changed.
+    Carry,
+    /// Compute it again now (it is one changed trust's, so cheap).
+    Recompute,
+    /// Compute the changed trusts' organisations now and put them in place of theirs.
+    Splice,
+    /// It adds trusts together (the region, an ICB): serve it as it was, and compute it again
+    /// after the swap.
+    Later,
+}
+
+fn plan_for(
+    key: &Key,
+    held: &[MeasureSeries],
+    changed: &HashSet<String>,
+    fresh: &Snapshot,
+) -> Plan {
+    let trust_of = |code: &str| fresh.orgs.get(code).and_then(|o| o.trust.clone());
+    match (&key.scope, key.level) {
+        (_, OrgLevel::Region | OrgLevel::Icb)
+        | (Some((OrgLevel::Icb | OrgLevel::Region, _)), _) => Plan::Later,
+        (Some((_, code)), _) => match trust_of(code) {
+            Some(t) if !changed.contains(&t) => Plan::Carry,
+            _ => Plan::Recompute,
+        },
+        // Every series must belong to a known trust for its place to be found; a series of an
+        // organisation the directory does not know sends the key back to a whole computation.
+        (None, _) if held.iter().all(|s| trust_of(&s.org).is_some()) => Plan::Splice,
+        (None, _) => Plan::Later,
     }
-    let trust = fresh.orgs.get(code).and_then(|o| o.trust.clone());
-    trust.is_some_and(|t| !changed.contains(&t))
+}
+
+/// `held` with the series of the changed trusts' organisations replaced by their new ones
+/// (computed one trust at a time, scoped to it), in the order `held` lists them; organisations
+/// new to the key (a ward's first data) follow.
+async fn splice(
+    store: &Store,
+    fresh: &Snapshot,
+    key: &Key,
+    held: &[MeasureSeries],
+    changed: &HashSet<String>,
+) -> store::Result<Arc<Vec<MeasureSeries>>> {
+    let mut trusts: Vec<&String> = changed.iter().collect();
+    trusts.sort();
+    let mut new: HashMap<(String, &'static str), MeasureSeries> = HashMap::new();
+    let mut order: Vec<(String, &'static str)> = Vec::new();
+    for t in trusts {
+        let scoped = Key {
+            scope: Some((OrgLevel::Trust, t.clone())),
+            ..key.clone()
+        };
+        for s in compute(store, fresh, &scoped).await?.iter() {
+            order.push((s.org.clone(), s.measure));
+            new.insert((s.org.clone(), s.measure), s.clone());
+        }
+    }
+    let trust_of = |code: &str| fresh.orgs.get(code).and_then(|o| o.trust.clone());
+    let mut out = Vec::with_capacity(held.len());
+    for s in held {
+        if trust_of(&s.org).is_some_and(|t| !changed.contains(&t)) {
+            out.push(s.clone());
+        } else if let Some(n) = new.remove(&(s.org.clone(), s.measure)) {
+            out.push(n);
+        }
+    }
+    for k in order {
+        if let Some(n) = new.remove(&k) {
+            out.push(n);
+        }
+    }
+    Ok(Arc::new(out))
 }
 
 impl Cache {
@@ -321,16 +389,26 @@ impl Cache {
     }
 
     /// Compute, for the newest data, every series the current generation holds (and the
-    /// completeness reading if it holds one), then swap them in together.
+    /// completeness reading if it holds one), then swap them in. When every new upload is bound
+    /// to a trust, only what those trusts' rows feed is recomputed before the swap, so their
+    /// figures are served within seconds even at a national size: series of other trusts are
+    /// carried over, series across trusts at the trust, site and ward levels have the changed
+    /// trusts' organisations spliced in (each series is one organisation's, inside one trust),
+    /// and the region's and ICBs' series (which add trusts together) are served as they were
+    /// while they are recomputed, one by one, after the swap.
     async fn rebuild(&self, store: &Store, fresh: Option<Arc<Snapshot>>) -> store::Result<()> {
         let fresh = match fresh {
             Some(f) => f,
             None => Arc::new(snapshot(store).await?),
         };
-        let (old, keys, had_completeness) = {
+        let (old, held, had_completeness) = {
             let s = self.lock();
-            let keys: Vec<Key> = s.series.keys().cloned().collect();
-            (s.snapshot.clone(), keys, s.completeness.is_some())
+            let held: Vec<(Key, Arc<Vec<MeasureSeries>>)> = s
+                .series
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (s.snapshot.clone(), held, s.completeness.is_some())
         };
         if old.same_data(&fresh) {
             let mut s = self.lock();
@@ -338,37 +416,62 @@ impl Cache {
             s.checked = Instant::now();
             return Ok(());
         }
-        // Only what the new uploads can have changed: an upload bound to a trust holds only
-        // that trust's rows, so series scoped to other trusts (their wards, sites and the
-        // trusts themselves) are carried over; the region, ICBs and every series across trusts
-        // are recomputed.
         let changed = changed_trusts(&old, &fresh);
-        let carried = {
-            let s = self.lock();
-            keys.iter()
-                .filter(|k| unchanged_by(k, changed.as_ref(), &fresh))
-                .filter_map(|k| s.series.get(k).map(|v| (k.clone(), v.clone())))
-                .collect::<Vec<_>>()
-        };
-        let mut series: HashMap<Key, Arc<Vec<MeasureSeries>>> = carried.into_iter().collect();
-        for key in keys {
-            if series.contains_key(&key) {
-                continue;
+        let mut series: HashMap<Key, Arc<Vec<MeasureSeries>>> = HashMap::new();
+        let mut deferred: Vec<Key> = Vec::new();
+        for (key, value) in held {
+            match &changed {
+                None => {
+                    let computed = compute(store, &fresh, &key).await?;
+                    series.insert(key, computed);
+                }
+                Some(trusts) => match plan_for(&key, &value, trusts, &fresh) {
+                    Plan::Carry => {
+                        series.insert(key, value);
+                    }
+                    Plan::Recompute => {
+                        let computed = compute(store, &fresh, &key).await?;
+                        series.insert(key, computed);
+                    }
+                    Plan::Splice => {
+                        let spliced = splice(store, &fresh, &key, &value, trusts).await?;
+                        series.insert(key, spliced);
+                    }
+                    Plan::Later => {
+                        series.insert(key.clone(), value);
+                        deferred.push(key);
+                    }
+                },
             }
-            let computed = compute(store, &fresh, &key).await?;
-            series.insert(key, computed);
         }
         let completeness = if had_completeness {
             Some(compute_completeness(store, &fresh).await?)
         } else {
             None
         };
-        let mut s = self.lock();
-        s.snapshot = fresh;
-        s.series = series;
-        s.completeness = completeness;
-        s.checked = Instant::now();
+        let generation = fresh.generation;
+        {
+            let mut s = self.lock();
+            s.snapshot = fresh.clone();
+            s.series = series;
+            s.completeness = completeness;
+            s.checked = Instant::now();
+        }
+        for key in deferred {
+            let computed = compute(store, &fresh, &key).await?;
+            let mut s = self.lock();
+            if s.snapshot.generation != generation {
+                break;
+            }
+            s.series.insert(key, computed);
+        }
         Ok(())
+    }
+
+    /// The data generation whose uploads the pages are served from (the region's and ICBs'
+    /// series may still be catching up with it: [`Cache::settled`] waits for all of them).
+    pub fn serving_generation(&self) -> i64 {
+        self.lock().snapshot.generation
     }
 
     /// Completeness of every ward-month (region-wide), computed once per data generation.
@@ -426,6 +529,36 @@ impl Cache {
             }
             s.series.insert(key, computed.clone());
         }
+        Ok(computed)
+    }
+
+    /// `key`'s series (every measure) if they are computed; otherwise `measure`'s alone,
+    /// computed now (it reads only the tables that measure needs), and the whole key in the
+    /// background afterwards for the pages that follow. A chart page's first view at a
+    /// national size then waits for one measure of one trust, not all of them.
+    pub async fn series_with(
+        &self,
+        store: &Store,
+        snap: &Arc<Snapshot>,
+        key: Key,
+        measure: &'static str,
+    ) -> store::Result<Arc<Vec<MeasureSeries>>> {
+        if key.measure.is_some() {
+            return self.series(store, snap, key).await;
+        }
+        if let Some(hit) = self.lock().series.get(&key).cloned() {
+            return Ok(hit);
+        }
+        let one = Key {
+            measure: Some(measure),
+            ..key.clone()
+        };
+        let computed = self.series(store, snap, one).await?;
+        let (cache, store, snap) = (self.clone(), store.clone(), snap.clone());
+        tokio::spawn(async move {
+            // Failing only means the next page computes it itself.
+            let _ = cache.series(&store, &snap, key).await;
+        });
         Ok(computed)
     }
 }

@@ -102,6 +102,18 @@ impl AppState {
         pages::overview::warm(self).await
     }
 
+    /// After an upload made outside the pages (the command line, a benchmark): start
+    /// computing its figures at once, and wait until pages serve them for the uploading
+    /// trusts (the region's and ICBs' series may still be catching up: see `settled`).
+    pub async fn serving_newest(&self) -> Result<(), error::AppError> {
+        let newest = self.store.data_generation().await?;
+        self.cache.refresh(&self.store).await?;
+        while self.cache.serving_generation() < newest {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        Ok(())
+    }
+
     /// Wait until the figures served are those of the newest data (after an upload, the next
     /// generation is computed in the background while the previous one is served).
     pub async fn settled(&self) -> Result<(), error::AppError> {

@@ -1573,3 +1573,74 @@ async fn a_ward_page_says_what_is_new_since_the_last_visit() {
         assert!(third.contains("Nothing new"), "{third}");
     }
 }
+
+/// An upload bound to one trust is recomputed for that trust only (its series spliced into the
+/// ones across trusts, the region's and ICB's recomputed after the swap), and what is served
+/// then is exactly what a whole recomputation gives, at every level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trust_s_upload_recomputed_alone_serves_the_same_figures_as_a_whole_recomputation() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let paths = [
+            "/chart/R8A-ASH/ri_rate/download/csv",
+            "/chart/R8A-BIRCH/pct_inpatients_restricted/download/csv",
+            "/chart/R8A/median_restraint_minutes/download/csv",
+            "/chart/R8A-ASH/days_between_self_harm/download/csv",
+            "/chart/R8B-CEDAR/ri_rate/download/csv",
+            "/chart/R8A/ri_rate/download/csv",
+            "/chart/R8B/ri_rate/download/csv",
+            "/chart/Q98/ri_rate/download/csv",
+            "/chart/Y98/ri_rate/download/csv",
+            "/api/summary/R8A",
+            "/api/summary/Y98",
+        ];
+        let before = read_all(&app, &admin, &paths).await;
+        app.state.settled().await.unwrap();
+        let before_settled = read_all(&app, &admin, &paths).await;
+        // R8A's upload (bound to the trust): the cache recomputes what R8A's rows feed.
+        delete_last_bed_days_of_ash(&app.state.store().clone()).await;
+        app.state.settled().await.unwrap();
+        let incremental = read_all(&app, &admin, &paths).await;
+        assert_ne!(
+            incremental[0], before_settled[0],
+            "{}: the ward's figures moved",
+            app.db_name
+        );
+        assert_eq!(
+            incremental[4], before_settled[4],
+            "{}: the other trust's ward is untouched",
+            app.db_name
+        );
+        assert_eq!(before.len(), incremental.len());
+        // An upload not bound to a trust (a programme admin's) makes the cache recompute
+        // everything: the figures must not move.
+        use sqlx::Executor;
+        app.state.store().pool()
+            .execute("INSERT INTO uploads (kind, file_name, sha256, uploaded_by, trust_code, uploaded_at, rows_total, rows_inserted, rows_updated, mapping) \
+                      VALUES ('bed_days', 'nothing.csv', '01', 'test', NULL, '2026-01-02T00:00:00Z', 0, 0, 0, NULL)")
+            .await
+            .unwrap();
+        app.state.settled().await.unwrap();
+        let whole = read_all(&app, &admin, &paths).await;
+        for (p, (a, b)) in paths.iter().zip(incremental.iter().zip(&whole)) {
+            assert_eq!(
+                a, b,
+                "{}: {p} differs from a whole recomputation",
+                app.db_name
+            );
+        }
+    }
+}
+
+/// Each path's body, read twice (a chart's first view may compute its one measure alone).
+async fn read_all(app: &App, admin: &str, paths: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in paths {
+        app.get(p, Some(admin)).await;
+        let r = app.get(p, Some(admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {p}: {}", app.db_name, r.body);
+        out.push(r.body);
+    }
+    out
+}

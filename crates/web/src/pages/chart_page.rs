@@ -109,7 +109,12 @@ pub(crate) async fn prepare(
     };
     let series = state
         .cache
-        .series(&state.store, &snap, series_key(&viewing.org, period, None))
+        .series_with(
+            &state.store,
+            &snap,
+            series_key(&viewing.org, period, None),
+            measure.id,
+        )
         .await?;
     let notes = snap.notes_for(&viewing.org.code, measure.id);
     Ok(Prepared {

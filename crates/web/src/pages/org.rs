@@ -69,11 +69,15 @@ pub struct OrgPage {
     since: Option<store::visits::SinceLastVisit>,
 }
 
-/// Where one organisation's series come from: a ward's with its trust's other wards (one query
-/// serves the whole trust page), anything else with the others of its level.
+/// Where one organisation's series come from: a ward's or a site's with the others of its
+/// trust (one query serves the whole trust page), an ICB's on its own, a trust's and the
+/// region's with the others of their level (the overview's series, computed at start-up).
+/// Scoping keeps a first view to one trust's rows: at a national size an unscoped site or ICB
+/// key would read every row of every trust before the page could answer.
 pub fn series_key(org: &Org, period: PeriodKind, measure: Option<&'static str>) -> Key {
     let scope = match (org.level, &org.trust) {
-        (OrgLevel::Ward, Some(t)) => Some((OrgLevel::Trust, t.clone())),
+        (OrgLevel::Ward | OrgLevel::Site, Some(t)) => Some((OrgLevel::Trust, t.clone())),
+        (OrgLevel::Icb, _) => Some((OrgLevel::Icb, org.code.clone())),
         _ => None,
     };
     Key {
