@@ -242,11 +242,11 @@ async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf
         f.upload_trust_served.as_secs_f64(),
         f.upload_served.as_secs_f64()
     );
-    match f.peak_memory_mb {
-        Some(mb) => println!(
-            "  peak memory of the process (generator, importer and server): {mb:.0} MB (target for the server < 1 GB)"
+    match (f.build_peak_memory_mb, f.peak_memory_mb) {
+        (Some(build), Some(serve)) => println!(
+            "  peak memory: {build:.0} MB while generating and importing; {serve:.0} MB from then on, the server with the benchmark's client (target for the server < 1 GB)"
         ),
-        None => println!("  peak memory: not available on this system"),
+        _ => println!("  peak memory: not available on this system"),
     }
     Ok(())
 }

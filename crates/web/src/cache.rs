@@ -199,6 +199,48 @@ fn changed_trusts(old: &Snapshot, fresh: &Snapshot) -> Option<HashSet<String>> {
     Some(trusts)
 }
 
+/// `held` completeness readings with the changed trusts' wards read again (each ward-month is
+/// judged against the ward's own earlier months, so other trusts' readings cannot move), in
+/// the order a whole reading gives: wards as `held` lists them, new wards after, by month.
+async fn splice_completeness(
+    store: &Store,
+    fresh: &Snapshot,
+    held: &[WardMonth],
+    changed: &HashSet<String>,
+) -> store::Result<Arc<Vec<WardMonth>>> {
+    let Some((from, to)) = fresh.range else {
+        return Ok(Arc::new(Vec::new()));
+    };
+    let mut out: Vec<WardMonth> = held
+        .iter()
+        .filter(|r| !changed.contains(&r.trust))
+        .cloned()
+        .collect();
+    let mut trusts: Vec<&String> = changed.iter().collect();
+    trusts.sort();
+    for t in trusts {
+        out.extend(
+            store
+                .completeness(from, to, Some((OrgLevel::Trust, t.clone())))
+                .await?,
+        );
+    }
+    let mut rank: HashMap<&str, usize> = HashMap::new();
+    for r in held {
+        let next = rank.len();
+        rank.entry(r.ward.as_str()).or_insert(next);
+    }
+    let rank: HashMap<String, usize> = rank.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    out.sort_by(|a, b| {
+        let ra = rank.get(&a.ward).copied().unwrap_or(usize::MAX);
+        let rb = rank.get(&b.ward).copied().unwrap_or(usize::MAX);
+        ra.cmp(&rb)
+            .then_with(|| a.ward.cmp(&b.ward))
+            .then_with(|| a.month.cmp(&b.month))
+    });
+    Ok(Arc::new(out))
+}
+
 /// What a rebuild does with one held key after uploads bound to the `changed` trusts.
 #[derive(Debug, PartialEq, Eq)]
 enum Plan {
@@ -401,14 +443,19 @@ impl Cache {
             Some(f) => f,
             None => Arc::new(snapshot(store).await?),
         };
-        let (old, held, had_completeness) = {
+        let (old, held, had_completeness, held_completeness) = {
             let s = self.lock();
             let held: Vec<(Key, Arc<Vec<MeasureSeries>>)> = s
                 .series
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            (s.snapshot.clone(), held, s.completeness.is_some())
+            (
+                s.snapshot.clone(),
+                held,
+                s.completeness.is_some(),
+                s.completeness.clone(),
+            )
         };
         if old.same_data(&fresh) {
             let mut s = self.lock();
@@ -444,10 +491,13 @@ impl Cache {
                 },
             }
         }
-        let completeness = if had_completeness {
-            Some(compute_completeness(store, &fresh).await?)
-        } else {
-            None
+        let completeness = match (had_completeness, &changed) {
+            (false, _) => None,
+            (true, Some(trusts)) => match &held_completeness {
+                Some(rows) => Some(splice_completeness(store, &fresh, rows, trusts).await?),
+                None => Some(compute_completeness(store, &fresh).await?),
+            },
+            (true, None) => Some(compute_completeness(store, &fresh).await?),
         };
         let generation = fresh.generation;
         {

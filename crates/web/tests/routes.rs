@@ -1594,6 +1594,8 @@ async fn a_trust_s_upload_recomputed_alone_serves_the_same_figures_as_a_whole_re
             "/chart/Y98/ri_rate/download/csv",
             "/api/summary/R8A",
             "/api/summary/Y98",
+            "/completeness?org=R8A",
+            "/completeness",
         ];
         let before = read_all(&app, &admin, &paths).await;
         app.state.settled().await.unwrap();
