@@ -44,6 +44,9 @@ pub struct ScaleFigures {
     /// Peak resident memory (VmHWM) while generating and importing, and from then on (the
     /// server and the benchmark's client; the generated files freed).
     pub build_peak_memory_mb: Option<f64>,
+    /// Resident memory when the peak reading starts again (what the freed generator left
+    /// mapped: a floor under the server's reading).
+    pub resident_after_build_mb: Option<f64>,
     pub peak_memory_mb: Option<f64>,
 }
 
@@ -92,6 +95,7 @@ pub async fn run(
     drop(region);
     let build_peak_mb = peak_memory_mb();
     reset_peak_memory();
+    let resident_after_build_mb = resident_memory_mb();
     let trusts: Vec<String> = codes(&store, "trust").await?;
     let sites: Vec<String> = codes(&store, "site").await?;
     let wards: Vec<String> = store.wards().await?.into_iter().map(|w| w.code).collect();
@@ -188,6 +192,7 @@ pub async fn run(
         upload_trust_served,
         upload_served,
         build_peak_memory_mb: build_peak_mb,
+        resident_after_build_mb,
         peak_memory_mb: peak_memory_mb(),
     })
 }
@@ -269,10 +274,20 @@ fn reset_peak_memory() {
 
 /// VmHWM of this process, in MB (Linux).
 fn peak_memory_mb() -> Option<f64> {
+    status_mb("VmHWM:")
+}
+
+/// VmRSS of this process, in MB (Linux).
+fn resident_memory_mb() -> Option<f64> {
+    status_mb("VmRSS:")
+}
+
+/// A memory line of /proc/self/status, in MB.
+fn status_mb(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .trim()
         .trim_end_matches("kB")
         .trim()

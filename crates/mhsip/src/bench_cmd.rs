@@ -244,7 +244,8 @@ async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf
     );
     match (f.build_peak_memory_mb, f.peak_memory_mb) {
         (Some(build), Some(serve)) => println!(
-            "  peak memory: {build:.0} MB while generating and importing; {serve:.0} MB from then on, the server with the benchmark's client (target for the server < 1 GB)"
+            "  peak memory: {build:.0} MB while generating and importing; {serve:.0} MB from then on, the server with the benchmark's client, of which {:.0} MB was still resident from the build (target for the server < 1 GB)",
+            f.resident_after_build_mb.unwrap_or(0.0)
         ),
         _ => println!("  peak memory: not available on this system"),
     }

@@ -582,14 +582,13 @@ impl Cache {
         Ok(computed)
     }
 
-    /// `key`'s series (every measure) if they are computed; otherwise `measure`'s alone,
-    /// computed now (it reads only the tables that measure needs), and the whole key in the
-    /// background afterwards for the pages that follow. A chart page's first view at a
+    /// `key`'s series (every measure) if they are computed; otherwise `measure`'s alone
+    /// (it reads only the tables that measure needs). A chart page's first view at a
     /// national size then waits for one measure of one trust, not all of them.
     pub async fn series_with(
         &self,
         store: &Store,
-        snap: &Arc<Snapshot>,
+        snap: &Snapshot,
         key: Key,
         measure: &'static str,
     ) -> store::Result<Arc<Vec<MeasureSeries>>> {
@@ -603,12 +602,8 @@ impl Cache {
             measure: Some(measure),
             ..key.clone()
         };
-        let computed = self.series(store, snap, one).await?;
-        let (cache, store, snap) = (self.clone(), store.clone(), snap.clone());
-        tokio::spawn(async move {
-            // Failing only means the next page computes it itself.
-            let _ = cache.series(&store, &snap, key).await;
-        });
-        Ok(computed)
+        // The whole key is left to the start-up warming (monthly) or to the page that needs
+        // it: computing it here too would take the cores from the next first views.
+        self.series(store, snap, one).await
     }
 }

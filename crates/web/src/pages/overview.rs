@@ -393,29 +393,28 @@ pub async fn page(
     .into_response())
 }
 
-/// After start-up, in the background: every trust's wards (monthly), then the weekly views, so
-/// that pages are served from the cache. Failures only mean a slower first visit.
+/// After start-up, in the background: every trust's wards (monthly), then the weekly overview,
+/// so that pages are served from the cache. Failures only mean a slower first visit. The wards'
+/// weekly series are left to their first view (one measure of one trust): held for every ward
+/// of a national deployment they would take most of the server's memory (four times the
+/// monthly points) for views few people open.
 pub async fn warm_rest(state: &AppState) {
     let Ok(snap) = state.cache.current(&state.store).await else {
         return;
     };
     let trusts: Vec<crate::orgs::Org> = snap.orgs.trusts().cloned().collect();
-    for period in [PeriodKind::Month, PeriodKind::Week] {
-        if period == PeriodKind::Week {
-            let _ = warm_overview(state, period).await;
-        }
-        for t in &trusts {
-            let key = crate::cache::Key {
-                level: OrgLevel::Ward,
-                period,
-                scope: Some((OrgLevel::Trust, t.code.clone())),
-                measure: None,
-            };
-            if state.cache.series(&state.store, &snap, key).await.is_err() {
-                return;
-            }
+    for t in &trusts {
+        let key = crate::cache::Key {
+            level: OrgLevel::Ward,
+            period: PeriodKind::Month,
+            scope: Some((OrgLevel::Trust, t.code.clone())),
+            measure: None,
+        };
+        if state.cache.series(&state.store, &snap, key).await.is_err() {
+            return;
         }
     }
+    let _ = warm_overview(state, PeriodKind::Week).await;
 }
 
 /// The series the overview reads (the region's and every trust's, all measures).
