@@ -129,6 +129,11 @@ async fn snapshot(store: &Store) -> store::Result<Snapshot> {
 }
 
 impl Snapshot {
+    /// The trust an organisation belongs to (a trust is its own), if the directory knows it.
+    fn trust_of(&self, code: &str) -> Option<String> {
+        self.orgs.get(code).and_then(|o| o.trust.clone())
+    }
+
     /// Whether `other` holds the same uploaded data (only annotations differ): the computed
     /// series of one are then the series of the other.
     fn same_data(&self, other: &Snapshot) -> bool {
@@ -230,10 +235,9 @@ async fn splice_completeness(
         let next = rank.len();
         rank.entry(r.ward.as_str()).or_insert(next);
     }
-    let rank: HashMap<String, usize> = rank.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     out.sort_by(|a, b| {
-        let ra = rank.get(&a.ward).copied().unwrap_or(usize::MAX);
-        let rb = rank.get(&b.ward).copied().unwrap_or(usize::MAX);
+        let ra = rank.get(a.ward.as_str()).copied().unwrap_or(usize::MAX);
+        let rb = rank.get(b.ward.as_str()).copied().unwrap_or(usize::MAX);
         ra.cmp(&rb)
             .then_with(|| a.ward.cmp(&b.ward))
             .then_with(|| a.month.cmp(&b.month))
@@ -261,7 +265,7 @@ fn plan_for(
     changed: &HashSet<String>,
     fresh: &Snapshot,
 ) -> Plan {
-    let trust_of = |code: &str| fresh.orgs.get(code).and_then(|o| o.trust.clone());
+    let trust_of = |code: &str| fresh.trust_of(code);
     match (&key.scope, key.level) {
         (_, OrgLevel::Region | OrgLevel::Icb)
         | (Some((OrgLevel::Icb | OrgLevel::Region, _)), _) => Plan::Later,
@@ -300,7 +304,7 @@ async fn splice(
             new.insert((s.org.clone(), s.measure), s.clone());
         }
     }
-    let trust_of = |code: &str| fresh.orgs.get(code).and_then(|o| o.trust.clone());
+    let trust_of = |code: &str| fresh.trust_of(code);
     let mut out = Vec::with_capacity(held.len());
     for s in held {
         if trust_of(&s.org).is_some_and(|t| !changed.contains(&t)) {
