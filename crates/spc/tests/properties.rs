@@ -85,7 +85,13 @@ proptest! {
         for (a, b) in up.points.iter().zip(&down.points) {
             prop_assert_eq!((a.centre, a.lower_limit, a.upper_limit), (b.centre, b.lower_limit, b.upper_limit));
             prop_assert_eq!([a.astronomical, a.shift, a.two_in_three], [b.astronomical, b.shift, b.two_in_three]);
-            let conflict = {
+            // A point where a rising trend meets a falling one belongs to both; its one trend
+            // field shows the side better for the direction, so the two runs differ there.
+            let in_both_trends = a.trend != b.trend;
+            if in_both_trends {
+                prop_assert_eq!((a.trend, b.trend), (Some(Side::High), Some(Side::Low)));
+            }
+            let conflict = in_both_trends || {
                 let sides: Vec<Side> = flags(a).iter().flatten().copied().collect();
                 sides.contains(&Side::High) && sides.contains(&Side::Low)
             };
@@ -160,4 +166,39 @@ proptest! {
         }
         prop_assert_eq!(next, v.len());
     }
+}
+
+/// Found by the property above in CI: a fall of six points ending where a rise of six begins.
+/// The low point belongs to both trends and shows as improvement whichever way is better.
+#[test]
+fn a_point_in_a_falling_and_a_rising_trend_is_improvement_both_ways() {
+    let v: Vec<Option<f64>> = [47.0, 33.0, 20.0, 14.0, 6.0, 1.0, 3.0, 4.0, 16.0, 17.0, 18.0]
+        .into_iter()
+        .map(Some)
+        .chain([None, Some(0.0), None])
+        .collect();
+    let mut s = Settings {
+        chart: ChartKind::Run,
+        run_length: 6,
+        ..Settings::default()
+    };
+    s.direction = Direction::Increase;
+    let up = analyse(&Series::values(&v), &s).unwrap();
+    s.direction = Direction::Decrease;
+    let down = analyse(&Series::values(&v), &s).unwrap();
+    assert_eq!(up.points[5].trend, Some(Side::High));
+    assert_eq!(down.points[5].trend, Some(Side::Low));
+    assert_eq!(
+        up.points[5].point_type,
+        Some(PointType::Improvement(Side::High))
+    );
+    assert_eq!(
+        down.points[5].point_type,
+        Some(PointType::Improvement(Side::Low))
+    );
+    assert_eq!(up.points[0].point_type, Some(PointType::Concern(Side::Low)));
+    assert_eq!(
+        down.points[0].point_type,
+        Some(PointType::Improvement(Side::Low))
+    );
 }
