@@ -192,6 +192,24 @@ code_list!(
 );
 
 code_list!(
+    /// Where a self-harm incident among an acute trust's patients happened (issue 12, item 4).
+    AcuteSetting, "acute setting" {
+        EmergencyDepartment = "emergency_department", "Emergency department";
+        AcuteWard = "acute_ward", "Acute ward";
+        Other = "other", "Other acute setting";
+    }
+);
+
+code_list!(
+    /// The kind of a trust: the programme's mental health trusts, and acute trusts that join
+    /// the network (issue 12, item 4).
+    OrgType, "kind of trust" {
+        MentalHealth = "mental_health", "Mental health trust";
+        Acute = "acute", "Acute trust";
+    }
+);
+
+code_list!(
     /// Sexual safety incident category (DOMAIN.md section 4).
     SexualSafetyCategory, "sexual safety category" {
         Assault = "assault", "Sexual assault";

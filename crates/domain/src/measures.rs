@@ -2,7 +2,7 @@
 //! which way is better, and how it is charted. The store computes them; pages explain them
 //! with `description`.
 
-use crate::codes::{InterventionGroup, InterventionType, SexualSafetyCategory};
+use crate::codes::{AcuteSetting, InterventionGroup, InterventionType, SexualSafetyCategory};
 use serde::Serialize;
 use spc::{ChartKind, Direction};
 
@@ -130,6 +130,12 @@ pub enum Numerator {
     LigatureAuditsOnTime,
     /// Ligature register: actions open and past their due date at the period's end.
     LigatureActionsOverdue,
+    /// Self-harm incidents among acute trusts' patients, in one setting or in all (issue 12).
+    AcuteSelfHarm(Option<AcuteSetting>),
+    /// Staff who self-harmed in the month, as the trust counted them (an aggregate).
+    StaffSelfHarm,
+    /// Staff who died by suicide in the month, as the trust counted them (an aggregate).
+    StaffSuicides,
 }
 
 /// What it is counted over.
@@ -154,6 +160,8 @@ pub enum Denominator {
     LigatureAudits,
     /// Ligature register: actions open at the period's end.
     LigatureActionsOpen,
+    /// The trust's staff headcount in the month, where it gave one.
+    StaffHeadcount,
     /// A count or statistic on its own.
     None,
 }
@@ -197,6 +205,7 @@ impl Measure {
         } else if self.chart == ChartKind::G
             || self.unit.starts_with("minutes")
             || self.unit.starts_with("people")
+            || (self.is_beyond_inpatient() && self.chart == ChartKind::C)
         {
             format!("{v:.0}")
         } else {
@@ -208,7 +217,9 @@ impl Measure {
     pub fn is_rate(&self) -> bool {
         matches!(
             self.denominator,
-            Denominator::OccupiedBedDays | Denominator::BedDaysLessLeave
+            Denominator::OccupiedBedDays
+                | Denominator::BedDaysLessLeave
+                | Denominator::StaffHeadcount
         )
     }
 
@@ -254,11 +265,26 @@ impl Measure {
         self.objective == Objective::Freed
     }
 
+    /// Whether it is one of the network's measures beyond inpatient mental health (issue 12,
+    /// item 4): acute trusts' patients' self-harm and staff self-harm and suicide.
+    pub fn is_beyond_inpatient(&self) -> bool {
+        matches!(
+            self.numerator,
+            Numerator::AcuteSelfHarm(_) | Numerator::StaffSelfHarm | Numerator::StaffSuicides
+        )
+    }
+    /// Whether it counts staff (aggregates only: no breakdown by person is possible).
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self.numerator,
+            Numerator::StaffSelfHarm | Numerator::StaffSuicides
+        )
+    }
     /// Whether it is computed from the ward safety uploads (stays, restrictive interventions,
     /// incidents) by `store::compute_measures`; the other programmes' measures come from their
     /// own records (`web::series_sources`).
     pub fn from_ward_uploads(&self) -> bool {
-        !self.is_freed() && !self.is_ligature()
+        !self.is_freed() && !self.is_ligature() && !self.is_beyond_inpatient()
     }
 
     /// Whether its points describe single events (one point per incident: G and T charts),
@@ -624,13 +650,95 @@ pub fn catalogue() -> Vec<Measure> {
     ]
 }
 
-/// A measure by id: the ward safety catalogue, then FREED's, then the ligature register's.
+/// A measure by id: the ward safety catalogue, then FREED's, then the ligature register's,
+/// then the network's beyond inpatient mental health.
 pub fn find(id: &str) -> Option<Measure> {
     catalogue()
         .into_iter()
         .chain(freed_catalogue())
         .chain(ligature_catalogue())
+        .chain(beyond_inpatient_catalogue())
         .find(|m| m.id == id)
+}
+
+/// The network's measures beyond inpatient mental health (issue 12, item 4), charted per
+/// trust, ICB and region: self-harm among acute trusts' patients (all settings and each
+/// setting, from the `acute_self_harm` upload), and self-harm and suicide among every trust's
+/// staff (from the monthly aggregate counts of the `staff_harm` upload). Staff figures are
+/// aggregates: they cannot be broken down by any characteristic of a person.
+pub fn beyond_inpatient_catalogue() -> Vec<Measure> {
+    use Numerator as N;
+    let count = |id, title, description, numerator, unit| Measure {
+        id,
+        version: 1,
+        title,
+        description,
+        objective: Objective::SelfHarmAwol,
+        numerator,
+        denominator: Denominator::None,
+        multiplier: 1.0,
+        direction: Direction::Decrease,
+        chart: ChartKind::C,
+        target: None,
+        unit,
+        national: None,
+    };
+    vec![
+        count(
+            "acute_self_harm",
+            "Self-harm incidents among acute trusts' patients",
+            "Self-harm incidents among the patients of an acute trust in the period, in every setting (emergency department, acute ward, other), as the trust's risk system recorded them. Lower is better.",
+            N::AcuteSelfHarm(None),
+            "incidents",
+        ),
+        count(
+            "acute_self_harm_ed",
+            "Self-harm incidents in emergency departments",
+            "Self-harm incidents among an acute trust's patients in its emergency departments in the period. Lower is better.",
+            N::AcuteSelfHarm(Some(AcuteSetting::EmergencyDepartment)),
+            "incidents",
+        ),
+        count(
+            "acute_self_harm_ward",
+            "Self-harm incidents on acute wards",
+            "Self-harm incidents among an acute trust's patients on its (non-mental-health) wards in the period. Lower is better.",
+            N::AcuteSelfHarm(Some(AcuteSetting::AcuteWard)),
+            "incidents",
+        ),
+        count(
+            "acute_self_harm_other",
+            "Self-harm incidents in other acute settings",
+            "Self-harm incidents among an acute trust's patients in its other settings (outpatients, grounds, transport) in the period. Lower is better.",
+            N::AcuteSelfHarm(Some(AcuteSetting::Other)),
+            "incidents",
+        ),
+        count(
+            "staff_self_harm",
+            "Staff self-harm per month",
+            "The number of the trust's staff known to have self-harmed in the month, as the trust counted them: an aggregate count, never a person, so there is no breakdown by group. Shown only under disclosure control outside the trust. Months the trust did not report are gaps. Lower is better.",
+            N::StaffSelfHarm,
+            "staff",
+        ),
+        count(
+            "staff_suicides",
+            "Staff suicides per month",
+            "The number of the trust's staff who died by suicide in the month, as the trust counted them: an aggregate count, never a person, so there is no breakdown by group. Shown only under disclosure control outside the trust. Months the trust did not report are gaps. Lower is better.",
+            N::StaffSuicides,
+            "staff",
+        ),
+        Measure {
+            denominator: Denominator::StaffHeadcount,
+            multiplier: 1000.0,
+            chart: ChartKind::Xmr,
+            ..count(
+                "staff_self_harm_rate",
+                "Staff self-harm per 1,000 staff",
+                "Staff known to have self-harmed in the month for every 1,000 staff, in the months the trust gave its staff headcount (an aggregate rate, never a person; no breakdown by group). Lower is better.",
+                N::StaffSelfHarm,
+                "per 1,000 staff",
+            )
+        },
+    ]
 }
 
 /// The ligature register's measures (issue 13), charted per ward, site, trust and region from
@@ -898,6 +1006,43 @@ mod tests {
         }
         assert!(all.iter().all(|m| !m.is_freed()));
         assert_eq!(Objective::parse("freed"), Some(Objective::Freed));
+    }
+
+    #[test]
+    fn the_measures_beyond_inpatient_care_come_from_their_own_uploads() {
+        let ward: HashSet<&str> = catalogue()
+            .iter()
+            .chain(freed_catalogue().iter())
+            .chain(ligature_catalogue().iter())
+            .map(|m| m.id)
+            .collect();
+        let beyond = beyond_inpatient_catalogue();
+        for m in &beyond {
+            assert!(!ward.contains(m.id), "{}", m.id);
+            assert!(
+                m.is_beyond_inpatient() && !m.from_ward_uploads(),
+                "{}",
+                m.id
+            );
+            assert!(!m.stratifiable(), "{}", m.id);
+            assert_eq!(find(m.id).as_ref(), Some(m));
+        }
+        // Staff counts are counts (suppressed 1-4 outside the trust); the rate per 1,000 staff
+        // is a rate whose events are the staff counted.
+        use crate::disclosure::Figure;
+        let staff = find("staff_suicides").unwrap();
+        assert!(staff.is_staff());
+        assert_eq!(staff.figure(2.0, 2.0, None), Figure::Count(2));
+        let rate = find("staff_self_harm_rate").unwrap();
+        assert_eq!(
+            rate.figure(1.5, 3.0, Some(2000.0)),
+            Figure::Rate {
+                events: 3,
+                exposure: 2000.0,
+                per: 1000.0
+            }
+        );
+        assert_eq!(find("acute_self_harm").unwrap().format_value(3.0), "3");
     }
 
     #[test]

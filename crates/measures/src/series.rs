@@ -147,6 +147,8 @@ fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
         Numerator::LigatureMedianHighAge => lig.median_high_age.unwrap_or(f64::NAN),
         Numerator::LigatureAuditsOnTime => lig.audits_on_time,
         Numerator::LigatureActionsOverdue => lig.actions_overdue,
+        // Never from the store's facts: `network::scope` counts them from their own uploads.
+        Numerator::AcuteSelfHarm(_) | Numerator::StaffSelfHarm | Numerator::StaffSuicides => 0.0,
     };
     let denominator = match m.denominator {
         Denominator::OccupiedBedDays => f.bed_days.map(|b| b.occupied),
@@ -162,6 +164,7 @@ fn point(m: &Measure, period: Date, f: &PeriodFacts) -> MeasurePoint {
         Denominator::FreedEligibleFollowedUp => f.freed.map(|x| x.eligible_followed_up),
         Denominator::LigatureAudits => f.ligature.map(|x| x.audits),
         Denominator::LigatureActionsOpen => f.ligature.map(|x| x.actions_open),
+        Denominator::StaffHeadcount => None,
         Denominator::None if m.numerator == Numerator::FreedMedianDaysToTreatment => {
             f.freed.map(|x| x.treated)
         }

@@ -11,6 +11,8 @@
 //!   overdispersion adjustments as FunnelPlotR implements them;
 //! - [`site`]: the effect read from a measure's cached series (`measures::MeasureSeries`) at
 //!   an adoption date, and what a disclosure-controlled viewer may see of it;
+//! - [`scope`]: the measures beyond inpatient mental health (acute trusts' patients' self-harm
+//!   by setting, staff self-harm and suicide from monthly aggregates) from the store's counts;
 //! - [`svg`]: the forest plot and the funnel plot as SVG, with text alternatives.
 //!
 //! The formulas and references are in docs/network.md.
@@ -19,6 +21,7 @@ pub mod dist;
 pub mod effect;
 pub mod funnel;
 pub mod meta;
+pub mod scope;
 pub mod site;
 pub mod svg;
 

@@ -7,6 +7,8 @@
 //! differs (two migration folders). Counting and aggregation happen in SQL.
 
 pub mod accounts;
+/// Acute trusts' patients' self-harm and trusts' staff counts (issue 12 item 4; migration 0018).
+pub mod acute;
 /// The children's ADHD pathway's referrals (issue 15 item 8; migration 0014).
 pub mod adhd;
 pub mod annotations;
@@ -201,7 +203,7 @@ impl Store {
 }
 
 /// Every table, in dependency order.
-pub const TABLES: [&str; 22] = [
+pub const TABLES: [&str; 25] = [
     "meta",
     "uploads",
     "mappings",
@@ -224,6 +226,9 @@ pub const TABLES: [&str; 22] = [
     "freed_contacts",
     "freed_pauses",
     "freed_discharges",
+    "organisation_types",
+    "acute_self_harm",
+    "staff_harm_months",
 ];
 
 fn normalise_url(url: &str) -> Result<(String, Backend)> {
