@@ -10,12 +10,18 @@
 //! | ward user | full detail for their ward; may annotate its charts | nothing |
 //! | uploader | their trust's uploads and upload history | nothing |
 //! | clinician | their trust's attention tests (issue 15); no safety figures | nothing |
+//! | estates | the actions of their trust's ligature registers (issue 13); no figures | nothing |
 //!
 //! A clinician works with individual children's attention tests (`Grant::can_see_attention_tests`)
 //! and needs none of the safety programme's figures: like an uploader, they see no organisation's
 //! figures (`Detail::None` everywhere), which is less than a ward user of their trust sees. No
 //! other role sees attention tests, not even a programme admin (they are clinical records of
 //! children, seen on a need-to-know basis; the audit log records every look at one).
+//!
+//! Estates staff (issue 13) fit the anti-ligature hardware and raise the work orders and capital
+//! bids: they see and update the actions of their trust's wards' ligature registers
+//! (`Grant::works_on_ligature_actions_of`: status, due date, work order or bid reference) and
+//! nothing else, no figure, no patient, no register beyond its actions, no other trust.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -30,16 +36,19 @@ pub enum Role {
     Uploader,
     /// A clinician of a children's service (issue 15): their trust's attention tests only.
     Clinician,
+    /// Estates staff of a trust (issue 13): its ligature registers' actions only.
+    Estates,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::ProgrammeAdmin,
         Role::ProgrammeViewer,
         Role::TrustLead,
         Role::WardUser,
         Role::Uploader,
         Role::Clinician,
+        Role::Estates,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +59,7 @@ impl Role {
             Role::WardUser => "ward_user",
             Role::Uploader => "uploader",
             Role::Clinician => "clinician",
+            Role::Estates => "estates",
         }
     }
 
@@ -61,13 +71,14 @@ impl Role {
             Role::WardUser => "Ward user",
             Role::Uploader => "Uploader",
             Role::Clinician => "Clinician",
+            Role::Estates => "Estates",
         }
     }
 
     pub fn parse(s: &str) -> Result<Role, String> {
         let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         Role::ALL.into_iter().find(|r| r.as_str() == t).ok_or_else(|| {
-            format!("unknown role '{s}'; expected programme_admin, programme_viewer, trust_lead, ward_user, uploader or clinician")
+            format!("unknown role '{s}'; expected programme_admin, programme_viewer, trust_lead, ward_user, uploader, clinician or estates")
         })
     }
 }
@@ -120,11 +131,15 @@ impl Grant {
                 trust: None,
                 ward: None,
             }),
-            Role::TrustLead | Role::Uploader | Role::Clinician if trust.is_none() => Err(format!(
-                "a {} needs a trust (e.g. R9A)",
-                role.label().to_lowercase()
-            )),
-            Role::TrustLead | Role::Uploader | Role::Clinician => Ok(Grant {
+            Role::TrustLead | Role::Uploader | Role::Clinician | Role::Estates
+                if trust.is_none() =>
+            {
+                Err(format!(
+                    "a {} needs a trust (e.g. R9A)",
+                    role.label().to_lowercase()
+                ))
+            }
+            Role::TrustLead | Role::Uploader | Role::Clinician | Role::Estates => Ok(Grant {
                 role,
                 trust,
                 ward: None,
@@ -148,7 +163,7 @@ impl Grant {
             Role::WardUser if own_trust && place.ward.is_some() && place.ward == self.ward => {
                 Detail::Full
             }
-            Role::WardUser | Role::Uploader | Role::Clinician => Detail::None,
+            Role::WardUser | Role::Uploader | Role::Clinician | Role::Estates => Detail::None,
         }
     }
 
@@ -156,6 +171,17 @@ impl Grant {
     /// `trust`'s services: a clinician of that trust, and nobody else.
     pub fn can_see_attention_tests(&self, trust: &str) -> bool {
         self.role == Role::Clinician
+            && self
+                .trust
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(trust.trim()))
+    }
+
+    /// Whether this user is estates staff of `trust`, who see and update the actions of its
+    /// wards' ligature registers and nothing else (`ligature::access` adds the register's
+    /// editors, who may do that and more).
+    pub fn works_on_ligature_actions_of(&self, trust: &str) -> bool {
+        self.role == Role::Estates
             && self
                 .trust
                 .as_deref()
@@ -242,6 +268,7 @@ mod tests {
             ),
             (g(Role::Uploader, Some("R9A"), None), [Detail::None; 5]),
             (g(Role::Clinician, Some("R9A"), None), [Detail::None; 5]),
+            (g(Role::Estates, Some("R9A"), None), [Detail::None; 5]),
         ];
         for (grant, expected) in cases {
             let got: Vec<Detail> = [
@@ -289,6 +316,33 @@ mod tests {
             Grant::new(Role::Uploader, Some("R9A".into()), None).unwrap(),
         ] {
             assert!(!other.can_see_attention_tests("R9A"), "{:?}", other.role);
+        }
+    }
+
+    /// Estates staff: their trust's ligature actions only; no figures, uploads or notes.
+    #[test]
+    fn estates_work_on_their_trusts_ligature_actions_only() {
+        let est = Grant::new(Role::Estates, Some("r9a".into()), None).unwrap();
+        assert_eq!(Role::parse("Estates").unwrap(), Role::Estates);
+        assert_eq!(est.trust.as_deref(), Some("R9A"));
+        assert!(est.works_on_ligature_actions_of("R9A"));
+        assert!(est.works_on_ligature_actions_of("r9a"));
+        assert!(!est.works_on_ligature_actions_of("R9B"));
+        assert!(!est.can_upload_for("R9A") && !est.can_administer());
+        assert!(!est.can_annotate(&place(Some("R9A-ASH"), Some("R9A"))));
+        assert!(!est.can_see_attention_tests("R9A"));
+        assert!(Grant::new(Role::Estates, None, None).is_err());
+        for other in [
+            Grant::new(Role::ProgrammeAdmin, None, None).unwrap(),
+            Grant::new(Role::TrustLead, Some("R9A".into()), None).unwrap(),
+            Grant::new(Role::WardUser, Some("R9A".into()), Some("R9A-ASH".into())).unwrap(),
+            Grant::new(Role::Uploader, Some("R9A".into()), None).unwrap(),
+        ] {
+            assert!(
+                !other.works_on_ligature_actions_of("R9A"),
+                "{:?}",
+                other.role
+            );
         }
     }
 }

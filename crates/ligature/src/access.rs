@@ -2,7 +2,8 @@
 //! link): seeing a ward's register needs full detail of the ward (its trust's leads, the ward's
 //! own users, programme admins); editing it (audits, actions, photos) needs full detail and a
 //! role that works on wards (ward user, trust lead, programme admin). Everyone else sees at most
-//! counts through disclosure control, as for every figure.
+//! counts through disclosure control, as for every figure. Estates staff of the ward's trust see
+//! and update its actions only (`can_update_actions`).
 
 use domain::access::{Detail, Grant, Place, Role};
 
@@ -24,6 +25,19 @@ pub fn can_edit(grant: &Grant, ward: &str, trust: &str) -> bool {
         grant.role,
         Role::WardUser | Role::TrustLead | Role::ProgrammeAdmin
     ) && detail(grant, ward, trust) == Detail::Full
+}
+
+/// Whether `grant` may see and update the actions of the ward's register (status, due date,
+/// work order or capital bid reference): its editors, and the estates staff of the ward's trust,
+/// who see the actions and nothing else of the register.
+pub fn can_update_actions(grant: &Grant, ward: &str, trust: &str) -> bool {
+    can_edit(grant, ward, trust) || grant.works_on_ligature_actions_of(trust)
+}
+
+/// Whether `grant` sees the list of every action of `trust`'s registers (the estates page):
+/// the trust's estates staff and leads, and programme admins.
+pub fn can_see_trust_actions(grant: &Grant, trust: &str) -> bool {
+    grant.works_on_ligature_actions_of(trust) || can_see_escalations(grant, trust)
 }
 
 /// Whether `grant` sees the escalation list of `trust` (its leads and programme admins).
@@ -75,5 +89,19 @@ mod tests {
         assert!(can_see_photos(&lead, "R9A-BIR", "R9A"));
         assert!(!can_see_photos(&lead, "RXT-OAK", "RXT"));
         assert!(!can_see_photos(&up, "R9A-ASH", "R9A"));
+        // Estates staff: their trust's actions only, never the register, photos or escalations.
+        let est = g(Role::Estates, Some("R9A"), None);
+        assert!(can_update_actions(&est, "R9A-ASH", "R9A"));
+        assert!(!can_update_actions(&est, "RXT-OAK", "RXT"));
+        assert!(can_see_trust_actions(&est, "R9A") && !can_see_trust_actions(&est, "RXT"));
+        assert!(!can_edit(&est, "R9A-ASH", "R9A"));
+        assert_eq!(detail(&est, "R9A-ASH", "R9A"), Detail::None);
+        assert!(!can_see_photos(&est, "R9A-ASH", "R9A"));
+        assert!(!can_see_escalations(&est, "R9A"));
+        assert!(can_update_actions(&ward, "R9A-ASH", "R9A"));
+        assert!(!can_update_actions(&ward, "R9A-BIR", "R9A"));
+        assert!(!can_update_actions(&up, "R9A-ASH", "R9A"));
+        assert!(!can_update_actions(&viewer, "R9A-ASH", "R9A"));
+        assert!(can_see_trust_actions(&lead, "R9A") && !can_see_trust_actions(&ward, "R9A"));
     }
 }

@@ -86,13 +86,14 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// One account per role, created once, on the demo's trust R9A and its ward Ash.
 pub async fn demo_accounts(store: &Store) -> Result<Vec<(&'static str, &'static str, String)>> {
-    let accounts: [(&str, Role, Option<&str>, Option<&str>); 6] = [
+    let accounts: [(&str, Role, Option<&str>, Option<&str>); 7] = [
         ("admin", Role::ProgrammeAdmin, None, None),
         ("viewer", Role::ProgrammeViewer, None, None),
         ("lead.r9a", Role::TrustLead, Some("R9A"), None),
         ("ward.ash", Role::WardUser, Some("R9A"), Some("R9A-ASH")),
         ("upload.r9a", Role::Uploader, Some("R9A"), None),
         ("clinician.r9a", Role::Clinician, Some("R9A"), None),
+        ("estates.r9a", Role::Estates, Some("R9A"), None),
     ];
     let existing: Vec<String> = store.users().await?.into_iter().map(|u| u.name).collect();
     let mut out = Vec::new();

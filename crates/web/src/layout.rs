@@ -46,11 +46,13 @@ impl Layout {
             Role::Uploader => {}
             // A clinician sees attention tests and none of the safety figures.
             Role::Clinician => items.push(("/clinic", "Attention tests")),
+            // Estates staff: their trust's ligature actions, nothing else.
+            Role::Estates => items.push(("/ligature/estates", "Ligature actions")),
         }
-        if !matches!(g.role, Role::Uploader | Role::Clinician) {
+        if !matches!(g.role, Role::Uploader | Role::Clinician | Role::Estates) {
             items.push(("/inequalities", "Inequalities"));
         }
-        if g.role != Role::Clinician {
+        if !matches!(g.role, Role::Clinician | Role::Estates) {
             items.push(("/completeness", "Data completeness"));
         }
         if matches!(
@@ -59,7 +61,7 @@ impl Layout {
         ) {
             items.push(("/uploads", "Uploads"));
         }
-        if g.role != Role::Clinician {
+        if !matches!(g.role, Role::Clinician | Role::Estates) {
             items.push(("/measures", "Measures"));
         }
         if g.role == Role::ProgrammeAdmin {

@@ -812,3 +812,179 @@ async fn the_register_is_charted_as_measures() {
         }
     }
 }
+
+/// Estates staff (issue 13, item 6): their trust's actions on the estates page, updated there
+/// (status, due date, work order), audited; nothing else of the register, no other trust's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn estates_staff_see_and_update_their_trusts_actions_only() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let n = app.db_name;
+        let g = domain::access::Grant::new(domain::access::Role::Estates, Some("R8A".into()), None)
+            .unwrap();
+        app.store
+            .create_user("estates", app::PASSWORD, &g)
+            .await
+            .unwrap();
+        let g = domain::access::Grant::new(domain::access::Role::Estates, Some("R8B".into()), None)
+            .unwrap();
+        app.store
+            .create_user("estates_b", app::PASSWORD, &g)
+            .await
+            .unwrap();
+        let ward = app.login("ward").await;
+        let r = app
+            .post_multipart(
+                "/ligature/ward/R8A-ASH/import",
+                &ward,
+                &[],
+                "ash.csv",
+                SHEET.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+        let r = app
+            .post_form(
+                "/ligature/ward/R8A-ASH/actions",
+                Some(&ward),
+                &form(&[
+                    ("point", "ASH-001"),
+                    ("description", "Fit an anti-ligature door closer"),
+                    ("owner", "Estates"),
+                    ("due", &due),
+                    ("reference", ""),
+                ]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        let id = app.store.ligature_actions("R8A-ASH").await.unwrap()[0].id;
+
+        let est = app.login("estates").await;
+        let r = app.get("/", Some(&est)).await;
+        assert_eq!(r.location, "/ligature/estates", "{n}");
+        let r = app.get("/ligature/estates", Some(&est)).await;
+        assert_eq!(r.location, "/ligature/estates/R8A", "{n}");
+        let r = app.get("/ligature/estates/R8A", Some(&est)).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}");
+        assert!(
+            r.body.contains("Fit an anti-ligature door closer")
+                && r.body.contains("Door closer arm")
+                && r.body
+                    .contains(&format!("action=\"/ligature/actions/{id}\"")),
+            "{n}: {}",
+            r.body
+        );
+        // None of the register's risk, history or figures.
+        assert!(!r.body.contains("Residual"), "{n}");
+        for path in [
+            "/ligature/ward/R8A-ASH",
+            "/ligature/ward/R8A-ASH/points/ASH-001",
+            "/ligature/trust/R8A",
+            "/ligature/estates/R8B",
+            "/org/R8A-ASH",
+            "/chart/R8A-ASH/ligature_open_high",
+            "/api/ligature/wards/R8A-ASH",
+        ] {
+            assert_eq!(
+                app.get(path, Some(&est)).await.status,
+                StatusCode::FORBIDDEN,
+                "{n}: estates {path}"
+            );
+        }
+        let fingerprint = app.store.ligature_fingerprint().await.unwrap();
+        for (path, body) in [
+            ("/ligature/ward/R8A-ASH/audits", "date=".to_string()),
+            (
+                "/ligature/ward/R8A-ASH/actions",
+                form(&[
+                    ("point", "ASH-002"),
+                    ("description", "x"),
+                    ("owner", "x"),
+                    ("due", &due),
+                    ("reference", ""),
+                ]),
+            ),
+        ] {
+            let r = app.post_form(path, Some(&est), &body).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{n}: estates {path}");
+        }
+        // Another trust's estates staff may not touch it; bad input changes nothing.
+        let est_b = app.login("estates_b").await;
+        let upd = |status: &str, reference: &str| {
+            form(&[
+                ("status", status),
+                ("closed", ""),
+                ("due", &due),
+                ("reference", reference),
+                ("from", "estates"),
+            ])
+        };
+        let r = app
+            .post_form(
+                &format!("/ligature/actions/{id}"),
+                Some(&est_b),
+                &upd("in_progress", "WO-9"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{n}");
+        let r = app
+            .post_form(
+                &format!("/ligature/actions/{id}"),
+                Some(&est),
+                &form(&[
+                    ("status", "open"),
+                    ("closed", ""),
+                    ("due", "2020-01-01"),
+                    ("reference", "WO-7"),
+                    ("from", "estates"),
+                ]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{n}: {}", r.body);
+        assert!(r.body.contains("Nothing was saved"), "{n}");
+        assert_eq!(
+            app.store.ligature_fingerprint().await.unwrap(),
+            fingerprint,
+            "{n}"
+        );
+        // The work order and a new status, saved and audited.
+        let r = app
+            .post_form(
+                &format!("/ligature/actions/{id}"),
+                Some(&est),
+                &upd("in_progress", "WO-4471"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
+        assert_eq!(
+            r.location,
+            format!("/ligature/estates/R8A?saved={id}"),
+            "{n}"
+        );
+        let a = app.store.ligature_action(id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                a.status.as_str(),
+                a.reference.as_deref(),
+                a.updated_by.as_str()
+            ),
+            ("in_progress", Some("WO-4471"), "estates"),
+            "{n}"
+        );
+        let audit = app.store.audit_log(500).await.unwrap();
+        for action in ["ligature_action_updated", "ligature_actions_viewed"] {
+            assert!(
+                audit
+                    .iter()
+                    .any(|a| a.user_name == "estates" && a.action == action),
+                "{n}: {action} audited"
+            );
+        }
+        let r = app
+            .get("/api/ligature/trusts/R8A/actions", Some(&est))
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["actions"][0]["line"]["reference"], "WO-4471", "{n}");
+    }
+}

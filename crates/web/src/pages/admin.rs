@@ -170,7 +170,10 @@ fn grant_from_form(
         trust = org.trust.clone();
     }
     if let Some(t) = &trust
-        && matches!(role, Role::TrustLead | Role::Uploader | Role::Clinician)
+        && matches!(
+            role,
+            Role::TrustLead | Role::Uploader | Role::Clinician | Role::Estates
+        )
         && orgs
             .get(&t.to_ascii_uppercase())
             .is_none_or(|o| o.level != domain::OrgLevel::Trust)

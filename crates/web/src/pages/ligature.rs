@@ -38,6 +38,9 @@ use std::collections::BTreeMap;
 use store::ligature::{ActionRow, AuditRow, NewAudit, SettingsRow};
 use time::{Date, OffsetDateTime};
 
+#[path = "ligature_estates.rs"]
+pub mod estates;
+
 // ---------------------------------------------------------------------------------------------
 // Access and data.
 
@@ -354,7 +357,11 @@ pub async fn index(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<AsOfQuery>,
-) -> Result<IndexPage, AppError> {
+) -> Result<Response, AppError> {
+    // Estates staff see the actions and nothing else of the registers.
+    if user.grant.role == domain::access::Role::Estates {
+        return Ok(Redirect::to("/ligature/estates").into_response());
+    }
     let at = as_of(q.as_of.as_deref())?;
     let lines = ward_lines(&state, &user, at).await?;
     let snap = state.cache.current(&state.store).await?;
@@ -369,7 +376,8 @@ pub async fn index(
         controlled: lines.iter().any(|(l, _)| !l.full),
         wards: lines.into_iter().map(|(l, _)| l).collect(),
         trusts,
-    })
+    }
+    .into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -784,6 +792,9 @@ pub struct ActionUpdate {
     pub closed: String,
     pub due: String,
     pub reference: String,
+    /// "estates" when posted from the estates page (and answered there).
+    #[serde(default)]
+    pub from: String,
 }
 
 pub async fn update_action(
@@ -797,9 +808,17 @@ pub async fn update_action(
         .ligature_action(id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let w = ward_for(&state, &user, &row.ward_code).await?;
-    editor_only(&w)?;
-    let h = load(&state, &w.code).await?;
+    if !ligature::access::can_update_actions(&user.grant, &row.ward_code, &row.trust_code) {
+        return Err(AppError::Forbidden(
+            "Only the ward's staff, its trust's leads and estates staff can update its actions."
+                .into(),
+        ));
+    }
+    // Estates staff see the actions and nothing else of the register: they are answered on
+    // the estates page, as is anyone who posted from it.
+    let via_estates = f.from == "estates"
+        || ligature::access::detail(&user.grant, &row.ward_code, &row.trust_code) != Detail::Full;
+    let h = load(&state, &row.ward_code).await?;
     let mut errors = Vec::new();
     let closed = opt_date("closed", &f.closed, &mut errors).or_else(|| {
         ActionStatus::parse(&f.status)
@@ -829,6 +848,15 @@ pub async fn update_action(
             if let Err(ps) = other {
                 errors.extend(ps.0.iter().map(problem_text));
             }
+            if via_estates {
+                let (t, name) = estates::trust_of(&state, &user, &row.trust_code).await?;
+                return Ok((
+                    StatusCode::BAD_REQUEST,
+                    estates::page_for(&state, &user, t, name, errors, None).await?,
+                )
+                    .into_response());
+            }
+            let w = ward_for(&state, &user, &row.ward_code).await?;
             return Ok((
                 StatusCode::BAD_REQUEST,
                 point_page_for(&state, &user, w, &row.point_ref, errors, None).await?,
@@ -851,8 +879,8 @@ pub async fn update_action(
         .audit_for(
             &user.name,
             "ligature_action_updated",
-            &format!("{}/{}", w.code, row.point_ref),
-            Some(&w.code),
+            &format!("{}/{}", row.ward_code, row.point_ref),
+            Some(&row.ward_code),
             Some(&format!(
                 "action {id}: {} due {}",
                 a.status.code(),
@@ -860,9 +888,15 @@ pub async fn update_action(
             )),
         )
         .await?;
+    if via_estates && ligature::access::can_see_trust_actions(&user.grant, &row.trust_code) {
+        return Ok(
+            Redirect::to(&format!("/ligature/estates/{}?saved={id}", row.trust_code))
+                .into_response(),
+        );
+    }
     Ok(Redirect::to(&format!(
         "/ligature/ward/{}/points/{}?saved=action",
-        w.code, row.point_ref
+        row.ward_code, row.point_ref
     ))
     .into_response())
 }
@@ -2434,6 +2468,10 @@ pub fn openapi_paths() -> Vec<(String, Value)> {
             "/api/ligature/trusts/{trust}/escalations".into(),
             json!({ "get": { "summary": "The trust lead's list: points in tier 2 or 3 areas at a high or extreme residual risk with staff vigilance as their only control for more than the trust's days, overdue actions and overdue reviews (the trust's leads and programme admins)", "parameters": [{ "name": "trust", "in": "path", "required": true, "schema": { "type": "string" } }, as_of], "responses": ok("OK", json!({ "type": "object", "properties": { "escalations": { "type": "array", "items": { "type": "object" } }, "overdue_actions": { "type": "array", "items": { "type": "object" } }, "overdue_reviews": { "type": "array", "items": { "type": "object" } } } })) } }),
         ),
+        (
+            "/api/ligature/trusts/{trust}/actions".into(),
+            json!({ "get": { "summary": "Every action of the trust's ligature registers (the estates page): the action, its ward, area and point (reference, location, description; no risk, history or photos), owner, due date, status and work order or capital bid reference (the trust's estates staff and leads, programme admins; audited)", "parameters": [{ "name": "trust", "in": "path", "required": true, "schema": { "type": "string" } }], "responses": ok("OK", json!({ "type": "object", "properties": { "trust": { "type": "string" }, "as_of": { "type": "string" }, "actions": { "type": "array", "items": { "type": "object" } } } })) } }),
+        ),
     ]
 }
 
@@ -2462,6 +2500,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/ligature/audits/{id}/discard", post(discard))
         .route("/ligature/trust/{trust}", get(trust))
         .route("/ligature/trust/{trust}/settings", post(set_settings))
+        .route("/ligature/estates", get(estates::mine))
+        .route("/ligature/estates/{trust}", get(estates::page))
 }
 
 /// The register's JSON routes (nested under `/api` by `api::routes`).
@@ -2472,4 +2512,5 @@ pub fn api_routes() -> axum::Router<AppState> {
         .route("/ligature/wards/{ward}", get(api_ward))
         .route("/ligature/wards/{ward}/points/{point}", get(api_point))
         .route("/ligature/trusts/{trust}/escalations", get(api_escalations))
+        .route("/ligature/trusts/{trust}/actions", get(estates::api))
 }

@@ -317,6 +317,7 @@ pub async fn page(
         }
         Role::Uploader => return Ok(Redirect::to("/uploads").into_response()),
         Role::Clinician => return Ok(Redirect::to("/clinic").into_response()),
+        Role::Estates => return Ok(Redirect::to("/ligature/estates").into_response()),
         _ => {}
     }
     let (objective, period) = summary::filters(f.objective.as_deref(), f.period.as_deref())?;
