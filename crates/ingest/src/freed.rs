@@ -631,10 +631,8 @@ pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
 pub struct Held {
     /// Service code -> its trust and ward.
     pub services: HashMap<String, (Arc<str>, Option<String>)>,
-    /// Services whose referrals are loaded.
-    pub loaded: Vec<String>,
     /// (service, referral reference) -> the referral as held.
-    pub referrals: HashMap<(String, String), HeldReferral>,
+    pub referrals: rustc_hash::FxHashMap<(String, String), HeldReferral>,
 }
 
 impl Held {
@@ -645,19 +643,100 @@ impl Held {
         }
     }
 
-    /// Whether the referrals of `service` still need loading.
-    pub fn needs(&self, service: &str) -> bool {
-        self.services.contains_key(service) && !self.loaded.iter().any(|s| s == service)
-    }
-
-    pub fn load(&mut self, service: &str, rows: FreedRows) -> Result<(), String> {
-        self.loaded.push(service.to_string());
-        for h in held_referrals(rows)? {
+    /// Adds held referrals (and their events) to what the upload is checked against.
+    pub fn load(&mut self, rows: FreedRows) -> Result<(), String> {
+        let referrals = held_referrals(rows)?;
+        self.referrals.reserve(referrals.len());
+        for h in referrals {
             self.referrals
                 .insert((h.referral.service.clone(), h.referral.id.clone()), h);
         }
         Ok(())
     }
+}
+
+/// A service's referrals are read whole when the file names at least this share of those
+/// held (one read of each table beats many reads by key), else only those it names.
+const READ_WHOLE_SERVICE_AT: f64 = 0.25;
+
+/// Reads, before any row is checked, the held referrals (with their events) that a FREED
+/// referral or event file names, and only those: one pass over the file collects each
+/// service's references (as the checker will read them: trimmed, through the mapping), then
+/// each service is read by key, or whole when the file names a large share of it. Services
+/// that are not known, or not the uploader's, are not read (their rows are refused anyway).
+/// Returns the number of referrals read.
+pub(crate) async fn load_named(
+    store: &store::Store,
+    held: &mut Held,
+    only_trust: Option<&str>,
+    content: &crate::table::Content<'_>,
+    columns: &crate::parse::Columns,
+    mapping: &Compiled,
+) -> Result<u64, crate::IngestError> {
+    let (Some(&sc), Some(&rc)) = (columns.get("ServiceCode"), columns.get("ServiceRequestId"))
+    else {
+        return Ok(0);
+    };
+    let mut named: HashMap<String, Vec<String>> = HashMap::new();
+    let mut rows = content.rows();
+    let mut fields = Vec::new();
+    // The header (already checked by the caller).
+    if !matches!(rows.next_row(&mut fields), Ok(true)) {
+        return Ok(0);
+    }
+    let mut last: Option<(String, String)> = None;
+    while let Ok(true) = rows.next_row(&mut fields) {
+        let cell = |i: usize, col: &str| {
+            let t = fields.get(i)?.text.trim();
+            (!t.is_empty()).then(|| mapping.value(col, t))
+        };
+        let (Some(service), Some(id)) = (cell(sc, "ServiceCode"), cell(rc, "ServiceRequestId"))
+        else {
+            continue;
+        };
+        // Files list a service's rows together: the code is normalised once a run.
+        let code = match &last {
+            Some((raw, code)) if raw.as_str() == service.as_ref() => code.clone(),
+            _ => {
+                let Ok(code) = service_code(&service) else {
+                    continue;
+                };
+                last = Some((service.to_string(), code.clone()));
+                code
+            }
+        };
+        let Ok(id) = crate::parse::local_id(&id) else {
+            continue;
+        };
+        named.entry(code).or_default().push(id);
+    }
+    let mut read = 0u64;
+    let mut services: Vec<(String, Vec<String>)> = named.into_iter().collect();
+    services.sort_by(|a, b| a.0.cmp(&b.0));
+    for (code, mut ids) in services {
+        let allowed = held
+            .services
+            .get(&code)
+            .is_some_and(|(t, _)| only_trust.is_none_or(|own| own == t.as_ref()));
+        if !allowed {
+            continue;
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let count = store.freed_referral_count(&code).await?;
+        if count == 0 {
+            continue;
+        }
+        let rows = if ids.len() as f64 >= count as f64 * READ_WHOLE_SERVICE_AT {
+            store.freed_rows(&code, None).await?
+        } else {
+            store.freed_rows_for(&code, &ids).await?
+        };
+        read += rows.referrals.len() as u64;
+        held.load(rows)
+            .map_err(|e| crate::IngestError::Store(store::StoreError::Invalid(e)))?;
+    }
+    Ok(read)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1236,6 +1315,8 @@ pub(crate) fn check_file(
                     FreedRecord::Contact { .. } | FreedRecord::Discharge { .. }
                 )
             })
+            // Written again only when it leaves the list at another time.
+            && off_list(&base) != off_list(&h.referral)
         {
             merged.push(HeldReferral {
                 patient: h.patient.clone(),
@@ -1291,8 +1372,9 @@ pub(crate) fn check_file(
     (count, merged)
 }
 
-/// The rows of referrals whose contacts or discharges changed, written again (not counted as
-/// the upload's rows, and keeping the upload that brought them).
+/// The rows of referrals whose contacts or discharges changed when they leave the waiting
+/// list (`off_list_min`), written again (not counted as the upload's rows, and keeping the
+/// upload that brought them).
 pub(crate) fn referral_updates(merged: &[HeldReferral]) -> Batch {
     let mut b = Batch::freed_referrals(merged.iter().map(referral_row).collect());
     b.tracked = false;

@@ -96,6 +96,9 @@ pub struct ReferenceRead {
     pub patients_looked_up: u64,
     /// Whether every patient's year of birth was loaded instead (a large file).
     pub all_birth_years: bool,
+    /// Held FREED referrals read to check the file against (those it names, or the whole
+    /// service when it names a large share of it).
+    pub freed_referrals: u64,
 }
 
 impl Report {
@@ -206,6 +209,17 @@ pub async fn import(
 
     let (mut reference, mut on_first_sight) =
         load_reference(store, req, &columns, &mut report.reference_read).await?;
+    if req.kind.is_freed() && req.kind != Kind::FreedServices {
+        report.reference_read.freed_referrals = freed::load_named(
+            store,
+            &mut reference.freed,
+            req.only_trust,
+            &content,
+            &columns,
+            &compiled,
+        )
+        .await?;
+    }
     // Rows are checked here while a second task writes the batches already checked: on two
     // cores the import takes as long as the slower of the two, not their sum. If any row
     // fails, nothing more is sent and the transaction is rolled back at the end.
@@ -621,10 +635,6 @@ async fn load_reference(
             .copied()
             .filter(|_| req.kind == Kind::RestrictiveInterventions),
         nhs: None,
-        freed: columns
-            .get("ServiceCode")
-            .copied()
-            .filter(|_| req.kind.is_freed() && req.kind != Kind::FreedServices),
         trusts: Vec::new(),
         patients: Default::default(),
     };
@@ -668,9 +678,6 @@ struct OnFirstSight {
     ward: Option<usize>,
     /// The NHS number column, when years of birth are looked up patient by patient.
     nhs: Option<usize>,
-    /// The service column of a FREED referral or event file: a service's referrals are read
-    /// on its first row.
-    freed: Option<usize>,
     /// Trusts whose stays are loaded.
     trusts: Vec<Arc<str>>,
     /// Patients whose year of birth was asked for.
@@ -720,22 +727,6 @@ impl OnFirstSight {
                 }
                 read.stay_trusts.push(trust.to_string());
                 self.trusts.push(trust);
-            }
-        }
-        if let Some(text) = cell(self.freed, "ServiceCode") {
-            let code = text.trim().to_ascii_uppercase();
-            let allowed = reference.freed.services.get(&code).is_some_and(|(t, _)| {
-                reference
-                    .only_trust
-                    .as_deref()
-                    .is_none_or(|own| own == t.as_ref())
-            });
-            if allowed && reference.freed.needs(&code) {
-                let rows = store.freed_rows(&code, None).await?;
-                reference
-                    .freed
-                    .load(&code, rows)
-                    .map_err(|e| IngestError::Store(StoreError::Invalid(e)))?;
             }
         }
         if let Some(text) = cell(self.nhs, "NHSNumber")

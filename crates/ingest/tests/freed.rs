@@ -571,6 +571,116 @@ async fn the_waiting_list_read_narrowly_is_the_whole_waiting_list() {
     }
 }
 
+/// A small upload into a large service reads only the referrals it names (by key), yet checks
+/// each as a whole and refuses one that is not held exactly as before; a file that names most
+/// of a service reads it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_upload_reads_only_the_referrals_it_names() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let rows: Vec<String> = (0..40)
+            .map(|i| {
+                format!(
+                    "R8A-FREED,BIG-{i:03},9990000018,2024-03-{:02},09:00,gp,19,Y,2023-11,AN,routine",
+                    1 + i % 28
+                )
+            })
+            .collect();
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let r = import_bytes(
+            &db,
+            &mut keys,
+            Kind::FreedReferrals,
+            "big.csv",
+            &file(REFERRAL_HEADER, &rows),
+            false,
+        )
+        .await;
+        assert!(r.ok(), "{}: {:?}", db.name, r.error_lines());
+        // 40 new referrals for a service holding 4: the service is read whole (all 4).
+        let held_before = r.reference_read.freed_referrals;
+        assert_eq!(held_before, 4, "{}: {:?}", db.name, r.reference_read);
+        // Two contacts of one referral, and an engagement call of another.
+        let r = import_bytes(
+            &db,
+            &mut keys,
+            Kind::FreedContacts,
+            "few.csv",
+            &file(
+                CONTACT_HEADER,
+                &[
+                    "R8A-FREED,BIG-007,C-700,engagement_call,2024-03-08,10:00,5",
+                    " r8a-freed , BIG-007 ,C-701,first_treatment,2024-03-20,10:00,5",
+                    "R8A-FREED,BIG-011,C-710,engagement_call,2024-03-12,11:00,5",
+                ],
+            ),
+            false,
+        )
+        .await;
+        assert!(r.ok(), "{}: {:?}", db.name, r.error_lines());
+        assert_eq!(
+            r.reference_read.freed_referrals, 2,
+            "{}: only the two referrals named are read",
+            db.name
+        );
+        let held = ingest::freed::held_referrals(
+            db.store
+                .freed_referral("R8A-FREED", "BIG-007")
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(held[0].referral.contacts.len(), 2, "{}", db.name);
+        assert_eq!(
+            ingest::freed::off_list(&held[0].referral),
+            Some(time::macros::datetime!(2024-03-20 10:00)),
+            "{}: the treatment takes it off the list",
+            db.name
+        );
+        // Still checked whole against what is held: a treatment before the referral of a
+        // referral read by key is refused on its row.
+        let e = refused(
+            &db,
+            &mut keys,
+            Kind::FreedContacts,
+            &file(
+                CONTACT_HEADER,
+                &["R8A-FREED,BIG-020,C-720,first_treatment,2024-01-02,10:00,5"],
+            ),
+        )
+        .await;
+        assert_eq!(e.len(), 1, "{}: {e:?}", db.name);
+        assert!(
+            e[0].starts_with("bad.csv:2:") && e[0].contains("CareContDate"),
+            "{}: {e:?}",
+            db.name
+        );
+        // A referral that is not held is refused exactly as before, and nothing changes.
+        let e = refused(
+            &db,
+            &mut keys,
+            Kind::FreedContacts,
+            &file(
+                CONTACT_HEADER,
+                &[
+                    "R8A-FREED,BIG-012,C-730,engagement_call,2024-03-13,11:00,5",
+                    "R8A-FREED,FR-404,C-92,assessment,2024-03-20,10:00,5",
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            e,
+            [
+                "bad.csv:3:11: ServiceRequestId: referral 'FR-404' of service R8A-FREED is not known; expected a referral already uploaded (upload the freed_referrals file first)"
+            ],
+            "{}",
+            db.name
+        );
+    }
+}
+
 /// The speed of a large upload: 100,000 referrals, then their 250,000 contacts. Run with
 /// `cargo test -p ingest --test freed -- --ignored --nocapture` (debug timings are slower).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -296,6 +296,60 @@ impl Store {
         self.freed_select(service, None, NOT_OFF_BY, from).await
     }
 
+    /// How many referrals the service holds.
+    pub async fn freed_referral_count(&self, service: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM freed_referrals WHERE service_code = $1")
+                .bind(service)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Everything held about the named referrals of one service (those held: an unknown
+    /// reference is simply not in the answer), read by key through each table's index on
+    /// (service_code, referral_id), a few hundred references a query.
+    pub async fn freed_rows_for(&self, service: &str, referrals: &[String]) -> Result<FreedRows> {
+        let mut out = FreedRows::default();
+        let mut ids: Vec<&String> = referrals.iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(BY_KEY_CHUNK) {
+            let list = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let which = format!("referral_id IN ({list})");
+            macro_rules! fetch {
+                ($sql:expr) => {{
+                    let sql = $sql;
+                    let mut q = sqlx::query_as(&sql).bind(service);
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    q.fetch_all(&self.pool).await?
+                }};
+            }
+            out.referrals.extend::<Vec<ReferralRow>>(fetch!(format!(
+                "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 AND {which} \
+                 ORDER BY referral_id"
+            )));
+            out.contacts.extend::<Vec<ContactRow>>(fetch!(format!(
+                "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code, attended \
+                 FROM freed_contacts WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min, contact_id"
+            )));
+            out.pauses.extend::<Vec<PauseRow>>(fetch!(format!(
+                "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
+                 WHERE service_code = $1 AND {which} ORDER BY referral_id, start_min"
+            )));
+            out.discharges.extend::<Vec<DischargeRow>>(fetch!(format!(
+                "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
+                 WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min"
+            )));
+        }
+        Ok(out)
+    }
+
     /// One referral and its events (for correcting it by hand).
     pub async fn freed_referral(&self, service: &str, referral: &str) -> Result<FreedRows> {
         self.freed_select(service, Some(referral), ONE_OR_ALL, 0)
@@ -355,6 +409,9 @@ impl Store {
         })
     }
 }
+
+/// References asked for in one query by [`Store::freed_rows_for`].
+const BY_KEY_CHUNK: usize = 500;
 
 /// One referral (`$2`) or all of the service's, read straight from each table's index on
 /// (service_code, referral_id); `$3` is bound but not needed.
