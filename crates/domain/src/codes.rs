@@ -192,6 +192,37 @@ code_list!(
 );
 
 code_list!(
+    /// How a self-harm incident was done (issue 13, item 4), as far as the ligature register
+    /// needs it: a ligature tied to an anchor point (a fixed point it can be tied to, at any
+    /// height: DOMAIN.md, CQC and Mental Health Forum, November 2023) or without one
+    /// (non-suspension), and the other methods the national reviews group self-harm by (NCISH,
+    /// the ICD-10 X60-X84 groups, LFPSE's free text): self-poisoning, cutting, and so on.
+    SelfHarmMethod, "self-harm method" {
+        LigatureAnchor = "ligature_anchor", "Ligature with an anchor point";
+        LigatureNoAnchor = "ligature_no_anchor", "Ligature without an anchor point";
+        SelfPoisoning = "self_poisoning", "Self-poisoning";
+        Cutting = "cutting", "Cutting or stabbing";
+        Swallowing = "swallowing", "Swallowing or inserting objects";
+        Hitting = "hitting", "Head banging or hitting";
+        Burning = "burning", "Burning";
+        Jumping = "jumping", "Jumping from a height";
+        Suffocation = "suffocation", "Suffocation without a ligature";
+        Other = "other", "Other method";
+        Unknown = "unknown", "Not known";
+    }
+);
+
+impl SelfHarmMethod {
+    /// A ligature, with or without an anchor point.
+    pub fn is_ligature(self) -> bool {
+        matches!(
+            self,
+            SelfHarmMethod::LigatureAnchor | SelfHarmMethod::LigatureNoAnchor
+        )
+    }
+}
+
+code_list!(
     /// Where a self-harm incident among an acute trust's patients happened (issue 12, item 4).
     AcuteSetting, "acute setting" {
         EmergencyDepartment = "emergency_department", "Emergency department";

@@ -103,6 +103,13 @@ pub struct Incident {
     pub victim: Option<PersonType>,
     pub police_informed: Option<bool>,
     pub safeguarding_referral: Option<bool>,
+    /// Where a self-harm incident happened, by the ligature register of its ward (issue 13):
+    /// the area's code and, if known, the point's reference (checked by ingest against the
+    /// ward's own register; a point implies its area).
+    pub ligature_area: Option<String>,
+    pub ligature_point: Option<String>,
+    /// How a self-harm incident was done (issue 13).
+    pub method: Option<crate::codes::SelfHarmMethod>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -460,6 +460,24 @@ impl Kind {
                     "2024-03-01"
                 ),
                 col!(
+                    "SelfHarmMethod",
+                    false,
+                    "Self-harm incidents: ligature_anchor (a ligature with an anchor point), ligature_no_anchor, self_poisoning, cutting, swallowing, hitting, burning, jumping, suffocation, other, unknown",
+                    "ligature_anchor"
+                ),
+                col!(
+                    "LigatureAreaCode",
+                    false,
+                    "Self-harm incidents: the area of the ward's ligature register where it happened (its area code there)",
+                    "BED-01"
+                ),
+                col!(
+                    "LigaturePointRef",
+                    false,
+                    "Self-harm incidents: the point of the ward's ligature register used (its reference there; its area follows)",
+                    "ASH-001"
+                ),
+                col!(
                     "StartTimeMHLeaveAbs",
                     false,
                     "Time the leave started",

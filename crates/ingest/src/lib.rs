@@ -651,6 +651,15 @@ async fn load_reference(
 /// Files up to this size (about 4,000 rows) ask for their own patients' years of birth one
 /// at a time; larger ones read them all at once.
 const LOOK_UP_PATIENTS_BELOW_BYTES: usize = 400_000;
+        places: columns.get("WardCode").copied().filter(|_| {
+            req.kind == Kind::Incidents
+                && (columns.contains_key("LigatureAreaCode")
+                    || columns.contains_key("LigaturePointRef"))
+        }),
+        place_cols: [
+            columns.get("LigatureAreaCode").copied(),
+            columns.get("LigaturePointRef").copied(),
+        ],
 /// Patients asked for one at a time before reading them all is cheaper (a small file with
 /// many patients, or an Excel file, whose rows are smaller than its bytes suggest).
 const LOOK_UP_PATIENTS_AT_MOST: usize = 2_000;
@@ -696,6 +705,11 @@ impl OnFirstSight {
     ) -> Result<(), IngestError> {
         // The cell as the checker reads it: trimmed, blank as absent, through the mapping.
         let cell = |i: Option<usize>, col: &str| {
+    /// The ward column of an incidents file that names ligature places (issue 13): a ward's
+    /// register is read on its first row that names an area or a point.
+    places: Option<usize>,
+    /// The area and point columns.
+    place_cols: [Option<usize>; 2],
             let t = fields.get(i?)?.text.trim();
             (!t.is_empty()).then(|| mapping.value(col, t))
         };
@@ -743,6 +757,31 @@ impl OnFirstSight {
                     && let Ok(y) = i32::try_from(year)
                 {
                     reference.birth_years.insert(p.to_string(), y);
+        let names_place = cell(self.place_cols[0], "LigatureAreaCode").is_some()
+            || cell(self.place_cols[1], "LigaturePointRef").is_some();
+        if names_place && let Some(text) = cell(self.places, "WardCode") {
+            let held = match reference.wards.get(text.as_ref()) {
+                Some((c, t)) => Some((c.as_str().to_string(), t.clone())),
+                None => domain::WardCode::parse(&text).ok().and_then(|c| {
+                    reference
+                        .wards
+                        .get(c.as_str())
+                        .map(|(c, t)| (c.as_str().to_string(), t.clone()))
+                }),
+            };
+            if let Some((ward, trust)) = held
+                && !reference.ligature.contains_key(&ward)
+                && reference
+                    .only_trust
+                    .as_deref()
+                    .is_none_or(|own| own == trust.as_ref())
+            {
+                let places = crate::ligature::places(store, &ward)
+                    .await
+                    .map_err(|e| IngestError::Store(StoreError::Invalid(e)))?;
+                reference.ligature.insert(ward, places);
+            }
+        }
                 }
                 read.patients_looked_up += 1;
                 self.patients.insert(p);

@@ -183,6 +183,51 @@ pub async fn held(store: &Store, ward: &str) -> Result<Held, String> {
     })
 }
 
+/// A ward's register as an incident names its places (issue 13, item 4): every area it has
+/// recorded and every point with its area at each signed-off audit, oldest first. Read by the
+/// incidents upload on a ward's first row that names a place (`Reference::ligature`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Places {
+    pub areas: std::collections::BTreeSet<String>,
+    pub points: BTreeMap<String, Vec<(time::Date, String)>>,
+}
+
+impl Places {
+    pub fn of(register: &Register) -> Places {
+        Places {
+            areas: register.areas.keys().cloned().collect(),
+            points: register
+                .points
+                .iter()
+                .map(|(r, p)| {
+                    let h = p
+                        .history()
+                        .iter()
+                        .map(|h| (h.date, h.state.area.clone()))
+                        .collect();
+                    (r.clone(), h)
+                })
+                .collect(),
+        }
+    }
+
+    /// The point's area on `day`: as its last audit on or before the day recorded it (its first
+    /// audit's, for a day before it was first recorded); `None` for a point not on the register.
+    pub fn area_of(&self, point: &str, day: time::Date) -> Option<&str> {
+        let h = self.points.get(point)?;
+        h.iter()
+            .rev()
+            .find(|(d, _)| *d <= day)
+            .or(h.first())
+            .map(|(_, a)| a.as_str())
+    }
+}
+
+/// The places of a ward's register (its signed-off audits replayed).
+pub async fn places(store: &Store, ward: &str) -> Result<Places, String> {
+    Ok(Places::of(&held(store, ward).await?.register))
+}
+
 /// An action from its row.
 pub fn action_of(r: &ActionRow) -> Result<Action, String> {
     Ok(Action {

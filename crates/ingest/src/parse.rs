@@ -34,6 +34,9 @@ pub struct Reference {
     pub only_trust: Option<String>,
     /// FREED services, and the referrals of the services a FREED file names.
     pub freed: crate::freed::Held,
+    /// Ward code -> the places of its ligature register, for the wards whose incidents name one
+    /// (read on the ward's first such row).
+    pub ligature: HashMap<String, crate::ligature::Places>,
 }
 
 impl Reference {
@@ -830,6 +833,13 @@ pub fn parse_row(
                 r.check_birth("IncidentDate", reference, p, when.date());
                 if !r.errors.is_empty() {
                     return None;
+            let method = r.opt("SelfHarmMethod", SelfHarmMethod::parse);
+            let place = |s: &str| Ok::<_, String>(s.trim().to_ascii_uppercase());
+            let area = r.opt("LigatureAreaCode", place);
+            let point = r.opt("LigaturePointRef", place);
+            let (Some(method), Some(area), Some(point)) = (method, area, point) else {
+                return None;
+            };
                 }
             }
             if kind == IncidentKind::SexualSafety && cat.is_none() {
@@ -870,6 +880,8 @@ pub fn parse_row(
         }
         Kind::Leave => {
             let id = r.req("LeaveID", local_id);
+            let (area, point) =
+                incident_place(r, reference, &ward, when.date(), kind, method, area, point)?;
             let p = r.nhs("NHSNumber", keys, true);
             let ward = r.ward("WardCode", reference);
             let start = r.when(
@@ -888,6 +900,9 @@ pub fn parse_row(
             let (
                 Some(id),
                 Some(Some(p)),
+                        ligature_area: area,
+                        ligature_point: point,
+                        method,
                 Some((ward, trust)),
                 Some(Some(start)),
                 Some(Some(agreed)),
@@ -1233,4 +1248,96 @@ fn duration(minutes: i64) -> String {
         parts.push(format!("{minutes} minutes"));
     }
     parts.join(" ")
+}
+
+/// Where a self-harm incident happened, by its ward's ligature register (issue 13, item 4): a
+/// point must be one of the ward's register (its area then follows, as the register held it on
+/// the incident's day), an area one of its areas, and both agree; the method and the place are
+/// for self-harm incidents only. `None` after reporting the problem on the row.
+#[allow(clippy::too_many_arguments)]
+fn incident_place(
+    r: &mut RowReader<'_, '_>,
+    reference: &Reference,
+    ward: &WardCode,
+    day: Date,
+    kind: IncidentKind,
+    method: Option<SelfHarmMethod>,
+    area: Option<String>,
+    point: Option<String>,
+) -> Option<(Option<String>, Option<String>)> {
+    if kind != IncidentKind::SelfHarm {
+        for (col, given) in [
+            ("SelfHarmMethod", method.is_some()),
+            ("LigatureAreaCode", area.is_some()),
+            ("LigaturePointRef", point.is_some()),
+        ] {
+            if given {
+                r.fail(
+                    col,
+                    format!(
+                        "is given for an incident of kind {}; expected it only for self_harm (or blank)",
+                        kind.code()
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    if area.is_none() && point.is_none() {
+        return Some((None, None));
+    }
+    let w = ward.as_str();
+    let empty = crate::ligature::Places::default();
+    let places = reference.ligature.get(w).unwrap_or(&empty);
+    let list = |xs: Vec<&String>| {
+        let mut v: Vec<&str> = xs.iter().take(8).map(|s| s.as_str()).collect();
+        if xs.len() > 8 {
+            v.push("...");
+        }
+        v.join(", ")
+    };
+    let mut area = area;
+    if let Some(p) = &point {
+        let Some(held) = places.area_of(p, day) else {
+            let msg = if places.points.is_empty() {
+                format!(
+                    "'{p}' is not a point of ward {w}'s ligature register, which has no points yet; expected a point of the incident's own ward (or blank)"
+                )
+            } else {
+                format!(
+                    "'{p}' is not a point of ward {w}'s ligature register (a point of another ward?); expected one of its points: {}",
+                    list(places.points.keys().collect())
+                )
+            };
+            r.fail("LigaturePointRef", msg);
+            return None;
+        };
+        match &area {
+            Some(a) if a != held => {
+                r.fail(
+                    "LigatureAreaCode",
+                    format!("is {a}, but point {p} is in area {held} of ward {w}'s ligature register; expected {held} (or blank)"),
+                );
+                return None;
+            }
+            _ => area = Some(held.to_string()),
+        }
+    }
+    if let Some(a) = &area
+        && !places.areas.contains(a)
+    {
+        let msg = if places.areas.is_empty() {
+            format!(
+                "'{a}' is not an area of ward {w}'s ligature register, which has no areas yet; expected an area of the incident's own ward (or blank)"
+            )
+        } else {
+            format!(
+                "'{a}' is not an area of ward {w}'s ligature register (an area of another ward?); expected one of {}",
+                list(places.areas.iter().collect())
+            )
+        };
+        r.fail("LigatureAreaCode", msg);
+        return None;
+    }
+    Some((area, point))
 }

@@ -20,7 +20,9 @@ pub mod rules;
 pub use error::{Problem, Problems};
 pub use model::{Area, Band, Banding, ControlKind, HeightBand, PointState, PointType, Risk, Tier};
 pub use register::{Audit, Change, Finding, HistoryEntry, Point, Register, SignOff};
-pub use rules::{Action, ActionInput, ActionStatus, Escalation, Settings, WardFigures};
+pub use rules::{
+    Action, ActionInput, ActionStatus, Controlled, Escalation, Settings, WardFigures, controlled_on,
+};
 
 #[cfg(test)]
 mod tests {
@@ -156,6 +158,44 @@ mod tests {
         assert_eq!(reg.open_points().count(), 3);
         assert_eq!(reg.audits[1].removed, 1);
         assert_eq!(reg.audits[1].new, 1);
+    }
+
+    /// Incidents at a place (issue 13, item 4): what the register called each point on a day.
+    #[test]
+    fn what_the_register_called_controlled_on_a_day() {
+        let reg = Register::replay("R9A-ASH", &two_audits()).unwrap();
+        let b = Banding::default();
+        let on = |p: &str, d| controlled_on(&reg.points[p], b, d);
+        // Before the first audit: not on the register.
+        assert_eq!(on("P-1", date!(2024 - 01 - 09)), None);
+        // Extreme with vigilance only: never controlled.
+        assert_eq!(on("P-1", date!(2024 - 01 - 10)), None);
+        assert_eq!(on("P-1", date!(2025 - 01 - 01)), None);
+        // P-2: residual 6 (moderate) under observation, then removed on 2024-07-10.
+        assert_eq!(on("P-2", date!(2024 - 03 - 01)), None);
+        assert_eq!(on("P-2", date!(2024 - 07 - 10)), Some(Controlled::Removed));
+        // P-3: high (10), then replaced with an anti-ligature fitting (residual 3).
+        assert_eq!(on("P-3", date!(2024 - 07 - 09)), None);
+        assert_eq!(on("P-3", date!(2024 - 08 - 01)), Some(Controlled::Replaced));
+        // A low residual alone.
+        let mut a = two_audits();
+        a[1].findings.insert(
+            "P-1".into(),
+            Finding::Changed(state(
+                "BED-01",
+                4,
+                5,
+                1,
+                3,
+                &[ControlKind::RestrictedAccess],
+                date!(2025 - 01 - 10),
+            )),
+        );
+        let reg = Register::replay("R9A-ASH", &a).unwrap();
+        assert_eq!(
+            controlled_on(&reg.points["P-1"], b, date!(2024 - 09 - 01)),
+            Some(Controlled::LowResidual)
+        );
     }
 
     #[test]

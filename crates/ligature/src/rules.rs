@@ -322,6 +322,49 @@ pub fn escalations(register: &Register, settings: Settings, as_of: Date) -> Vec<
     out
 }
 
+/// Why the register called a point controlled on a day (issue 13, item 4): an incident there
+/// then means a control the register relied on did not hold, and is flagged for review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Controlled {
+    /// Recorded as removed by an audit on or before the day.
+    Removed,
+    /// Replaced with an anti-ligature fitting.
+    Replaced,
+    /// Its residual risk was low.
+    LowResidual,
+}
+
+impl Controlled {
+    pub fn label(self) -> &'static str {
+        match self {
+            Controlled::Removed => "recorded as removed",
+            Controlled::Replaced => "replaced with an anti-ligature fitting",
+            Controlled::LowResidual => "residual risk low",
+        }
+    }
+}
+
+/// What the register said of `point` on `day`, from the last signed-off audit on or before it:
+/// `None` when it was not (yet) on the register or not controlled, else why it was controlled
+/// (removed, replaced with an anti-ligature fitting, or a low residual risk).
+pub fn controlled_on(point: &Point, banding: Banding, day: Date) -> Option<Controlled> {
+    let h = point.history().iter().rev().find(|h| h.date <= day)?;
+    if h.finding == crate::register::Change::Removed {
+        Some(Controlled::Removed)
+    } else if h
+        .state
+        .controls
+        .contains(&crate::model::ControlKind::AntiLigature)
+    {
+        Some(Controlled::Replaced)
+    } else if banding.band(h.state.residual) == Band::Low {
+        Some(Controlled::LowResidual)
+    } else {
+        None
+    }
+}
+
 /// Open points whose review date has passed, most overdue first: (reference, review date, days).
 pub fn overdue_reviews(register: &Register, as_of: Date) -> Vec<(String, Date, i64)> {
     let mut out: Vec<(String, Date, i64)> = register

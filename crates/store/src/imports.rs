@@ -609,7 +609,7 @@ impl Batch {
     }
 
     pub fn incidents(trust: &Arc<str>, rows: Vec<Incident>) -> Batch {
-        const COLS: [&str; 17] = [
+        const COLS: [&str; 20] = [
             "trust_code",
             "local_id",
             "kind",
@@ -627,6 +627,9 @@ impl Batch {
             "victim",
             "police_informed",
             "safeguarding_referral",
+            "ligature_area",
+            "ligature_point",
+            "method",
         ];
         let mut b = Batch::new("incidents", &COLS, &["trust_code", "local_id"], rows.len());
         for r in rows {
@@ -649,6 +652,9 @@ impl Batch {
                 code(r.victim, |c| c.code()),
                 Val::flag_opt(r.police_informed),
                 Val::flag_opt(r.safeguarding_referral),
+                r.ligature_area.map_or(Val::NullText, Val::Text),
+                r.ligature_point.map_or(Val::NullText, Val::Text),
+                code(r.method, |m| m.code()),
             ]);
         }
         b

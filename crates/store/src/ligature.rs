@@ -121,6 +121,23 @@ pub struct ActionRow {
 const ACTION_COLUMNS: &str = "id, ward_code, trust_code, point_ref, description, owner, \
     raised_day, due_day, status, closed_day, reference, updated_by, updated_at";
 
+/// A self-harm incident that names a place of a ligature register (issue 13, item 4; migration
+/// 0017): the risk system's identifier, when, the harm and the method; never the patient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PlaceIncident {
+    pub ward_code: String,
+    pub local_id: String,
+    pub occurred_min: i64,
+    pub day: i64,
+    pub harm: String,
+    pub method: Option<String>,
+    pub ligature_area: Option<String>,
+    pub ligature_point: Option<String>,
+}
+
+const PLACE_INCIDENT_COLUMNS: &str = "ward_code, local_id, occurred_min, day, harm, method, \
+    ligature_area, ligature_point";
+
 /// A photo without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PhotoMeta {
@@ -376,6 +393,29 @@ impl Store {
         write_rows(&mut tx, id, areas, findings).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// The self-harm incidents of a ward that name a place of its register, oldest first.
+    pub async fn ligature_incidents(&self, ward: &str) -> Result<Vec<PlaceIncident>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {PLACE_INCIDENT_COLUMNS} FROM incidents WHERE ward_code = $1 \
+             AND kind = 'self_harm' AND ligature_area IS NOT NULL ORDER BY occurred_min, local_id"
+        ))
+        .bind(ward)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The self-harm incidents of a trust's wards that name a place of a register, oldest first.
+    pub async fn ligature_incidents_of_trust(&self, trust: &str) -> Result<Vec<PlaceIncident>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {PLACE_INCIDENT_COLUMNS} FROM incidents WHERE trust_code = $1 \
+             AND kind = 'self_harm' AND ligature_area IS NOT NULL \
+             ORDER BY occurred_min, local_id"
+        ))
+        .bind(trust)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn ligature_actions(&self, ward: &str) -> Result<Vec<ActionRow>> {
