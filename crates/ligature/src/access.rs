@@ -55,6 +55,23 @@ pub fn can_see_photos(grant: &Grant, ward: &str, trust: &str) -> bool {
     grant.trust.as_deref() == Some(trust) && detail(grant, ward, trust) == Detail::Full
 }
 
+/// Whether `grant` sees the self-harm incidents recorded at the ward's areas and points (issue
+/// 13, item 4): users of the ward's own trust who see the ward in full (its ward users and its
+/// trust's leads); never anyone outside the trust, not even a programme admin.
+pub fn can_see_incidents(grant: &Grant, ward: &str, trust: &str) -> bool {
+    grant.trust.as_deref() == Some(trust) && detail(grant, ward, trust) == Detail::Full
+}
+
+/// Whether `grant` sees the incidents of all of `trust`'s wards, and the ones flagged at points
+/// the register called controlled: the trust's own leads.
+pub fn can_see_trust_incidents(grant: &Grant, trust: &str) -> bool {
+    grant.trust.as_deref() == Some(trust)
+        && grant.detail(&Place {
+            ward: None,
+            trust: Some(trust.to_string()),
+        }) == Detail::Full
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +120,16 @@ mod tests {
         assert!(!can_update_actions(&up, "R9A-ASH", "R9A"));
         assert!(!can_update_actions(&viewer, "R9A-ASH", "R9A"));
         assert!(can_see_trust_actions(&lead, "R9A") && !can_see_trust_actions(&ward, "R9A"));
+        // Incidents at places: the ward's own trust only, never a programme admin.
+        assert!(can_see_incidents(&ward, "R9A-ASH", "R9A"));
+        assert!(!can_see_incidents(&ward, "R9A-BIR", "R9A"));
+        assert!(can_see_incidents(&lead, "R9A-BIR", "R9A"));
+        assert!(!can_see_incidents(&lead, "RXT-OAK", "RXT"));
+        assert!(!can_see_incidents(&admin, "R9A-ASH", "R9A"));
+        assert!(!can_see_incidents(&viewer, "R9A-ASH", "R9A"));
+        assert!(!can_see_incidents(&est, "R9A-ASH", "R9A"));
+        assert!(can_see_trust_incidents(&lead, "R9A") && !can_see_trust_incidents(&lead, "RXT"));
+        assert!(!can_see_trust_incidents(&admin, "R9A") && !can_see_trust_incidents(&ward, "R9A"));
+        assert!(!can_see_trust_incidents(&est, "R9A"));
     }
 }

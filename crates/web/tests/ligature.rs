@@ -988,3 +988,194 @@ async fn estates_staff_see_and_update_their_trusts_actions_only() {
         assert_eq!(v["actions"][0]["line"]["reference"], "WO-4471", "{n}");
     }
 }
+
+/// Incidents at the place (issue 13, item 4): an incidents upload naming the register's points
+/// and areas; the point's and the area's pages show them (count, dates, method) to the ward's
+/// own trust only; one at a point the register called controlled on its day (replaced with an
+/// anti-ligature fitting) is flagged for review and listed on the trust's escalation page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_at_places_are_shown_to_the_trust_and_flagged_at_controlled_points() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let n = app.db_name;
+        let ward = app.login("ward").await;
+        // ASH-002 (bedroom 1) is replaced with an anti-ligature fitting on 2024-07-10.
+        let second = SHEET
+            .replace("2024-01-10", "2024-07-10")
+            .replace(",ASH-001,,", ",ASH-001,present,")
+            .replace(
+                ",ASH-002,,By the window,Curtain rail,rail,high,3,4,observation,2,3,",
+                ",ASH-002,changed,By the window,Curtain rail,rail,high,3,4,anti_ligature,1,3,",
+            )
+            .replace(",ASH-003,,", ",ASH-003,present,")
+            .replace("2024-07-10\n", "2025-01-10\n");
+        for (name, sheet) in [("jan.csv", SHEET.to_string()), ("jul.csv", second)] {
+            let r = app
+                .post_multipart(
+                    "/ligature/ward/R8A-ASH/import",
+                    &ward,
+                    &[],
+                    name,
+                    sheet.as_bytes(),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {name}: {}", r.body);
+        }
+        let file = "IncidentID,IncidentKind,WardCode,IncidentDate,PhysicalHarm,SelfHarmMethod,LigatureAreaCode,LigaturePointRef\n\
+            LIG-1,self_harm,R8A-ASH,2024-08-03,low,ligature_anchor,,ASH-002\n\
+            LIG-2,self_harm,R8A-ASH,2024-05-20,low,ligature_anchor,,ASH-002\n\
+            LIG-3,self_harm,R8A-ASH,2024-09-01,moderate,ligature_no_anchor,BED-01,ASH-001\n\
+            LIG-4,self_harm,R8A-ASH,2024-09-02,none,cutting,LOUNGE,\n";
+        let mut keys = common::key();
+        let req = ingest::Request {
+            kind: ingest::formats::Kind::Incidents,
+            file_name: "places.csv",
+            bytes: file.as_bytes(),
+            mapping: None,
+            uploaded_by: "test",
+            only_trust: Some("R8A"),
+            dry_run: false,
+        };
+        let r = ingest::import(&app.store, &mut keys, &req, &mut |_, _, _| {})
+            .await
+            .unwrap();
+        assert!(r.ok(), "{n}: {:?}", r.error_lines());
+
+        // The point: LIG-1 after the replacement is flagged; LIG-2 before it is not.
+        let r = app
+            .get("/ligature/ward/R8A-ASH/points/ASH-002", Some(&ward))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{n}");
+        let rows: Vec<&str> = r
+            .body
+            .split("<tr>")
+            .filter(|t| t.contains("LIG-"))
+            .collect();
+        assert_eq!(rows.len(), 2, "{n}: {}", r.body);
+        assert!(
+            rows[0].contains("2024-08-03")
+                && rows[0].contains("Flagged for review")
+                && rows[0].contains("replaced with an anti-ligature fitting"),
+            "{n}: {}",
+            rows[0]
+        );
+        assert!(
+            rows[1].contains("2024-05-20") && !rows[1].contains("Flagged"),
+            "{n}: {}",
+            rows[1]
+        );
+        assert!(
+            r.body.contains(
+                "2 self-harm incidents recorded here, <strong>1 flagged for review</strong>"
+            ),
+            "{n}"
+        );
+        // ASH-001 (vigilance only, extreme): an incident, no flag.
+        let r = app
+            .get("/ligature/ward/R8A-ASH/points/ASH-001", Some(&ward))
+            .await;
+        assert!(
+            r.body.contains("LIG-3") && !r.body.contains("Flagged for review</strong>"),
+            "{n}"
+        );
+        // The areas: bedroom 1 has three, the lounge one; the ward page counts them.
+        let r = app
+            .get("/ligature/ward/R8A-ASH/areas/BED-01", Some(&ward))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{n}");
+        assert!(
+            r.body.contains("3 self-harm incidents recorded here"),
+            "{n}: {}",
+            r.body
+        );
+        assert!(!r.body.contains("LIG-4"), "{n}");
+        let r = app
+            .get("/ligature/ward/R8A-ASH/areas/LOUNGE", Some(&ward))
+            .await;
+        assert!(
+            r.body.contains("LIG-4") && r.body.contains("Cutting or stabbing"),
+            "{n}"
+        );
+        assert_eq!(
+            app.get("/ligature/ward/R8A-ASH/areas/NOPE", Some(&ward))
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "{n}"
+        );
+        let r = app.get("/ligature/ward/R8A-ASH", Some(&ward)).await;
+        assert!(
+            r.body
+                .contains("<th scope=\"col\">Self-harm incidents</th>"),
+            "{n}"
+        );
+        // The trust's lead: the flagged incident on the escalation page and in the API.
+        let lead = app.login("lead").await;
+        let r = app.get("/ligature/trust/R8A", Some(&lead)).await;
+        assert!(
+            r.body
+                .contains("Incidents at controlled points, for review (1)"),
+            "{n}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("LIG-1") && !r.body.contains("LIG-2") && !r.body.contains("LIG-3"),
+            "{n}"
+        );
+        let r = app
+            .get("/api/ligature/trusts/R8A/escalations", Some(&lead))
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["flagged_incidents"][0]["id"], "LIG-1", "{n}");
+        let r = app
+            .get("/api/ligature/wards/R8A-ASH/points/ASH-002", Some(&ward))
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            v["incidents"][0]["flag"], "replaced with an anti-ligature fitting",
+            "{n}"
+        );
+        // Outside the trust: a programme admin sees the register but not the incidents.
+        let admin = app.login("admin").await;
+        for path in [
+            "/ligature/ward/R8A-ASH/points/ASH-002",
+            "/ligature/ward/R8A-ASH/areas/BED-01",
+            "/ligature/trust/R8A",
+            "/ligature/ward/R8A-ASH",
+        ] {
+            let r = app.get(path, Some(&admin)).await;
+            assert_eq!(r.status, StatusCode::OK, "{n}: {path}");
+            assert!(!r.body.contains("LIG-"), "{n}: admin {path}");
+            assert!(
+                !r.body.contains("Self-harm incidents</th>"),
+                "{n}: admin {path}"
+            );
+        }
+        let r = app
+            .get("/api/ligature/wards/R8A-ASH/points/ASH-002", Some(&admin))
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert!(v["incidents"].is_null(), "{n}");
+        let r = app
+            .get("/api/ligature/trusts/R8A/escalations", Some(&admin))
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert!(v["flagged_incidents"].is_null(), "{n}");
+        let lead_b = app.login("lead_b").await;
+        assert_eq!(
+            app.get("/ligature/ward/R8A-ASH/areas/BED-01", Some(&lead_b))
+                .await
+                .status,
+            StatusCode::FORBIDDEN,
+            "{n}"
+        );
+        // Every view of them audited.
+        let audit = app.store.audit_log(200).await.unwrap();
+        assert!(
+            audit.iter().any(|a| a.user_name == "ward"
+                && a.action == "ligature_area_viewed"
+                && a.detail.as_deref() == Some("3 incidents shown")),
+            "{n}"
+        );
+    }
+}

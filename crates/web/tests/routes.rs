@@ -176,6 +176,10 @@ fn matrix() -> Vec<(&'static str, [u16; 7])> {
         ("GET /ligature/audits/999999", [404, 404, 404, 404, 404, 404, 303]),
         ("GET /ligature/trust/R8A", [200, 403, 200, 403, 403, 403, 303]),
         ("GET /ligature/trust/R8B", [200, 403, 403, 403, 403, 403, 303]),
+        // An area's page (its points and, to the ward's own trust, the incidents there).
+        ("GET /ligature/ward/R8A-ASH/areas/BED-01", [200, 403, 200, 200, 403, 403, 303]),
+        ("GET /ligature/ward/R8A-ASH/areas/NOPE", [404, 403, 404, 404, 403, 403, 303]),
+        ("GET /ligature/ward/R8B-CEDAR/areas/BED-02", [200, 403, 403, 403, 403, 403, 303]),
         ("GET /ligature/trust/NOPE", [404, 404, 404, 404, 404, 404, 303]),
         ("POST /ligature/ward/R8A-ASH/audits", [400, 403, 400, 400, 403, 403, 303]),
         ("POST /ligature/ward/R8B-CEDAR/audits", [400, 403, 403, 403, 403, 403, 303]),

@@ -40,6 +40,8 @@ use time::{Date, OffsetDateTime};
 
 #[path = "ligature_estates.rs"]
 pub mod estates;
+#[path = "ligature_incidents.rs"]
+pub mod incidents;
 
 // ---------------------------------------------------------------------------------------------
 // Access and data.
@@ -388,6 +390,8 @@ pub struct AreaLine {
     pub name: String,
     pub tier_label: &'static str,
     pub open: usize,
+    /// Self-harm incidents recorded in the area (shown to the ward's own trust only).
+    pub incidents: usize,
 }
 
 pub struct DraftLine {
@@ -417,6 +421,7 @@ pub struct WardPage {
     errors: Vec<String>,
     saved: Option<String>,
     mappings: Vec<String>,
+    can_see_incidents: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -439,6 +444,12 @@ async fn ward_page_for(
     let plain: Vec<Action> = actions.iter().map(|x| x.1.clone()).collect();
     let figures = rules::ward_figures(&h.register, &plain, s, at);
     let reg = &h.register;
+    let can_see_incidents = ligature::access::can_see_incidents(&user.grant, &w.code, &w.trust);
+    let at_places = if can_see_incidents {
+        incidents::of_ward(state, &w.code, reg, s.banding).await?
+    } else {
+        Vec::new()
+    };
     let mut points: Vec<PointLine> = reg
         .open_points()
         .map(|p| point_line(reg, p, s, at))
@@ -467,6 +478,7 @@ async fn ward_page_for(
                 .open_points()
                 .filter(|p| p.state().area == a.code)
                 .count(),
+            incidents: at_places.iter().filter(|i| i.area == a.code).count(),
         })
         .collect();
     let drafts = h
@@ -518,6 +530,7 @@ async fn ward_page_for(
         errors,
         saved,
         mappings,
+        can_see_incidents,
         ward: w,
     })
 }
@@ -561,6 +574,9 @@ pub struct PointPage {
     actions: Vec<ActionLine>,
     photos: Vec<store::ligature::PhotoMeta>,
     can_see_photos: bool,
+    can_see_incidents: bool,
+    incidents: Vec<incidents::IncidentLine>,
+    flagged: usize,
     today: String,
     statuses: Vec<Choice>,
     errors: Vec<String>,
@@ -614,6 +630,16 @@ async fn point_page_for(
         Vec::new()
     };
     let line = point_line(&h.register, p, s, at);
+    let can_see_incidents = ligature::access::can_see_incidents(&user.grant, &w.code, &w.trust);
+    let at_point: Vec<incidents::IncidentLine> = if can_see_incidents {
+        incidents::of_ward(state, &w.code, &h.register, s.banding)
+            .await?
+            .into_iter()
+            .filter(|i| i.point.as_deref() == Some(reference.as_str()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     state
         .store
         .audit_for(
@@ -621,7 +647,9 @@ async fn point_page_for(
             "ligature_point_viewed",
             &format!("{}/{}", w.code, reference),
             Some(&w.code),
-            None,
+            can_see_incidents
+                .then(|| format!("{} incidents shown", at_point.len()))
+                .as_deref(),
         )
         .await?;
     Ok(PointPage {
@@ -643,6 +671,9 @@ async fn point_page_for(
             .collect(),
         photos,
         can_see_photos,
+        can_see_incidents,
+        flagged: at_point.iter().filter(|i| i.flag.is_some()).count(),
+        incidents: at_point,
         today: iso(at),
         statuses: ActionStatus::ALL
             .iter()
@@ -2071,6 +2102,8 @@ pub struct TrustPage {
     can_set: bool,
     errors: Vec<String>,
     saved: bool,
+    can_see_incidents: bool,
+    flagged: Vec<incidents::IncidentLine>,
 }
 
 /// Every escalation, overdue action and overdue review of a trust's wards as of a day.
@@ -2079,6 +2112,9 @@ pub struct TrustLists {
     pub actions: Vec<(String, String, ActionLine)>,
     pub reviews: Vec<(String, String, String, Date, i64)>,
     pub settings: Settings,
+    /// Self-harm incidents at points the register called controlled on their day, newest
+    /// first (issue 13, item 4): for review.
+    pub flagged: Vec<incidents::IncidentLine>,
 }
 
 pub async fn trust_lists(state: &AppState, trust: &str, at: Date) -> Result<TrustLists, AppError> {
@@ -2089,7 +2125,14 @@ pub async fn trust_lists(state: &AppState, trust: &str, at: Date) -> Result<Trus
         actions: Vec::new(),
         reviews: Vec::new(),
         settings,
+        flagged: Vec::new(),
     };
+    let mut at_places: BTreeMap<String, Vec<store::ligature::PlaceIncident>> = BTreeMap::new();
+    for i in state.store.ligature_incidents_of_trust(trust).await? {
+        if i.ligature_point.is_some() {
+            at_places.entry(i.ward_code.clone()).or_default().push(i);
+        }
+    }
     for (ward, _) in state.store.ligature_wards(Some(trust)).await? {
         let name = snap
             .orgs
@@ -2114,6 +2157,12 @@ pub async fn trust_lists(state: &AppState, trust: &str, at: Date) -> Result<Trus
         for (p, d, days) in rules::overdue_reviews(&h.register, at) {
             out.reviews.push((ward.clone(), name.clone(), p, d, days));
         }
+        for i in at_places.get(&ward).into_iter().flatten() {
+            let l = incidents::line(i, &h.register, settings.banding);
+            if l.flag.is_some() {
+                out.flagged.push(l);
+            }
+        }
     }
     out.escalations.sort_by(|a, b| {
         b.0.days
@@ -2125,6 +2174,12 @@ pub async fn trust_lists(state: &AppState, trust: &str, at: Date) -> Result<Trus
         b.2.days_overdue
             .cmp(&a.2.days_overdue)
             .then(a.2.id.cmp(&b.2.id))
+    });
+    out.flagged.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then_with(|| a.ward.cmp(&b.ward))
+            .then_with(|| a.id.cmp(&b.id))
     });
     out.reviews.sort_by(|a, b| {
         b.4.cmp(&a.4)
@@ -2220,6 +2275,12 @@ async fn trust_page_for(
             })
             .collect(),
         settings: l.settings,
+        can_see_incidents: ligature::access::can_see_trust_incidents(&user.grant, &trust),
+        flagged: if ligature::access::can_see_trust_incidents(&user.grant, &trust) {
+            l.flagged
+        } else {
+            Vec::new()
+        },
         can_set: matches!(
             user.grant.role,
             domain::access::Role::TrustLead | domain::access::Role::ProgrammeAdmin
@@ -2385,6 +2446,19 @@ pub async fn api_point(
         .ok_or(AppError::NotFound)?;
     let s = settings_of(&state, &w.trust).await?;
     let at = today();
+    // The incidents there, to the ward's own trust only (absent for everyone else).
+    let at_point: Option<Vec<incidents::IncidentLine>> =
+        if ligature::access::can_see_incidents(&user.grant, &w.code, &w.trust) {
+            Some(
+                incidents::of_ward(&state, &w.code, &h.register, s.banding)
+                    .await?
+                    .into_iter()
+                    .filter(|i| i.point.as_deref() == Some(reference.as_str()))
+                    .collect(),
+            )
+        } else {
+            None
+        };
     state
         .store
         .audit_for(
@@ -2407,6 +2481,7 @@ pub async fn api_point(
             "controls": e.state.controls.iter().map(|c| c.code()).collect::<Vec<_>>(),
             "review_due": iso(e.state.review_due),
         })).collect::<Vec<_>>(),
+        "incidents": at_point,
     })))
 }
 
@@ -2437,6 +2512,8 @@ pub async fn api_escalations(
         })).collect::<Vec<_>>(),
         "overdue_actions": l.actions.iter().map(|(_, _, a)| a).collect::<Vec<_>>(),
         "overdue_reviews": l.reviews.iter().map(|(w, _, p, d, days)| json!({ "ward": w, "point": p, "review_due": iso(*d), "days_overdue": days })).collect::<Vec<_>>(),
+        // To the trust's own leads only (absent for everyone else).
+        "flagged_incidents": ligature::access::can_see_trust_incidents(&user.grant, &t).then_some(&l.flagged),
     })))
 }
 
@@ -2462,11 +2539,11 @@ pub fn openapi_paths() -> Vec<(String, Value)> {
         ),
         (
             "/api/ligature/wards/{ward}/points/{point}".into(),
-            json!({ "get": { "summary": "One point and its history: each signed-off audit's finding (present, changed, removed, new) and state", "parameters": [ward, { "name": "point", "in": "path", "required": true, "schema": { "type": "string" } }], "responses": ok("OK", json!({ "type": "object", "properties": { "point": point_line, "history": { "type": "array", "items": { "type": "object" } } } })) } }),
+            json!({ "get": { "summary": "One point and its history: each signed-off audit's finding (present, changed, removed, new) and state; to the ward's own trust, the self-harm incidents recorded there (date, identifier, method, harm, and the flag when the register called the point controlled on the day; absent for everyone else)", "parameters": [ward, { "name": "point", "in": "path", "required": true, "schema": { "type": "string" } }], "responses": ok("OK", json!({ "type": "object", "properties": { "point": point_line, "history": { "type": "array", "items": { "type": "object" } } } })) } }),
         ),
         (
             "/api/ligature/trusts/{trust}/escalations".into(),
-            json!({ "get": { "summary": "The trust lead's list: points in tier 2 or 3 areas at a high or extreme residual risk with staff vigilance as their only control for more than the trust's days, overdue actions and overdue reviews (the trust's leads and programme admins)", "parameters": [{ "name": "trust", "in": "path", "required": true, "schema": { "type": "string" } }, as_of], "responses": ok("OK", json!({ "type": "object", "properties": { "escalations": { "type": "array", "items": { "type": "object" } }, "overdue_actions": { "type": "array", "items": { "type": "object" } }, "overdue_reviews": { "type": "array", "items": { "type": "object" } } } })) } }),
+            json!({ "get": { "summary": "The trust lead's list: points in tier 2 or 3 areas at a high or extreme residual risk with staff vigilance as their only control for more than the trust's days, overdue actions and overdue reviews (the trust's leads and programme admins); to the trust's own leads, flagged_incidents: self-harm incidents at points the register called controlled on their day (absent for everyone else)", "parameters": [{ "name": "trust", "in": "path", "required": true, "schema": { "type": "string" } }, as_of], "responses": ok("OK", json!({ "type": "object", "properties": { "escalations": { "type": "array", "items": { "type": "object" } }, "overdue_actions": { "type": "array", "items": { "type": "object" } }, "overdue_reviews": { "type": "array", "items": { "type": "object" } } } })) } }),
         ),
         (
             "/api/ligature/trusts/{trust}/actions".into(),
@@ -2482,6 +2559,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/ligature", get(index))
         .route("/ligature/ward/{ward}", get(ward))
         .route("/ligature/ward/{ward}/points/{point}", get(point))
+        .route("/ligature/ward/{ward}/areas/{area}", get(incidents::area))
         .route(
             "/ligature/ward/{ward}/points/{point}/photos",
             post(add_photo),
