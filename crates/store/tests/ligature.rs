@@ -310,3 +310,116 @@ async fn photos_come_back_byte_for_byte() {
         assert!(store.ligature_photo(id + 100).await.unwrap().is_none());
     }
 }
+
+/// Incidents at a place (migration 0017): a ward's self-harm incidents that name an area are
+/// read back oldest first with their point and method; other kinds, other wards and incidents
+/// without a place are not; the trust's list holds all its wards'.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_at_places_are_read_back_by_ward_and_trust() {
+    for (name, s) in databases().await {
+        sqlx::query("INSERT INTO wards (code, name, site_code, trust_code, ward_type, sex_mix) VALUES ('R8A-ELM', 'Elm', 'R8A01', 'R8A', 'adult_acute', 'mixed')")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        for (id, kind, ward, day, area, point, method) in [
+            (
+                "I-3",
+                "self_harm",
+                "R8A-ASH",
+                300,
+                Some("BED-01"),
+                Some("ASH-001"),
+                Some("ligature_anchor"),
+            ),
+            (
+                "I-1",
+                "self_harm",
+                "R8A-ASH",
+                100,
+                Some("LOUNGE"),
+                None,
+                None,
+            ),
+            (
+                "I-2",
+                "self_harm",
+                "R8A-ASH",
+                200,
+                None,
+                None,
+                Some("cutting"),
+            ),
+            ("I-4", "other", "R8A-ASH", 250, Some("BED-01"), None, None),
+            (
+                "I-5",
+                "self_harm",
+                "R8A-ELM",
+                150,
+                Some("BED-09"),
+                Some("ELM-1"),
+                Some("ligature_no_anchor"),
+            ),
+        ] {
+            sqlx::query(
+                "INSERT INTO incidents (trust_code, local_id, kind, ward_code, occurred_min, day, month_start, week_start, harm, on_leave, ligature_area, ligature_point, method) \
+                 VALUES ('R8A', $1, $2, $3, $4, $5, $5, $5, 'low', 0, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(ward)
+            .bind(day * 1440)
+            .bind(day)
+            .bind(area)
+            .bind(point)
+            .bind(method)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        }
+        let ash: Vec<(String, i64, Option<String>, Option<String>, Option<String>)> = s
+            .ligature_incidents("R8A-ASH")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| {
+                (
+                    i.local_id,
+                    i.day,
+                    i.ligature_area,
+                    i.ligature_point,
+                    i.method,
+                )
+            })
+            .collect();
+        let o = |x: &str| Some(x.to_string());
+        assert_eq!(
+            ash,
+            vec![
+                ("I-1".into(), 100, o("LOUNGE"), None, None),
+                (
+                    "I-3".into(),
+                    300,
+                    o("BED-01"),
+                    o("ASH-001"),
+                    o("ligature_anchor")
+                ),
+            ],
+            "{name}"
+        );
+        let trust: Vec<String> = s
+            .ligature_incidents_of_trust("R8A")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.local_id)
+            .collect();
+        assert_eq!(trust, ["I-1", "I-5", "I-3"], "{name}");
+        assert!(
+            s.ligature_incidents_of_trust("R8B")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+    }
+}
