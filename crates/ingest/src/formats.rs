@@ -39,10 +39,12 @@ pub enum Kind {
     FreedContacts,
     FreedPauses,
     FreedDischarges,
+    AcuteSelfHarm,
+    StaffHarm,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Organisations,
         Kind::Wards,
         Kind::BedDays,
@@ -58,6 +60,8 @@ impl Kind {
         Kind::FreedContacts,
         Kind::FreedPauses,
         Kind::FreedDischarges,
+        Kind::AcuteSelfHarm,
+        Kind::StaffHarm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +81,8 @@ impl Kind {
             Kind::FreedContacts => "freed_contacts",
             Kind::FreedPauses => "freed_pauses",
             Kind::FreedDischarges => "freed_discharges",
+            Kind::AcuteSelfHarm => "acute_self_harm",
+            Kind::StaffHarm => "staff_harm",
         }
     }
 
@@ -97,6 +103,8 @@ impl Kind {
             Kind::FreedContacts => "FREED: contacts (engagement call, assessment, first treatment)",
             Kind::FreedPauses => "FREED: pauses of the clocks",
             Kind::FreedDischarges => "FREED: discharges and reopenings",
+            Kind::AcuteSelfHarm => "Self-harm incidents among acute trusts' patients",
+            Kind::StaffHarm => "Staff self-harm and suicide (monthly aggregate counts)",
         }
     }
 
@@ -127,6 +135,8 @@ impl Kind {
             Kind::FreedContacts => crate::freed::CONTACT_COLUMNS,
             Kind::FreedPauses => crate::freed::PAUSE_COLUMNS,
             Kind::FreedDischarges => crate::freed::DISCHARGE_COLUMNS,
+            Kind::AcuteSelfHarm => crate::acute::COLUMNS,
+            Kind::StaffHarm => crate::staff::COLUMNS,
             Kind::Organisations => &[
                 col!(
                     "OrgCode",
@@ -141,6 +151,12 @@ impl Kind {
                     false,
                     "The organisation above it (blank for a region)",
                     "QYG"
+                ),
+                col!(
+                    "OrgType",
+                    false,
+                    "A trust's kind: mental_health or acute (blank: unchanged, or mental_health for a new trust)",
+                    "mental_health"
                 ),
             ],
             Kind::Wards => &[
@@ -443,22 +459,6 @@ impl Kind {
                 ),
                 col!("PoliceInformed", false, "Y or N", "N"),
                 col!("SafeguardingReferral", false, "Y or N", "Y"),
-            ],
-            Kind::Leave => &[
-                col!(
-                    "LeaveID",
-                    true,
-                    "The trust's identifier of the leave period",
-                    "L-5521"
-                ),
-                col!("NHSNumber", true, "NHS number", "9990000018"),
-                col!("WardCode", true, "Ward code", "RW4-ASH"),
-                col!(
-                    "StartDateMHLeaveAbs",
-                    true,
-                    "Date (or date and time) the leave started",
-                    "2024-03-01"
-                ),
                 col!(
                     "SelfHarmMethod",
                     false,
@@ -476,6 +476,22 @@ impl Kind {
                     false,
                     "Self-harm incidents: the point of the ward's ligature register used (its reference there; its area follows)",
                     "ASH-001"
+                ),
+            ],
+            Kind::Leave => &[
+                col!(
+                    "LeaveID",
+                    true,
+                    "The trust's identifier of the leave period",
+                    "L-5521"
+                ),
+                col!("NHSNumber", true, "NHS number", "9990000018"),
+                col!("WardCode", true, "Ward code", "RW4-ASH"),
+                col!(
+                    "StartDateMHLeaveAbs",
+                    true,
+                    "Date (or date and time) the leave started",
+                    "2024-03-01"
                 ),
                 col!(
                     "StartTimeMHLeaveAbs",
@@ -571,6 +587,11 @@ impl Kind {
     pub fn note(self) -> Option<&'static str> {
         if self.is_freed() {
             return crate::freed::note(self);
+        }
+        match self {
+            Kind::AcuteSelfHarm => return Some(crate::acute::NOTE),
+            Kind::StaffHarm => return Some(crate::staff::NOTE),
+            _ => {}
         }
         match self {
             Kind::Organisations => Some(

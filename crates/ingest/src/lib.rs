@@ -7,6 +7,8 @@
 //! problem is reported as `FILE:LINE:COLUMN: reason`.
 
 pub use textfile::{csvscan, decode};
+/// Self-harm incidents among acute trusts' patients (issue 12 item 4).
+pub mod acute;
 /// The children's ADHD pathway's referrals as an upload (issue 15 item 8).
 pub mod adhd;
 pub mod formats;
@@ -16,6 +18,8 @@ pub mod mapping;
 pub mod parse;
 pub mod pseudonym;
 pub mod qi_values;
+/// Staff self-harm and suicide as monthly aggregate counts (issue 12 item 4).
+pub mod staff;
 pub mod table;
 
 use formats::Kind;
@@ -480,6 +484,8 @@ fn trust_of(r: &Record) -> &str {
         | Record::Awol(t, _)
         | Record::Survey(t, _) => t,
         Record::Freed(f) => f.trust(),
+        Record::Acute(x) => &x.trust,
+        Record::Staff(x) => &x.trust,
         _ => "all",
     }
 }
@@ -529,6 +535,14 @@ fn header_columns(
                         ..Default::default()
                     });
                 }
+            }
+            None if kind == Kind::StaffHarm && staff::person_column(name).is_some() => {
+                report.errors.push(RowError {
+                    line: f.line,
+                    column: f.column(text),
+                    message: staff::person_column(name).unwrap_or_default(),
+                    ..Default::default()
+                });
             }
             None => {
                 unused_total += 1;
@@ -628,7 +642,7 @@ async fn load_reference(
     }
     let births = req.kind.is_event()
         && !req.kind.is_freed()
-        && !matches!(req.kind, Kind::BedDays | Kind::Survey);
+        && !matches!(req.kind, Kind::BedDays | Kind::Survey | Kind::StaffHarm);
     let mut lazy = OnFirstSight {
         ward: columns
             .get("WardCode")
@@ -637,6 +651,15 @@ async fn load_reference(
         nhs: None,
         trusts: Vec::new(),
         patients: Default::default(),
+        places: columns.get("WardCode").copied().filter(|_| {
+            req.kind == Kind::Incidents
+                && (columns.contains_key("LigatureAreaCode")
+                    || columns.contains_key("LigaturePointRef"))
+        }),
+        place_cols: [
+            columns.get("LigatureAreaCode").copied(),
+            columns.get("LigaturePointRef").copied(),
+        ],
     };
     if births {
         if req.bytes.len() <= LOOK_UP_PATIENTS_BELOW_BYTES {
@@ -651,15 +674,6 @@ async fn load_reference(
 /// Files up to this size (about 4,000 rows) ask for their own patients' years of birth one
 /// at a time; larger ones read them all at once.
 const LOOK_UP_PATIENTS_BELOW_BYTES: usize = 400_000;
-        places: columns.get("WardCode").copied().filter(|_| {
-            req.kind == Kind::Incidents
-                && (columns.contains_key("LigatureAreaCode")
-                    || columns.contains_key("LigaturePointRef"))
-        }),
-        place_cols: [
-            columns.get("LigatureAreaCode").copied(),
-            columns.get("LigaturePointRef").copied(),
-        ],
 /// Patients asked for one at a time before reading them all is cheaper (a small file with
 /// many patients, or an Excel file, whose rows are smaller than its bytes suggest).
 const LOOK_UP_PATIENTS_AT_MOST: usize = 2_000;
@@ -691,6 +705,11 @@ struct OnFirstSight {
     trusts: Vec<Arc<str>>,
     /// Patients whose year of birth was asked for.
     patients: rustc_hash::FxHashSet<Arc<str>>,
+    /// The ward column of an incidents file that names ligature places (issue 13): a ward's
+    /// register is read on its first row that names an area or a point.
+    places: Option<usize>,
+    /// The area and point columns.
+    place_cols: [Option<usize>; 2],
 }
 
 impl OnFirstSight {
@@ -705,11 +724,6 @@ impl OnFirstSight {
     ) -> Result<(), IngestError> {
         // The cell as the checker reads it: trimmed, blank as absent, through the mapping.
         let cell = |i: Option<usize>, col: &str| {
-    /// The ward column of an incidents file that names ligature places (issue 13): a ward's
-    /// register is read on its first row that names an area or a point.
-    places: Option<usize>,
-    /// The area and point columns.
-    place_cols: [Option<usize>; 2],
             let t = fields.get(i?)?.text.trim();
             (!t.is_empty()).then(|| mapping.value(col, t))
         };
@@ -743,20 +757,6 @@ impl OnFirstSight {
                 self.trusts.push(trust);
             }
         }
-        if let Some(text) = cell(self.nhs, "NHSNumber")
-            && let Ok(n) = domain::NhsNumber::parse(&text)
-        {
-            let p = keys.pseudonym(&n).0;
-            if !self.patients.contains(&p) {
-                if self.patients.len() >= LOOK_UP_PATIENTS_AT_MOST {
-                    self.nhs = None;
-                    reference.birth_years.clear();
-                    return load_all_birth_years(store, reference, read).await;
-                }
-                if let Some(year) = store.birth_year(&p).await?
-                    && let Ok(y) = i32::try_from(year)
-                {
-                    reference.birth_years.insert(p.to_string(), y);
         let names_place = cell(self.place_cols[0], "LigatureAreaCode").is_some()
             || cell(self.place_cols[1], "LigaturePointRef").is_some();
         if names_place && let Some(text) = cell(self.places, "WardCode") {
@@ -782,6 +782,20 @@ impl OnFirstSight {
                 reference.ligature.insert(ward, places);
             }
         }
+        if let Some(text) = cell(self.nhs, "NHSNumber")
+            && let Ok(n) = domain::NhsNumber::parse(&text)
+        {
+            let p = keys.pseudonym(&n).0;
+            if !self.patients.contains(&p) {
+                if self.patients.len() >= LOOK_UP_PATIENTS_AT_MOST {
+                    self.nhs = None;
+                    reference.birth_years.clear();
+                    return load_all_birth_years(store, reference, read).await;
+                }
+                if let Some(year) = store.birth_year(&p).await?
+                    && let Ok(y) = i32::try_from(year)
+                {
+                    reference.birth_years.insert(p.to_string(), y);
                 }
                 read.patients_looked_up += 1;
                 self.patients.insert(p);
@@ -797,7 +811,7 @@ fn check_parents(records: &[(usize, usize, Record)], reference: &Reference, repo
     let in_file: std::collections::HashSet<&str> = records
         .iter()
         .filter_map(|(_, _, r)| {
-            if let Record::Organisation(o) = r {
+            if let Record::Organisation(o, _) = r {
                 Some(o.code.as_str())
             } else {
                 None
@@ -805,7 +819,7 @@ fn check_parents(records: &[(usize, usize, Record)], reference: &Reference, repo
         })
         .collect();
     for (line, column, r) in records {
-        if let Record::Organisation(o) = r
+        if let Record::Organisation(o, _) = r
             && let Some(p) = &o.parent
             && !in_file.contains(p.as_str())
             && !reference.orgs.contains_key(p.as_str())
@@ -835,7 +849,7 @@ fn duplicate(
     first: usize,
 ) -> (usize, String) {
     let (col, what) = match record {
-        Record::Organisation(o) => ("OrgCode", format!("organisation {}", o.code)),
+        Record::Organisation(o, _) => ("OrgCode", format!("organisation {}", o.code)),
         Record::Ward { ward, .. } => (
             "WardCode",
             format!(
@@ -873,6 +887,8 @@ fn duplicate(
         Record::Awol(_, x) => ("AWOLID", format!("AWOL episode {}", x.local_id)),
         Record::Survey(_, x) => ("ResponseID", format!("survey response {}", x.response_id)),
         Record::Freed(f) => f.duplicate(),
+        Record::Acute(x) => acute::duplicate(x),
+        Record::Staff(x) => staff::duplicate(x),
     };
     let column = columns
         .get(col)
@@ -900,9 +916,17 @@ fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
     let mut patients = Vec::new();
     let mut by_trust: HashMap<Arc<str>, Grouped> = HashMap::new();
     let mut freed_records = Vec::new();
+    let mut acute_records = Vec::new();
+    let mut org_types = Vec::new();
+    let mut staff_records = Vec::new();
     for r in records.drain(..) {
         match r {
-            Record::Organisation(o) => orgs.push(o),
+            Record::Organisation(o, kind) => {
+                if let Some(k) = kind {
+                    org_types.push((o.code.to_string(), k.code()));
+                }
+                orgs.push(o)
+            }
             Record::Ward {
                 ward,
                 trust,
@@ -918,9 +942,11 @@ fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
             Record::Awol(t, x) => by_trust.entry(t).or_default().awol.push(x),
             Record::Survey(t, x) => by_trust.entry(t).or_default().survey.push(x),
             Record::Freed(f) => freed_records.push(f),
+            Record::Acute(x) => acute_records.push(x),
+            Record::Staff(x) => staff_records.push(x),
         }
     }
-    let mut out = vec![Batch::organisations(orgs)];
+    let mut out = vec![Batch::organisations(orgs), Batch::organisation_types(org_types)];
     out.extend(Batch::wards(wards));
     out.push(Batch::bed_days(beds));
     out.push(Batch::patients(patients));
@@ -937,6 +963,8 @@ fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
     if !freed_records.is_empty() {
         out.extend(freed::batches(freed_records));
     }
+    out.push(acute::batch(acute_records));
+    out.push(staff::batch(staff_records));
     out.retain(|b| !b.vals.is_empty());
     out
 }

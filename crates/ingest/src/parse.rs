@@ -53,7 +53,8 @@ impl Reference {
 /// A validated row, with the trust it belongs to where that matters.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
-    Organisation(Organisation),
+    /// An organisation, and a trust's kind when the file gives one (`OrgType`).
+    Organisation(Organisation, Option<domain::codes::OrgType>),
     Ward {
         ward: Ward,
         trust: String,
@@ -69,6 +70,10 @@ pub enum Record {
     Awol(Arc<str>, AwolEpisode),
     Survey(Arc<str>, SurveyAnswer),
     Freed(crate::freed::FreedRecord),
+    /// A self-harm incident among an acute trust's patients (`crate::acute`).
+    Acute(crate::acute::AcuteIncident),
+    /// A trust's monthly staff counts (`crate::staff`).
+    Staff(crate::staff::StaffMonth),
 }
 
 /// Canonical column name -> position in the row.
@@ -283,7 +288,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
     }
 
     /// An event dated before the patient's year of birth is refused.
-    fn check_birth(&mut self, col: &str, reference: &Reference, p: &Pseudonym, d: Date) {
+    pub(crate) fn check_birth(&mut self, col: &str, reference: &Reference, p: &Pseudonym, d: Date) {
         if let Some(year) = reference.birth_years.get(p.0.as_ref())
             && d.year() < *year
         {
@@ -396,6 +401,11 @@ pub fn parse_row(
         return crate::freed::parse_row(kind, r, reference, keys);
     }
     match kind {
+        Kind::AcuteSelfHarm => return crate::acute::parse_row(r, reference, keys),
+        Kind::StaffHarm => return crate::staff::parse_row(r, reference),
+        _ => {}
+    }
+    match kind {
         Kind::Organisations => {
             let level = r.req("OrgLevel", |s| OrgLevel::parse(s).filter(|l| *l != OrgLevel::Ward).ok_or_else(|| format!("'{s}' is not an organisation level; expected region, icb, trust or site")));
             let code = level.and_then(|l| {
@@ -452,14 +462,28 @@ pub fn parse_row(
                 r.fail("ParentOrgCode", format!("site {code} starts with {} but its parent is {}; expected the trust whose code begins the site code", code.trust_of_site(), parent.as_ref().map(|p| p.to_string()).unwrap_or_default()));
                 return None;
             }
+            let org_type = r.opt("OrgType", domain::codes::OrgType::parse)?;
+            if org_type.is_some() && level != OrgLevel::Trust {
+                r.fail(
+                    "OrgType",
+                    format!(
+                        "is given for a {}; expected it only for a trust (or blank)",
+                        level.as_str()
+                    ),
+                );
+                return None;
+            }
             Some((
                 code.to_string(),
-                Record::Organisation(Organisation {
-                    code,
-                    name,
-                    level,
-                    parent,
-                }),
+                Record::Organisation(
+                    Organisation {
+                        code,
+                        name,
+                        level,
+                        parent,
+                    },
+                    org_type,
+                ),
             ))
         }
         Kind::Wards => {
@@ -809,6 +833,13 @@ pub fn parse_row(
             let victim = r.opt("VictimType", PersonType::parse);
             let police = r.opt("PoliceInformed", yes_no);
             let safeg = r.opt("SafeguardingReferral", yes_no);
+            let method = r.opt("SelfHarmMethod", SelfHarmMethod::parse);
+            let place = |s: &str| Ok::<_, String>(s.trim().to_ascii_uppercase());
+            let area = r.opt("LigatureAreaCode", place);
+            let point = r.opt("LigaturePointRef", place);
+            let (Some(method), Some(area), Some(point)) = (method, area, point) else {
+                return None;
+            };
             let (
                 Some(id),
                 Some(kind),
@@ -833,13 +864,6 @@ pub fn parse_row(
                 r.check_birth("IncidentDate", reference, p, when.date());
                 if !r.errors.is_empty() {
                     return None;
-            let method = r.opt("SelfHarmMethod", SelfHarmMethod::parse);
-            let place = |s: &str| Ok::<_, String>(s.trim().to_ascii_uppercase());
-            let area = r.opt("LigatureAreaCode", place);
-            let point = r.opt("LigaturePointRef", place);
-            let (Some(method), Some(area), Some(point)) = (method, area, point) else {
-                return None;
-            };
                 }
             }
             if kind == IncidentKind::SexualSafety && cat.is_none() {
@@ -856,6 +880,8 @@ pub fn parse_row(
                 );
                 return None;
             }
+            let (area, point) =
+                incident_place(r, reference, &ward, when.date(), kind, method, area, point)?;
             Some((
                 format!("{trust}|{id}"),
                 Record::Incident(
@@ -874,14 +900,15 @@ pub fn parse_row(
                         victim,
                         police_informed: police,
                         safeguarding_referral: safeg,
+                        ligature_area: area,
+                        ligature_point: point,
+                        method,
                     },
                 ),
             ))
         }
         Kind::Leave => {
             let id = r.req("LeaveID", local_id);
-            let (area, point) =
-                incident_place(r, reference, &ward, when.date(), kind, method, area, point)?;
             let p = r.nhs("NHSNumber", keys, true);
             let ward = r.ward("WardCode", reference);
             let start = r.when(
@@ -900,9 +927,6 @@ pub fn parse_row(
             let (
                 Some(id),
                 Some(Some(p)),
-                        ligature_area: area,
-                        ligature_point: point,
-                        method,
                 Some((ward, trust)),
                 Some(Some(start)),
                 Some(Some(agreed)),
@@ -1007,12 +1031,14 @@ pub fn parse_row(
                 ),
             ))
         }
-        // Read by `crate::freed` above.
+        // Read by `crate::freed`, `crate::acute` and `crate::staff` above.
         Kind::FreedServices
         | Kind::FreedReferrals
         | Kind::FreedContacts
         | Kind::FreedPauses
-        | Kind::FreedDischarges => None,
+        | Kind::FreedDischarges
+        | Kind::AcuteSelfHarm
+        | Kind::StaffHarm => None,
     }
 }
 
