@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
             "/freed/{service}/clocks",
             get(crate::pages::freed::api_clocks),
         )
+        .merge(crate::pages::freed::inequalities::api_routes())
         .merge(crate::pages::ligature::api_routes())
         .merge(crate::pages::network::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
@@ -41,6 +42,7 @@ async fn measures(_user: CurrentUser) -> Json<Value> {
     let all: Vec<_> = domain::measures::catalogue()
         .into_iter()
         .chain(domain::measures::ligature_catalogue())
+        .chain(domain::measures::beyond_inpatient_catalogue())
         .chain(domain::measures::freed_catalogue())
         .collect();
     Json(json!({ "measures": all }))
@@ -269,6 +271,9 @@ async fn openapi() -> Json<Value> {
             "/api/freed/{service}/clocks".into(),
             freed_clocks_path(&text, &ok, &with_errors),
         );
+        for (path, item) in crate::pages::freed::inequalities::openapi_paths() {
+            paths.insert(path, item);
+        }
     }
     // The ligature point register (issue 13).
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {

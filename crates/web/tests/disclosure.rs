@@ -818,6 +818,71 @@ async fn walk_freed(app: &App, found: &mut Findings, identity: &str, cookie: &st
             }
         }
     }
+    // Who FREED reaches across every service of a trust, an ICB or the region: every count
+    // cell of the page and every count of its JSON, for each breakdown.
+    for org in controlled(identity)
+        .iter()
+        .filter(|o| ["Y98", "Q98", "R8A", "R8B"].contains(o))
+    {
+        for by in ["ethnic_group", "sex", "age_band", "imd_decile"] {
+            let place = format!("{identity} FREED reach {org} {by}");
+            let page = app
+                .get(
+                    &format!("/freed/org/{org}/inequalities?by={by}&{AS_OF}"),
+                    cookie,
+                )
+                .await;
+            found.check(page.contains("Disclosure control applies"), || {
+                format!("{place}: not marked disclosure-controlled")
+            });
+            for cell in page.split("<td class=\"app-num\">").skip(1) {
+                let text = cell.split('<').next().unwrap_or("");
+                let ok = text
+                    .trim()
+                    .parse::<f64>()
+                    .map_or(true, |_| text.contains('.') || shown_count_ok(text));
+                found.check(ok, || format!("{place}: count {text}"));
+                checked += 1;
+            }
+            found.check(!page.contains("FR-2024") && !page.contains("GEN-"), || {
+                format!("{place}: a referral reference")
+            });
+            let json: Value = serde_json::from_str(
+                &app.get(
+                    &format!("/api/freed/org/{org}/inequalities?by={by}&{AS_OF}"),
+                    cookie,
+                )
+                .await,
+            )
+            .unwrap();
+            found.check(json["disclosure_controlled"] == true, || {
+                format!("{place}: the API is not marked disclosure-controlled")
+            });
+            let mut counts: Vec<Value> = Vec::new();
+            for r in json["referred"].as_array().cloned().unwrap_or_default() {
+                counts.push(r["referrals"].clone());
+            }
+            for m in json["measures"].as_array().cloned().unwrap_or_default() {
+                for r in m["rows"].as_array().cloned().unwrap_or_default() {
+                    counts.push(r["numerator"].clone());
+                    counts.push(r["denominator"].clone());
+                }
+            }
+            for r in json["medians"].as_array().cloned().unwrap_or_default() {
+                counts.push(r["treated"].clone());
+            }
+            found.check(!counts.is_empty(), || {
+                format!("{place}: no counts in the API")
+            });
+            for c in counts {
+                let text = c.as_str().map_or_else(|| c.to_string(), str::to_string);
+                found.check(shown_count_ok(&text), || {
+                    format!("{place}: API count {text}")
+                });
+                checked += 1;
+            }
+        }
+    }
     found.check(checked >= 6, || {
         format!("{identity}: only {checked} FREED counts checked")
     });

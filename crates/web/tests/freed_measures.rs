@@ -236,6 +236,146 @@ async fn who_is_reached_by_ethnic_group_sex_age_and_deprivation() {
     }
 }
 
+/// Who FREED reaches across a trust's services and the region's, by the same rules as a
+/// service's page: the example's four R8A-FREED referrals and two R8B-FREED ones add up; the
+/// trust's own lead sees its figures exactly and the region's under disclosure control; every
+/// full view is audited; the FREED list links the pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_is_reached_across_a_trust_and_the_region() {
+    let referrals = |v: &serde_json::Value| -> Vec<String> {
+        v["referred"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["referrals"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let total = |v: &serde_json::Value| -> u64 {
+        referrals(v).iter().map(|n| n.parse::<u64>().unwrap()).sum()
+    };
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let get_json = |path: String, cookie: String| {
+            let app = &app;
+            async move {
+                let r = app.get(&path, Some(&cookie)).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::OK,
+                    "{}: {path}: {}",
+                    app.db_name,
+                    r.body
+                );
+                serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+            }
+        };
+        let service = get_json(
+            "/api/freed/R8A-FREED/inequalities?by=sex".into(),
+            admin.clone(),
+        )
+        .await;
+        let trust = get_json(
+            "/api/freed/org/R8A/inequalities?by=sex".into(),
+            admin.clone(),
+        )
+        .await;
+        let other = get_json(
+            "/api/freed/org/R8B/inequalities?by=sex".into(),
+            admin.clone(),
+        )
+        .await;
+        let region = get_json(
+            "/api/freed/org/Y98/inequalities?by=sex".into(),
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(total(&service), 4, "{}", app.db_name);
+        assert_eq!(
+            trust["measures"], service["measures"],
+            "{}: one service: the trust's figures are its service's",
+            app.db_name
+        );
+        assert_eq!(trust["scope"]["kind"], "trust", "{}", app.db_name);
+        assert_eq!(total(&other), 2, "{}", app.db_name);
+        assert_eq!(total(&region), 6, "{}: both trusts' services", app.db_name);
+        assert_eq!(region["services"], 2, "{}", app.db_name);
+        assert_eq!(region["disclosure_controlled"], false, "{}", app.db_name);
+        let audited: Vec<String> = app
+            .store
+            .audit_log(1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.action == "freed_inequalities_viewed")
+            .map(|r| r.target)
+            .collect();
+        for target in ["R8A-FREED", "R8A", "R8B", "Y98"] {
+            assert!(
+                audited.iter().any(|t| t == target),
+                "{}: {target} audited: {audited:?}",
+                app.db_name
+            );
+        }
+        // The trust's lead: its own trust exactly, the region under disclosure control (six
+        // referrals in all: every count under 5 is hidden, the rest rounded).
+        let lead = app.login("lead").await;
+        let own = get_json(
+            "/api/freed/org/R8A/inequalities?by=sex".into(),
+            lead.clone(),
+        )
+        .await;
+        assert_eq!(own["disclosure_controlled"], false, "{}", app.db_name);
+        assert_eq!(total(&own), 4, "{}", app.db_name);
+        let region = get_json(
+            "/api/freed/org/Y98/inequalities?by=sex".into(),
+            lead.clone(),
+        )
+        .await;
+        assert_eq!(region["disclosure_controlled"], true, "{}", app.db_name);
+        for n in referrals(&region) {
+            assert!(
+                n == "*" || n.parse::<u64>().is_ok_and(|v| v == 0 || v % 5 == 0),
+                "{}: the region shows {n} to a trust's lead",
+                app.db_name
+            );
+        }
+        let page = app
+            .get("/freed/org/Y98/inequalities?by=ethnic_group", Some(&lead))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", app.db_name);
+        assert!(
+            page.body.contains("Disclosure control applies")
+                && page.body.contains("action=\"/freed/org/Y98/inequalities\""),
+            "{}: {}",
+            app.db_name,
+            page.body
+        );
+        for n in 1..=4 {
+            assert!(
+                !page
+                    .body
+                    .contains(&format!("<td class=\"app-num\">{n}</td>")),
+                "{}: a count of {n} of the region shown to a trust's lead",
+                app.db_name
+            );
+        }
+        let list = app.get("/freed", Some(&lead)).await;
+        for link in ["/freed/org/Y98/inequalities", "/freed/org/R8A/inequalities"] {
+            assert!(
+                list.body.contains(link),
+                "{}: {link} on /freed",
+                app.db_name
+            );
+        }
+        // Only trusts, ICBs and the region: a ward is not a FREED scope.
+        let ward = app
+            .get("/freed/org/R8A-ASH/inequalities", Some(&admin))
+            .await;
+        assert_eq!(ward.status, StatusCode::NOT_FOUND, "{}", app.db_name);
+    }
+}
+
 /// The waiting list keeps a service's referrals not yet off the list between views; an upload
 /// (here a referral typed in by hand) moves the data generation, and the next view reads again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

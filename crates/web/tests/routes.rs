@@ -158,6 +158,16 @@ fn matrix() -> Vec<(&'static str, [u16; 7])> {
         // FREED's service charts and who is reached (issue 14), the ADHD pathway (issue 15).
         ("GET /freed/R8A-FREED/measures", [200, 200, 200, 403, 403, 403, 303]),
         ("GET /freed/R8A-FREED/inequalities", [200, 200, 200, 403, 403, 403, 303]),
+        // Who FREED reaches across a trust's services, an ICB's and the region's.
+        ("GET /freed/org/R8A/inequalities", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /freed/org/R8B/inequalities?by=sex", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /freed/org/Y98/inequalities?by=imd_decile", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /freed/org/R8A/inequalities?by=nope", [400, 400, 400, 403, 403, 403, 303]),
+        ("GET /freed/org/R8A-ASH/inequalities", [404, 404, 404, 404, 403, 403, 303]),
+        ("GET /freed/org/NOPE/inequalities", [404, 404, 404, 404, 404, 404, 303]),
+        ("GET /api/freed/R8A-FREED/inequalities", [200, 200, 200, 403, 403, 403, 401]),
+        ("GET /api/freed/org/R8B/inequalities?by=age_band", [200, 200, 200, 403, 403, 403, 401]),
+        ("GET /api/freed/org/Y98/inequalities", [200, 200, 200, 403, 403, 403, 401]),
         ("GET /adhd", [200, 200, 200, 200, 200, 200, 303]),
         ("GET /ligature/ward/R8A-ASH", [200, 403, 200, 200, 403, 403, 303]),
         ("GET /ligature/ward/R8A-ASH?as_of=2024-02-30", [400, 403, 400, 400, 403, 403, 303]),

@@ -10,6 +10,7 @@
 //! clock, eligibility, order and queue figure comes from `pathway`; referrals are written only
 //! through `ingest::import`, as one-row uploads.
 
+pub mod held;
 pub mod inequalities;
 pub mod measures;
 
@@ -152,23 +153,27 @@ struct KeptList {
 /// Each service's referrals not yet off its waiting list, as read for one data generation
 /// (every upload, hand entry included, moves it, and the next view reads again). Only the
 /// server's memory holds them, as it holds any page it is building; what a user sees of them
-/// is decided at every view, as before.
+/// is decided at every view, as before. With them, the whole scopes and facts the measures,
+/// queue and inequality pages count ([`held::HeldCache`]).
 #[derive(Default)]
-pub struct ListCache(std::sync::Mutex<std::collections::HashMap<String, KeptList>>);
+pub struct ListCache {
+    lists: std::sync::Mutex<std::collections::HashMap<String, KeptList>>,
+    pub(crate) held: held::HeldCache,
+}
 
 /// Services kept at most (beyond it, start again).
 const LIST_CACHE_SERVICES: usize = 1000;
 
 impl ListCache {
     fn get(&self, service: &str, generation: i64, at: i64) -> Option<std::sync::Arc<Vec<Kept>>> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.lists.lock().unwrap_or_else(|p| p.into_inner());
         map.get(service)
             .filter(|k| k.generation == generation && k.from <= at)
             .map(|k| k.referrals.clone())
     }
 
     fn put(&self, service: &str, generation: i64, from: i64, referrals: Vec<Kept>) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.lists.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= LIST_CACHE_SERVICES {
             map.clear();
         }
@@ -431,6 +436,9 @@ pub struct IndexPage {
     services: Vec<ServiceLine>,
     as_of: String,
     controlled: bool,
+    /// Who is reached across the trusts of the services listed and the region, where the
+    /// user may see them: (address, words).
+    reach: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -477,11 +485,39 @@ pub async fn index(
     let at = as_of(q.as_of.as_deref())?;
     let lines = service_lines(&state, &user, at).await?;
     let controlled = lines.iter().any(|(_, d, _)| *d != Detail::Full);
+    let snap = state.cache.current(&state.store).await?;
+    let mut reach = Vec::new();
+    if !lines.is_empty()
+        && let Some(r) = snap.orgs.region()
+        && user.grant.detail(&snap.orgs.place(r)) != Detail::None
+    {
+        reach.push((
+            format!("/freed/org/{}/inequalities", r.code),
+            format!("Across the region ({})", r.name),
+        ));
+    }
+    let mut trusts: Vec<&str> = lines
+        .iter()
+        .map(|(l, _, _)| l.trust_code.as_str())
+        .collect();
+    trusts.sort_unstable();
+    trusts.dedup();
+    for t in trusts {
+        if let Some(o) = snap.orgs.get(t)
+            && user.grant.detail(&snap.orgs.place(o)) != Detail::None
+        {
+            reach.push((
+                format!("/freed/org/{}/inequalities", o.code),
+                format!("Across {}'s services", o.name),
+            ));
+        }
+    }
     Ok(IndexPage {
         layout: Layout::new("FREED eating-disorder services", &user, "/freed"),
         services: lines.into_iter().map(|(l, _, _)| l).collect(),
         as_of: iso_datetime(at),
         controlled,
+        reach,
     })
 }
 
@@ -720,8 +756,7 @@ pub async fn queue(
         pathway::queue::DEFAULT_TIME_TO_TARGET,
         &mut errors,
     );
-    let rows = state.store.freed_rows(&s.code, None).await?;
-    let held = ingest::freed::held_referrals(rows).map_err(AppError::Internal)?;
+    let held = held::referrals(&state, &held::Scope::Service(s.code.clone())).await?;
     let list: Vec<ListEntry> = held
         .iter()
         .filter_map(|h| list_entry(&h.referral, at))

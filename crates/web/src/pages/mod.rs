@@ -106,6 +106,10 @@ pub fn routes() -> Router<AppState> {
             get(freed::inequalities::page),
         )
         .route(
+            "/freed/org/{org}/inequalities",
+            get(freed::inequalities::org_page),
+        )
+        .route(
             "/freed/{service}/measures/{measure}",
             get(freed::measures::chart_page),
         )

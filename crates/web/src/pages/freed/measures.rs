@@ -119,30 +119,19 @@ pub async fn series_for(
     Ok(measures::series::assemble(&wanted_measures, &facts))
 }
 
-/// One service's FREED facts as of `as_of`, from its own referrals (taken, not copied).
+/// One service's FREED facts as of `as_of`, from its own referrals.
 pub fn service_facts(
-    held: Vec<HeldReferral>,
+    held: &[HeldReferral],
     service: &str,
     period: PeriodKind,
     as_of: PrimitiveDateTime,
 ) -> measures::facts::Facts {
-    let referrals: Vec<Referral> = held.into_iter().map(|h| h.referral).collect();
+    let referrals: Vec<Referral> = held.iter().map(|h| h.referral.clone()).collect();
     let Some((from, to)) = referral_span(&referrals).and_then(|(a, b)| span(a, b, as_of)) else {
         return measures::facts::Facts::default();
     };
     let key = measures::freed::service_key(service);
     measures::freed::facts(&[(key, referrals)], period, from, to, as_of)
-}
-
-/// One service's FREED series as of `as_of`, from its own referrals.
-pub fn service_series(
-    held: Vec<HeldReferral>,
-    service: &str,
-    period: PeriodKind,
-    as_of: PrimitiveDateTime,
-) -> Vec<MeasureSeries> {
-    let facts = service_facts(held, service, period, as_of);
-    measures::series::assemble(&freed_catalogue(), &facts)
 }
 
 /// The first and last minute of some referrals' records.
@@ -216,12 +205,6 @@ const DUED_BIN_LABELS: [&str; 6] = [
     "36 months or more",
 ];
 
-/// The service's referrals as of `as_of` (all of them: the measures count the past too).
-async fn service_held(state: &AppState, service: &str) -> Result<Vec<HeldReferral>, AppError> {
-    let rows = state.store.freed_rows(service, None).await?;
-    ingest::freed::held_referrals(rows).map_err(AppError::Internal)
-}
-
 fn policy_for(detail: Detail) -> Option<Policy> {
     (detail != Detail::Full).then(Policy::default)
 }
@@ -235,8 +218,8 @@ pub async fn page(
     let (s, detail) = super::service_for(&state, &user, &code).await?;
     let period = period_of(q.period.as_deref())?;
     let at = super::as_of(q.as_of.as_deref())?;
-    let held = service_held(&state, &s.code).await?;
-    let facts = service_facts(held, &s.code, period, at);
+    // Counted once per data generation, service, period and time (`held`).
+    let facts = super::held::service_facts(&state, &s.code, period, at).await?;
     let series = measures::series::assemble(&freed_catalogue(), &facts);
     let policy = policy_for(detail);
     let snap = state.cache.current(&state.store).await?;
@@ -356,8 +339,8 @@ async fn service_chart(
         .ok_or(AppError::NotFound)?;
     let period = period_of(q.period.as_deref())?;
     let at = super::as_of(q.as_of.as_deref())?;
-    let held = service_held(state, &s.code).await?;
-    let series = service_series(held, &s.code, period, at);
+    let facts = super::held::service_facts(state, &s.code, period, at).await?;
+    let series = measures::series::assemble(&freed_catalogue(), &facts);
     let empty = MeasureSeries {
         measure: m.id,
         org: measures::freed::service_key(&s.code),
