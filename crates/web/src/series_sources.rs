@@ -18,5 +18,8 @@ pub async fn series_for(
     // The ligature registers' measures (issue 13), from every register as it stood at each
     // period's end.
     out.extend(crate::pages::ligature_measures::series_for(store, snap, key).await?);
+    // The network beyond inpatient mental health (issue 12): acute trusts' patients' self-harm
+    // and staff self-harm and suicide (monthly aggregates).
+    out.extend(crate::pages::network::scope::series_for(store, snap, key).await?);
     Ok(out)
 }

@@ -31,6 +31,7 @@ pub async fn page(user: CurrentUser) -> CataloguePage {
     let all: Vec<Measure> = catalogue()
         .into_iter()
         .chain(ligature_catalogue())
+        .chain(domain::measures::beyond_inpatient_catalogue())
         .chain(freed_catalogue())
         .collect();
     CataloguePage {

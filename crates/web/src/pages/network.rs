@@ -11,6 +11,10 @@
 //! nothing resting on fewer than 5 events. The pooled estimate is over the sites whose ratio
 //! the viewer may see.
 
+/// The network beyond inpatient mental health (issue 12, item 4): its measures' series and
+/// `/network/beyond`.
+pub mod scope;
+
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::cache::Snapshot;
@@ -36,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/network/ideas/{id}", get(idea_page))
         .route("/network/ideas/{id}/links", axum::routing::post(link))
         .route("/network/funnel", get(funnel_page))
+        .route(
+            "/network/beyond",
+            get(crate::pages::network::scope::beyond_page),
+        )
         .route("/network", get(home))
         .route("/network/contact", axum::routing::post(contact))
         .route("/network/admin", get(admin_page))
@@ -54,6 +62,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/network/stories/{id}/comments",
             axum::routing::post(comment),
+        )
+        .route(
+            "/network/ideas/{id}/comments",
+            axum::routing::post(comment_on_idea),
         )
         .route(
             "/network/stories/{id}/moderate",
@@ -84,7 +96,7 @@ pub struct IdeaRow {
 
 /// The network is for everyone who sees some organisation's figures (as the QI pages); what
 /// of each site they see is decided per site by `Grant::detail`.
-fn may_use(user: &CurrentUser) -> Result<(), AppError> {
+pub(crate) fn may_use(user: &CurrentUser) -> Result<(), AppError> {
     use domain::access::Role;
     if matches!(
         user.grant.role,
@@ -348,6 +360,9 @@ pub struct IdeaPage {
     idea: store::network::Idea,
     evidence: Vec<MeasureEvidence>,
     linkable: Vec<(String, String)>,
+    /// Comments and questions on the idea: published ones (all, for the programme admin).
+    comments: Vec<store::network::Comment>,
+    admin: bool,
 }
 
 pub async fn idea_page(
@@ -357,11 +372,18 @@ pub async fn idea_page(
 ) -> Result<IdeaPage, AppError> {
     let snap = state.cache.current(&state.store).await?;
     let (idea, evidence) = evidence(&state, &snap, &user, parse_id(&id)?).await?;
+    let admin = is_admin(&user);
+    let comments = state
+        .store
+        .net_comments(store::network::Target::Idea(idea.id), !admin)
+        .await?;
     Ok(IdeaPage {
         layout: Layout::new(idea.title.clone(), &user, "/network/ideas"),
+        linkable: linkable(&state, &snap, &user).await?,
         idea,
         evidence,
-        linkable: linkable(&state, &snap, &user).await?,
+        comments,
+        admin,
     })
 }
 
@@ -390,6 +412,8 @@ pub struct FunnelQuery {
     pub measure: Option<String>,
     pub level: Option<String>,
     pub ward_type: Option<String>,
+    /// A peer group set by the programme admin (its id): only its members are compared.
+    pub peer_group: Option<String>,
 }
 
 /// One unit of the funnel as the viewer may see it.
@@ -411,6 +435,8 @@ pub struct FunnelData {
     pub title: String,
     pub level: &'static str,
     pub ward_type: Option<String>,
+    /// The peer group compared, when one was chosen.
+    pub peer_group: Option<i64>,
     pub months: Vec<String>,
     pub target: Option<f64>,
     pub phi: Option<f64>,
@@ -461,6 +487,32 @@ async fn funnel_data(
         .map(str::trim)
         .filter(|t| !t.is_empty() && level == domain::OrgLevel::Ward)
         .map(str::to_string);
+    // A peer group narrows the units to its members (wards or trusts, as the admin set it).
+    let peer_group = match q
+        .peer_group
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(text) => {
+            let id: i64 = text.parse().map_err(|_| {
+                AppError::BadRequest(format!(
+                    "peer_group: expected a peer group's number; '{text}' is not one"
+                ))
+            })?;
+            let g = state
+                .store
+                .net_peer_groups()
+                .await?
+                .into_iter()
+                .find(|g| g.id == id)
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!("peer_group: there is no peer group {id}"))
+                })?;
+            Some(g)
+        }
+    };
     let key = crate::cache::Key {
         level,
         period: PeriodKind::Month,
@@ -476,6 +528,11 @@ async fn funnel_data(
             continue;
         };
         if org.level != level {
+            continue;
+        }
+        if let Some(g) = &peer_group
+            && !g.members.contains(&org.code)
+        {
             continue;
         }
         if let Some(t) = &ward_type
@@ -511,9 +568,12 @@ async fn funnel_data(
     let title = format!(
         "{}: {} over the last {} months",
         m.title,
-        match (&ward_type, level) {
-            (Some(t), _) => format!("{} wards", t.replace('_', " ")),
-            (None, domain::OrgLevel::Ward) => "every ward".into(),
+        match (&peer_group, &ward_type, level) {
+            (Some(g), Some(t), _) =>
+                format!("{} wards of the peer group {}", t.replace('_', " "), g.name),
+            (Some(g), None, _) => format!("the peer group {}", g.name),
+            (None, Some(t), _) => format!("{} wards", t.replace('_', " ")),
+            (None, None, domain::OrgLevel::Ward) => "every ward".into(),
             _ => "every trust".into(),
         },
         FUNNEL_MONTHS
@@ -527,6 +587,7 @@ async fn funnel_data(
             "trust"
         },
         ward_type,
+        peer_group: peer_group.as_ref().map(|g| g.id),
         months,
         target: None,
         phi: None,
@@ -590,7 +651,9 @@ async fn funnel_data(
     data.phi = Some(f.phi);
     data.tau2 = Some(f.tau2);
     data.overdispersed = f.overdispersed;
-    let denominator_label = if m.is_rate() {
+    let denominator_label = if m.denominator == domain::measures::Denominator::StaffHeadcount {
+        "staff"
+    } else if m.is_rate() {
         "occupied bed days"
     } else {
         "denominator"
@@ -615,6 +678,8 @@ pub struct FunnelPage {
     data: FunnelData,
     measures: Vec<(String, String, bool)>,
     ward_types: Vec<(String, bool)>,
+    /// The programme admin's peer groups: (id, name, selected).
+    peer_groups: Vec<(i64, String, bool)>,
 }
 
 pub async fn funnel_page(
@@ -626,6 +691,7 @@ pub async fn funnel_page(
     let data = funnel_data(&state, &snap, &user, &q).await?;
     let measures = domain::measures::catalogue()
         .into_iter()
+        .chain(domain::measures::beyond_inpatient_catalogue())
         .filter(|m| network::site::scale_of(m).is_some())
         .map(|m| (m.id.to_string(), m.title.to_string(), m.id == data.measure))
         .collect();
@@ -644,11 +710,22 @@ pub async fn funnel_page(
             (t, sel)
         })
         .collect();
+    let peer_groups = state
+        .store
+        .net_peer_groups()
+        .await?
+        .into_iter()
+        .map(|g| {
+            let sel = data.peer_group == Some(g.id);
+            (g.id, g.name, sel)
+        })
+        .collect();
     Ok(FunnelPage {
         layout: Layout::new("Compare like with like", &user, "/network/ideas"),
         data,
         measures,
         ward_types,
+        peer_groups,
     })
 }
 
@@ -864,6 +941,9 @@ pub struct StoryPage {
     layout: Layout,
     story: store::network::Story,
     org_name: String,
+    /// The team's live chart (SVG), when the story has one the viewer may see.
+    chart_svg: Option<String>,
+    chart_controlled: bool,
     comments: Vec<store::network::Comment>,
     admin: bool,
 }
@@ -898,7 +978,25 @@ pub async fn story(
         .store
         .net_comments(store::network::Target::Story(s.id), !admin)
         .await?;
+    // The team's live chart, drawn from its own data as the chart page draws it for this
+    // viewer (`access::view` and disclosure control decide what it shows); none when the
+    // viewer may not see the team's organisation.
+    let mut chart_svg = None;
+    let mut chart_controlled = false;
+    if let Some(m) = &s.chart_measure {
+        let q = crate::pages::chart_page::ChartQuery::default();
+        match crate::pages::chart_page::prepare(&state, &user, &s.org_code, m, &q).await {
+            Ok(p) => {
+                chart_controlled = p.viewing.policy().is_some();
+                chart_svg = Some(crate::pages::chart_page::draw(&p, &q)?.svg);
+            }
+            Err(AppError::Forbidden(_) | AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(StoryPage {
+        chart_svg,
+        chart_controlled,
         layout: Layout::new(s.title.clone(), &user, "/network/ideas"),
         org_name: snap
             .orgs
@@ -941,11 +1039,41 @@ pub async fn comment(
     )))
 }
 
+/// A comment or question on a library idea: any user of the network, held for the programme
+/// admin's moderation (audited by the store, as a story's comments are).
+pub async fn comment_on_idea(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CommentForm>,
+) -> Result<axum::response::Redirect, AppError> {
+    may_use(&user)?;
+    let id = parse_id(&id)?;
+    if state.store.net_idea(id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    state
+        .store
+        .net_add_comment(
+            store::network::Target::Idea(id),
+            &f.body,
+            f.question.is_some(),
+            &user.name,
+        )
+        .await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/network/ideas/{id}"
+    )))
+}
+
 #[derive(serde::Deserialize)]
 pub struct ModerateForm {
     pub decision: String,
     #[serde(default)]
     pub story: Option<i64>,
+    /// The idea whose comment it is (to come back to its page).
+    #[serde(default)]
+    pub idea: Option<i64>,
 }
 
 fn decision(f: &ModerateForm) -> Result<bool, AppError> {
@@ -994,9 +1122,10 @@ pub async fn moderate_comment(
     {
         return Err(AppError::NotFound);
     }
-    Ok(axum::response::Redirect::to(&match f.story {
-        Some(s) => format!("/network/stories/{s}"),
-        None => "/network/stories".into(),
+    Ok(axum::response::Redirect::to(&match (f.story, f.idea) {
+        (Some(s), _) => format!("/network/stories/{s}"),
+        (None, Some(i)) => format!("/network/ideas/{i}"),
+        (None, None) => "/network/stories".into(),
     }))
 }
 
