@@ -28,7 +28,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{TestDb, databases, import_bytes, key};
 use domain::access::{Grant, Role};
-use domain::measures::{Measure, Stratifier, catalogue, freed_catalogue, ligature_catalogue};
+use domain::measures::{
+    Measure, Stratifier, beyond_inpatient_catalogue, catalogue, freed_catalogue, ligature_catalogue,
+};
 use http_body_util::BodyExt;
 use ingest::formats::Kind;
 use serde_json::Value;
@@ -148,6 +150,45 @@ async fn generated_region(db: &TestDb) {
     files.push((Kind::BedDays, bed_days));
     files.push((Kind::RestrictiveInterventions, ri));
     files.push((Kind::Incidents, incidents));
+    // Beyond inpatient care (issue 12): each trust's patients' self-harm in acute settings and
+    // its staff's monthly counts (R8A with its headcount), 0 to 9 a month, so that the counts
+    // run from 1 to 4 and past 5. A generator of their own, so the others' files stay as they
+    // were.
+    let mut rng2 = Lcg(20261203);
+    let mut acute = String::from(
+        "IncidentID,OrgCode,NHSNumber,IncidentDate,IncidentTime,Setting,PhysicalHarm\n",
+    );
+    let mut staff = String::from("OrgCode,Month,StaffSelfHarm,StaffSuicides,StaffHeadcount\n");
+    for (t, trust) in ["R8A", "R8B"].iter().enumerate() {
+        for year in [2023, 2024] {
+            for month in 1..=12u64 {
+                let pool = &on_ward[(t + month as usize) % 3];
+                for i in 0..rng2.below(10) {
+                    let patient = &pool[rng2.below(pool.len() as u64) as usize];
+                    let setting =
+                        ["emergency_department", "acute_ward", "other"][rng2.below(3) as usize];
+                    let _ = writeln!(
+                        acute,
+                        "AC-{trust}-{year}-{month}-{i},{trust},{patient},{year}-{month:02}-{:02},,{setting},low",
+                        1 + rng2.below(28)
+                    );
+                }
+                let headcount = if t == 0 {
+                    (3000 + rng2.below(500)).to_string()
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    staff,
+                    "{trust},{year}-{month:02},{},{},{headcount}",
+                    rng2.below(10),
+                    rng2.below(3)
+                );
+            }
+        }
+    }
+    files.push((Kind::AcuteSelfHarm, acute));
+    files.push((Kind::StaffHarm, staff));
     for kind in [Kind::Organisations, Kind::Wards] {
         let name = format!("{}.csv", kind.as_str());
         let r = import_bytes(db, &mut keys, kind, &name, &examples(&name), false).await;
@@ -452,6 +493,7 @@ async fn walk_charts(app: &App, found: &mut Findings, identity: &str, cookie: &s
             .into_iter()
             .chain(freed_catalogue())
             .chain(ligature_catalogue())
+            .chain(beyond_inpatient_catalogue())
         {
             for period in ["month", "week"] {
                 let place = format!("{identity} {org} {} {period}", m.id);
@@ -1085,6 +1127,7 @@ async fn walk_network(app: &App, found: &mut Findings, identity: &str, cookie: &
         .collect();
     for m in domain::measures::catalogue()
         .iter()
+        .chain(beyond_inpatient_catalogue().iter())
         .filter(|m| m.is_rate() || m.is_proportion())
     {
         for level in ["ward", "trust"] {
@@ -1124,6 +1167,35 @@ async fn walk_network(app: &App, found: &mut Findings, identity: &str, cookie: &
     }
 }
 
+/// `/network/beyond`'s breakdown of acute self-harm by group for every controlled trust, ICB
+/// and region: each group's count is starred or a multiple of 5 from 5, and the starred groups
+/// cannot be had by difference (the shown counts are never the exact total less one group).
+async fn walk_beyond(app: &App, found: &mut Findings, identity: &str, cookie: &str) {
+    for org in controlled(identity).iter().filter(|o| !o.contains('-')) {
+        for by in ["age_band", "sex", "ethnic_group"] {
+            let path = format!("/network/beyond?org={org}&by={by}");
+            let page = app.get(&path, cookie).await;
+            found.check(page.contains("Under disclosure control"), || {
+                format!("{identity} {path}: no disclosure notice")
+            });
+            let rows: Vec<Vec<String>> = html_rows(&page)
+                .into_iter()
+                .filter(|r| r.len() == 3 && r[0] != "Group")
+                .collect();
+            found.check(!rows.is_empty(), || format!("{identity} {path}: no groups"));
+            let starred = rows.iter().filter(|r| r[1] == "*").count();
+            for r in &rows {
+                found.check(shown_count_ok(&r[1]), || {
+                    format!("{identity} {path}: {} shows {}", r[0], r[1])
+                });
+            }
+            found.check(starred != 1, || {
+                format!("{identity} {path}: one group starred alone (had by difference)")
+            });
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
     for db in databases().await {
@@ -1140,6 +1212,7 @@ async fn no_figure_about_another_organisation_reveals_a_count_from_1_to_4() {
             walk_reports(&app, &mut found, identity, &cookie).await;
             walk_freed(&app, &mut found, identity, &cookie).await;
             walk_network(&app, &mut found, identity, &cookie).await;
+            walk_beyond(&app, &mut found, identity, &cookie).await;
         }
         assert!(found.0.is_empty(), "{name}:\n{}", found.0.join("\n"));
     }
