@@ -6,6 +6,13 @@
 //! wardrobe door hinge in bedroom 1) left open for two years with staff vigilance as its only
 //! control and its capital bid overdue, which the trust lead's escalation list shows.
 //!
+//! Some of Ash Ward's self-harm incidents are then linked to the register's places (issue 13,
+//! item 4) through the real import path: the demo's own incident rows, byte for byte, with the
+//! area, the point and the method added (`place_incidents`), uploaded again as a trust corrects
+//! its risk system's export (same identifiers, so the rows are updated, not added: every count
+//! stays as it was). One of them is at a point the register had replaced with an anti-ligature
+//! fitting, so the trust's escalation list flags it for review.
+//!
 //! Deterministic: every date is counted from the last day of the demo's bed days; nothing is
 //! random. The safety files are not touched.
 
@@ -301,9 +308,66 @@ fn sheets(w: &WardSpec, last: Date) -> Vec<(Date, String)> {
     out
 }
 
+/// The places linked to Ash Ward's self-harm incidents after its second audit, in date order:
+/// (point, area, method). The first is at ASH-L007 (the en-suite basin's lever taps), replaced
+/// with an anti-ligature fitting at that audit, so it is flagged for review; ASH-L001 is the
+/// tier 3 wardrobe hinge with staff vigilance alone.
+const PLACES: [(Option<&str>, &str, &str); 5] = [
+    (Some("ASH-L007"), "EN-01", "ligature_anchor"),
+    (Some("ASH-L001"), "BED-01", "ligature_anchor"),
+    (None, "EN-01", "ligature_no_anchor"),
+    (None, "LOUNGE", "cutting"),
+    (Some("ASH-L001"), "BED-01", "ligature_no_anchor"),
+];
+
+/// The file name of the upload that links incidents to places.
+pub const PLACES_FILE: &str = "incidents-at-ligature-places.csv";
+
+/// Ash Ward's self-harm incidents from the demo's incidents file (`csv`, as `generate` writes
+/// it), each row exactly as it was with the register's area, point and the method added: the
+/// first of them after the ward's second audit, spread over the places of `PLACES`. `None` when
+/// the file holds too few.
+pub fn place_incidents(csv: &str, last: Date) -> Option<String> {
+    let mut lines = csv.lines();
+    let header = lines.next()?;
+    let cols: Vec<&str> = header.split(',').collect();
+    let col = |n: &str| cols.iter().position(|c| *c == n);
+    let (kind, ward, date) = (col("IncidentKind")?, col("WardCode")?, col("IncidentDate")?);
+    let from = audit_days(last)[1];
+    let mut rows: Vec<(Date, &str)> = lines
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            if f.len() != cols.len() || f[kind] != "self_harm" || f[ward] != ASH.ward {
+                return None;
+            }
+            let d = domain::dates::parse_date(f[date].get(..10)?).ok()?;
+            (d > from && d <= last).then_some((d, l))
+        })
+        .collect();
+    rows.sort();
+    if rows.len() < PLACES.len() {
+        return None;
+    }
+    // Spread over the months after the second audit, oldest first.
+    let step = rows.len() / PLACES.len();
+    let mut out = format!("{header},LigaturePointRef,LigatureAreaCode,SelfHarmMethod\n");
+    for (i, (point, area, method)) in PLACES.iter().enumerate() {
+        let (_, l) = rows[i * step];
+        out.push_str(&format!("{l},{},{area},{method}\n", point.unwrap_or("")));
+    }
+    Some(out)
+}
+
 /// Plant the registers of the demo wards held, writing each audit's spreadsheet into `folder`
-/// and importing it; then the actions. Returns the audits' ids.
-pub async fn plant(store: &Store, folder: &Path) -> Result<Vec<i64>, LoadError> {
+/// and importing it; then the actions; then, when the demo's incidents file is given
+/// (`incidents`), link some of Ash Ward's self-harm incidents to its places through the import
+/// (with the demo's pseudonymisation `keys`). Returns the audits' ids.
+pub async fn plant(
+    store: &Store,
+    keys: &mut ingest::pseudonym::Pseudonymiser,
+    folder: &Path,
+    incidents: Option<&str>,
+) -> Result<Vec<i64>, LoadError> {
     let wards: Vec<String> = store.wards().await?.into_iter().map(|w| w.code).collect();
     let Some((_, last)) = store.data_range().await? else {
         return Ok(Vec::new());
@@ -454,6 +518,44 @@ pub async fn plant(store: &Store, folder: &Path) -> Result<Vec<i64>, LoadError> 
     for a in &actions {
         store.add_ligature_action(a).await?;
     }
+    if wards.iter().any(|c| c == ASH.ward)
+        && let Some(csv) = incidents.and_then(|c| place_incidents(c, last))
+    {
+        let path = folder.join(PLACES_FILE);
+        std::fs::write(&path, &csv).map_err(|source| LoadError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        let file_name = path.display().to_string();
+        let req = ingest::Request {
+            kind: ingest::formats::Kind::Incidents,
+            file_name: &file_name,
+            bytes: csv.as_bytes(),
+            mapping: None,
+            uploaded_by: "demo",
+            only_trust: None,
+            dry_run: false,
+        };
+        let report = ingest::import(store, keys, &req, &mut |_, _, _| {}).await?;
+        if !report.ok() {
+            return Err(LoadError::NotImported {
+                name: PLACES_FILE.into(),
+                errors: report.error_lines(),
+            });
+        }
+        let s = report.summary.unwrap_or_default();
+        store
+            .audit(
+                "demo",
+                "upload",
+                &format!("incidents {PLACES_FILE}"),
+                Some(&format!(
+                    "upload {}: {} rows, {} new, {} updated",
+                    s.upload_id, s.rows, s.inserted, s.updated
+                )),
+            )
+            .await?;
+    }
     Ok(ids)
 }
 
@@ -506,7 +608,10 @@ mod tests {
         let demo = crate::generate::generate_region(size, 2024).unwrap();
         let mut keys = ingest::pseudonym::Pseudonymiser::from_key([1; 32]);
         for (kind, name, content) in &demo.files {
-            if !matches!(*kind, "organisations" | "wards" | "bed_days") {
+            if !matches!(
+                *kind,
+                "organisations" | "wards" | "bed_days" | "patients" | "incidents"
+            ) {
                 continue;
             }
             let req = ingest::Request {
@@ -523,7 +628,40 @@ mod tests {
                 .unwrap();
             assert!(r.ok(), "{name}: {:?}", r.error_lines());
         }
-        let ids = plant(&store, &dir).await.unwrap();
+        let incidents = demo
+            .files
+            .iter()
+            .find(|(k, _, _)| *k == "incidents")
+            .map(|(_, _, c)| c.as_str());
+        let before = store.count("incidents").await.unwrap();
+        let ids = plant(&store, &mut keys, &dir, incidents).await.unwrap();
+        // Incidents linked to places: updated, not added; one flagged at a controlled point.
+        assert_eq!(store.count("incidents").await.unwrap(), before);
+        let at = store.ligature_incidents("R9A-ASH").await.unwrap();
+        assert_eq!(at.len(), PLACES.len());
+        assert_eq!(at[0].ligature_point.as_deref(), Some("ASH-L007"));
+        let ash_now = ingest::ligature::held(&store, "R9A-ASH")
+            .await
+            .unwrap()
+            .register;
+        let flagged: Vec<&str> = at
+            .iter()
+            .filter(|i| {
+                i.ligature_point
+                    .as_ref()
+                    .and_then(|p| ash_now.points.get(p))
+                    .and_then(|p| {
+                        ligature::controlled_on(
+                            p,
+                            ligature::Banding::default(),
+                            date_from_day(i.day as i32),
+                        )
+                    })
+                    .is_some()
+            })
+            .map(|i| i.ligature_point.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(flagged, ["ASH-L007"], "one incident at a controlled point");
         assert_eq!(ids.len(), 15, "five audits of three wards");
         let (_, last) = store.data_range().await.unwrap().unwrap();
         let last = date_from_day(last as i32);

@@ -157,6 +157,11 @@ pub async fn load(
             .await?;
     }
     crate::adhd::plant(store, folder).await?;
-    crate::ligature::plant(store, folder).await?;
+    let incidents = demo
+        .files
+        .iter()
+        .find(|(k, _, _)| *k == "incidents")
+        .map(|(_, _, c)| c.as_str());
+    crate::ligature::plant(store, keys, folder, incidents).await?;
     Ok(loaded)
 }
