@@ -643,7 +643,8 @@ async fn who_sees_and_changes_a_register() {
 }
 
 /// Speed of the register page and the trust's escalation list on a large ward (120 points,
-/// 10 audits, each walking every point; a tenth of the points changed at each). Prints the
+/// 10 audits, each walking every point; a tenth of the points changed at each; 300 self-harm
+/// incidents at its points). Prints the
 /// medians and 95th centiles; run with `cargo test -p web --test ligature speed -- --ignored
 /// --nocapture` (a debug build here: a release build is faster).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -690,6 +691,31 @@ async fn speed_of_the_register_and_the_escalations() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
+    // 300 self-harm incidents at the ward's places (issue 13, item 4), read by both pages: the
+    // area counts and the flags at controlled points.
+    let mut file = String::from(
+        "IncidentID,IncidentKind,WardCode,IncidentDate,PhysicalHarm,SelfHarmMethod,LigaturePointRef\n",
+    );
+    for i in 0..300i64 {
+        file.push_str(&format!(
+            "SP-{i},self_harm,R8A-ASH,{},low,ligature_anchor,P-{:03}\n",
+            start + time::Duration::days(i * 3),
+            (i * 7) % 120
+        ));
+    }
+    let req = ingest::Request {
+        kind: ingest::formats::Kind::Incidents,
+        file_name: "speed.csv",
+        bytes: file.as_bytes(),
+        mapping: None,
+        uploaded_by: "test",
+        only_trust: None,
+        dry_run: false,
+    };
+    let r = ingest::import(&app.store, &mut common::key(), &req, &mut |_, _, _| {})
+        .await
+        .unwrap();
+    assert!(r.ok(), "{:?}", r.error_lines());
     let lead = app.login("lead").await;
     for (path, cookie) in [
         ("/ligature/ward/R8A-ASH", &ward),
