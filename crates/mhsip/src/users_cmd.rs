@@ -22,8 +22,10 @@ pub enum UsersAction {
     /// Create an account; the password is the first line of standard input (12+ characters).
     Add {
         name: String,
-        /// programme_admin, programme_viewer, trust_lead, ward_user, uploader or clinician (a
-        /// clinician needs --trust: they see that trust's attention tests and no safety figures).
+        /// programme_admin, programme_viewer, trust_lead, ward_user, uploader, clinician or
+        /// estates (a clinician needs --trust: they see that trust's attention tests and no
+        /// safety figures; estates staff need --trust: they see and update the actions of its
+        /// ligature registers only).
         #[arg(long, value_parser = |s: &str| Role::parse(s))]
         role: Role,
         /// The trust of a trust lead, uploader or ward user (e.g. R9A).
