@@ -21,6 +21,9 @@ const CEDAR: &[&str] = &[
 
 const INC_HEADER: &str = "IncidentID,IncidentKind,WardCode,IncidentDate,PhysicalHarm,SexualSafetyCategory,SelfHarmMethod,LigatureAreaCode,LigaturePointRef";
 
+/// An incident's identifier, area, point and method as read back.
+type Place = (String, Option<String>, Option<String>, Option<String>);
+
 fn incidents(rows: &[&str]) -> Vec<u8> {
     let mut s = format!("{INC_HEADER}\n");
     for r in rows {
@@ -90,7 +93,7 @@ async fn incidents_name_their_place_on_the_wards_own_register() {
         .await;
         assert!(r.ok(), "{n}: {:?}", r.error_lines());
         assert_eq!(db.store.count("incidents").await.unwrap(), before + 5);
-        let at: Vec<(String, Option<String>, Option<String>, Option<String>)> = db
+        let at: Vec<Place> = db
             .store
             .ligature_incidents("R8A-ASH")
             .await

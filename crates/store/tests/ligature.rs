@@ -311,6 +311,9 @@ async fn photos_come_back_byte_for_byte() {
     }
 }
 
+/// An incident's identifier, day, area, point and method as read back.
+type Place = (String, i64, Option<String>, Option<String>, Option<String>);
+
 /// Incidents at a place (migration 0017): a ward's self-harm incidents that name an area are
 /// read back oldest first with their point and method; other kinds, other wards and incidents
 /// without a place are not; the trust's list holds all its wards'.
@@ -376,7 +379,7 @@ async fn incidents_at_places_are_read_back_by_ward_and_trust() {
             .await
             .unwrap();
         }
-        let ash: Vec<(String, i64, Option<String>, Option<String>, Option<String>)> = s
+        let ash: Vec<Place> = s
             .ligature_incidents("R8A-ASH")
             .await
             .unwrap()
