@@ -381,3 +381,121 @@ async fn the_programme_admin_edits_the_catalogue_ideas_events_and_peer_groups() 
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storys_chart_is_drawn_inline_and_ideas_take_moderated_comments() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let (idea, _) = plant(&app).await;
+        let ward = app.login("ward").await;
+        let other = app.login("lead_b").await;
+        let admin = app.login("admin").await;
+        let r = app
+            .post_form(
+                "/network/stories",
+                Some(&ward),
+                &format!("org=R8A-ASH&title=Huddles+on+Ash&body=Restraint+fell.&idea={idea}&chart_measure=ri_rate"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let path = r.location.clone();
+        // The author sees the team's live chart drawn on the story's page, in full.
+        let page = app.get(&path, Some(&ward)).await;
+        assert!(
+            page.body.contains("<figure class=\"app-chart\"><svg"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("Ash Ward: Restrictive interventions per 1,000 occupied bed days")
+        );
+        assert!(!page.body.contains("(under disclosure control)"));
+        app.post_form(
+            &format!("{path}/moderate"),
+            Some(&admin),
+            "decision=publish",
+        )
+        .await;
+        // Another trust's lead sees the same chart under disclosure control.
+        let page = app.get(&path, Some(&other)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("<figure class=\"app-chart\"><svg"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("(under disclosure control)"));
+
+        // A question on the idea: held for the programme admin, then shown; audited.
+        let idea_path = format!("/network/ideas/{idea}");
+        let r = app
+            .post_form(
+                &format!("{idea_path}/comments"),
+                Some(&other),
+                "body=Did+nights+keep+it+up%3F&question=1",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location, idea_path);
+        assert!(
+            !app.get(&idea_path, Some(&ward))
+                .await
+                .body
+                .contains("Did nights keep it up?")
+        );
+        let admin_page = app.get(&idea_path, Some(&admin)).await;
+        assert!(admin_page.body.contains("Did nights keep it up?"));
+        assert!(
+            admin_page
+                .body
+                .contains("<input type=\"hidden\" name=\"idea\"")
+        );
+        let comments = app
+            .store
+            .net_comments(store::network::Target::Idea(idea), false)
+            .await
+            .unwrap();
+        assert_eq!(comments.len(), 1);
+        assert!(comments[0].is_question);
+        let r = app
+            .post_form(
+                &format!("/network/comments/{}/moderate", comments[0].id),
+                Some(&admin),
+                &format!("decision=publish&idea={idea}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location, idea_path);
+        let page = app.get(&idea_path, Some(&ward)).await;
+        assert!(
+            page.body
+                .contains("<strong>Question:</strong> Did nights keep it up?")
+        );
+        // Refused whole: an empty comment, an idea that is not there.
+        let r = app
+            .post_form(&format!("{idea_path}/comments"), Some(&other), "body=+")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = app
+            .post_form("/network/ideas/999999/comments", Some(&other), "body=Hello")
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.store
+                .net_comments(store::network::Target::Idea(idea), false)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let audit = app
+            .get("/admin/audit?action=network_comment_added", Some(&admin))
+            .await;
+        assert!(
+            audit.body.contains(&format!("network/idea/{idea}")),
+            "{}",
+            audit.body
+        );
+    }
+}

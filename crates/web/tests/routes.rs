@@ -153,6 +153,19 @@ fn matrix() -> Vec<(&'static str, [u16; 7])> {
         ("GET /network/funnel?measure=ri_rate&level=trust", [200, 200, 200, 200, 403, 403, 303]),
         ("GET /network/stories", [200, 200, 200, 200, 403, 403, 303]),
         ("GET /network/admin", [200, 403, 403, 403, 403, 403, 303]),
+        // Beyond inpatient care (issue 12 item 4): the page (a ward's user sees no breakdown),
+        // a breakdown of another trust (the trust's and the programme's, under control for
+        // others), an unknown organisation; the measures' charts, downloads and API.
+        ("GET /network/beyond", [200, 200, 200, 200, 403, 403, 303]),
+        ("GET /network/beyond?org=R8B&by=sex", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /network/beyond?org=NOPE", [404, 404, 404, 404, 403, 403, 303]),
+        ("GET /network/funnel?measure=ri_rate&level=ward&peer_group=999999", [400, 400, 400, 400, 403, 403, 303]),
+        ("GET /chart/R8B/acute_self_harm", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /chart/R8B/acute_self_harm_ed/download/csv", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /chart/R8A/staff_self_harm", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /chart/R8A/staff_self_harm_rate/download/xlsx", [200, 200, 200, 403, 403, 403, 303]),
+        ("GET /api/series/R8B/staff_suicides", [200, 200, 200, 403, 403, 403, 401]),
+        ("GET /api/network/funnel?measure=staff_self_harm_rate&level=trust", [200, 200, 200, 200, 403, 403, 401]),
         ("GET /api/network/ideas", [200, 200, 200, 200, 403, 403, 401]),
         ("GET /api/network/funnel?measure=ri_rate&level=trust", [200, 200, 200, 200, 403, 403, 401]),
         // FREED's service charts and who is reached (issue 14), the ADHD pathway (issue 15).
@@ -176,6 +189,10 @@ fn matrix() -> Vec<(&'static str, [u16; 7])> {
         ("GET /ligature/ward/R8A-ASH/points/ASH-001", [200, 403, 200, 200, 403, 403, 303]),
         ("GET /ligature/ward/R8A-ASH/points/NOPE", [404, 403, 404, 404, 403, 403, 303]),
         ("GET /ligature/ward/R8B-CEDAR/points/CED-01", [200, 403, 403, 403, 403, 403, 303]),
+        // An area's page (its points and, to the ward's own trust, the incidents there).
+        ("GET /ligature/ward/R8A-ASH/areas/BED-01", [200, 403, 200, 200, 403, 403, 303]),
+        ("GET /ligature/ward/R8A-ASH/areas/NOPE", [404, 403, 404, 404, 403, 403, 303]),
+        ("GET /ligature/ward/R8B-CEDAR/areas/BED-02", [200, 403, 403, 403, 403, 403, 303]),
         ("GET /ligature/photos/1", [403, 403, 200, 200, 403, 403, 303]),
         ("GET /ligature/photos/2", [403, 403, 403, 403, 403, 403, 303]),
         ("GET /ligature/photos/999999", [404, 404, 404, 404, 404, 404, 303]),
@@ -186,10 +203,6 @@ fn matrix() -> Vec<(&'static str, [u16; 7])> {
         ("GET /ligature/audits/999999", [404, 404, 404, 404, 404, 404, 303]),
         ("GET /ligature/trust/R8A", [200, 403, 200, 403, 403, 403, 303]),
         ("GET /ligature/trust/R8B", [200, 403, 403, 403, 403, 403, 303]),
-        // An area's page (its points and, to the ward's own trust, the incidents there).
-        ("GET /ligature/ward/R8A-ASH/areas/BED-01", [200, 403, 200, 200, 403, 403, 303]),
-        ("GET /ligature/ward/R8A-ASH/areas/NOPE", [404, 403, 404, 404, 403, 403, 303]),
-        ("GET /ligature/ward/R8B-CEDAR/areas/BED-02", [200, 403, 403, 403, 403, 403, 303]),
         ("GET /ligature/trust/NOPE", [404, 404, 404, 404, 404, 404, 303]),
         ("POST /ligature/ward/R8A-ASH/audits", [400, 403, 400, 400, 403, 403, 303]),
         ("POST /ligature/ward/R8B-CEDAR/audits", [400, 403, 403, 403, 403, 403, 303]),

@@ -201,12 +201,23 @@ pub async fn page(
     let s = &c.analysis.summary;
     // Only the uploads this user may see on /uploads: another trust's file names, uploaders
     // and row counts are theirs.
+    // The uploads that feed this measure (the network's acute and staff uploads feed only
+    // their own measures).
+    let feeds = |rows: Vec<UploadRow>| -> Vec<UploadRow> {
+        rows.into_iter()
+            .filter(|u| crate::pages::network::scope::feeds(m, &u.kind))
+            .take(5)
+            .collect()
+    };
     let (uploads, uploads_hidden) = match crate::pages::uploads::history_scope(&user) {
-        Ok(None) => (p.snap.latest_uploads(org.trust.as_deref(), 5), false),
+        Ok(None) => (
+            feeds(p.snap.latest_uploads(org.trust.as_deref(), 50)),
+            false,
+        ),
         Ok(Some(own)) => {
             let mine = org.trust.as_deref().is_none_or(|t| t == own);
             let rows = if mine {
-                p.snap.own_uploads(&own, 5)
+                feeds(p.snap.own_uploads(&own, 50))
             } else {
                 Vec::new()
             };

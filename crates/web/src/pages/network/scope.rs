@@ -28,6 +28,16 @@ pub fn wanted(key: &Key) -> bool {
         .is_none_or(|id| domain::measures::find(id).is_some_and(|m| m.is_beyond_inpatient()))
 }
 
+/// Whether an upload of `kind` feeds `m`: the acute and staff uploads feed only their own
+/// measures, and no other measure is computed from them.
+pub fn feeds(m: &Measure, kind: &str) -> bool {
+    match kind {
+        "acute_self_harm" => m.is_beyond_inpatient() && !m.is_staff(),
+        "staff_harm" => m.is_staff(),
+        _ => !m.is_beyond_inpatient(),
+    }
+}
+
 /// The organisation at the key's level that `trust`'s records count for, if in the key's scope.
 fn target(snap: &Snapshot, key: &Key, trust: &str) -> Option<String> {
     let org = match key.level {
@@ -215,16 +225,71 @@ pub async fn beyond_page(
                 ))
             })?,
     };
-    // The organisation broken down: the one asked for, else the viewer's trust, else the region.
-    let code = q
+    // The organisations the viewer may choose (the region and the trusts whose figures it
+    // sees, in full or under disclosure control).
+    let visible: Vec<&crate::orgs::Org> = snap
+        .orgs
+        .region()
+        .into_iter()
+        .chain(snap.orgs.trusts())
+        .filter(|o| user.grant.detail(&snap.orgs.place(o)) != Detail::None)
+        .collect();
+    // The organisation broken down: the one asked for, else the viewer's trust, else the
+    // first it may see; none (no breakdown) for a ward's user, who sees only the ward.
+    let asked = q
         .org
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .or_else(|| user.grant.trust.clone())
-        .or_else(|| snap.orgs.region().map(|r| r.code.clone()))
-        .ok_or(AppError::NotFound)?;
+        .map(str::to_string);
+    let code = asked.or_else(|| {
+        visible
+            .iter()
+            .find(|o| Some(&o.code) == user.grant.trust.as_ref())
+            .or(visible.first())
+            .map(|o| o.code.clone())
+    });
+    let orgs: Vec<(String, String, bool)> = visible
+        .iter()
+        .map(|o| {
+            (
+                o.code.clone(),
+                o.name.clone(),
+                Some(&o.code) == code.as_ref(),
+            )
+        })
+        .collect();
+    let measures: Vec<MeasureLink> = beyond_inpatient_catalogue()
+        .into_iter()
+        .map(|m| MeasureLink {
+            id: m.id,
+            title: m.title,
+            staff: m.is_staff(),
+        })
+        .collect();
+    let choices: Vec<(&'static str, &'static str, bool)> = [
+        Stratifier::AgeBand,
+        Stratifier::Sex,
+        Stratifier::EthnicGroup,
+    ]
+    .into_iter()
+    .map(|s| (s.as_str(), s.label(), s == by))
+    .collect();
+    let Some(code) = code else {
+        return Ok(BeyondPage {
+            layout: Layout::new("Beyond inpatient care", &user, "/network"),
+            trusts,
+            measures,
+            orgs,
+            by: choices,
+            org_name: String::new(),
+            chart_org: String::new(),
+            controlled: false,
+            from: String::new(),
+            to: String::new(),
+            rows: Vec::new(),
+        });
+    };
     let org = snap.orgs.get(&code).ok_or(AppError::NotFound)?;
     if !matches!(
         org.level,
@@ -275,33 +340,10 @@ pub async fn beyond_page(
             (domain::dates::iso(from), domain::dates::iso(to), rows)
         }
     };
-    let orgs = snap
-        .orgs
-        .region()
-        .into_iter()
-        .chain(snap.orgs.trusts())
-        .filter(|o| user.grant.detail(&snap.orgs.place(o)) != Detail::None)
-        .map(|o| (o.code.clone(), o.name.clone(), o.code == org.code))
-        .collect();
-    let choices = [
-        Stratifier::AgeBand,
-        Stratifier::Sex,
-        Stratifier::EthnicGroup,
-    ]
-    .into_iter()
-    .map(|s| (s.as_str(), s.label(), s == by))
-    .collect();
     Ok(BeyondPage {
         layout: Layout::new("Beyond inpatient care", &user, "/network"),
         trusts,
-        measures: beyond_inpatient_catalogue()
-            .into_iter()
-            .map(|m| MeasureLink {
-                id: m.id,
-                title: m.title,
-                staff: m.is_staff(),
-            })
-            .collect(),
+        measures,
         orgs,
         by: choices,
         org_name: org.name.clone(),
