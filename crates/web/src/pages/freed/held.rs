@@ -41,11 +41,12 @@ const KEPT_SCOPES: usize = 32;
 const KEPT_FACTS: usize = 256;
 
 type FactsKey = (String, PeriodKind, i64);
+type Kept<T> = Mutex<HashMap<String, (i64, Arc<T>)>>;
 
 /// The kept referrals and facts, each with the data generation it was read in.
 #[derive(Default)]
 pub struct HeldCache {
-    held: Mutex<HashMap<String, (i64, Arc<Vec<HeldReferral>>)>>,
+    held: Kept<Vec<HeldReferral>>,
     facts: Mutex<HashMap<FactsKey, (i64, Arc<Facts>)>>,
 }
 

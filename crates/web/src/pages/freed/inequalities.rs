@@ -505,7 +505,7 @@ async fn reach_figures(
         None => all.iter().collect(),
         Some(codes) => all
             .iter()
-            .filter(|h| codes.iter().any(|c| *c == h.referral.service))
+            .filter(|h| codes.contains(&h.referral.service))
             .collect(),
     };
     let policy = (detail != Detail::Full).then(Policy::default);
