@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub struct ScaleFigures {
     pub trusts: usize,
     pub wards: usize,
+    /// Measured on a region an earlier run built (`--reuse`): `build` is then only the open.
+    pub reused: bool,
     pub years: u32,
     /// Rows of every file the demo imported, and the time to generate and import them.
     pub rows: u64,
@@ -50,50 +52,93 @@ pub struct ScaleFigures {
     pub peak_memory_mb: Option<f64>,
 }
 
-/// Build the region of `size` (seed `seed`) into a new SQLite database in `dir` (which must
-/// not hold one) and measure it; `samples` pages of each kind are timed.
+/// Where `bench scale` keeps the region: SQLite in `dir` unless `database` names another
+/// (PostgreSQL), and whether a region built there before is measured again as it is.
+pub struct Target<'a> {
+    pub dir: &'a Path,
+    pub database: Option<&'a str>,
+    /// Measure what an earlier run built (no build): the server then starts in a fresh
+    /// process, as it does in production, and its memory is its own.
+    pub reuse: bool,
+}
+
+impl Target<'_> {
+    fn url(&self) -> String {
+        match self.database {
+            Some(url) => url.to_string(),
+            None => format!("sqlite://{}", self.dir.join("mhsip.db").display()),
+        }
+    }
+}
+
+/// Build the region of `size` (seed `seed`) into a new database (or, with `reuse`, take the
+/// one an earlier run built) and measure it; `samples` pages of each kind are timed.
 pub async fn run(
     size: demo::Size,
     seed: u64,
-    dir: &Path,
+    target: &Target<'_>,
     samples: usize,
     on_progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<ScaleFigures> {
     size.check().map_err(|e| Error::Msg(e.to_string()))?;
-    if dir.join("mhsip.db").exists() {
-        return fail(format!(
-            "{} already holds a database; bench scale builds its own (pass an empty folder)",
-            dir.display()
-        ));
-    }
+    let dir = target.dir;
     std::fs::create_dir_all(dir)?;
-    let url = format!("sqlite://{}", dir.join("mhsip.db").display());
     let t = Instant::now();
-    on_progress("generating the region");
-    let region = demo::generate_region(size, seed).map_err(|e| Error::Msg(e.to_string()))?;
-    let store = store::Store::open(&url).await?;
-    let (mut keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
-    let mut rows = 0u64;
-    let loaded = demo::load(
-        &store,
-        &mut keys,
-        &region,
-        &dir.join("demo-files"),
-        &mut |step| {
-            if let demo::Step::Imported { name, summary } = step {
-                rows += summary.rows;
-                on_progress(&format!("imported {name}: {} rows", summary.rows));
-            }
-        },
-    )
-    .await
-    .map_err(|e| Error::Msg(e.to_string()))?;
+    let (store, rows, datix_export, build_peak_mb) = if target.reuse {
+        let store = store::Store::open(&target.url()).await?;
+        if store.data_range().await?.is_none() {
+            return fail(
+                "--reuse: the database holds no region yet; run bench scale without --reuse first",
+            );
+        }
+        on_progress("measuring the region built before (--reuse)");
+        let rows = store
+            .uploads(None, i64::MAX)
+            .await?
+            .iter()
+            .map(|u| u.rows_total.max(0) as u64)
+            .sum();
+        (store, rows, built_datix_export(dir)?, None)
+    } else {
+        if target.database.is_none() && dir.join("mhsip.db").exists() {
+            return fail(format!(
+                "{} already holds a database; bench scale builds its own (pass an empty folder, or --reuse to measure it again)",
+                dir.display()
+            ));
+        }
+        let store = store::Store::open(&target.url()).await?;
+        if target.database.is_some() && store.data_range().await?.is_some() {
+            return fail(
+                "the database already holds data; bench scale builds its own (pass an empty database, or --reuse to measure it again)",
+            );
+        }
+        on_progress("generating the region");
+        let region = demo::generate_region(size, seed).map_err(|e| Error::Msg(e.to_string()))?;
+        let (mut keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
+        let mut rows = 0u64;
+        let loaded = demo::load(
+            &store,
+            &mut keys,
+            &region,
+            &dir.join("demo-files"),
+            &mut |step| {
+                if let demo::Step::Imported { name, summary } = step {
+                    rows += summary.rows;
+                    on_progress(&format!("imported {name}: {} rows", summary.rows));
+                }
+            },
+        )
+        .await
+        .map_err(|e| Error::Msg(e.to_string()))?;
+        drop(keys);
+        // The generated files are no longer needed: free them, and start the peak-memory
+        // reading again, so that what is reported is the server's (with the benchmark's small
+        // client).
+        drop(region);
+        let peak = peak_memory_mb();
+        (store, rows, loaded.datix_export, peak)
+    };
     let build = t.elapsed();
-    drop(keys);
-    // The generated files are no longer needed: free them, and start the peak-memory reading
-    // again, so that what is reported is the server's (with the benchmark's small client).
-    drop(region);
-    let build_peak_mb = peak_memory_mb();
     reset_peak_memory();
     let resident_after_build_mb = resident_memory_mb();
     let trusts: Vec<String> = codes(&store, "trust").await?;
@@ -154,24 +199,24 @@ pub async fn run(
     let weekly_region_first = t.elapsed();
 
     on_progress("uploading the first trust's Datix-style export");
-    let (upload_rows, upload_import, upload_trust_served, upload_served) =
-        match &loaded.datix_export {
-            Some((path, mapping)) => {
-                // The export is of one trust's wards, named in its file name (datix-export-R9A.csv).
-                let trust = path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .and_then(|s| s.strip_prefix("datix-export-"))
-                    .context("the Datix-style export's trust")?
-                    .to_string();
-                upload(&state, path, mapping, &trust).await?
-            }
-            None => (0, Duration::ZERO, Duration::ZERO, Duration::ZERO),
-        };
+    let (upload_rows, upload_import, upload_trust_served, upload_served) = match &datix_export {
+        Some((path, mapping)) => {
+            // The export is of one trust's wards, named in its file name (datix-export-R9A.csv).
+            let trust = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.strip_prefix("datix-export-"))
+                .context("the Datix-style export's trust")?
+                .to_string();
+            upload(&state, path, mapping, &trust).await?
+        }
+        None => (0, Duration::ZERO, Duration::ZERO, Duration::ZERO),
+    };
     server.abort();
     Ok(ScaleFigures {
         trusts: trusts.len(),
         wards: wards.len(),
+        reused: target.reuse,
         years: size.years,
         rows,
         build,
@@ -195,6 +240,28 @@ pub async fn run(
         resident_after_build_mb,
         peak_memory_mb: peak_memory_mb(),
     })
+}
+
+/// The Datix-style export an earlier run wrote (demo-files/datix-export-<trust>.csv), with the
+/// demo's saved mapping for it.
+fn built_datix_export(dir: &Path) -> Result<Option<(std::path::PathBuf, &'static str)>> {
+    let folder = dir.join("demo-files");
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return Ok(None);
+    };
+    let mut found: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("datix-export-") && n.ends_with(".csv"))
+        })
+        .collect();
+    found.sort();
+    Ok(found
+        .into_iter()
+        .next()
+        .map(|p| (p, demo::datix::MAPPING_NAME)))
 }
 
 async fn codes(store: &store::Store, level: &str) -> Result<Vec<String>> {

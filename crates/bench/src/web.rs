@@ -370,7 +370,10 @@ pub(crate) struct Running {
 pub(crate) async fn start(store: store::Store, dir: &Path) -> Result<Running> {
     let grant = domain::access::Grant::new(domain::access::Role::ProgrammeAdmin, None, None)
         .map_err(Error::Msg)?;
-    store.create_user("bench.admin", PASSWORD, &grant).await?;
+    // A database measured before (`bench scale --reuse`) has the benchmark's user already.
+    if store.user_grant("bench.admin").await?.is_none() {
+        store.create_user("bench.admin", PASSWORD, &grant).await?;
+    }
     let (keys, _) = ingest::pseudonym::Pseudonymiser::open(dir, &store).await?;
     let config = web::Config {
         data_dir: dir.to_path_buf(),

@@ -171,41 +171,114 @@ pub fn inpatients(
     kind: domain::dates::PeriodKind,
     periods: &[Date],
 ) -> HashMap<(String, Date), f64> {
-    let (Some(&first), Some(&last_start)) = (periods.first(), periods.last()) else {
-        return HashMap::new();
-    };
-    let last_day = kind
-        .next_start(last_start)
-        .previous_day()
-        .unwrap_or(last_start);
-    // Patients and organisations as small numbers: the sets hold millions of entries at a
-    // national size.
-    let mut patient_ids: HashMap<&str, u32> = HashMap::new();
-    let mut org_ids: HashMap<&str, u32> = HashMap::new();
-    let mut seen: std::collections::HashSet<(u32, Date, u32)> = std::collections::HashSet::new();
-    let mut counts: HashMap<(u32, Date), f64> = HashMap::new();
+    let mut count = InpatientCount::new(kind, periods);
     for s in stays {
-        let end = s.end.map_or(last_day, |e| e.min(last_day));
-        if end < first || s.start > last_day {
-            continue;
-        }
-        let next = patient_ids.len() as u32;
-        let patient = *patient_ids.entry(s.patient.as_str()).or_insert(next);
-        let next = org_ids.len() as u32;
-        let org = *org_ids.entry(s.org.as_str()).or_insert(next);
-        let mut p = kind.start_of(s.start.max(first));
-        while p <= end {
-            if seen.insert((org, p, patient)) {
-                *counts.entry((org, p)).or_default() += 1.0;
-            }
-            p = kind.next_start(p);
+        count.add(&s.org, &s.patient, s.start, s.end);
+    }
+    count.finish()
+}
+
+/// [`inpatients`] fed one stay at a time (the store streams them: at a national size the
+/// region's stays are over a million rows, never held at once). Each stay keeps 16 bytes: its
+/// organisation and patient as small numbers and the first and last period it touches. At the
+/// end a patient's overlapping stays are merged per organisation, so that they count once in
+/// each period, and the counts are read from a difference array: memory grows with stays, not
+/// with stays times periods.
+pub struct InpatientCount {
+    kind: domain::dates::PeriodKind,
+    periods: Vec<Date>,
+    last_day: Option<Date>,
+    patients: HashMap<String, u32>,
+    orgs: HashMap<String, u32>,
+    /// (organisation, patient, first period index, last period index).
+    spans: Vec<(u32, u32, u32, u32)>,
+}
+
+impl InpatientCount {
+    /// `periods` are consecutive period starts of `kind`, in order.
+    pub fn new(kind: domain::dates::PeriodKind, periods: &[Date]) -> Self {
+        let last_day = periods
+            .last()
+            .map(|&p| kind.next_start(p).previous_day().unwrap_or(p));
+        InpatientCount {
+            kind,
+            periods: periods.to_vec(),
+            last_day,
+            patients: HashMap::new(),
+            orgs: HashMap::new(),
+            spans: Vec::new(),
         }
     }
-    let names: HashMap<u32, &str> = org_ids.into_iter().map(|(k, v)| (v, k)).collect();
-    counts
-        .into_iter()
-        .map(|((o, p), n)| ((names[&o].to_string(), p), n))
-        .collect()
+
+    /// One stay of `patient` counted for `org`, from `start` to `end` (open if `None`).
+    pub fn add(&mut self, org: &str, patient: &str, start: Date, end: Option<Date>) {
+        let (Some(&first), Some(last_day)) = (self.periods.first(), self.last_day) else {
+            return;
+        };
+        let end = end.map_or(last_day, |e| e.min(last_day));
+        let from = self.kind.start_of(start.max(first));
+        if end < first || start > last_day || from > end {
+            return;
+        }
+        let index = |d: Date| {
+            let p = self.kind.start_of(d);
+            self.periods.partition_point(|&x| x < p) as u32
+        };
+        let (p0, p1) = (index(from), index(end));
+        let patient = intern(&mut self.patients, patient);
+        let org = intern(&mut self.orgs, org);
+        self.spans.push((org, patient, p0, p1));
+    }
+
+    pub fn finish(mut self) -> HashMap<(String, Date), f64> {
+        let n = self.periods.len();
+        self.spans.sort_unstable();
+        // Per organisation, +1 where a patient's (merged) run of periods starts and -1 after it.
+        let mut diff: HashMap<u32, Vec<i64>> = HashMap::new();
+        let mut flush = |org: u32, p0: u32, p1: u32| {
+            let d = diff.entry(org).or_insert_with(|| vec![0; n + 1]);
+            d[p0 as usize] += 1;
+            d[p1 as usize + 1] -= 1;
+        };
+        let mut current: Option<(u32, u32, u32, u32)> = None;
+        for &(org, patient, p0, p1) in &self.spans {
+            current = match current {
+                Some((o, p, a, b)) if o == org && p == patient && p0 <= b => {
+                    Some((o, p, a, b.max(p1)))
+                }
+                Some((o, _, a, b)) => {
+                    flush(o, a, b);
+                    Some((org, patient, p0, p1))
+                }
+                None => Some((org, patient, p0, p1)),
+            };
+        }
+        if let Some((o, _, a, b)) = current {
+            flush(o, a, b);
+        }
+        let names: HashMap<u32, String> = self.orgs.into_iter().map(|(k, v)| (v, k)).collect();
+        let mut out = HashMap::new();
+        for (org, d) in diff {
+            let mut running = 0i64;
+            for (i, start) in self.periods.iter().enumerate() {
+                running += d[i];
+                if running > 0 {
+                    out.insert((names[&org].clone(), *start), running as f64);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The small number standing for `name` (the next one if it is new).
+fn intern(ids: &mut HashMap<String, u32>, name: &str) -> u32 {
+    if let Some(&id) = ids.get(name) {
+        return id;
+    }
+    let id = ids.len() as u32;
+    ids.insert(name.to_string(), id);
+    id
 }
 
 #[cfg(test)]

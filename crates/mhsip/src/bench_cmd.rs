@@ -95,6 +95,14 @@ pub enum BenchWhat {
         /// An empty folder for the database (default: a temporary folder, removed afterwards).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Build into this database instead (postgres://USER:PASS@HOST:PORT/DB, empty; the
+        /// pseudonymisation key and generated files stay in --data).
+        #[arg(long)]
+        database: Option<String>,
+        /// Measure the region an earlier run built in --data (or --database) again, without
+        /// building: the server starts in a fresh process, so its memory is its own.
+        #[arg(long, requires = "data")]
+        reuse: bool,
     },
     /// Write the generated SPC input (series,period,value) to stdout, e.g. for hyperfine.
     SpcData {
@@ -149,18 +157,34 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             seed,
             samples,
             data,
+            database,
+            reuse,
         } => {
             let size = demo::Size {
                 trusts: *trusts,
                 wards_per_trust: *wards_per_trust,
                 years: *years,
             };
-            crate::runtime()?.block_on(scale(size, *seed, *samples, data.clone()))
+            crate::runtime()?.block_on(scale(
+                size,
+                *seed,
+                *samples,
+                data.clone(),
+                database.as_deref(),
+                *reuse,
+            ))
         }
     }
 }
 
-async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf>) -> Result<()> {
+async fn scale(
+    size: demo::Size,
+    seed: u64,
+    samples: usize,
+    data: Option<PathBuf>,
+    database: Option<&str>,
+    reuse: bool,
+) -> Result<()> {
     let (dir, temporary) = match data {
         Some(d) => (d, false),
         None => (
@@ -169,7 +193,14 @@ async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf
         ),
     };
     let started = std::time::Instant::now();
-    let result = bench::scale::run(size, seed, &dir, samples, &mut |step| {
+    // The server's warnings (and, with MHSIP_LOG=web=debug, what each series costs).
+    crate::serve_cmd::init_logging();
+    let target = bench::scale::Target {
+        dir: &dir,
+        database,
+        reuse,
+    };
+    let result = bench::scale::run(size, seed, &target, samples, &mut |step| {
         eprintln!("[{:>6.1} s] {step}", started.elapsed().as_secs_f64());
     })
     .await;
@@ -187,15 +218,29 @@ async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf
         )
     };
     println!(
-        "mhsip bench scale: {} trusts, {} wards, {} years, SQLite, this machine",
-        f.trusts, f.wards, f.years
+        "mhsip bench scale: {} trusts, {} wards, {} years, {}, this machine",
+        f.trusts,
+        f.wards,
+        f.years,
+        if database.is_some_and(|d| d.starts_with("postgres")) {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     );
-    println!(
-        "  built through the import path: {} rows in {:.1} s ({:.0} rows/s)",
-        f.rows,
-        f.build.as_secs_f64(),
-        f.rows as f64 / f.build.as_secs_f64().max(1e-9)
-    );
+    if f.reused {
+        println!(
+            "  the region an earlier run built ({} rows uploaded), measured again in a new process",
+            f.rows
+        );
+    } else {
+        println!(
+            "  built through the import path: {} rows in {:.1} s ({:.0} rows/s)",
+            f.rows,
+            f.build.as_secs_f64(),
+            f.rows as f64 / f.build.as_secs_f64().max(1e-9)
+        );
+    }
     println!(
         "  server answers {:.2} s after it opens (target < 5 s); region overview computed after {:.1} s",
         f.answers.as_secs_f64(),
@@ -243,6 +288,9 @@ async fn scale(size: demo::Size, seed: u64, samples: usize, data: Option<PathBuf
         f.upload_served.as_secs_f64()
     );
     match (f.build_peak_memory_mb, f.peak_memory_mb) {
+        (None, Some(serve)) => println!(
+            "  peak memory: {serve:.0} MB, the server with the benchmark's client in a fresh process (target for the server < 1 GB)"
+        ),
         (Some(build), Some(serve)) => println!(
             "  peak memory: {build:.0} MB while generating and importing; {serve:.0} MB from then on, the server with the benchmark's client, of which {:.0} MB was still resident from the build (target for the server < 1 GB)",
             f.resident_after_build_mb.unwrap_or(0.0)

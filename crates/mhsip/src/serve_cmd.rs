@@ -72,13 +72,17 @@ pub async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_logging() {
+pub(crate) fn init_logging() {
     use tracing_subscriber::EnvFilter;
     // Errors and warnings by default (sqlx's slow-statement warnings print whole queries, so
     // only its errors); request details never include patients' data.
     let filter =
         EnvFilter::try_from_env("MHSIP_LOG").unwrap_or_else(|_| EnvFilter::new("warn,sqlx=error"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    // On standard error, so that what a command prints (a benchmark's figures) stays apart.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// The demo's shared password: a demo database holds generated people only.

@@ -229,7 +229,7 @@ impl Store {
         };
 
         let inpatients = if needs(&|m| m.denominator == Denominator::Inpatients) {
-            measures::facts::inpatients(&self.stay_spans(q).await?, q.period, &q.periods())
+            self.inpatients(q).await?
         } else {
             HashMap::new()
         };
@@ -338,9 +338,11 @@ impl Store {
             .collect())
     }
 
-    /// Every ward stay overlapping the query's days, with the organisation it counts for; the
-    /// distinct patients per period are counted from them by `measures::facts::inpatients`.
-    async fn stay_spans(&self, q: &Query) -> Result<Vec<facts::StaySpan>> {
+    /// Distinct inpatients per organisation and period: every ward stay overlapping the query's
+    /// days, streamed from the database into `measures::facts::InpatientCount` (the region's
+    /// stays are over a million rows at a national size: they are never held at once).
+    async fn inpatients(&self, q: &Query) -> Result<HashMap<(String, Date), f64>> {
+        use futures_util::TryStreamExt;
         let lvl = level_column(q.level);
         let scope = q.scope_sql();
         let sql = format!(
@@ -354,19 +356,19 @@ impl Store {
         if let Some((_, code)) = &q.scope {
             query = query.bind(code.clone());
         }
-        Ok(query
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .filter_map(|(org, patient, start, end)| {
-                Some(facts::StaySpan {
-                    org: org?,
-                    patient,
-                    start: date_from_day(start as i32),
-                    end: end.map(|e| date_from_day(e as i32)),
-                })
-            })
-            .collect())
+        let mut count = facts::InpatientCount::new(q.period, &q.periods());
+        let mut rows = query.fetch(&self.pool);
+        while let Some((org, patient, start, end)) = rows.try_next().await? {
+            if let Some(org) = org {
+                count.add(
+                    &org,
+                    &patient,
+                    date_from_day(start as i32),
+                    end.map(|e| date_from_day(e as i32)),
+                );
+            }
+        }
+        Ok(count.finish())
     }
 
     /// Median minutes of physical restraint per (org, period), with the number of restraints
@@ -423,6 +425,31 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// [`Store::stratified`] for each characteristic in `by`, in that order, the queries run
+    /// at once on the pool's connections (a page of every characteristic at a national size
+    /// is then as slow as its slowest query, not the sum of eight).
+    pub async fn stratified_each(
+        &self,
+        measure: &Measure,
+        scope: Option<(OrgLevel, String)>,
+        from: Date,
+        to: Date,
+        by: &[Stratifier],
+    ) -> Result<Vec<Vec<Stratum>>> {
+        let mut running = tokio::task::JoinSet::new();
+        for (i, by) in by.iter().copied().enumerate() {
+            let (store, measure, scope) = (self.clone(), measure.clone(), scope.clone());
+            running
+                .spawn(async move { (i, store.stratified(&measure, scope, from, to, by).await) });
+        }
+        let mut out: Vec<Option<Vec<Stratum>>> = vec![None; by.len()];
+        while let Some(done) = running.join_next().await {
+            let (i, strata) = done.map_err(|e| crate::StoreError::Task(e.to_string()))?;
+            out[i] = Some(strata?);
+        }
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// A measure over a date range broken down by a patient characteristic: numerator and
@@ -511,8 +538,7 @@ impl Store {
                 query.fetch_all(&self.pool).await
             }
         };
-        let num = fetch(num_sql).await?;
-        let den = fetch(den_sql).await?;
+        let (num, den) = tokio::try_join!(fetch(num_sql), fetch(den_sql))?;
         let mut groups: BTreeMap<String, Stratum> = BTreeMap::new();
         for (g, v) in num {
             let g = g.unwrap_or_else(|| "Not known".into());

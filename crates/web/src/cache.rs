@@ -102,6 +102,25 @@ struct Inner {
     rebuilding: tokio::sync::watch::Sender<bool>,
     /// One lock per series being computed on demand.
     in_flight: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+    /// Series a page is waiting for that are being computed now: the start-up warming gives
+    /// way to them, so that a first view has the machine's cores.
+    pages_waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a page's computation in [`Inner::pages_waiting`] while it lives.
+struct PageWaiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> PageWaiting<'a> {
+    fn new(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        PageWaiting(n)
+    }
+}
+
+impl Drop for PageWaiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Enough for every organisation and measure of a large region; beyond it, start again.
@@ -167,9 +186,24 @@ async fn compute(
         to,
         scope: key.scope.clone(),
     };
-    let mut out = store.compute_measures(&q, &measures).await?;
+    let started = Instant::now();
+    let facts = store.measure_facts(&q, &measures).await?;
+    let read = started.elapsed();
+    let mut out = measures::series::assemble(&measures, &facts);
+    let ward_measures = started.elapsed();
     // The other programmes' measures (FREED, ligature registers) beside the ward measures.
     out.extend(crate::series_sources::series_for(store, snap, key).await?);
+    // What each key costs, for whoever tunes a large deployment (RUST_LOG=web=debug).
+    tracing::debug!(
+        level = key.level.as_str(),
+        period = key.period.as_str(),
+        scope = ?key.scope.as_ref().map(|s| s.1.as_str()),
+        measure = key.measure.unwrap_or("all"),
+        facts_read_ms = read.as_millis() as u64,
+        assembled_ms = (ward_measures - read).as_millis() as u64,
+        other_programmes_ms = (started.elapsed() - ward_measures).as_millis() as u64,
+        "computed series"
+    );
     Ok(Arc::new(out))
 }
 
@@ -280,6 +314,54 @@ fn plan_for(
     }
 }
 
+/// What a rebuild computes for a key before the swap.
+enum Work {
+    Compute,
+    /// Splice the changed trusts into the series held.
+    Splice(Arc<Vec<MeasureSeries>>),
+}
+
+/// Do `work` with as many keys in flight as the machine has cores (each key's queries and its
+/// SPC run on one), so that an upload's figures are served sooner: SQLite reads in parallel
+/// on its pool's connections, as PostgreSQL does.
+async fn run_on_every_core(
+    store: &Store,
+    fresh: &Arc<Snapshot>,
+    changed: Option<&Arc<HashSet<String>>>,
+    work: Vec<(Key, Work)>,
+) -> store::Result<Vec<(Key, Arc<Vec<MeasureSeries>>)>> {
+    let width = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let mut queue = work.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut out = Vec::new();
+    loop {
+        while running.len() < width {
+            let Some((key, job)) = queue.next() else {
+                break;
+            };
+            let (store, fresh, changed) = (store.clone(), fresh.clone(), changed.cloned());
+            running.spawn(async move {
+                let value = match (job, changed) {
+                    (Work::Splice(held), Some(trusts)) => {
+                        splice(&store, &fresh, &key, &held, &trusts).await
+                    }
+                    _ => compute(&store, &fresh, &key).await,
+                };
+                value.map(|v| (key, v))
+            });
+        }
+        match running.join_next().await {
+            None => return Ok(out),
+            Some(Ok(done)) => out.push(done?),
+            Some(Err(e)) => {
+                return Err(store::StoreError::Task(format!(
+                    "recomputing a series stopped: {e}"
+                )));
+            }
+        }
+    }
+}
+
 /// `held` with the series of the changed trusts' organisations replaced by their new ones
 /// (computed one trust at a time, scoped to it), in the order `held` lists them; organisations
 /// new to the key (a ward's first data) follow.
@@ -335,6 +417,7 @@ impl Cache {
                 }),
                 rebuilding: tokio::sync::watch::channel(false).0,
                 in_flight: Mutex::new(HashMap::new()),
+                pages_waiting: std::sync::atomic::AtomicUsize::new(0),
             }),
         })
     }
@@ -467,27 +550,19 @@ impl Cache {
             s.checked = Instant::now();
             return Ok(());
         }
-        let changed = changed_trusts(&old, &fresh);
+        let changed = changed_trusts(&old, &fresh).map(Arc::new);
         let mut series: HashMap<Key, Arc<Vec<MeasureSeries>>> = HashMap::new();
         let mut deferred: Vec<Key> = Vec::new();
+        let mut now: Vec<(Key, Work)> = Vec::new();
         for (key, value) in held {
             match &changed {
-                None => {
-                    let computed = compute(store, &fresh, &key).await?;
-                    series.insert(key, computed);
-                }
+                None => now.push((key, Work::Compute)),
                 Some(trusts) => match plan_for(&key, &value, trusts, &fresh) {
                     Plan::Carry => {
                         series.insert(key, value);
                     }
-                    Plan::Recompute => {
-                        let computed = compute(store, &fresh, &key).await?;
-                        series.insert(key, computed);
-                    }
-                    Plan::Splice => {
-                        let spliced = splice(store, &fresh, &key, &value, trusts).await?;
-                        series.insert(key, spliced);
-                    }
+                    Plan::Recompute => now.push((key, Work::Compute)),
+                    Plan::Splice => now.push((key, Work::Splice(value))),
                     Plan::Later => {
                         series.insert(key.clone(), value);
                         deferred.push(key);
@@ -495,6 +570,7 @@ impl Cache {
                 },
             }
         }
+        series.extend(run_on_every_core(store, &fresh, changed.as_ref(), now).await?);
         let completeness = match (had_completeness, &changed) {
             (false, _) => None,
             (true, Some(trusts)) => match &held_completeness {
@@ -556,6 +632,40 @@ impl Cache {
         if let Some(hit) = self.lock().series.get(&key).cloned() {
             return Ok(hit);
         }
+        let _waiting = PageWaiting::new(&self.inner.pages_waiting);
+        self.compute_once(store, snap, key).await
+    }
+
+    /// [`Cache::series`] for the background warming: it starts a key only when no page is
+    /// waiting for one (a page's first view is then not slowed by the warming beside it).
+    pub async fn warm_series(
+        &self,
+        store: &Store,
+        snap: &Snapshot,
+        key: Key,
+    ) -> store::Result<Arc<Vec<MeasureSeries>>> {
+        if let Some(hit) = self.lock().series.get(&key).cloned() {
+            return Ok(hit);
+        }
+        while self
+            .inner
+            .pages_waiting
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.compute_once(store, snap, key).await
+    }
+
+    /// Compute `key` unless it is held; callers asking for the same key at once wait for one
+    /// computation.
+    async fn compute_once(
+        &self,
+        store: &Store,
+        snap: &Snapshot,
+        key: Key,
+    ) -> store::Result<Arc<Vec<MeasureSeries>>> {
         let flight = self
             .inner
             .in_flight

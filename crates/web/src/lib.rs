@@ -106,9 +106,11 @@ impl AppState {
     /// computing its figures at once, and wait until pages serve them for the uploading
     /// trusts (the region's and ICBs' series may still be catching up: see `settled`).
     pub async fn serving_newest(&self) -> Result<(), error::AppError> {
-        let newest = self.store.data_generation().await?;
         self.cache.refresh(&self.store).await?;
-        while self.cache.serving_generation() < newest {
+        // Generations are compared for equality only (they mix ids with the ligature
+        // registers' version, so they do not grow): wait until the one served is the newest,
+        // reading the newest again in case the data moved meanwhile.
+        while self.cache.serving_generation() != self.store.data_generation().await? {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         Ok(())

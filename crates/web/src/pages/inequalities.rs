@@ -103,11 +103,11 @@ pub async fn page(
     let policy = viewing.policy();
     let scope = Some((viewing.org.level, viewing.org.code.clone()));
     let mut sections = Vec::new();
-    for by in Stratifier::ALL {
-        let strata = state
-            .store
-            .stratified(&measure, scope.clone(), from, to, by)
-            .await?;
+    let every = state
+        .store
+        .stratified_each(&measure, scope.clone(), from, to, &Stratifier::ALL)
+        .await?;
+    for (by, strata) in Stratifier::ALL.into_iter().zip(every) {
         let rows = table(
             &measure,
             by,

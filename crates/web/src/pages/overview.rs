@@ -394,8 +394,9 @@ pub async fn page(
     .into_response())
 }
 
-/// After start-up, in the background: every trust's wards (monthly), then the weekly overview,
-/// so that pages are served from the cache. Failures only mean a slower first visit. The wards'
+/// After start-up, in the background: every trust's wards (monthly), then every trust's sites,
+/// then the weekly overview, so that pages are served from the cache; each key waits while a
+/// page computes one. Failures only mean a slower first visit. The wards'
 /// weekly series are left to their first view (one measure of one trust): held for every ward
 /// of a national deployment they would take most of the server's memory (four times the
 /// monthly points) for views few people open.
@@ -411,7 +412,29 @@ pub async fn warm_rest(state: &AppState) {
             scope: Some((OrgLevel::Trust, t.code.clone())),
             measure: None,
         };
-        if state.cache.series(&state.store, &snap, key).await.is_err() {
+        if state
+            .cache
+            .warm_series(&state.store, &snap, key)
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    // Then each trust's sites (a site page's first view), then the weekly overview.
+    for t in &trusts {
+        let key = crate::cache::Key {
+            level: OrgLevel::Site,
+            period: PeriodKind::Month,
+            scope: Some((OrgLevel::Trust, t.code.clone())),
+            measure: None,
+        };
+        if state
+            .cache
+            .warm_series(&state.store, &snap, key)
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -428,7 +451,7 @@ async fn warm_overview(state: &AppState, period: PeriodKind) -> Result<(), AppEr
             scope: None,
             measure: None,
         };
-        state.cache.series(&state.store, &snap, key).await?;
+        state.cache.warm_series(&state.store, &snap, key).await?;
     }
     Ok(())
 }
