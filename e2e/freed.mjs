@@ -119,6 +119,18 @@ await check(page, 'chart-dued-weekly');
 await open(page, '/freed/R9A-FREED/inequalities?by=ethnic_group');
 expect(await page.locator('th:text-is("Asian or Asian British")').count() >= 1, 'who is reached: the Asian groups are shown');
 await check(page, 'inequalities');
+// Who is reached across the trust's services (linked from the service's page), then the
+// region's (linked from the FREED list; disclosure-controlled for a trust's lead).
+await Promise.all([page.waitForNavigation(), page.click('a[href^="/freed/org/R9A/inequalities"]')]);
+expect(new URL(page.url()).pathname === '/freed/org/R9A/inequalities', 'the trust\'s page opens from the service\'s');
+expect(await page.locator('th:text-is("Asian or Asian British")').count() >= 1, 'the trust\'s page shows the groups');
+await check(page, 'inequalities-trust');
+await open(page, '/freed');
+const region = page.locator('a[href^="/freed/org/"]').first();
+expect(await region.count() === 1, 'the FREED list links who is reached across the region');
+await Promise.all([page.waitForNavigation(), region.click()]);
+expect((await page.content()).includes('Disclosure control applies'), 'the region is disclosure-controlled for a trust\'s lead');
+await check(page, 'inequalities-region');
 await open(page, '/freed/R9A-FREED/queue');
 await check(page, 'queue');
 await open(page, '/chart/R9A/freed_assessment_2w');
