@@ -1012,6 +1012,8 @@ async fn estates_staff_see_and_update_their_trusts_actions_only() {
             .await;
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(v["actions"][0]["line"]["reference"], "WO-4471", "{n}");
+        let doc = app.get("/api/openapi.json", None).await.body;
+        assert!(doc.contains("/api/ligature/trusts/{trust}/actions"), "{n}");
     }
 }
 
