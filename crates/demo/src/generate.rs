@@ -94,6 +94,9 @@ pub struct DemoFiles {
     /// The sister programmes' files (FREED services and referrals), uploaded after `files`, and
     /// what they plant.
     pub programme: crate::freed::FreedFiles,
+    /// The network beyond inpatient care (issue 12): an acute trust, its patients and their
+    /// self-harm incidents, every trust's staff counts; uploaded after `programme`.
+    pub network: Vec<(&'static str, &'static str, String)>,
     pub wards: usize,
     pub trusts: usize,
 }
@@ -892,6 +895,14 @@ pub fn generate_region(size: Size, seed: u64) -> Result<DemoFiles, SizeError> {
             &trusts
                 .iter()
                 .map(|t| (t.code.clone(), t.name.clone()))
+                .collect::<Vec<_>>(),
+            end,
+            seed,
+        ),
+        network: crate::qi_projects::network::beyond_files(
+            &trusts
+                .iter()
+                .map(|t| (t.code.clone(), t.icb.clone()))
                 .collect::<Vec<_>>(),
             end,
             seed,

@@ -71,7 +71,12 @@ pub async fn load(
         path: folder.to_path_buf(),
         source,
     })?;
-    for (kind, name, content) in demo.files.iter().chain(&demo.programme.files) {
+    for (kind, name, content) in demo
+        .files
+        .iter()
+        .chain(&demo.programme.files)
+        .chain(&demo.network)
+    {
         let path = folder.join(name);
         write(&path, content)?;
         let kind = Kind::parse(kind).map_err(LoadError::Kind)?;

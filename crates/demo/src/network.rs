@@ -210,3 +210,137 @@ pub async fn plant(store: &Store) -> Result<(), StoreError> {
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Beyond inpatient care (issue 12, item 4): one acute trust joins the region, with its
+// patients' self-harm incidents by setting, and every trust uploads its staff's monthly
+// counts. Pure: the files' contents from the region's trusts, its last day and the seed; they
+// are imported through `ingest::import` after the other files (`load`).
+
+/// The acute trust that joins the demo region (under the first ICB).
+pub const ACUTE_TRUST: &str = "RK9";
+pub const ACUTE_TRUST_NAME: &str = "Kingsmead Acute Hospitals NHS Trust (demo)";
+/// The month the acute trust's round-the-clock liaison psychiatry team starts in its
+/// emergency department: planted as a fall of a third in self-harm there.
+pub const LIAISON_START: time::Date = time::macros::date!(2025 - 04 - 01);
+
+fn poisson(rng: &mut crate::rng::SplitMix, lambda: f64) -> u32 {
+    let l = (-lambda).exp();
+    let (mut k, mut p) = (0, rng.unit());
+    while p > l && k < 200 {
+        p *= rng.unit();
+        k += 1;
+    }
+    k
+}
+
+/// The files that bring the network beyond inpatient care into the demo, in upload order:
+/// the acute trust and its site (`OrgType` acute), its patients, their self-harm incidents
+/// in the last two years, and every trust's staff counts for those months (the second trust
+/// without its headcount). `trusts` are the region's trusts (code, ICB code), in order.
+pub fn beyond_files(
+    trusts: &[(String, String)],
+    end: time::Date,
+    seed: u64,
+) -> Vec<(&'static str, &'static str, String)> {
+    use domain::dates::{PeriodKind, iso};
+    use std::fmt::Write;
+    let Some((_, icb)) = trusts.first() else {
+        return Vec::new();
+    };
+    let mut rng = crate::rng::SplitMix(seed ^ 0xAC07_E000_0000_0012);
+    let orgs = format!(
+        "OrgCode,OrgName,OrgLevel,ParentOrgCode,OrgType\n{ACUTE_TRUST},{ACUTE_TRUST_NAME},trust,{icb},acute\n{ACUTE_TRUST}01,Kingsmead General Hospital (demo),site,{ACUTE_TRUST},\n"
+    );
+    let from = PeriodKind::Month
+        .start_of(time::Date::from_calendar_date(end.year() - 2, end.month(), 1).unwrap_or(end));
+    let from = PeriodKind::Month.next_start(from);
+    // Patients of the acute trust: NHS numbers from 999 700 000 up (the safety data's count
+    // up from 999 000 000, FREED's down from 999 999 999).
+    let mut patients =
+        String::from("NHSNumber,PersonBirthDate,Gender,EthnicCategory,LDAutismFlag\n");
+    let mut people: Vec<String> = Vec::new();
+    let mut next = 999_700_000u32;
+    const ETHNIC: [&str; 8] = ["A", "A", "A", "B", "H", "M", "N", "Z"];
+    while people.len() < 400 {
+        next += 1;
+        let Some(n) = domain::NhsNumber::from_nine(next) else {
+            continue;
+        };
+        let nhs: String = n.digits().iter().map(|d| *d as char).collect();
+        let year = 1950 + (rng.unit() * 58.0) as i32;
+        let _ = writeln!(
+            patients,
+            "{nhs},{year}-{:02}-15,{},{},N",
+            1 + (rng.unit() * 12.0) as u32,
+            if rng.unit() < 0.62 { "2" } else { "1" },
+            ETHNIC[(rng.unit() * ETHNIC.len() as f64) as usize]
+        );
+        people.push(nhs);
+    }
+    let mut acute = String::from(
+        "IncidentID,OrgCode,NHSNumber,IncidentDate,IncidentTime,Setting,PhysicalHarm\n",
+    );
+    let mut serial = 0;
+    let mut m = from;
+    while m <= end {
+        let days = i64::from(time::util::days_in_month(m.month(), m.year()));
+        let ed = if m >= LIAISON_START { 14.0 } else { 21.0 };
+        for (setting, lambda) in [
+            ("emergency_department", ed),
+            ("acute_ward", 6.0),
+            ("other", 1.5),
+        ] {
+            for _ in 0..poisson(&mut rng, lambda) {
+                serial += 1;
+                let d = m + time::Duration::days((rng.unit() * days as f64) as i64);
+                let d = d.min(end);
+                let who = &people[(rng.unit() * people.len() as f64) as usize];
+                let harm = ["none", "low", "low", "moderate"][(rng.unit() * 4.0) as usize];
+                let _ = writeln!(
+                    acute,
+                    "KM-{serial:05},{ACUTE_TRUST},{who},{},{:02}:{:02},{setting},{harm}",
+                    iso(d),
+                    (rng.unit() * 24.0) as u32,
+                    (rng.unit() * 60.0) as u32
+                );
+            }
+        }
+        m = PeriodKind::Month.next_start(m);
+    }
+    let mut staff = String::from("OrgCode,Month,StaffSelfHarm,StaffSuicides,StaffHeadcount\n");
+    let all: Vec<&str> = trusts
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .chain([ACUTE_TRUST])
+        .collect();
+    for (t, code) in all.iter().enumerate() {
+        let base =
+            2500.0 + ((t * 1237) % 4000) as f64 + if *code == ACUTE_TRUST { 4000.0 } else { 0.0 };
+        let mut m = from;
+        let mut k = 0.0;
+        while m <= end {
+            let headcount = (base * (1.0 + 0.002 * k)).round() as u32;
+            let self_harm = poisson(&mut rng, headcount as f64 * 0.0006);
+            let suicides = poisson(&mut rng, 0.03);
+            let shown = if t == 1 {
+                String::new()
+            } else {
+                headcount.to_string()
+            };
+            let _ = writeln!(
+                staff,
+                "{code},{},{self_harm},{suicides},{shown}",
+                &iso(m)[..7]
+            );
+            m = PeriodKind::Month.next_start(m);
+            k += 1.0;
+        }
+    }
+    vec![
+        ("organisations", "acute-organisations.csv", orgs),
+        ("patients", "acute-patients.csv", patients),
+        ("acute_self_harm", "acute_self_harm.csv", acute),
+        ("staff_harm", "staff_harm.csv", staff),
+    ]
+}

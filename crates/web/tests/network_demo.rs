@@ -209,6 +209,53 @@ async fn the_demo_huddles_idea_shows_site_effects_and_a_pooled_estimate() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Beyond inpatient care: the acute trust joined the region through the organisations
+    // upload (OrgType acute); its emergency department's self-harm fell by about a third when
+    // its liaison psychiatry team started (planted at demo::...::LIAISON_START); every trust
+    // uploaded its staff's counts (the second without a headcount, so no rate).
+    assert_eq!(
+        store.organisation_types().await.unwrap(),
+        vec![("RK9".to_string(), "acute".to_string())]
+    );
+    let (status, body) = get(&router, "/api/series/RK9/acute_self_harm_ed", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 24, "{body}");
+    let mean = |from: usize, to: usize| {
+        points[from..to]
+            .iter()
+            .map(|p| p["value"].as_f64().unwrap())
+            .sum::<f64>()
+            / (to - from) as f64
+    };
+    // The series starts in November 2024; the liaison team in April 2025 (point 5).
+    let (before, after) = (mean(0, 5), mean(5, 24));
+    assert!(after < before * 0.85, "before {before}, after {after}");
+    let (_, page) = get(&router, "/network/beyond?org=RK9&by=age_band", &admin).await;
+    assert!(
+        page.contains("Acute trust") && page.contains("Kingsmead"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td class=\"nhsuk-table__cell\">Under 18</td>") || page.contains("18 to 24")
+    );
+    for (trust, rate) in [("R9A", true), ("R9B", false), ("RK9", true)] {
+        let (status, body) = get(
+            &router,
+            &format!("/api/series/{trust}/staff_self_harm_rate"),
+            &admin,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let has = v["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["value"].is_number());
+        assert_eq!(has, rate, "{trust}: {body}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -273,5 +320,6 @@ async fn funnel_and_library_timings_on_the_default_region() {
             times[20], times[37]
         );
     }
+
     let _ = std::fs::remove_dir_all(&dir);
 }
