@@ -524,7 +524,8 @@ pub struct HeldReferral {
 /// version does not know is an error naming it (never a silent drop).
 pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
     let mut out: Vec<HeldReferral> = Vec::with_capacity(rows.referrals.len());
-    let mut index: HashMap<(String, String), usize> = HashMap::with_capacity(rows.referrals.len());
+    // Service -> referral -> position: looked up by the events' own strings, never copied.
+    let mut index: HashMap<String, HashMap<String, usize>> = HashMap::new();
     let bad = |what: &str, r: &str, v: &str| {
         format!("stored FREED {what} '{v}' of referral {r} is not a known code")
     };
@@ -566,7 +567,10 @@ pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
             pauses: Vec::new(),
             discharges: Vec::new(),
         };
-        index.insert((r.service_code, r.referral_id), out.len());
+        index
+            .entry(r.service_code)
+            .or_default()
+            .insert(r.referral_id, out.len());
         out.push(HeldReferral {
             patient: Arc::from(r.patient),
             referral,
@@ -579,7 +583,10 @@ pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
         });
     }
     for c in rows.contacts {
-        let Some(&i) = index.get(&(c.service_code.clone(), c.referral_id.clone())) else {
+        let Some(&i) = index
+            .get(&c.service_code)
+            .and_then(|m| m.get(&c.referral_id))
+        else {
             continue;
         };
         let contact = Contact {
@@ -594,7 +601,10 @@ pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
         out[i].contact_ids.push(c.contact_id);
     }
     for p in rows.pauses {
-        let Some(&i) = index.get(&(p.service_code.clone(), p.referral_id.clone())) else {
+        let Some(&i) = index
+            .get(&p.service_code)
+            .and_then(|m| m.get(&p.referral_id))
+        else {
             continue;
         };
         let pause = Pause {
@@ -607,7 +617,10 @@ pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
         out[i].referral.pauses.push(pause);
     }
     for d in rows.discharges {
-        let Some(&i) = index.get(&(d.service_code.clone(), d.referral_id.clone())) else {
+        let Some(&i) = index
+            .get(&d.service_code)
+            .and_then(|m| m.get(&d.referral_id))
+        else {
             continue;
         };
         let discharge = Discharge {
@@ -677,6 +690,10 @@ pub(crate) async fn load_named(
     else {
         return Ok(0);
     };
+    // Nothing held for the services this upload may name (a first upload): nothing to read.
+    if !store.freed_any_referral(only_trust).await? {
+        return Ok(0);
+    }
     let mut named: HashMap<String, Vec<String>> = HashMap::new();
     let mut rows = content.rows();
     let mut fields = Vec::new();
@@ -1307,25 +1324,27 @@ pub(crate) fn check_file(
         base.discharges = discharges.iter().map(|(d, _)| *d).collect();
         let first = members[0];
         let problems = base.problems();
-        if problems.is_empty()
-            && let Some(h) = held
-            && members.iter().any(|&i| {
-                matches!(
-                    rows[i].record,
-                    FreedRecord::Contact { .. } | FreedRecord::Discharge { .. }
-                )
-            })
-            // Written again only when it leaves the list at another time.
-            && off_list(&base) != off_list(&h.referral)
-        {
-            merged.push(HeldReferral {
-                patient: h.patient.clone(),
-                referral: base.clone(),
-                contact_ids: contact_ids.clone(),
-                ethnic_category: h.ethnic_category,
-                sex: h.sex,
-                imd_decile: h.imd_decile,
-            });
+        if problems.is_empty() {
+            if let Some(h) = held
+                && members.iter().any(|&i| {
+                    matches!(
+                        rows[i].record,
+                        FreedRecord::Contact { .. } | FreedRecord::Discharge { .. }
+                    )
+                })
+                // Written again only when it leaves the list at another time.
+                && off_list(&base) != off_list(&h.referral)
+            {
+                merged.push(HeldReferral {
+                    patient: h.patient.clone(),
+                    referral: base,
+                    contact_ids,
+                    ethnic_category: h.ethnic_category,
+                    sex: h.sex,
+                    imd_decile: h.imd_decile,
+                });
+            }
+            continue;
         }
         for problem in problems {
             let (row, col, held_what) = place(

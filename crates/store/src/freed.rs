@@ -296,6 +296,18 @@ impl Store {
         self.freed_select(service, None, NOT_OFF_BY, from).await
     }
 
+    /// Whether any referral is held for a service of `trust` (of any trust: `None`).
+    pub async fn freed_any_referral(&self, trust: Option<&str>) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM freed_referrals r JOIN freed_services s \
+             ON s.code = r.service_code WHERE ($1 IS NULL OR s.trust_code = $1) LIMIT 1) x",
+        )
+        .bind(trust.map(str::to_string))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// How many referrals the service holds.
     pub async fn freed_referral_count(&self, service: &str) -> Result<i64> {
         Ok(
