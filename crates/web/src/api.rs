@@ -248,10 +248,11 @@ async fn openapi() -> Json<Value> {
             "/api/network/ideas": { "get": { "summary": "The Patient Safety Network's change idea library: each idea with its category, the measures it aims to move and how many QI change ideas are linked to it (docs/network.md)", "responses": with_errors(ok(json!({ "type": "object", "properties": {
                 "ideas": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "title": { "type": "string" }, "category": { "type": "string" }, "measures": { "type": "array", "items": { "type": "string" } }, "links": { "type": "integer" } } } }
             } }))) } },
-            "/api/network/funnel": { "get": { "summary": "A funnel plot of a rate or proportion over the last 12 months across wards (optionally of one type) or trusts: target, overdispersion (phi, tau2), and each unit's published value, denominator and band; other organisations' units unnamed and under disclosure control (docs/network.md)", "parameters": [
+            "/api/network/funnel": { "get": { "summary": "A funnel plot of a rate or proportion over the last 12 months across wards (optionally of one type, or a programme admin's peer group) or trusts (the staff self-harm rate per 1,000 staff among them): target, overdispersion (phi, tau2), and each unit's published value, denominator and band; other organisations' units unnamed and under disclosure control (docs/network.md)", "parameters": [
                 { "name": "measure", "in": "query", "schema": { "type": "string", "default": "ri_rate" } },
                 { "name": "level", "in": "query", "schema": { "type": "string", "enum": ["ward", "trust"] } },
-                { "name": "ward_type", "in": "query", "schema": { "type": "string" } }
+                { "name": "ward_type", "in": "query", "schema": { "type": "string" } },
+                { "name": "peer_group", "in": "query", "description": "A peer group set by the programme admin (its id): only its members are compared; an unknown group is refused (400)", "schema": { "type": "integer" } }
             ], "responses": with_errors(ok(json!({ "type": "object" }))) } },
             "/api/network/ideas/{id}": { "get": { "summary": "One change idea's evidence, per measure it aims to move: every site where it was tested (named, with its project, cycles and counts, only to a viewer with the site's full detail; otherwise unnamed, with ratios and intervals only and nothing from fewer than 5 events), the effect against limits frozen before the adoption, and the DerSimonian-Laird pooled estimate over the sites the viewer may see (docs/network.md)", "parameters": [
                 { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }

@@ -149,6 +149,11 @@ async fn an_idea_shows_where_it_was_tested_named_only_to_those_who_may_see() {
         // The OpenAPI document describes the routes.
         let doc = app.get("/api/openapi.json", Some(&ward)).await.body;
         assert!(doc.contains("/api/network/ideas/{id}"));
+        let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        let params = v["paths"]["/api/network/funnel"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        assert!(params.iter().any(|p| p["name"] == "peer_group"));
     }
 }
 
