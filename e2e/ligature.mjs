@@ -294,6 +294,21 @@ if (await img.count() === 1) {
 await page.goto(`${register}/points/ASH-L004`);
 const pipeHistory = await rows(page, 'Each signed-off audit');
 expect(pipeHistory[0][1] === 'Changed' && pipeHistory[0][5].includes('Observation'), 'the pipework: changed, with observation');
+// Incidents at the place (item 4): the en-suite's area page lists the demo's incident at the
+// basin taps, replaced with an anti-ligature fitting before it, flagged for review.
+await page.goto(`${register}/areas/EN-01`);
+const atEnsuite = await rows(page, 'Self-harm incidents recorded here');
+const tapsIncident = atEnsuite.find((r) => r[3] === 'ASH-L007');
+expect(!!tapsIncident && tapsIncident[6].includes('Flagged for review') && tapsIncident[6].includes('anti-ligature'),
+  `the incident at the taps (ASH-L007) is flagged for review (${tapsIncident && tapsIncident[6]})`);
+await check(page, 'area');
+await go(page, 'a[href$="/points/ASH-L007"]');
+const atTaps = await rows(page, 'Self-harm incidents recorded here');
+expect(atTaps.length >= 1 && atTaps[0][4] === 'Ligature with an anchor point', `the point's page shows its incident and method (${atTaps.length})`);
+await page.goto(`${register}/points/ASH-L001`);
+const atHinge = await rows(page, 'Self-harm incidents recorded here');
+expect(atHinge.length >= 1 && atHinge.every((r) => r[6] === 'no flag'), `the hinge's incidents (vigilance only) are not flagged (${atHinge.length})`);
+await check(page, 'point-incidents');
 await page.context().close();
 
 // The trust lead: the escalations and the overdue actions.
@@ -315,8 +330,28 @@ const overdue = await rowsAfter(lead, 'Overdue actions');
 const bid = overdue.find((r) => r[0] === 'ASH-L001');
 expect(!!bid && bid.some((c) => c.includes('CB-2022-041')), "the wardrobe's capital bid is an overdue action");
 expect(overdue.every((r) => Number(r[5]) > 0), `every overdue action is overdue (${overdue.length})`);
+const flaggedRows = await rowsAfter(lead, 'Incidents at controlled points');
+expect(flaggedRows.some((r) => r[0] === 'ASH-L007' && r[1] === 'R9A-ASH'), `the incident at the replaced taps is listed for review (${flaggedRows.length})`);
+expect(!flaggedRows.some((r) => r[0] === 'ASH-L001'), 'the hinge held by vigilance only is not');
 await check(lead, 'trust');
 await lead.context().close();
+
+// Estates staff (item 6): the trust's actions only, updated from their page.
+console.log("Ligature journey: estates staff update an action's work order");
+const estates = await signIn('estates.r9a', { width: 820, height: 1180 });
+expect(new URL(estates.url()).pathname === '/ligature/estates/R9A', `estates staff land on R9A's actions (${new URL(estates.url()).pathname})`);
+const bedAction = estates.locator('.nhsuk-card', { hasText: 'anti-ligature wardrobe' });
+expect(await bedAction.count() === 1, "the wardrobe's action is listed");
+await check(estates, 'estates');
+await bedAction.locator('select[name=status]').selectOption('in_progress');
+await bedAction.locator('input[name=reference]').fill('WO-E2E-7781');
+await Promise.all([estates.waitForNavigation(), bedAction.locator('button[type=submit]').click()]);
+expect((await estates.locator('.nhsuk-inset-text').innerText()).includes('was saved'), 'the update is saved');
+const after = estates.locator('.nhsuk-card', { hasText: 'anti-ligature wardrobe' });
+expect((await after.innerText()).includes('WO-E2E-7781'), 'with its work order');
+const denied = await estates.goto(register);
+expect(denied.status() === 403, `the register itself is not theirs (${denied.status()})`);
+await estates.context().close();
 
 await browser.close();
 console.log(failures ? `${failures} expectation(s) failed` : 'The ligature journey passed.');
