@@ -1,8 +1,11 @@
 // End-to-end: the Patient Safety Network (issue 12) in headless Chromium on the demo region,
 // with axe-core on every network page. Usage: node network.mjs BASE_URL [SCREENSHOT_DIR]
 // A trust lead reads the feed, the change idea library, an idea with its sites' effects, forest
-// plot and pooled estimate, the funnel plot of wards of one type, and the stories; a programme
-// viewer (disclosure-controlled) sees other organisations unnamed; the programme admin's page.
+// plot and pooled estimate, the funnel plot of wards of one type, and the stories; a ward lead
+// opens the idea, sees where it worked, compares their ward with its peers on the funnel plot
+// and shares a story with their chart (drawn on the story's page); the network beyond
+// inpatient care; a programme viewer (disclosure-controlled) sees other organisations
+// unnamed; the programme admin's page.
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
@@ -99,6 +102,43 @@ if (storyLinks.length) {
   await check(lead, 'story');
 }
 await lead.context().close();
+
+console.log("Network journey: a ward lead compares their ward and shares a story with its chart");
+const ward = await signIn('ward.ash');
+await ward.goto(`${base}${best}`);
+const wardIdea = await ward.locator('main').textContent();
+expect(/Ash Ward|another trust/.test(wardIdea), 'the ward lead sees where the idea was tested');
+expect(/\d\.\d\d \(\d\.\d\d.{1,4}\d\.\d\d\)/.test(wardIdea), 'and its measured effect at each site');
+await check(ward, 'idea-as-ward');
+r = await ward.goto(`${base}/network/funnel?measure=ri_rate&level=ward&ward_type=adult_acute`);
+expect(r.status() === 200, 'the funnel plot of adult acute wards');
+const wardFunnel = await ward.locator('main table').textContent();
+expect(/Ash Ward/.test(wardFunnel), 'the ward lead finds their own ward among its peers');
+expect(/in another trust|another /.test(wardFunnel), "and the other trusts' wards unnamed");
+await check(ward, 'funnel-as-ward');
+r = await ward.goto(`${base}/network/stories`);
+expect(r.status() === 200, 'the stories, with the form to share one');
+await ward.selectOption('#org', 'R9A-ASH');
+await ward.fill('#title', 'Huddles at every handover on Ash');
+await ward.fill('#body', 'Ten minutes at each shift change to name who is at risk. Restraint fell within three months.');
+const huddlesValue = await ward.locator('#idea option').evaluateAll((os) =>
+  (os.find((o) => /huddles/i.test(o.textContent)) || { value: '' }).value);
+if (huddlesValue) await ward.selectOption('#idea', huddlesValue);
+await ward.selectOption('#chart_measure', 'ri_rate');
+await Promise.all([ward.waitForNavigation(), ward.click('main form[action="/network/stories"] button[type=submit]')]);
+expect(/\/network\/stories\/\d+$/.test(ward.url()), `the story is shared (${ward.url()})`);
+const storyText = await ward.locator('main').textContent();
+expect(/Huddles at every handover on Ash/.test(storyText), 'the story page shows it, waiting for moderation');
+expect(await ward.locator('main figure.app-chart svg').count() === 1, "with the team's live chart drawn from its own data");
+await check(ward, 'story-shared');
+await ward.context().close();
+
+const leadBeyond = await signIn('lead.r9a');
+r = await leadBeyond.goto(`${base}/network/beyond`);
+expect(r.status() === 200, 'beyond inpatient care: acute trusts and staff figures');
+expect(/Acute trust/.test(await leadBeyond.locator('main').textContent()), 'the acute trust is in the network');
+await check(leadBeyond, 'beyond');
+await leadBeyond.context().close();
 
 const viewer = await signIn('viewer');
 await viewer.goto(`${base}/network/funnel?measure=ri_rate&level=ward`);
