@@ -946,7 +946,10 @@ fn to_batches(records: &mut Vec<Record>) -> Vec<Batch> {
             Record::Staff(x) => staff_records.push(x),
         }
     }
-    let mut out = vec![Batch::organisations(orgs), Batch::organisation_types(org_types)];
+    let mut out = vec![
+        Batch::organisations(orgs),
+        Batch::organisation_types(org_types),
+    ];
     out.extend(Batch::wards(wards));
     out.push(Batch::bed_days(beds));
     out.push(Batch::patients(patients));

@@ -35,13 +35,21 @@ async fn the_examples_import_held_against_the_pseudonym_and_a_second_upload_upda
         region(&db, &mut keys).await;
         for kind in [Kind::AcuteSelfHarm, Kind::StaffHarm] {
             let r = import_example(&db, &mut keys, kind).await;
-            assert_eq!(r.summary.unwrap().inserted, if kind == Kind::StaffHarm { 5 } else { 4 });
+            assert_eq!(
+                r.summary.unwrap().inserted,
+                if kind == Kind::StaffHarm { 5 } else { 4 }
+            );
         }
         assert_eq!(db.store.count("acute_self_harm").await.unwrap(), 4);
         assert_eq!(db.store.count("staff_harm_months").await.unwrap(), 5);
         for kind in [Kind::AcuteSelfHarm, Kind::StaffHarm] {
             let s = import_example(&db, &mut keys, kind).await.summary.unwrap();
-            assert_eq!((s.inserted, s.updated), (0, s.rows), "{}: {kind:?}", db.name);
+            assert_eq!(
+                (s.inserted, s.updated),
+                (0, s.rows),
+                "{}: {kind:?}",
+                db.name
+            );
         }
         assert_eq!(db.store.count("acute_self_harm").await.unwrap(), 4);
         let row = sqlx::query(
@@ -60,7 +68,11 @@ async fn the_examples_import_held_against_the_pseudonym_and_a_second_upload_upda
         let feb = domain::dates::day_number(time::macros::date!(2024 - 02 - 01));
         assert_eq!(row.get::<i64, _>(3), i64::from(feb));
         // Grouped by trust, month and setting, counted by hand from the example file.
-        let counts = db.store.acute_self_harm_counts(Some("R8B"), false).await.unwrap();
+        let counts = db
+            .store
+            .acute_self_harm_counts(Some("R8B"), false)
+            .await
+            .unwrap();
         let got: Vec<(String, i64)> = counts
             .iter()
             .map(|c| (c.setting.clone(), c.incidents))
