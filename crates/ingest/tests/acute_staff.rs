@@ -87,6 +87,37 @@ async fn the_examples_import_held_against_the_pseudonym_and_a_second_upload_upda
             "{}",
             db.name
         );
+        // By ISO week: 6 January 2024 is a Saturday (week of 1 January), 19 January a Friday
+        // (week of 15 January), 3 February a Saturday (week of 29 January), 11 March a Monday.
+        let weeks = db.store.acute_self_harm_counts(None, true).await.unwrap();
+        let day = |d: time::Date| i64::from(domain::dates::day_number(d));
+        use time::macros::date;
+        assert_eq!(
+            weeks
+                .iter()
+                .map(|c| (c.period_start, c.incidents))
+                .collect::<Vec<_>>(),
+            vec![
+                (day(date!(2024 - 01 - 01)), 1),
+                (day(date!(2024 - 01 - 15)), 1),
+                (day(date!(2024 - 01 - 29)), 1),
+                (day(date!(2024 - 03 - 11)), 1)
+            ],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.acute_self_harm_last_day().await.unwrap(),
+            Some(day(date!(2024 - 03 - 11)))
+        );
+        assert_eq!(
+            db.store
+                .acute_self_harm_people(Some("R8B"), day(date!(2024 - 02 - 01)))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         // The patients upload gives the breakdown's characteristics.
         let people = db.store.acute_self_harm_people(None, 0).await.unwrap();
         assert_eq!(people.len(), 4);
@@ -219,7 +250,11 @@ async fn own_trust_only_and_a_trusts_kind() {
         assert!(r.ok(), "{:?}", r.error_lines());
         assert_eq!(
             db.store.organisation_types().await.unwrap(),
-            vec![("R8C".to_string(), "acute".to_string())]
+            vec![
+                ("R8A".to_string(), "mental_health".to_string()),
+                ("R8B".to_string(), "mental_health".to_string()),
+                ("R8C".to_string(), "acute".to_string())
+            ]
         );
         let bad = file(
             "OrgCode,OrgName,OrgLevel,ParentOrgCode,OrgType",
