@@ -191,6 +191,47 @@ async fn trust_level_weekly_and_scoped_queries() {
     }
 }
 
+/// Each trust numbers its own incidents: R8B's incident RI-002 is not R8A's RI-002. January
+/// 2024 in the region: R8A's RI-001 (reviewed with the patient) and RI-002 (not), R8B's RI-006
+/// (reviewed) and, uploaded here, R8B's own RI-002 (reviewed): 3 of 4 incidents, 75%. Counting
+/// ids alone would find 3 incidents, all reviewed: 100%.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_trusts_incidents_with_the_same_id_are_two_incidents_above_a_trust() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let header = std::fs::read_to_string(example("restrictive_interventions.csv")).unwrap();
+        let header = header.lines().next().unwrap();
+        let file = format!(
+            "{header}\nRI-002,1,9990000042,R8B-CEDAR,2024-01-15,18:00,2024-01-15,18:20,10,Y,Y,10,2024-01-15,18:02,2024-01-15,18:12,N,N,N\n"
+        );
+        let r = import_bytes(
+            &db,
+            &mut keys,
+            ingest::formats::Kind::RestrictiveInterventions,
+            "r8b-more.csv",
+            file.as_bytes(),
+            false,
+        )
+        .await;
+        assert!(r.ok(), "{}: {:?}", db.name, r.error_lines());
+        let m = vec![find("pct_incidents_reviewed_with_patient").unwrap()];
+        for (level, org, expected) in [
+            (OrgLevel::Region, "Y98", 75.0),
+            (OrgLevel::Trust, "R8A", 50.0),
+            (OrgLevel::Trust, "R8B", 100.0),
+        ] {
+            let s = db
+                .store
+                .compute_measures(&query(level, PeriodKind::Month), &m)
+                .await
+                .unwrap();
+            let v = value(&s, "pct_incidents_reviewed_with_patient", org, "2024-01-01");
+            assert!(close(v, expected), "{}: {org}: {v:?}", db.name);
+        }
+    }
+}
+
 /// Restrictive interventions per 1,000 bed days by ethnic group in trust R8A, first quarter
 /// of 2024: White 2 over 40 nights, Black 3 over 177, Asian 1 over 34 (by hand from the stays).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -148,6 +148,13 @@ impl Store {
             )
             .await?;
 
+        // An incident is known by its trust and its id (each trust numbers its own): above a
+        // trust, two trusts' incident 12345 are two incidents. Within one trust the id alone
+        // is enough (and cheaper).
+        let incident = match q.level {
+            OrgLevel::Icb | OrgLevel::Region => "x.trust_code || ' ' || x.incident_id",
+            _ => "x.incident_id",
+        };
         let ri_cols = [
             f("COUNT(*)"),
             count_if(&group_sql(InterventionGroup::Physical)),
@@ -158,8 +165,10 @@ impl Store {
             count_if(&group_sql(InterventionGroup::Seclusion)),
             count_if(&group_sql(InterventionGroup::Segregation)),
             f("COUNT(DISTINCT x.patient)"),
-            f("COUNT(DISTINCT x.incident_id)"),
-            f("COUNT(DISTINCT CASE WHEN x.review_patient = 1 THEN x.incident_id END)"),
+            f(&format!("COUNT(DISTINCT {incident})")),
+            f(&format!(
+                "COUNT(DISTINCT CASE WHEN x.review_patient = 1 THEN {incident} END)"
+            )),
         ];
         let inc_cols = [
             count_if("x.kind = 'self_harm'"),
