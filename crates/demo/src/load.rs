@@ -161,6 +161,28 @@ pub async fn load(
             )
             .await?;
     }
+    // The acute trust's round-the-clock liaison psychiatry team, noted on its emergency
+    // department's self-harm chart as the trust would (issue 12).
+    if !demo.network.is_empty()
+        && store
+            .annotations(
+                crate::qi_projects::network::ACUTE_TRUST,
+                Some("acute_self_harm_ed"),
+            )
+            .await?
+            .is_empty()
+    {
+        store
+            .add_annotation(
+                crate::qi_projects::network::ACUTE_TRUST,
+                Some("acute_self_harm_ed"),
+                crate::qi_projects::network::LIAISON_START,
+                "Liaison psychiatry in the emergency department around the clock",
+                false,
+                "demo",
+            )
+            .await?;
+    }
     crate::adhd::plant(store, folder).await?;
     let incidents = demo
         .files

@@ -231,7 +231,13 @@ async fn the_demo_huddles_idea_shows_site_effects_and_a_pooled_estimate() {
     };
     // The series starts in November 2024; the liaison team in April 2025 (point 5).
     let (before, after) = (mean(0, 5), mean(5, 24));
+    eprintln!("RK9 emergency department self-harm: {before:.1} a month before, {after:.1} after");
     assert!(after < before * 0.85, "before {before}, after {after}");
+    let (_, chart) = get(&router, "/chart/RK9/acute_self_harm_ed", &admin).await;
+    assert!(
+        chart.contains("Liaison psychiatry in the emergency department"),
+        "{chart}"
+    );
     let (_, page) = get(&router, "/network/beyond?org=RK9&by=age_band", &admin).await;
     assert!(
         page.contains("Acute trust") && page.contains("Kingsmead"),
@@ -316,8 +322,14 @@ async fn funnel_and_library_timings_on_the_default_region() {
         }
         times.sort_by(f64::total_cmp);
         eprintln!(
-            "{what}: median {:.1} ms, p95 {:.1} ms (debug build)",
-            times[20], times[37]
+            "{what}: median {:.1} ms, p95 {:.1} ms ({} build)",
+            times[20],
+            times[37],
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
         );
     }
 
