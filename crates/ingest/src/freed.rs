@@ -296,6 +296,12 @@ macro_rules! stored_codes {
 
         /// A stored (or uploaded) code back to its value: case, spaces and hyphens ignored.
         pub fn $from(s: &str) -> Option<$ty> {
+            // A cell holding a code as written (every stored one, most uploaded ones) is
+            // read without making a copy of it.
+            match s.trim() {
+                $($code $(| $alias)* => return Some($variant),)+
+                _ => {}
+            }
             let t = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
             match t.as_str() {
                 $($code $(| $alias)* => Some($variant),)+
@@ -644,8 +650,8 @@ pub fn held_referrals(rows: FreedRows) -> Result<Vec<HeldReferral>, String> {
 pub struct Held {
     /// Service code -> its trust and ward.
     pub services: HashMap<String, (Arc<str>, Option<String>)>,
-    /// (service, referral reference) -> the referral as held.
-    pub referrals: rustc_hash::FxHashMap<(String, String), HeldReferral>,
+    /// Service -> referral reference -> the referral as held.
+    pub referrals: rustc_hash::FxHashMap<String, rustc_hash::FxHashMap<String, HeldReferral>>,
 }
 
 impl Held {
@@ -658,13 +664,18 @@ impl Held {
 
     /// Adds held referrals (and their events) to what the upload is checked against.
     pub fn load(&mut self, rows: FreedRows) -> Result<(), String> {
-        let referrals = held_referrals(rows)?;
-        self.referrals.reserve(referrals.len());
-        for h in referrals {
+        for h in held_referrals(rows)? {
             self.referrals
-                .insert((h.referral.service.clone(), h.referral.id.clone()), h);
+                .entry(h.referral.service.clone())
+                .or_default()
+                .insert(h.referral.id.clone(), h);
         }
         Ok(())
+    }
+
+    /// The referral `id` of `service`, if held.
+    pub fn get(&self, service: &str, id: &str) -> Option<&HeldReferral> {
+        self.referrals.get(service)?.get(id)
     }
 }
 
@@ -801,12 +812,10 @@ impl FreedRecord {
     }
 
     /// (service, referral) of an event or referral.
-    fn referral_key(&self) -> Option<(String, String)> {
+    fn referral_key(&self) -> Option<(&str, &str)> {
         match self {
             FreedRecord::Service(_) => None,
-            FreedRecord::Referral { held, .. } => {
-                Some((held.referral.service.clone(), held.referral.id.clone()))
-            }
+            FreedRecord::Referral { held, .. } => Some((&held.referral.service, &held.referral.id)),
             FreedRecord::Contact {
                 service, referral, ..
             }
@@ -815,7 +824,7 @@ impl FreedRecord {
             }
             | FreedRecord::Discharge {
                 service, referral, ..
-            } => Some((service.clone(), referral.clone())),
+            } => Some((service, referral)),
         }
     }
 
@@ -891,7 +900,7 @@ impl RowReader<'_, '_> {
         let id = self.req("ServiceRequestId", crate::parse::local_id)?;
         let (service, trust) = service?;
         let key = (service, id);
-        if !reference.freed.referrals.contains_key(&key) {
+        if reference.freed.get(&key.0, &key.1).is_none() {
             self.fail(
                 "ServiceRequestId",
                 format!(
@@ -1042,7 +1051,7 @@ pub(crate) fn parse_row(
                 return None;
             };
             let key = (service, id);
-            let held = reference.freed.referrals.get(&key);
+            let held = reference.freed.get(&key.0, &key.1);
             let patient = match (nhs, held) {
                 (Some(p), _) => p.0,
                 (None, Some(h)) => h.patient.clone(),
@@ -1244,8 +1253,8 @@ pub(crate) fn check_file(
     errors: &mut Vec<RowError>,
 ) -> (u64, Vec<HeldReferral>) {
     let mut merged = Vec::new();
-    let mut groups: Vec<((String, String), Vec<usize>)> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut groups: Vec<((&str, &str), Vec<usize>)> = Vec::new();
+    let mut index: rustc_hash::FxHashMap<(&str, &str), usize> = Default::default();
     for (i, row) in rows.iter().enumerate() {
         let Some(key) = row.record.referral_key() else {
             continue;
@@ -1253,14 +1262,14 @@ pub(crate) fn check_file(
         match index.get(&key) {
             Some(&g) => groups[g].1.push(i),
             None => {
-                index.insert(key.clone(), groups.len());
+                index.insert(key, groups.len());
                 groups.push((key, vec![i]));
             }
         }
     }
     let mut count = 0u64;
     for (key, members) in groups {
-        let held = reference.freed.referrals.get(&key);
+        let held = reference.freed.get(key.0, key.1);
         let mut referral_row: Option<usize> = None;
         let mut base: Referral = match held {
             Some(h) => h.referral.clone(),
