@@ -233,10 +233,28 @@ fn changed_trusts(old: &Snapshot, fresh: &Snapshot) -> Option<HashSet<String>> {
     let seen = old.uploads.first().map_or(0, |u| u.id);
     let mut trusts = HashSet::new();
     for u in fresh.uploads.iter().filter(|u| u.id > seen) {
+        // The other programmes' series (FREED, beyond inpatient care) end at the newest day
+        // any trust uploaded: one trust's upload can lengthen every trust's.
+        if !ENDS_AT_THE_DATA_RANGE.contains(&u.kind.as_str()) {
+            return None;
+        }
         trusts.insert(u.trust_code.clone()?);
     }
     Some(trusts)
 }
+
+/// Upload kinds whose series run over the data range (the bed days' first to last day), so
+/// that a trust's upload of them changes that trust's series only while the range holds.
+const ENDS_AT_THE_DATA_RANGE: &[&str] = &[
+    "bed_days",
+    "patients",
+    "ward_stays",
+    "restrictive_interventions",
+    "incidents",
+    "leave",
+    "awol",
+    "survey",
+];
 
 /// `held` completeness readings with the changed trusts' wards read again (each ward-month is
 /// judged against the ward's own earlier months, so other trusts' readings cannot move), in
@@ -719,5 +737,78 @@ impl Cache {
         // The whole key is left to the start-up warming (monthly) or to the page that needs
         // it: computing it here too would take the cores from the next first views.
         self.series(store, snap, one).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(id: i64, kind: &str, trust: Option<&str>) -> UploadRow {
+        UploadRow {
+            id,
+            kind: kind.into(),
+            file_name: format!("{kind}.csv"),
+            sha256: String::new(),
+            uploaded_by: "test".into(),
+            trust_code: trust.map(str::to_string),
+            uploaded_at: String::new(),
+            rows_total: 1,
+            rows_inserted: 1,
+            rows_updated: 0,
+            mapping: None,
+        }
+    }
+
+    fn snapshot(uploads: Vec<UploadRow>) -> Snapshot {
+        Snapshot {
+            generation: uploads.first().map_or(0, |u| u.id),
+            orgs: Arc::new(Directory::default()),
+            range: None,
+            annotations: HashMap::new(),
+            uploads,
+            ligature: 0,
+        }
+    }
+
+    #[test]
+    fn a_trust_s_safety_upload_changes_that_trust_only() {
+        let old = snapshot(vec![upload(1, "bed_days", None)]);
+        let fresh = snapshot(vec![
+            upload(3, "incidents", Some("R8A")),
+            upload(2, "restrictive_interventions", Some("R8B")),
+            upload(1, "bed_days", None),
+        ]);
+        let changed = changed_trusts(&old, &fresh).unwrap();
+        assert_eq!(changed.len(), 2);
+        assert!(changed.contains("R8A") && changed.contains("R8B"));
+    }
+
+    /// FREED's and the acute and staff measures' series end at the newest day any trust
+    /// uploaded, so one trust's upload can lengthen every trust's series: all are recomputed.
+    #[test]
+    fn an_upload_whose_series_end_at_the_newest_day_anywhere_recomputes_everything() {
+        let old = snapshot(vec![upload(1, "bed_days", None)]);
+        for kind in [
+            "acute_self_harm",
+            "staff_harm",
+            "freed_referrals",
+            "freed_contacts",
+        ] {
+            let fresh = snapshot(vec![
+                upload(2, kind, Some("R8A")),
+                upload(1, "bed_days", None),
+            ]);
+            assert_eq!(changed_trusts(&old, &fresh), None, "{kind}");
+        }
+        let admin = snapshot(vec![
+            upload(2, "incidents", None),
+            upload(1, "bed_days", None),
+        ]);
+        assert_eq!(
+            changed_trusts(&old, &admin),
+            None,
+            "an upload bound to no trust"
+        );
     }
 }
