@@ -423,6 +423,68 @@ async fn the_waiting_list_shows_a_referral_added_after_it_was_last_viewed() {
     }
 }
 
+/// The measures, chart and who-is-reached pages keep what they counted for the data
+/// generation: a view after a referral typed in by hand counts it, on the service's pages, the
+/// trust's and the region's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counted_pages_count_a_referral_added_after_they_were_viewed() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let lead = app.login("lead").await;
+        let total = |body: &str| -> u64 {
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            v["referred"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["referrals"].as_str().unwrap().parse::<u64>().unwrap())
+                .sum()
+        };
+        let paths = [
+            "/api/freed/R8A-FREED/inequalities?by=sex&as_of=2024-04-30+12:00",
+            "/api/freed/org/R8A/inequalities?by=sex&as_of=2024-04-30+12:00",
+        ];
+        let mut before = Vec::new();
+        for p in paths {
+            let r = app.get(p, Some(&lead)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}: {p}", app.db_name);
+            before.push(total(&r.body));
+        }
+        let measures =
+            "/freed/R8A-FREED/measures/freed_waiting_list/download/csv?as_of=2024-04-30+12:00";
+        let csv_before = app.get(measures, Some(&lead)).await.body;
+        // Viewed twice (the second from what was kept): the same answer.
+        assert_eq!(app.get(measures, Some(&lead)).await.body, csv_before);
+        let form = "reference=FR-HAND-3&nhs_number=999+000+0018&received_date=2024-03-08&received_time=08:05&source=self_referral&age=18&first_episode=Y&onset=2023-10&diagnosis=AN&priority=urgent&ethnic_category=A&gender=2&imd_decile=2";
+        let r = app
+            .post_form("/freed/R8A-FREED/referral", Some(&lead), form)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: {}",
+            app.db_name,
+            r.body
+        );
+        for (p, n) in paths.iter().zip(&before) {
+            let r = app.get(p, Some(&lead)).await;
+            assert_eq!(
+                total(&r.body),
+                n + 1,
+                "{}: {p} counts the new referral",
+                app.db_name
+            );
+        }
+        // The new referral waits at the end of its month: the waiting list counts it.
+        let csv_after = app.get(measures, Some(&lead)).await.body;
+        assert_ne!(
+            csv_after, csv_before,
+            "{}: the chart's table is counted again",
+            app.db_name
+        );
+    }
+}
+
 /// A note the trust saves on a FREED measure (a change tested across its services) is on its
 /// services' charts of that measure too, and rebases them where it says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@
 
 use crate::AppState;
 use crate::error::AppError;
-use domain::dates::{PeriodKind, minute_number};
+use domain::dates::PeriodKind;
 use ingest::freed::HeldReferral;
 use measures::facts::Facts;
 use std::collections::HashMap;
@@ -40,7 +40,7 @@ impl Scope {
 const KEPT_SCOPES: usize = 32;
 const KEPT_FACTS: usize = 256;
 
-type FactsKey = (String, PeriodKind, i64);
+type FactsKey = (String, PeriodKind, PrimitiveDateTime);
 type Kept<T> = Mutex<HashMap<String, (i64, Arc<T>)>>;
 
 /// The kept referrals and facts, each with the data generation it was read in.
@@ -125,7 +125,7 @@ pub async fn service_facts(
     at: PrimitiveDateTime,
 ) -> Result<Arc<Facts>, AppError> {
     let generation = state.store.data_generation().await?;
-    let key = (service.to_string(), period, minute_number(at));
+    let key = (service.to_string(), period, at);
     if let Some(f) = state.freed.held.facts(&key, generation) {
         return Ok(f);
     }
