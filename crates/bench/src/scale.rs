@@ -129,7 +129,7 @@ pub async fn run(
             },
         )
         .await
-        .map_err(|e| Error::Msg(e.to_string()))?;
+        .map_err(load_error)?;
         drop(keys);
         // The generated files are no longer needed: free them, and start the peak-memory
         // reading again, so that what is reported is the server's (with the benchmark's small
@@ -240,6 +240,22 @@ pub async fn run(
         resident_after_build_mb,
         peak_memory_mb: peak_memory_mb(),
     })
+}
+
+/// A failed demo load with the problems it met (the first few), not only its summary.
+fn load_error(e: demo::LoadError) -> Error {
+    match &e {
+        demo::LoadError::NotImported { errors, .. } => Error::Msg(format!(
+            "{e}: {}",
+            errors
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        _ => Error::Msg(e.to_string()),
+    }
 }
 
 /// The Datix-style export an earlier run wrote (demo-files/datix-export-<trust>.csv), with the
