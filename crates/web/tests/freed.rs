@@ -531,6 +531,17 @@ async fn the_api_follows_the_same_rules() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let doc = app.get("/api/openapi.json", &lead).await.body;
         assert!(doc.contains("/api/freed/services") && doc.contains("/api/freed/{service}/clocks"));
+        // Who is reached, per service and per trust, ICB or region, in the same document.
+        let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        for path in [
+            "/api/freed/{service}/inequalities",
+            "/api/freed/org/{org}/inequalities",
+        ] {
+            assert!(
+                doc["paths"][path]["get"]["responses"]["200"].is_object(),
+                "{path} in the OpenAPI document"
+            );
+        }
     }
 }
 
