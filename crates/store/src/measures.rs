@@ -436,9 +436,12 @@ impl Store {
         Ok(out)
     }
 
-    /// [`Store::stratified`] for each characteristic in `by`, in that order, the queries run
-    /// at once on the pool's connections (a page of every characteristic at a national size
-    /// is then as slow as its slowest query, not the sum of eight).
+    /// [`Store::stratified`] for each characteristic in `by`, in that order. A measure whose
+    /// numerator and denominator add up across groups (counts, bed nights) is read in one pass
+    /// grouped by every characteristic at once and summed per characteristic here: two queries
+    /// instead of two per characteristic. Distinct people do not add up (a patient can fall in
+    /// two age bands in two years), so those measures keep one pair of queries each, run at
+    /// once on the pool's connections.
     pub async fn stratified_each(
         &self,
         measure: &Measure,
@@ -447,6 +450,17 @@ impl Store {
         to: Date,
         by: &[Stratifier],
     ) -> Result<Vec<Vec<Stratum>>> {
+        if adds_up(measure) {
+            let (num, den) = self.grouped_by(measure, &scope, from, to, by).await?;
+            return Ok((0..by.len())
+                .map(|i| {
+                    let one = |rows: &[(Vec<Option<String>>, f64)]| -> Vec<(Option<String>, f64)> {
+                        rows.iter().map(|(g, v)| (g[i].clone(), *v)).collect()
+                    };
+                    strata(by[i], one(&num), one(&den))
+                })
+                .collect());
+        }
         let mut running = tokio::task::JoinSet::new();
         for (i, by) in by.iter().copied().enumerate() {
             let (store, measure, scope) = (self.clone(), measure.clone(), scope.clone());
@@ -471,12 +485,31 @@ impl Store {
         to: Date,
         by: Stratifier,
     ) -> Result<Vec<Stratum>> {
+        let (num, den) = self.grouped_by(measure, &scope, from, to, &[by]).await?;
+        let first = |rows: Vec<(Vec<Option<String>>, f64)>| -> Vec<(Option<String>, f64)> {
+            rows.into_iter()
+                .map(|(mut g, v)| (g.pop().flatten(), v))
+                .collect()
+        };
+        Ok(strata(by, first(num), first(den)))
+    }
+
+    /// The numerator's and the denominator's rows grouped by every characteristic in `by` (one
+    /// column each, in that order), the two queries run at once.
+    async fn grouped_by(
+        &self,
+        measure: &Measure,
+        scope: &Option<(OrgLevel, String)>,
+        from: Date,
+        to: Date,
+        by: &[Stratifier],
+    ) -> Result<(GroupedRows, GroupedRows)> {
         let q = Query {
             level: OrgLevel::Region,
             period: PeriodKind::Month,
             from,
             to,
-            scope,
+            scope: scope.clone(),
         };
         let (first, last) = (i64::from(day_number(from)), i64::from(day_number(to)));
         let scope_sql = q.scope_sql();
@@ -484,7 +517,17 @@ impl Store {
         // from 1970 to 2100: the half day keeps 1 January and 31 December in their own year).
         let event_year = "(1970 + (x.day * 10000 + 5000) / 3652425)";
         let stay_year = "(1970 + (s.start_day * 10000 + 5000) / 3652425)";
-        let group = |year: &str| group_expr(by, year);
+        let groups = |year: &str| -> String {
+            by.iter()
+                .map(|b| group_expr(*b, year))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // Grouped by position: the same text on both engines.
+        let group_by = (1..=by.len())
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let (table, filter, count) = match measure.numerator {
             Numerator::Interventions(flt) => {
                 ("ri_interventions", intervention_sql(flt), "COUNT(*)")
@@ -517,65 +560,93 @@ impl Store {
         };
         let num_sql = format!(
             "SELECT {g}, CAST({count} AS DOUBLE PRECISION) FROM {table} x JOIN wards w ON w.code = x.ward_code \
-             LEFT JOIN patients p ON p.pseudonym = x.patient WHERE x.day BETWEEN $1 AND $2 AND {filter}{scope_sql} GROUP BY {g}",
-            g = group(event_year)
+             LEFT JOIN patients p ON p.pseudonym = x.patient WHERE x.day BETWEEN $1 AND $2 AND {filter}{scope_sql} GROUP BY {group_by}",
+            g = groups(event_year)
         );
         let den_sql = match measure.denominator {
             Denominator::Inpatients => format!(
                 "SELECT {g}, CAST(COUNT(DISTINCT s.patient) AS DOUBLE PRECISION) FROM ward_stays s JOIN wards w ON w.code = s.ward_code \
-                 LEFT JOIN patients p ON p.pseudonym = s.patient WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day >= $1){scope_sql} GROUP BY {g}",
-                g = group(stay_year)
+                 LEFT JOIN patients p ON p.pseudonym = s.patient WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day >= $1){scope_sql} GROUP BY {group_by}",
+                g = groups(stay_year)
             ),
             _ => format!(
                 // Nights of each stay inside [first, last]: admission night counted, discharge night not.
                 "SELECT {g}, CAST(SUM((CASE WHEN s.end_day IS NULL OR s.end_day > $2 + 1 THEN $2 + 1 ELSE s.end_day END) \
                  - (CASE WHEN s.start_day < $1 THEN $1 ELSE s.start_day END)) AS DOUBLE PRECISION) \
                  FROM ward_stays s JOIN wards w ON w.code = s.ward_code LEFT JOIN patients p ON p.pseudonym = s.patient \
-                 WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day > $1){scope_sql} GROUP BY {g}",
-                g = group(stay_year)
+                 WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day > $1){scope_sql} GROUP BY {group_by}",
+                g = groups(stay_year)
             ),
         };
+        let width = by.len();
         let fetch = |sql: String| {
             let scope = q.scope.clone();
             async move {
-                let mut query = sqlx::query_as::<_, (Option<String>, Option<f64>)>(&sql)
-                    .bind(first)
-                    .bind(last);
+                use sqlx::Row;
+                let mut query = sqlx::query(&sql).bind(first).bind(last);
                 if let Some((_, code)) = scope {
                     query = query.bind(code);
                 }
-                query.fetch_all(&self.pool).await
+                let mut out: GroupedRows = Vec::new();
+                for row in query.fetch_all(&self.pool).await? {
+                    let mut groups = Vec::with_capacity(width);
+                    for i in 0..width {
+                        groups.push(row.try_get::<Option<String>, _>(i)?);
+                    }
+                    let v: Option<f64> = row.try_get(width)?;
+                    out.push((groups, v.unwrap_or(0.0)));
+                }
+                Ok::<_, sqlx::Error>(out)
             }
         };
-        let (num, den) = tokio::try_join!(fetch(num_sql), fetch(den_sql))?;
-        let mut groups: BTreeMap<String, Stratum> = BTreeMap::new();
-        for (g, v) in num {
-            let g = g.unwrap_or_else(|| "Not known".into());
-            groups
-                .entry(g.clone())
-                .or_insert_with(|| Stratum::new(g))
-                .numerator += v.unwrap_or(0.0);
-        }
-        for (g, v) in den {
-            let g = g.unwrap_or_else(|| "Not known".into());
-            groups
-                .entry(g.clone())
-                .or_insert_with(|| Stratum::new(g))
-                .denominator += v.unwrap_or(0.0);
-        }
-        let mut out: Vec<Stratum> = groups.into_values().collect();
-        if by == Stratifier::AgeBand {
-            // Youngest first, as people read ages; "Not known" last.
-            let rank = |g: &str| {
-                domain::codes::AGE_BANDS
-                    .iter()
-                    .position(|b| *b == g)
-                    .unwrap_or(usize::MAX)
-            };
-            out.sort_by_key(|s| rank(&s.group));
-        }
-        Ok(out)
+        Ok(tokio::try_join!(fetch(num_sql), fetch(den_sql))?)
     }
+}
+
+/// Rows of a breakdown: each group's label per characteristic, and the sum.
+type GroupedRows = Vec<(Vec<Option<String>>, f64)>;
+
+/// Whether a measure's numerator and denominator add up across groups (so one pass grouped by
+/// every characteristic gives each characteristic's figures by summing).
+fn adds_up(measure: &Measure) -> bool {
+    measure.numerator != Numerator::PeopleRestricted
+        && measure.denominator != Denominator::Inpatients
+}
+
+/// One characteristic's groups from its numerator's and denominator's rows (a group may come
+/// in several rows: they are summed), "Not known" for a missing label, ages youngest first.
+fn strata(
+    by: Stratifier,
+    num: Vec<(Option<String>, f64)>,
+    den: Vec<(Option<String>, f64)>,
+) -> Vec<Stratum> {
+    let mut groups: BTreeMap<String, Stratum> = BTreeMap::new();
+    for (g, v) in num {
+        let g = g.unwrap_or_else(|| "Not known".into());
+        groups
+            .entry(g.clone())
+            .or_insert_with(|| Stratum::new(g))
+            .numerator += v;
+    }
+    for (g, v) in den {
+        let g = g.unwrap_or_else(|| "Not known".into());
+        groups
+            .entry(g.clone())
+            .or_insert_with(|| Stratum::new(g))
+            .denominator += v;
+    }
+    let mut out: Vec<Stratum> = groups.into_values().collect();
+    if by == Stratifier::AgeBand {
+        // Youngest first, as people read ages; "Not known" last.
+        let rank = |g: &str| {
+            domain::codes::AGE_BANDS
+                .iter()
+                .position(|b| *b == g)
+                .unwrap_or(usize::MAX)
+        };
+        out.sort_by_key(|s| rank(&s.group));
+    }
+    out
 }
 
 /// One group of a breakdown.
