@@ -71,6 +71,8 @@ pub fn parse_datetime(s: &str) -> Result<PrimitiveDateTime, String> {
     let (date_part, time_part) = match t.find(['T', ' ']) {
         Some(i) => (&t[..i], t[i + 1..].trim()),
         None => {
+            // An impossible date is that first (13th months are typos to fix, not a time to add).
+            parse_date(t)?;
             return Err(format!(
                 "'{t}' has no time; expected a date and time such as 2024-03-01 14:05"
             ));
@@ -192,6 +194,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use time::macros::{date, datetime};
+
+    #[test]
+    fn a_date_without_its_time_says_so_and_an_impossible_one_says_that_first() {
+        assert_eq!(
+            parse_datetime("2024-01-06").unwrap_err(),
+            "'2024-01-06' has no time; expected a date and time such as 2024-03-01 14:05"
+        );
+        assert_eq!(
+            parse_datetime("2024-13-06").unwrap_err(),
+            "'2024-13-06' is not a date; expected YYYY-MM-DD or DD/MM/YYYY"
+        );
+    }
 
     #[test]
     fn uk_and_iso_dates() {

@@ -164,7 +164,7 @@ async fn bad_files_are_refused_with_their_line_and_column_and_change_nothing() {
                 "bad.csv:5:10: NHSNumber: NHS number fails its modulus 11 check digit; expected a valid NHS number such as 943 476 5919",
                 "bad.csv:6:21: IncidentDate: 1969-01-06 is before the patient's year of birth (1970); expected a date on or after the patient's birth (is the year mistyped, or the NHS number?)",
                 "bad.csv:7:10: NHSNumber: is empty; a value is required",
-                "bad.csv:8:21: IncidentDate: '2024-13-06' has no time; expected a date and time such as 2024-03-01 14:05",
+                "bad.csv:8:21: IncidentDate: '2024-13-06' is not a date; expected YYYY-MM-DD or DD/MM/YYYY",
                 "bad.csv:10:1: duplicate record: incident AC-8 of trust R8B is also on line 9; expected each record once per file (keep one of lines 9 and 10)",
             ],
         ),

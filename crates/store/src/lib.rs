@@ -106,7 +106,11 @@ impl Store {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA cache_size = -65536").await?;
-                            conn.execute("PRAGMA temp_store = MEMORY").await?;
+                            // Sorts and DISTINCTs beyond the page cache spill to temporary files
+                            // (the operating system's cache), not the server's memory: the
+                            // region's GROUP BY over millions of rows would otherwise hold them
+                            // all in the process at once.
+                            conn.execute("PRAGMA temp_store = FILE").await?;
                             Ok(())
                         })
                     })
