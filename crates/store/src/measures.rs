@@ -138,8 +138,15 @@ impl Store {
         let count_if = |cond: &str| f(&format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
         let needs = |pred: &dyn Fn(&Measure) -> bool| measures.iter().any(pred);
 
-        let bed_cols = [f("SUM(x.occupied)"), f("SUM(x.on_leave)")];
-        let bed = self.sum_by_period(q, "bed_days", "x.day", &per, &bed_cols);
+        let bed = self
+            .sum_by_period(
+                q,
+                "bed_days",
+                "x.day",
+                &per,
+                &[f("SUM(x.occupied)"), f("SUM(x.on_leave)")],
+            )
+            .await?;
 
         // An incident is known by its trust and its id (each trust numbers its own): above a
         // trust, two trusts' incident 12345 are two incidents. Within one trust the id alone
@@ -175,103 +182,79 @@ impl Store {
         ];
         let return_per = q.period_col("x.return_month", "x.return_week");
         // Each source table is read only when a requested measure needs it.
-        let ri = async {
-            if needs(&|m| {
-                matches!(
-                    m.numerator,
-                    Numerator::Interventions(_)
-                        | Numerator::PeopleRestricted
-                        | Numerator::IncidentsReviewedWithPatient
-                )
-            }) {
-                self.sum_by_period(q, "ri_interventions", "x.day", &per, &ri_cols)
-                    .await
-            } else {
-                Ok(Table::new())
-            }
+        let ri = if needs(&|m| {
+            matches!(
+                m.numerator,
+                Numerator::Interventions(_)
+                    | Numerator::PeopleRestricted
+                    | Numerator::IncidentsReviewedWithPatient
+            )
+        }) {
+            self.sum_by_period(q, "ri_interventions", "x.day", &per, &ri_cols)
+                .await?
+        } else {
+            Table::new()
         };
-        let inc = async {
-            if needs(&|m| {
-                matches!(
-                    m.numerator,
-                    Numerator::SelfHarm(_) | Numerator::SexualSafety(_)
-                )
-            }) {
-                self.sum_by_period(q, "incidents", "x.day", &per, &inc_cols)
-                    .await
-            } else {
-                Ok(Table::new())
-            }
+        let inc = if needs(&|m| {
+            matches!(
+                m.numerator,
+                Numerator::SelfHarm(_) | Numerator::SexualSafety(_)
+            )
+        }) {
+            self.sum_by_period(q, "incidents", "x.day", &per, &inc_cols)
+                .await?
+        } else {
+            Table::new()
         };
-        let awol = async {
-            if needs(&|m| m.numerator == Numerator::Awol) {
-                self.sum_by_period(q, "awol_episodes", "x.day", &per, &[f("COUNT(*)")])
-                    .await
-            } else {
-                Ok(Table::new())
-            }
+        let awol = if needs(&|m| m.numerator == Numerator::Awol) {
+            self.sum_by_period(q, "awol_episodes", "x.day", &per, &[f("COUNT(*)")])
+                .await?
+        } else {
+            Table::new()
         };
-        let leave = async {
-            if needs(&|m| m.numerator == Numerator::LeaveReturnedOnTime) {
-                self.sum_by_period(
-                    q,
-                    "leave_periods",
-                    "x.return_day",
-                    &return_per,
-                    &[f("COUNT(*)"), count_if("x.on_time = 1")],
-                )
-                .await
-            } else {
-                Ok(Table::new())
-            }
+        let leave = if needs(&|m| m.numerator == Numerator::LeaveReturnedOnTime) {
+            self.sum_by_period(
+                q,
+                "leave_periods",
+                "x.return_day",
+                &return_per,
+                &[f("COUNT(*)"), count_if("x.on_time = 1")],
+            )
+            .await?
+        } else {
+            Table::new()
         };
-        let survey = async {
-            if needs(&|m| m.numerator == Numerator::FeltSexuallySafe) {
-                self.sum_by_period(
-                    q,
-                    "survey_answers",
-                    "x.day",
-                    &per,
-                    &[f("COUNT(*)"), count_if("x.felt_safe = 1")],
-                )
-                .await
-            } else {
-                Ok(Table::new())
-            }
+        let survey = if needs(&|m| m.numerator == Numerator::FeltSexuallySafe) {
+            self.sum_by_period(
+                q,
+                "survey_answers",
+                "x.day",
+                &per,
+                &[f("COUNT(*)"), count_if("x.felt_safe = 1")],
+            )
+            .await?
+        } else {
+            Table::new()
         };
 
-        let inpatients = async {
-            if needs(&|m| m.denominator == Denominator::Inpatients) {
-                self.inpatients(q).await
-            } else {
-                Ok(HashMap::new())
-            }
+        let inpatients = if needs(&|m| m.denominator == Denominator::Inpatients) {
+            self.inpatients(q).await?
+        } else {
+            HashMap::new()
         };
-        let medians = async {
-            if needs(&|m| m.numerator == Numerator::MedianRestraintMinutes) {
-                self.restraint_medians(q).await
-            } else {
-                Ok(HashMap::new())
-            }
+        let medians = if needs(&|m| m.numerator == Numerator::MedianRestraintMinutes) {
+            self.restraint_medians(q).await?
+        } else {
+            HashMap::new()
         };
-        let gaps = async {
-            if needs(&|m| m.numerator == Numerator::DaysBetweenSelfHarm) {
-                self.self_harm_days(q).await
-            } else {
-                Ok(BTreeMap::new())
-            }
+        let gaps = if needs(&|m| m.numerator == Numerator::DaysBetweenSelfHarm) {
+            self.self_harm_days(q).await?
+        } else {
+            BTreeMap::new()
         };
-
-        // The sources are independent: read them at once (PostgreSQL runs each on its own
-        // backend, SQLite on its own pooled connection), so a trust's first view waits for the
-        // slowest query, not the sum of them.
-        let orgs = self.orgs_in_scope(q);
-        let (bed, ri, inc, awol, leave, survey, inpatients, medians, gaps, orgs) = tokio::try_join!(
-            bed, ri, inc, awol, leave, survey, inpatients, medians, gaps, orgs
-        )?;
 
         let mut facts = Facts {
-            orgs,
+            orgs: self.orgs_in_scope(q).await?,
             periods: q.periods(),
             cells: HashMap::new(),
             self_harm_days: gaps,
