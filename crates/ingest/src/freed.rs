@@ -1400,13 +1400,22 @@ pub(crate) fn check_file(
     (count, merged)
 }
 
-/// The rows of referrals whose contacts or discharges changed when they leave the waiting
-/// list (`off_list_min`), written again (not counted as the upload's rows, and keeping the
-/// upload that brought them).
+/// When the referrals whose contacts or discharges changed when they leave the waiting list
+/// leave it (`off_list_min`): that column alone is set on their rows (not counted as the
+/// upload's rows, and keeping the upload that brought them).
 pub(crate) fn referral_updates(merged: &[HeldReferral]) -> Batch {
-    let mut b = Batch::freed_referrals(merged.iter().map(referral_row).collect());
-    b.tracked = false;
-    b
+    Batch::freed_off_list(
+        merged
+            .iter()
+            .map(|h| {
+                (
+                    h.referral.service.clone(),
+                    h.referral.id.clone(),
+                    off_list(&h.referral).map(minute_number),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// The row and column a problem of `pathway` belongs to, and, when it is about something held

@@ -45,6 +45,7 @@ fn ri_batch(rows: Vec<Vec<Val>>) -> Batch {
         key: &INTERVENTION_KEY,
         tracked: true,
         vals: rows.into_iter().flatten().collect(),
+        mode: Default::default(),
     }
 }
 

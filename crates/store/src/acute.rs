@@ -68,25 +68,11 @@ pub struct StaffMonth {
     pub headcount: Option<i64>,
 }
 
-fn batch(
-    table: &'static str,
-    cols: &'static [&'static str],
-    key: &'static [&'static str],
-    rows: usize,
-) -> Batch {
-    Batch {
-        table,
-        cols,
-        key,
-        tracked: true,
-        vals: Vec::with_capacity(rows * cols.len()),
-    }
-}
 
 impl Batch {
     /// Trusts' kinds (`mental_health` or `acute`), from an organisations upload's `OrgType`.
     pub fn organisation_types(rows: Vec<(String, &'static str)>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "organisation_types",
             &["code", "org_type"],
             &["code"],
@@ -101,7 +87,7 @@ impl Batch {
     }
 
     pub fn acute_self_harm(rows: Vec<AcuteRow>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "acute_self_harm",
             &[
                 "trust_code",
@@ -134,7 +120,7 @@ impl Batch {
     }
 
     pub fn staff_harm_months(rows: Vec<StaffMonthRow>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "staff_harm_months",
             &[
                 "trust_code",

@@ -50,13 +50,12 @@ pub struct AdhdService {
 impl Batch {
     /// Referrals to write (upserted by service and reference), stamped with the upload.
     pub fn adhd_referrals(rows: Vec<AdhdReferralRow>) -> Batch {
-        let mut b = Batch {
-            table: "adhd_referrals",
-            cols: COLUMNS,
-            key: &["service_code", "referral_id"],
-            tracked: true,
-            vals: Vec::with_capacity(rows.len() * COLUMNS.len()),
-        };
+        let mut b = Batch::new(
+            "adhd_referrals",
+            COLUMNS,
+            &["service_code", "referral_id"],
+            rows.len(),
+        );
         for r in rows {
             b.vals.extend([
                 Val::Text(r.service_code),

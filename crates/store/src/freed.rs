@@ -6,6 +6,7 @@
 //! Times are minute numbers (`domain::dates::minute_number`), days day numbers.
 
 use crate::imports::Batch;
+use crate::sqlite_read::{self, FromSqlite};
 use crate::values::Val;
 use crate::{Result, Store};
 use serde::Serialize;
@@ -99,24 +100,10 @@ fn periods(day: i64) -> (Val, Val) {
     )
 }
 
-fn batch(
-    table: &'static str,
-    cols: &'static [&'static str],
-    key: &'static [&'static str],
-    rows: usize,
-) -> Batch {
-    Batch {
-        table,
-        cols,
-        key,
-        tracked: true,
-        vals: Vec::with_capacity(rows * cols.len()),
-    }
-}
 
 impl Batch {
     pub fn freed_services(rows: Vec<ServiceRow>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "freed_services",
             &["code", "name", "trust_code", "ward_code"],
             &["code"],
@@ -134,7 +121,7 @@ impl Batch {
     }
 
     pub fn freed_referrals(rows: Vec<ReferralRow>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "freed_referrals",
             &[
                 "service_code",
@@ -186,8 +173,29 @@ impl Batch {
         b
     }
 
+    /// When each referral leaves the waiting list, set on referrals already held (a contacts or
+    /// discharges upload changes only that column of the referrals it touches).
+    pub fn freed_off_list(rows: Vec<(String, String, Option<i64>)>) -> Batch {
+        let mut b = Batch::new(
+            "freed_referrals",
+            &["service_code", "referral_id", "off_list_min"],
+            &["service_code", "referral_id"],
+            rows.len(),
+        );
+        b.tracked = false;
+        b.mode = crate::WriteMode::UpdateHeld;
+        for (service, referral, off_list_min) in rows {
+            b.vals.extend([
+                Val::Text(service),
+                Val::Text(referral),
+                Val::int_opt(off_list_min),
+            ]);
+        }
+        b
+    }
+
     pub fn freed_contacts(rows: Vec<ContactRow>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "freed_contacts",
             &[
                 "service_code",
@@ -216,7 +224,7 @@ impl Batch {
     }
 
     pub fn freed_pauses(rows: Vec<PauseRow>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "freed_pauses",
             &[
                 "service_code",
@@ -241,7 +249,7 @@ impl Batch {
     }
 
     pub fn freed_discharges(rows: Vec<DischargeRow>) -> Batch {
-        let mut b = batch(
+        let mut b = Batch::new(
             "freed_discharges",
             &[
                 "service_code",
@@ -331,33 +339,15 @@ impl Store {
                 .map(|i| format!("${}", i + 2))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let which = format!("referral_id IN ({list})");
-            macro_rules! fetch {
-                ($sql:expr) => {{
-                    let sql = $sql;
-                    let mut q = sqlx::query_as(&sql).bind(service);
-                    for id in chunk {
-                        q = q.bind(id.as_str());
-                    }
-                    q.fetch_all(&self.pool).await?
-                }};
-            }
-            out.referrals.extend::<Vec<ReferralRow>>(fetch!(format!(
-                "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 AND {which} \
-                 ORDER BY referral_id"
-            )));
-            out.contacts.extend::<Vec<ContactRow>>(fetch!(format!(
-                "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code, attended \
-                 FROM freed_contacts WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min, contact_id"
-            )));
-            out.pauses.extend::<Vec<PauseRow>>(fetch!(format!(
-                "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
-                 WHERE service_code = $1 AND {which} ORDER BY referral_id, start_min"
-            )));
-            out.discharges.extend::<Vec<DischargeRow>>(fetch!(format!(
-                "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
-                 WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min"
-            )));
+            let mut binds = vec![Val::text(service)];
+            binds.extend(chunk.iter().map(|id| Val::text(id.as_str())));
+            let part = self
+                .freed_query(&format!("referral_id IN ({list})"), binds)
+                .await?;
+            out.referrals.extend(part.referrals);
+            out.contacts.extend(part.contacts);
+            out.pauses.extend(part.pauses);
+            out.discharges.extend(part.discharges);
         }
         Ok(out)
     }
@@ -377,47 +367,144 @@ impl Store {
         which: &str,
         at: i64,
     ) -> Result<FreedRows> {
-        let referrals = sqlx::query_as(&format!(
-            "SELECT {REFERRAL_COLUMNS} FROM freed_referrals WHERE service_code = $1 \
-             AND {which} ORDER BY referral_id"
-        ))
-        .bind(service)
-        .bind(referral.map(str::to_string))
-        .bind(at)
-        .fetch_all(&self.pool)
-        .await?;
-        let contacts = sqlx::query_as(&format!(
-            "SELECT service_code, contact_id, referral_id, kind, at_min, attendance_code, attended FROM freed_contacts \
-             WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min, contact_id"
-        ))
-        .bind(service)
-        .bind(referral.map(str::to_string))
-        .bind(at)
-        .fetch_all(&self.pool)
-        .await?;
-        let pauses = sqlx::query_as(&format!(
-            "SELECT service_code, referral_id, start_min, end_min, reason FROM freed_pauses \
-             WHERE service_code = $1 AND {which} ORDER BY referral_id, start_min"
-        ))
-        .bind(service)
-        .bind(referral.map(str::to_string))
-        .bind(at)
-        .fetch_all(&self.pool)
-        .await?;
-        let discharges = sqlx::query_as(&format!(
-            "SELECT service_code, referral_id, at_min, reason, reopened_min FROM freed_discharges \
-             WHERE service_code = $1 AND {which} ORDER BY referral_id, at_min"
-        ))
-        .bind(service)
-        .bind(referral.map(str::to_string))
-        .bind(at)
-        .fetch_all(&self.pool)
-        .await?;
+        let binds = vec![
+            Val::text(service),
+            Val::text_opt(referral.map(str::to_string)),
+            Val::Int(at),
+        ];
+        self.freed_query(which, binds).await
+    }
+
+    /// The referrals of service `$1` that `which` selects (its other parameters `$2`... in
+    /// `binds` after the service), and their events: on a SQLite file through a connection of
+    /// its own (an upload reads a whole service: see `sqlite_read`), else through the pool.
+    async fn freed_query(&self, which: &str, binds: Vec<Val>) -> Result<FreedRows> {
+        let sql = |columns: &str, table: &str, order: &str| {
+            format!(
+                "SELECT {columns} FROM {table} WHERE service_code = $1 AND {which} ORDER BY {order}"
+            )
+        };
+        let referrals = sql(REFERRAL_COLUMNS, "freed_referrals", "referral_id");
+        let contacts = sql(
+            CONTACT_COLUMNS,
+            "freed_contacts",
+            "referral_id, at_min, contact_id",
+        );
+        let pauses = sql(PAUSE_COLUMNS, "freed_pauses", "referral_id, start_min");
+        let discharges = sql(DISCHARGE_COLUMNS, "freed_discharges", "referral_id, at_min");
+        let read = {
+            let (referrals, contacts, pauses, discharges, binds) = (
+                referrals.clone(),
+                contacts.clone(),
+                pauses.clone(),
+                discharges.clone(),
+                binds.clone(),
+            );
+            move |c: &rusqlite::Connection| {
+                Ok(FreedRows {
+                    referrals: sqlite_read::rows(c, &referrals, &binds)?,
+                    contacts: sqlite_read::rows(c, &contacts, &binds)?,
+                    pauses: sqlite_read::rows(c, &pauses, &binds)?,
+                    discharges: sqlite_read::rows(c, &discharges, &binds)?,
+                })
+            }
+        };
+        if let Some(rows) = self.sqlite_read(read).await {
+            return rows;
+        }
         Ok(FreedRows {
-            referrals,
-            contacts,
-            pauses,
-            discharges,
+            referrals: self.fetch_all_bound(&referrals, &binds).await?,
+            contacts: self.fetch_all_bound(&contacts, &binds).await?,
+            pauses: self.fetch_all_bound(&pauses, &binds).await?,
+            discharges: self.fetch_all_bound(&discharges, &binds).await?,
+        })
+    }
+
+    /// `sql` through the pool, with `binds` as `$1`, `$2`...
+    async fn fetch_all_bound<T>(&self, sql: &str, binds: &[Val]) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut q = sqlx::query_as(sql);
+        for v in binds {
+            q = match v {
+                Val::Int(i) => q.bind(*i),
+                Val::Real(f) => q.bind(*f),
+                Val::Text(t) => q.bind(t.clone()),
+                Val::Static(t) => q.bind(t.to_string()),
+                Val::Shared(t) => q.bind(t.to_string()),
+                Val::NullInt => q.bind(None::<i64>),
+                Val::NullReal => q.bind(None::<f64>),
+                Val::NullText => q.bind(None::<String>),
+            };
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+}
+
+const CONTACT_COLUMNS: &str =
+    "service_code, contact_id, referral_id, kind, at_min, attendance_code, attended";
+const PAUSE_COLUMNS: &str = "service_code, referral_id, start_min, end_min, reason";
+const DISCHARGE_COLUMNS: &str = "service_code, referral_id, at_min, reason, reopened_min";
+
+// Read by position, in the order of the column lists above.
+
+impl FromSqlite for ReferralRow {
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(ReferralRow {
+            service_code: r.get(0)?,
+            referral_id: r.get(1)?,
+            patient: r.get(2)?,
+            received_min: r.get(3)?,
+            source: r.get(4)?,
+            age: r.get(5)?,
+            first_episode: r.get(6)?,
+            onset_precision: r.get(7)?,
+            onset_day: r.get(8)?,
+            diagnosis: r.get(9)?,
+            priority: r.get(10)?,
+            ethnic_category: r.get(11)?,
+            sex: r.get(12)?,
+            imd_decile: r.get(13)?,
+            off_list_min: r.get(14)?,
+        })
+    }
+}
+
+impl FromSqlite for ContactRow {
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(ContactRow {
+            service_code: r.get(0)?,
+            contact_id: r.get(1)?,
+            referral_id: r.get(2)?,
+            kind: r.get(3)?,
+            at_min: r.get(4)?,
+            attendance_code: r.get(5)?,
+            attended: r.get(6)?,
+        })
+    }
+}
+
+impl FromSqlite for PauseRow {
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(PauseRow {
+            service_code: r.get(0)?,
+            referral_id: r.get(1)?,
+            start_min: r.get(2)?,
+            end_min: r.get(3)?,
+            reason: r.get(4)?,
+        })
+    }
+}
+
+impl FromSqlite for DischargeRow {
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(DischargeRow {
+            service_code: r.get(0)?,
+            referral_id: r.get(1)?,
+            at_min: r.get(2)?,
+            reason: r.get(3)?,
+            reopened_min: r.get(4)?,
         })
     }
 }

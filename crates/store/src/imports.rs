@@ -271,6 +271,7 @@ impl Import {
             key,
             tracked,
             vals,
+            mode,
         } = batch;
         let width = cols.len();
         if vals.len() % width != 0 {
@@ -282,6 +283,9 @@ impl Import {
         let rows = vals.len() / width;
         if rows == 0 {
             return Ok(());
+        }
+        if mode == WriteMode::UpdateHeld {
+            return self.update_held(table, cols, key, vals).await;
         }
         if tracked {
             if !self.before.contains_key(table) {
@@ -349,6 +353,50 @@ impl Import {
             }
         }
     }
+
+    /// Set the columns of `cols` outside `key` on rows already held ([`WriteMode::UpdateHeld`]).
+    /// Never counted in the upload's summary and never stamped: the row stays the upload's
+    /// that brought it.
+    async fn update_held(
+        &mut self,
+        table: &'static str,
+        cols: &'static [&'static str],
+        key: &'static [&'static str],
+        vals: Vec<Val>,
+    ) -> Result<()> {
+        if key.is_empty() || cols.iter().all(|c| key.contains(c)) {
+            return Err(StoreError::Invalid(format!(
+                "{table}: an update needs a key and a column to set"
+            )));
+        }
+        match &mut self.writer {
+            Writer::Sqlite(_) => {
+                let sql = update_sql(table, cols, key);
+                let width = cols.len();
+                self.with_sqlite(move |c| {
+                    let mut stmt = c.prepare_cached(&sql)?;
+                    for (i, row) in vals.chunks_exact(width).enumerate() {
+                        if stmt.execute(rusqlite::params_from_iter(row.iter()))? != 1 {
+                            return Err(StoreError::Invalid(format!(
+                                "{table}: row {} to update is not held; nothing was saved",
+                                i + 1
+                            )));
+                        }
+                    }
+                    Ok(())
+                })
+                .await
+            }
+            Writer::Postgres(_) => {
+                let mut conn = self.take_postgres()?;
+                self.staging
+                    .update(&mut conn, table, cols, key, &vals)
+                    .await?;
+                self.put_postgres(conn);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Rows ready to write to one table: values flat, row after row, one per column.
@@ -360,6 +408,20 @@ pub struct Batch {
     /// Counted in the upload's summary and stamped with its id.
     pub tracked: bool,
     pub vals: Vec<Val>,
+    /// What writing does with the rows.
+    pub mode: WriteMode,
+}
+
+/// How a batch's rows reach their table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Inserted, or replacing the row held under the same key.
+    #[default]
+    Upsert,
+    /// Only the columns outside the key set, on rows already held (every row must find its
+    /// row, or nothing is saved): a narrow update where a whole row would be written again
+    /// for one column (the 100,000 referrals a contacts upload moves off the waiting list).
+    UpdateHeld,
 }
 
 /// The columns an intervention row is written with (`upload_id` follows), in binding order.
@@ -392,7 +454,8 @@ pub const INTERVENTION_COLUMNS: [&str; 21] = [
 pub const INTERVENTION_KEY: [&str; 3] = ["trust_code", "incident_id", "intervention_id"];
 
 impl Batch {
-    fn new(
+    /// An empty batch for `rows` rows, counted and stamped (`tracked`), upserted.
+    pub(crate) fn new(
         table: &'static str,
         cols: &'static [&'static str],
         key: &'static [&'static str],
@@ -404,6 +467,7 @@ impl Batch {
             key,
             tracked: true,
             vals: Vec::with_capacity(rows * cols.len()),
+            mode: WriteMode::Upsert,
         }
     }
 
@@ -946,9 +1010,33 @@ fn upsert_sql(backend: Backend, table: &str, cols: &[&str], key: &[&str], rows: 
     s
 }
 
+/// `UPDATE table SET c = ?3 WHERE a = ?1 AND b = ?2`: each column's parameter numbered by its
+/// place in `cols`, so a row binds in its own order.
+fn update_sql(table: &str, cols: &[&str], key: &[&str]) -> String {
+    let numbered = |want_key: bool| {
+        cols.iter()
+            .enumerate()
+            .filter(move |(_, c)| key.contains(c) == want_key)
+            .map(|(i, c)| format!("{c} = ?{}", i + 1))
+    };
+    format!(
+        "UPDATE {table} SET {} WHERE {}",
+        numbered(false).collect::<Vec<_>>().join(", "),
+        numbered(true).collect::<Vec<_>>().join(" AND ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn update_sql_numbers_parameters_by_column() {
+        assert_eq!(
+            update_sql("t", &["a", "b", "c"], &["a", "b"]),
+            "UPDATE t SET c = ?3 WHERE a = ?1 AND b = ?2"
+        );
+    }
 
     #[test]
     fn upsert_sql_numbers_parameters_in_order() {

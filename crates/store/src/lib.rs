@@ -25,6 +25,7 @@ pub mod network;
 pub mod qi;
 pub mod read;
 pub mod sessions;
+mod sqlite_read;
 pub mod tokens;
 mod values;
 pub mod visits;
@@ -35,7 +36,7 @@ use std::path::Path;
 use thiserror::Error;
 
 pub use imports::{
-    Batch, INTERVENTION_COLUMNS, INTERVENTION_KEY, Import, UploadMeta, UploadSummary,
+    Batch, INTERVENTION_COLUMNS, INTERVENTION_KEY, Import, UploadMeta, UploadSummary, WriteMode,
 };
 pub use values::Val;
 

@@ -237,5 +237,86 @@ async fn rows_round_trip_and_a_waiting_list_reads_only_what_can_be_on_it() {
         assert_eq!(store.count("freed_referrals").await.unwrap(), 4, "{name}");
         let all = store.freed_rows("R8A-FREED", None).await.unwrap();
         assert_eq!(all.referrals[0], changed);
+        // Read by key: the named referrals held, each with its own events; unknown ones absent.
+        let named = store
+            .freed_rows_for(
+                "R8A-FREED",
+                &["C".into(), "Z".into(), "B".into(), "B".into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&named), ["B", "C"], "{name}");
+        assert_eq!(named.contacts, contacts, "{name}");
+        assert_eq!(named.discharges, discharges, "{name}");
+        assert!(named.pauses.is_empty(), "{name}");
+    }
+}
+
+/// A contacts upload sets when its referrals leave the waiting list on their rows alone: the
+/// rest of each row, and the upload that brought it, stay; a referral that is not held makes
+/// the whole upload fail and leaves every row as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_list_is_set_on_held_referrals_only() {
+    for (name, store) in databases().await {
+        write(
+            &store,
+            vec![
+                Batch::organisations(vec![
+                    org("Y98", OrgLevel::Region, None),
+                    org("Q98", OrgLevel::Icb, Some("Y98")),
+                    org("R8A", OrgLevel::Trust, Some("Q98")),
+                ]),
+                Batch::freed_services(vec![ServiceRow {
+                    code: "R8A-FREED".into(),
+                    name: "Example FREED".into(),
+                    trust_code: "R8A".into(),
+                    ward_code: None,
+                }]),
+                Batch::freed_referrals(vec![referral("A", 0, None), referral("B", 10, Some(500))]),
+            ],
+            true,
+        )
+        .await;
+        let uploads = store.uploads(None, 10).await.unwrap().len();
+        write(
+            &store,
+            vec![Batch::freed_off_list(vec![
+                ("R8A-FREED".into(), "A".into(), Some(700)),
+                ("R8A-FREED".into(), "B".into(), None),
+            ])],
+            true,
+        )
+        .await;
+        let all = store.freed_rows("R8A-FREED", None).await.unwrap();
+        assert_eq!(
+            all.referrals,
+            vec![referral("A", 0, Some(700)), referral("B", 10, None)],
+            "{name}"
+        );
+        assert_eq!(
+            ids(&store.freed_rows("R8A-FREED", Some(800)).await.unwrap()),
+            ["B"],
+            "{name}"
+        );
+        assert_eq!(
+            store.uploads(None, 10).await.unwrap().len(),
+            uploads + 1,
+            "{name}"
+        );
+
+        let mut import = store.begin_import(&meta()).await.unwrap();
+        let failed = import
+            .write(Batch::freed_off_list(vec![
+                ("R8A-FREED".into(), "B".into(), Some(900)),
+                ("R8A-FREED".into(), "NOT-HELD".into(), Some(900)),
+            ]))
+            .await;
+        assert!(
+            failed.is_err(),
+            "{name}: an update of a referral not held is refused"
+        );
+        drop(import);
+        let after = store.freed_rows("R8A-FREED", None).await.unwrap();
+        assert_eq!(after.referrals, all.referrals, "{name}: nothing changed");
     }
 }

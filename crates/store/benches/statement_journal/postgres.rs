@@ -106,6 +106,7 @@ async fn fresh(url: &str) -> Result<(Store, String, String), Error> {
             key: &["code"],
             tracked: true,
             vals: orgs.into_iter().flatten().collect(),
+            mode: Default::default(),
         })
         .await?;
     import
@@ -124,6 +125,7 @@ async fn fresh(url: &str) -> Result<(Store, String, String), Error> {
             key: &["code"],
             tracked: true,
             vals: wards,
+            mode: Default::default(),
         })
         .await?;
     import.commit(None).await?;
@@ -187,6 +189,7 @@ async fn upload_through_import(store: &Store, vals: &[Val]) -> Result<(), Error>
                 key: &INTERVENTION_KEY,
                 tracked: true,
                 vals: chunk.to_vec(),
+                mode: Default::default(),
             })
             .await?;
     }

@@ -87,33 +87,7 @@ impl Staging {
             .await?;
             self.created.insert(table);
         }
-        let mut copy = conn
-            .copy_in_raw(&format!("COPY {stage} ({list}) FROM STDIN"))
-            .await?;
-        let mut buf: Vec<u8> = Vec::with_capacity(SEND_BYTES + 4096);
-        for row in vals.chunks_exact(width) {
-            for (i, v) in row.iter().chain(extra).enumerate() {
-                if i > 0 {
-                    buf.push(b'\t');
-                }
-                push_value(&mut buf, v);
-            }
-            buf.push(b'\n');
-            if buf.len() >= SEND_BYTES {
-                copy.send(buf.as_slice()).await?;
-                buf.clear();
-            }
-        }
-        if !buf.is_empty() {
-            copy.send(buf.as_slice()).await?;
-        }
-        let copied = copy.finish().await?;
-        let rows = (vals.len() / width.max(1)) as u64;
-        if copied != rows {
-            return Err(StoreError::Invalid(format!(
-                "{table}: COPY took {copied} rows of {rows}; nothing was saved"
-            )));
-        }
+        let rows = copy_rows(conn, table, &stage, &list, vals, width, extra).await?;
         let staged = self.pending.take().map_or(0, |(.., n)| n) + rows;
         self.pending = Some((table, upsert, staged));
         if staged >= MOVE_ROWS {
@@ -131,6 +105,98 @@ impl Staging {
         }
         Ok(())
     }
+
+    /// Update columns of rows already held, from `vals` (flat, `width` a row: `key`'s columns
+    /// then the ones to set, as `cols` lists them): COPY into a staging table of their own,
+    /// then one `UPDATE ... FROM`. Every row must find its row in `table`, or nothing is saved.
+    pub(super) async fn update(
+        &mut self,
+        conn: &mut PgConnection,
+        table: &'static str,
+        cols: &[&str],
+        key: &[&str],
+        vals: &[Val],
+    ) -> Result<()> {
+        // Rows staged for other tables reach them first (an update may be of one of them).
+        self.finish(conn).await?;
+        let stage = format!("mhsip_update_{table}");
+        let list = cols.join(", ");
+        conn.execute(
+            format!(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS SELECT {list} FROM {table} WITH NO DATA"
+            )
+            .as_str(),
+        )
+        .await?;
+        let rows = copy_rows(conn, table, &stage, &list, vals, cols.len(), None).await?;
+        let updated = conn
+            .execute(update_from_stage(table, &stage, cols, key).as_str())
+            .await?
+            .rows_affected();
+        conn.execute(format!("TRUNCATE {stage}").as_str()).await?;
+        if updated != rows {
+            return Err(StoreError::Invalid(format!(
+                "{table}: {updated} of {rows} rows to update are held; nothing was saved"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `UPDATE table AS t SET c = s.c FROM stage AS s WHERE t.k = s.k AND ...`.
+pub(super) fn update_from_stage(table: &str, stage: &str, cols: &[&str], key: &[&str]) -> String {
+    let set: Vec<String> = cols
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = s.{c}"))
+        .collect();
+    let on: Vec<String> = key.iter().map(|k| format!("t.{k} = s.{k}")).collect();
+    format!(
+        "UPDATE {table} AS t SET {} FROM {stage} AS s WHERE {}",
+        set.join(", "),
+        on.join(" AND ")
+    )
+}
+
+/// COPY `vals` (flat, `width` a row, each followed by `extra` when given) into `stage`;
+/// returns the rows copied, checked against the rows given.
+async fn copy_rows(
+    conn: &mut PgConnection,
+    table: &str,
+    stage: &str,
+    list: &str,
+    vals: &[Val],
+    width: usize,
+    extra: Option<&Val>,
+) -> Result<u64> {
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {stage} ({list}) FROM STDIN"))
+        .await?;
+    let mut buf: Vec<u8> = Vec::with_capacity(SEND_BYTES + 4096);
+    for row in vals.chunks_exact(width) {
+        for (i, v) in row.iter().chain(extra).enumerate() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            push_value(&mut buf, v);
+        }
+        buf.push(b'\n');
+        if buf.len() >= SEND_BYTES {
+            copy.send(buf.as_slice()).await?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_slice()).await?;
+    }
+    let copied = copy.finish().await?;
+    let rows = (vals.len() / width.max(1)) as u64;
+    if copied != rows {
+        return Err(StoreError::Invalid(format!(
+            "{table}: COPY took {copied} rows of {rows}; nothing was saved"
+        )));
+    }
+    Ok(rows)
 }
 
 /// One value in COPY's text format: `\N` for NULL; in text, backslash, tab, newline and
@@ -224,6 +290,14 @@ mod tests {
         assert_eq!(text(&Val::text("\\N")), "\\\\N");
         assert_eq!(text(&Val::text("a\tb\nc\rd\\e")), "a\\tb\\nc\\rd\\\\e");
         assert_eq!(text(&Val::text("Ward Ŵ — ünïcode ✓")), "Ward Ŵ — ünïcode ✓");
+    }
+
+    #[test]
+    fn update_from_its_staging_table() {
+        assert_eq!(
+            update_from_stage("t", "mhsip_update_t", &["a", "b", "c"], &["a", "b"]),
+            "UPDATE t AS t SET c = s.c FROM mhsip_update_t AS s WHERE t.a = s.a AND t.b = s.b"
+        );
     }
 
     #[test]
