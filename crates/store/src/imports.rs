@@ -876,6 +876,7 @@ impl Import {
                     // database is housekeeping: do it in the background, not while the user
                     // waits (if the process ends first, the next connection's checkpoint does it).
                     std::thread::spawn(move || {
+                        let _ = conn.execute_batch(crate::SQLITE_OPTIMIZE);
                         let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
                     });
                     Ok(())

@@ -56,6 +56,14 @@ pub enum StoreError {
     Task(String),
 }
 
+/// Keeps SQLite's table statistics (`sqlite_stat1`) up to date: run when a store opens and
+/// after each upload commits. Without them the planner reads a trust's self-harm incidents
+/// through the index on kind, i.e. every self-harm incident of the region, then keeps the
+/// trust's (164 ms at a national size, 3 ms through the trust's wards). `optimize` analyses
+/// only tables never analysed or whose size changed tenfold; `analysis_limit` samples each
+/// index instead of reading it whole (0.7 s for a national database the first time).
+pub(crate) const SQLITE_OPTIMIZE: &str = "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;";
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +141,7 @@ impl Store {
                 sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&pool)
                     .await?;
+                pool.acquire().await?.execute(SQLITE_OPTIMIZE).await?;
             }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }

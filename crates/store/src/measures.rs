@@ -3,7 +3,7 @@
 //! period (medians too, with window functions both engines share), handed to `measures` by
 //! name as `Facts`, which assembles the series.
 
-use crate::{Result, Store};
+use crate::{Result, Store, Val};
 use domain::OrgLevel;
 use domain::codes::{InterventionGroup, InterventionType};
 use domain::dates::{PeriodKind, date_from_day, day_number};
@@ -359,13 +359,16 @@ impl Store {
              JOIN wards w ON w.code = s.ward_code \
              WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day >= $1){scope}"
         );
+        let mut count = facts::InpatientCount::new(q.period, &q.periods());
+        if self.is_sqlite_file() {
+            return self.inpatients_from_sqlite(sql, q, count).await;
+        }
         let mut query = sqlx::query_as::<_, (Option<String>, String, i64, Option<i64>)>(&sql)
             .bind(q.first_day())
             .bind(q.last_day());
         if let Some((_, code)) = &q.scope {
             query = query.bind(code.clone());
         }
-        let mut count = facts::InpatientCount::new(q.period, &q.periods());
         let mut rows = query.fetch(&self.pool);
         while let Some((org, patient, start, end)) = rows.try_next().await? {
             if let Some(org) = org {
@@ -378,6 +381,46 @@ impl Store {
             }
         }
         Ok(count.finish())
+    }
+
+    /// [`Store::inpatients`] on a SQLite file: the stays (a trust's are tens of thousands) are
+    /// read in one blocking task, where through the pool each row is a hand-over between
+    /// threads (see `sqlite_read`).
+    async fn inpatients_from_sqlite(
+        &self,
+        sql: String,
+        q: &Query,
+        mut count: facts::InpatientCount,
+    ) -> Result<HashMap<(String, Date), f64>> {
+        let mut binds = vec![Val::Int(q.first_day()), Val::Int(q.last_day())];
+        binds.extend(q.scope.as_ref().map(|(_, code)| Val::text(code.as_str())));
+        let read = {
+            let sql = sql.clone();
+            move |c: &rusqlite::Connection| {
+                let mut stmt = c.prepare(&sql)?;
+                crate::sqlite_read::bind_numbered(&mut stmt, &binds)?;
+                let mut rows = stmt.raw_query();
+                while let Some(row) = rows.next()? {
+                    let org: Option<String> = row.get(0)?;
+                    let Some(org) = org else { continue };
+                    let patient: String = row.get(1)?;
+                    let (start, end): (i64, Option<i64>) = (row.get(2)?, row.get(3)?);
+                    count.add(
+                        &org,
+                        &patient,
+                        date_from_day(start as i32),
+                        end.map(|e| date_from_day(e as i32)),
+                    );
+                }
+                Ok(count)
+            }
+        };
+        match self.sqlite_read(read).await {
+            Some(counted) => Ok(counted?.finish()),
+            None => Err(crate::StoreError::Invalid(
+                "distinct inpatients: the SQLite file could not be opened for reading".into(),
+            )),
+        }
     }
 
     /// Median minutes of physical restraint per (org, period), with the number of restraints

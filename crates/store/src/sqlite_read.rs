@@ -16,16 +16,21 @@ pub(crate) trait FromSqlite: Sized {
 }
 
 impl Store {
+    /// Whether [`Store::sqlite_read`] reads (the store is a SQLite file).
+    pub(crate) fn is_sqlite_file(&self) -> bool {
+        self.backend == crate::Backend::Sqlite && self.sqlite_file.is_some()
+    }
+
     /// Run `read` on a read-only connection to the SQLite file, off the async threads; `None`
     /// when the store is not a SQLite file.
     pub(crate) async fn sqlite_read<T: Send + 'static>(
         &self,
         read: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     ) -> Option<Result<T>> {
-        let path = self.sqlite_file.clone()?;
-        if self.backend != crate::Backend::Sqlite {
+        if !self.is_sqlite_file() {
             return None;
         }
+        let path = self.sqlite_file.clone()?;
         let task = tokio::task::spawn_blocking(move || {
             use rusqlite::OpenFlags;
             let conn = rusqlite::Connection::open_with_flags(
@@ -43,20 +48,26 @@ impl Store {
     }
 }
 
-/// The rows of `sql`, whose parameters are numbered `$1`, `$2`... as in the pool's SQL (a
-/// number the statement does not use is skipped: SQLite numbers named parameters in the order
-/// they first appear, so binding by position would misplace `$3` written before `$2`).
+/// Bind `binds` to a statement whose parameters are numbered `$1`, `$2`... as in the pool's
+/// SQL (a number the statement does not use is skipped: SQLite numbers named parameters in the
+/// order they first appear, so binding by position would misplace `$3` written before `$2`).
+pub(crate) fn bind_numbered(stmt: &mut rusqlite::Statement<'_>, binds: &[Val]) -> Result<()> {
+    for (i, v) in binds.iter().enumerate() {
+        if let Some(at) = stmt.parameter_index(&format!("${}", i + 1))? {
+            stmt.raw_bind_parameter(at, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// The rows of `sql` (parameters as in [`bind_numbered`]).
 pub(crate) fn rows<T: FromSqlite>(
     conn: &rusqlite::Connection,
     sql: &str,
     binds: &[Val],
 ) -> Result<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    for (i, v) in binds.iter().enumerate() {
-        if let Some(at) = stmt.parameter_index(&format!("${}", i + 1))? {
-            stmt.raw_bind_parameter(at, v)?;
-        }
-    }
+    bind_numbered(&mut stmt, binds)?;
     let mut out = Vec::new();
     let mut cursor = stmt.raw_query();
     while let Some(row) = cursor.next()? {
