@@ -6,6 +6,7 @@
 //! patients upload gives its age band, sex and ethnic group.
 
 use crate::formats::ColumnSpec;
+use crate::formats::col;
 use crate::parse::{Clock, Record, Reference, RowReader, local_id};
 use crate::pseudonym::Pseudonymiser;
 use domain::codes::{AcuteSetting, Harm};
@@ -16,59 +17,48 @@ use store::Batch;
 use store::acute::AcuteRow;
 use time::PrimitiveDateTime;
 
-macro_rules! col {
-    ($name:expr, $required:expr, $description:expr, $example:expr) => {
-        ColumnSpec {
-            name: $name,
-            required: $required,
-            description: $description,
-            example: $example,
-        }
-    };
-}
-
 pub const COLUMNS: &[ColumnSpec] = &[
     col!(
         "IncidentID",
         true,
         "The risk system's incident identifier",
-        "LFPSE-55012"
+        "LFPSE-55012",
     ),
     col!(
         "OrgCode",
         true,
         "ODS code of the trust whose patient it was (a trust already uploaded)",
-        "R8C"
+        "R8C",
     ),
     col!(
         "NHSNumber",
         true,
         "NHS number of the patient (pseudonymised on the way in, never stored)",
-        "9990000026"
+        "9990000026",
     ),
     col!(
         "IncidentDate",
         true,
         "Date (or date and time) of the incident",
-        "2024-03-01"
+        "2024-03-01",
     ),
     col!(
         "IncidentTime",
         false,
         "Time of the incident (blank: kept at 00:00 of the date)",
-        "02:40"
+        "02:40",
     ),
     col!(
         "Setting",
         true,
         "Where it happened: emergency_department (ED, A&E), acute_ward or other",
-        "emergency_department"
+        "emergency_department",
     ),
     col!(
         "PhysicalHarm",
         false,
         "LFPSE physical harm: none, low, moderate, severe, fatal",
-        "low"
+        "low",
     ),
 ];
 

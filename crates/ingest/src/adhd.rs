@@ -11,6 +11,7 @@
 //! own reference for it.
 
 use crate::formats::ColumnSpec;
+use crate::formats::col;
 use crate::mapping::{Compiled, Mapping};
 use crate::table::{Content, FileProblem};
 use domain::codes::{EthnicCategory, Sex};
@@ -24,84 +25,73 @@ use time::Date;
 /// The upload's kind, as the upload history and saved mappings name it.
 pub const KIND: &str = "adhd_referrals";
 
-macro_rules! col {
-    ($name:expr, $required:expr, $description:expr, $example:expr) => {
-        ColumnSpec {
-            name: $name,
-            required: $required,
-            description: $description,
-            example: $example,
-        }
-    };
-}
-
 /// The columns, in the order of the example file.
 pub const COLUMNS: &[ColumnSpec] = &[
     col!(
         "TrustCode",
         true,
         "ODS code of the trust whose service received the referral (R + 2)",
-        "R9A"
+        "R9A",
     ),
     col!(
         "ServiceCode",
         true,
         "The ADHD service: the trust's code, a dash and up to 16 letters or digits",
-        "R9A-ADHD"
+        "R9A-ADHD",
     ),
     col!(
         "ReferralId",
         true,
         "The service's own reference for the referral (1 to 40 characters; never an NHS number)",
-        "ADHD-2025-0142"
+        "ADHD-2025-0142",
     ),
     col!(
         "ReferralDate",
         true,
         "Date the service received the referral",
-        "2025-03-04"
+        "2025-03-04",
     ),
     col!(
         "AgeAtReferral",
         false,
         "Age in years at referral, 0 to 25",
-        "8"
+        "8",
     ),
     col!(
         "Gender",
         false,
         "Person stated gender: 1 male, 2 female, 9 indeterminate, X not known (M/F accepted)",
-        "1"
+        "1",
     ),
     col!(
         "EthnicCategory",
         false,
         "NHS ethnic category A-S, Z not stated, 99 not known",
-        "A"
+        "A",
     ),
     col!(
         "IMDDecile",
         false,
         "Index of Multiple Deprivation decile of the child's area, 1 (most deprived) to 10",
-        "4"
+        "4",
     ),
     col!(
         "ObjectiveTestDate",
         false,
         "Date of the objective attention test (the open test, QbTest or another), if one was taken",
-        "2025-06-10"
+        "2025-06-10",
     ),
     col!(
         "AppointmentsToDecision",
         false,
         "Appointments attended from the referral up to and including the one at which the diagnostic decision was made, 0 to 200 (required with a decision)",
-        "4"
+        "4",
     ),
     col!(
         "DecisionDate",
         false,
         "Date of the diagnostic decision (ADHD diagnosed or not), once made",
-        "2025-07-01"
+        "2025-07-01",
     ),
 ];
 

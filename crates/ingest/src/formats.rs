@@ -10,10 +10,12 @@ pub struct ColumnSpec {
     pub example: &'static str,
 }
 
-/// A column, as a constant that can live in a static table.
+/// A column, as a constant that can live in a static table: a struct literal (not a `const
+/// fn`), so that a column list written inline in a `match` is promoted to a static. Every
+/// upload kind's columns are written with it (`use crate::formats::col;`).
 macro_rules! col {
-    ($name:expr, $required:expr, $description:expr, $example:expr) => {
-        ColumnSpec {
+    ($name:expr, $required:expr, $description:expr, $example:expr $(,)?) => {
+        $crate::formats::ColumnSpec {
             name: $name,
             required: $required,
             description: $description,
@@ -21,6 +23,7 @@ macro_rules! col {
         }
     };
 }
+pub(crate) use col;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {

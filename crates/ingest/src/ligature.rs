@@ -10,6 +10,7 @@
 //! `FILE:LINE:COLUMN: reason` and nothing is written.
 
 use crate::formats::ColumnSpec;
+use crate::formats::col;
 use crate::mapping::Compiled;
 use crate::table::Content;
 use domain::dates::{date_from_day, day_number, parse_date};
@@ -245,37 +246,26 @@ pub fn action_of(r: &ActionRow) -> Result<Action, String> {
 // ---------------------------------------------------------------------------------------------
 // A trust's audit spreadsheet.
 
-macro_rules! col {
-    ($name:expr, $required:expr, $description:expr, $example:expr) => {
-        ColumnSpec {
-            name: $name,
-            required: $required,
-            description: $description,
-            example: $example,
-        }
-    };
-}
-
 /// The columns of a ligature audit spreadsheet: one row per point the audit walked.
 pub const AUDIT_COLUMNS: &[ColumnSpec] = &[
     col!(
         "WardCode",
         true,
         "The ward audited (every row the same ward)",
-        "R9A-ASH"
+        "R9A-ASH",
     ),
     col!(
         "AuditDate",
         true,
         "The day of the audit (every row the same)",
-        "2024-03-14"
+        "2024-03-14",
     ),
     col!("Assessor", true, "Who audited and signs it off", "J. Smith"),
     col!(
         "AreaCode",
         true,
         "The ward's own code for the room or space",
-        "BED-03"
+        "BED-03",
     ),
     col!("AreaName", true, "The room or space", "Bedroom 3"),
     col!("Tier", true, "CQC tier of the area: 1, 2 or 3", "3"),
@@ -283,32 +273,32 @@ pub const AUDIT_COLUMNS: &[ColumnSpec] = &[
         "PointRef",
         true,
         "The point's lasting reference on the ward",
-        "ASH-017"
+        "ASH-017",
     ),
     col!(
         "Finding",
         false,
         "present, changed, removed or new; blank: new if the register does not hold the point, changed if it does",
-        "new"
+        "new",
     ),
     col!(
         "Location",
         true,
         "Where in the area",
-        "Above the en-suite door"
+        "Above the en-suite door",
     ),
     col!("Description", true, "What the point is", "Door closer arm"),
     col!(
         "PointType",
         true,
         "door, window, rail, sanitary, bed, wardrobe, pipe or other",
-        "door"
+        "door",
     ),
     col!(
         "HeightBand",
         true,
         "low (below 1.2 m), middle (1.2-2 m) or high (above 2 m)",
-        "high"
+        "high",
     ),
     col!("Likelihood", true, "Likelihood before controls, 1-5", "4"),
     col!("Consequence", true, "Consequence before controls, 1-5", "5"),
@@ -316,25 +306,25 @@ pub const AUDIT_COLUMNS: &[ColumnSpec] = &[
         "Controls",
         false,
         "anti_ligature, observation, restricted_access, staff_vigilance; several separated by ';'",
-        "observation; staff_vigilance"
+        "observation; staff_vigilance",
     ),
     col!(
         "ResidualLikelihood",
         true,
         "Likelihood after controls, 1-5",
-        "3"
+        "3",
     ),
     col!(
         "ResidualConsequence",
         true,
         "Consequence after controls, 1-5",
-        "5"
+        "5",
     ),
     col!(
         "ReviewDate",
         true,
         "When the point is next reviewed",
-        "2024-09-14"
+        "2024-09-14",
     ),
 ];
 

@@ -5,53 +5,43 @@
 //! FILE:LINE:COLUMN problems). Any trust of the programme can upload, mental health or acute.
 
 use crate::formats::ColumnSpec;
+use crate::formats::col;
 use crate::parse::{Record, Reference, RowReader};
 use std::sync::Arc;
 use store::Batch;
 use store::acute::StaffMonthRow;
 use time::Date;
 
-macro_rules! col {
-    ($name:expr, $required:expr, $description:expr, $example:expr) => {
-        ColumnSpec {
-            name: $name,
-            required: $required,
-            description: $description,
-            example: $example,
-        }
-    };
-}
-
 pub const COLUMNS: &[ColumnSpec] = &[
     col!(
         "OrgCode",
         true,
         "ODS code of the trust (a trust already uploaded)",
-        "R8A"
+        "R8A",
     ),
     col!(
         "Month",
         true,
         "The month counted (its first day, or YYYY-MM)",
-        "2024-03"
+        "2024-03",
     ),
     col!(
         "StaffSelfHarm",
         true,
         "Staff known to have self-harmed in the month (a count, 0 or more)",
-        "2"
+        "2",
     ),
     col!(
         "StaffSuicides",
         true,
         "Staff who died by suicide in the month (a count, 0 or more)",
-        "0"
+        "0",
     ),
     col!(
         "StaffHeadcount",
         false,
         "Staff headcount in the month (the denominator of a rate per 1,000 staff; blank if not known)",
-        "4200"
+        "4200",
     ),
 ];
 
