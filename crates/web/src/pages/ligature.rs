@@ -630,16 +630,12 @@ async fn point_page_for(
         Vec::new()
     };
     let line = point_line(&h.register, p, s, at);
-    let can_see_incidents = ligature::access::can_see_incidents(&user.grant, &w.code, &w.trust);
-    let at_point: Vec<incidents::IncidentLine> = if can_see_incidents {
-        incidents::of_ward(state, &w.code, &h.register, s.banding)
-            .await?
-            .into_iter()
-            .filter(|i| i.point.as_deref() == Some(reference.as_str()))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let visible = incidents::visible_at(state, user, &w, &h.register, s.banding, |i| {
+        i.point.as_deref() == Some(reference.as_str())
+    })
+    .await?;
+    let can_see_incidents = visible.is_some();
+    let at_point: Vec<incidents::IncidentLine> = visible.unwrap_or_default();
     state
         .store
         .audit_for(
@@ -2189,10 +2185,14 @@ pub async fn trust_lists(state: &AppState, trust: &str, at: Date) -> Result<Trus
     Ok(out)
 }
 
-async fn trust_for(
+/// The trust asked for (its code and name), if `may_see` lets `user` see what is asked of it;
+/// `refusal` says, of the trust's name, who may.
+async fn trust_if(
     state: &AppState,
     user: &CurrentUser,
     trust: &str,
+    may_see: fn(&domain::access::Grant, &str) -> bool,
+    refusal: fn(&str) -> String,
 ) -> Result<(String, String), AppError> {
     let t = trust.trim().to_ascii_uppercase();
     let snap = state.cache.current(&state.store).await?;
@@ -2201,13 +2201,25 @@ async fn trust_for(
         .get(&t)
         .filter(|o| o.level == domain::OrgLevel::Trust)
         .ok_or(AppError::NotFound)?;
-    if !ligature::access::can_see_escalations(&user.grant, &t) {
-        return Err(AppError::Forbidden(format!(
-            "The escalation list of {} is for its trust leads.",
-            org.name
-        )));
+    if !may_see(&user.grant, &t) {
+        return Err(AppError::Forbidden(refusal(&org.name)));
     }
     Ok((t, org.name.clone()))
+}
+
+async fn trust_for(
+    state: &AppState,
+    user: &CurrentUser,
+    trust: &str,
+) -> Result<(String, String), AppError> {
+    trust_if(
+        state,
+        user,
+        trust,
+        ligature::access::can_see_escalations,
+        |name| format!("The escalation list of {name} is for its trust leads."),
+    )
+    .await
 }
 
 async fn trust_page_for(

@@ -50,20 +50,14 @@ pub(super) async fn trust_of(
     user: &CurrentUser,
     trust: &str,
 ) -> Result<(String, String), AppError> {
-    let t = trust.trim().to_ascii_uppercase();
-    let snap = state.cache.current(&state.store).await?;
-    let org = snap
-        .orgs
-        .get(&t)
-        .filter(|o| o.level == domain::OrgLevel::Trust)
-        .ok_or(AppError::NotFound)?;
-    if !ligature::access::can_see_trust_actions(&user.grant, &t) {
-        return Err(AppError::Forbidden(format!(
-            "The ligature actions of {} are for its estates staff and trust leads.",
-            org.name
-        )));
-    }
-    Ok((t, org.name.clone()))
+    super::trust_if(
+        state,
+        user,
+        trust,
+        ligature::access::can_see_trust_actions,
+        |name| format!("The ligature actions of {name} are for its estates staff and trust leads."),
+    )
+    .await
 }
 
 /// Every action of the trust's registers (open ones first, then by due date).

@@ -57,6 +57,28 @@ pub fn line(i: &PlaceIncident, register: &Register, banding: Banding) -> Inciden
     }
 }
 
+/// The ward's incidents at one place that `keep` picks, when the user may see the ward's
+/// incidents (the ward's own trust only); `None` when they may not.
+pub async fn visible_at(
+    state: &AppState,
+    user: &CurrentUser,
+    w: &WardAccess,
+    register: &Register,
+    banding: Banding,
+    keep: impl Fn(&IncidentLine) -> bool,
+) -> Result<Option<Vec<IncidentLine>>, AppError> {
+    if !ligature::access::can_see_incidents(&user.grant, &w.code, &w.trust) {
+        return Ok(None);
+    }
+    Ok(Some(
+        of_ward(state, &w.code, register, banding)
+            .await?
+            .into_iter()
+            .filter(|i| keep(i))
+            .collect(),
+    ))
+}
+
 /// The ward's incidents at its places, newest first.
 pub async fn of_ward(
     state: &AppState,
@@ -111,16 +133,9 @@ pub async fn area(
         .filter(|p| p.state().area == a.code)
         .map(|p| point_line(reg, p, s, at))
         .collect();
-    let can_see_incidents = ligature::access::can_see_incidents(&user.grant, &w.code, &w.trust);
-    let incidents: Vec<IncidentLine> = if can_see_incidents {
-        of_ward(&state, &w.code, reg, s.banding)
-            .await?
-            .into_iter()
-            .filter(|i| i.area == a.code)
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let visible = visible_at(&state, &user, &w, reg, s.banding, |i| i.area == a.code).await?;
+    let can_see_incidents = visible.is_some();
+    let incidents: Vec<IncidentLine> = visible.unwrap_or_default();
     state
         .store
         .audit_for(
