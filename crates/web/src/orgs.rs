@@ -131,6 +131,20 @@ impl Directory {
         })
     }
 
+    /// The organisation at `level` that a trust's records count for: the trust itself, or its
+    /// ICB or region (`None` for a trust not known, or a level below a trust).
+    pub fn trust_counts_for(&self, trust: &str, level: OrgLevel) -> Option<String> {
+        match level {
+            OrgLevel::Trust => Some(trust.to_string()),
+            level => self.get(trust).and_then(|t| {
+                self.ancestors(t)
+                    .into_iter()
+                    .find(|o| o.level == level)
+                    .map(|o| o.code.clone())
+            }),
+        }
+    }
+
     /// The chain from the region down to `org` (for breadcrumbs).
     pub fn ancestors(&self, org: &Org) -> Vec<&Org> {
         let mut out = Vec::new();

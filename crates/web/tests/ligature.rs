@@ -44,6 +44,24 @@ R8A-ASH,2024-01-10,J. Smith,BED-01,Bedroom 1,3,ASH-002,,By the window,Curtain ra
 R8A-ASH,2024-01-10,J. Smith,LOUNGE,Lounge,1,ASH-003,,Corner,Radiator pipe,pipe,low,2,5,observation,2,4,2024-07-10
 ";
 
+/// The ward manager raises the action every test needs: fit an anti-ligature door closer on
+/// ASH-001, due in 30 days, with the board's reference `reference` (may be empty).
+async fn raise_door_closer_action(app: &App, ward: &str, reference: &str) -> app::Resp {
+    let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+    app.post_form(
+        "/ligature/ward/R8A-ASH/actions",
+        Some(ward),
+        &form(&[
+            ("point", "ASH-001"),
+            ("description", "Fit an anti-ligature door closer"),
+            ("owner", "Estates"),
+            ("due", &due),
+            ("reference", reference),
+        ]),
+    )
+    .await
+}
+
 /// A point's fields as the area form posts them.
 /// `what`: location, description, type.
 fn point_fields<'a>(
@@ -426,20 +444,7 @@ async fn an_audit_walked_area_by_area_and_signed_off() {
             "{n}: {}",
             r.body
         );
-        let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
-        let r = app
-            .post_form(
-                "/ligature/ward/R8A-ASH/actions",
-                Some(&ward),
-                &form(&[
-                    ("point", "ASH-001"),
-                    ("description", "Fit an anti-ligature door closer"),
-                    ("owner", "Estates"),
-                    ("due", &due),
-                    ("reference", "CB-2024-17"),
-                ]),
-            )
-            .await;
+        let r = raise_door_closer_action(&app, &ward, "CB-2024-17").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
         assert_eq!(
             app.store.ligature_actions("R8A-ASH").await.unwrap().len(),
@@ -802,20 +807,7 @@ async fn the_register_is_charted_as_measures() {
             .get("/api/series/R8A-ASH/ligature_actions_overdue", Some(&ward))
             .await;
         assert_eq!(overdue(&before.body), None, "{n}: no action yet");
-        let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
-        let r = app
-            .post_form(
-                "/ligature/ward/R8A-ASH/actions",
-                Some(&ward),
-                &form(&[
-                    ("point", "ASH-001"),
-                    ("description", "Fit an anti-ligature door closer"),
-                    ("owner", "Estates"),
-                    ("due", &due),
-                    ("reference", "CB-2024-17"),
-                ]),
-            )
-            .await;
+        let r = raise_door_closer_action(&app, &ward, "CB-2024-17").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
         app.state.settled().await.unwrap();
         let after = app
@@ -875,22 +867,10 @@ async fn estates_staff_see_and_update_their_trusts_actions_only() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
-        let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
-        let r = app
-            .post_form(
-                "/ligature/ward/R8A-ASH/actions",
-                Some(&ward),
-                &form(&[
-                    ("point", "ASH-001"),
-                    ("description", "Fit an anti-ligature door closer"),
-                    ("owner", "Estates"),
-                    ("due", &due),
-                    ("reference", ""),
-                ]),
-            )
-            .await;
+        let r = raise_door_closer_action(&app, &ward, "").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{n}: {}", r.body);
         let id = app.store.ligature_actions("R8A-ASH").await.unwrap()[0].id;
+        let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
 
         let est = app.login("estates").await;
         let r = app.get("/", Some(&est)).await;

@@ -91,16 +91,7 @@ pub async fn series_for(
         let Some(trust) = trust_of.get(&h.referral.service) else {
             continue;
         };
-        let org = match key.level {
-            OrgLevel::Trust => Some(trust.clone()),
-            level => snap.orgs.get(trust).and_then(|t| {
-                snap.orgs
-                    .ancestors(t)
-                    .into_iter()
-                    .find(|o| o.level == level)
-                    .map(|o| o.code.clone())
-            }),
-        };
+        let org = snap.orgs.trust_counts_for(trust, key.level);
         let in_scope = match &key.scope {
             None => true,
             Some((OrgLevel::Trust, t)) => t == trust,

@@ -40,16 +40,7 @@ pub fn feeds(m: &Measure, kind: &str) -> bool {
 
 /// The organisation at the key's level that `trust`'s records count for, if in the key's scope.
 fn target(snap: &Snapshot, key: &Key, trust: &str) -> Option<String> {
-    let org = match key.level {
-        OrgLevel::Trust => Some(trust.to_string()),
-        level => snap.orgs.get(trust).and_then(|t| {
-            snap.orgs
-                .ancestors(t)
-                .into_iter()
-                .find(|o| o.level == level)
-                .map(|o| o.code.clone())
-        }),
-    }?;
+    let org = snap.orgs.trust_counts_for(trust, key.level)?;
     let in_scope = match &key.scope {
         None => true,
         Some((OrgLevel::Trust, t)) => t == trust,
