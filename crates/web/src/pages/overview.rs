@@ -405,37 +405,24 @@ pub async fn warm_rest(state: &AppState) {
         return;
     };
     let trusts: Vec<crate::orgs::Org> = snap.orgs.trusts().cloned().collect();
-    for t in &trusts {
-        let key = crate::cache::Key {
-            level: OrgLevel::Ward,
-            period: PeriodKind::Month,
-            scope: Some((OrgLevel::Trust, t.code.clone())),
-            measure: None,
-        };
-        if state
-            .cache
-            .warm_series(&state.store, &snap, key)
-            .await
-            .is_err()
-        {
-            return;
-        }
-    }
-    // Then each trust's sites (a site page's first view), then the weekly overview.
-    for t in &trusts {
-        let key = crate::cache::Key {
-            level: OrgLevel::Site,
-            period: PeriodKind::Month,
-            scope: Some((OrgLevel::Trust, t.code.clone())),
-            measure: None,
-        };
-        if state
-            .cache
-            .warm_series(&state.store, &snap, key)
-            .await
-            .is_err()
-        {
-            return;
+    // Each trust's wards (a trust page's first view), then each trust's sites (a site page's
+    // first view), then the weekly overview.
+    for level in [OrgLevel::Ward, OrgLevel::Site] {
+        for t in &trusts {
+            let key = crate::cache::Key {
+                level,
+                period: PeriodKind::Month,
+                scope: Some((OrgLevel::Trust, t.code.clone())),
+                measure: None,
+            };
+            if state
+                .cache
+                .warm_series(&state.store, &snap, key)
+                .await
+                .is_err()
+            {
+                return;
+            }
         }
     }
     let _ = warm_overview(state, PeriodKind::Week).await;
