@@ -68,7 +68,6 @@ pub struct StaffMonth {
     pub headcount: Option<i64>,
 }
 
-
 impl Batch {
     /// Trusts' kinds (`mental_health` or `acute`), from an organisations upload's `OrgType`.
     pub fn organisation_types(rows: Vec<(String, &'static str)>) -> Batch {

@@ -100,7 +100,6 @@ fn periods(day: i64) -> (Val, Val) {
     )
 }
 
-
 impl Batch {
     pub fn freed_services(rows: Vec<ServiceRow>) -> Batch {
         let mut b = Batch::new(
