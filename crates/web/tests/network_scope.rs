@@ -263,3 +263,59 @@ async fn the_funnel_compares_a_peer_group_and_the_staff_rate_across_trusts() {
         );
     }
 }
+
+/// An acute trust joins with `OrgType` acute: its page says it has no mental health wards and
+/// points to its figures beyond inpatient care, instead of empty ward measures, a board report
+/// of them, or their filters; a mental health trust's page is as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acute_trusts_page_points_to_its_figures_beyond_inpatient_care() {
+    for db in databases().await {
+        let app = App::new(db).await;
+        let admin = app.login("admin").await;
+        let orgs = "OrgCode,OrgName,OrgLevel,ParentOrgCode,OrgType\n\
+                    RK9,Example Acute Hospitals NHS Trust,trust,Q98,acute\n";
+        let r = app
+            .post_file(&admin, "organisations", "acute.csv", orgs.as_bytes())
+            .await;
+        assert!(
+            r.body.contains("Check before importing"),
+            "{}: {}",
+            app.db_name,
+            r.body
+        );
+        let token = r
+            .body
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let r = app
+            .post_form("/uploads/confirm", Some(&admin), &format!("token={token}"))
+            .await;
+        assert!(r.body.contains("Imported"), "{}: {}", app.db_name, r.body);
+        app.state.settled().await.unwrap();
+        let page = app.get("/org/RK9", Some(&admin)).await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "{}: {}",
+            app.db_name,
+            page.body
+        );
+        assert!(page.body.contains("is an acute trust"), "{}", app.db_name);
+        assert!(
+            page.body.contains("href=\"/network/beyond?org=RK9\""),
+            "{}",
+            app.db_name
+        );
+        assert!(!page.body.contains("/reports/board/RK9"), "{}", app.db_name);
+        assert!(!page.body.contains("Wards by measure"), "{}", app.db_name);
+        let mh = app.get("/org/R8A", Some(&admin)).await;
+        assert_eq!(mh.status, StatusCode::OK, "{}", app.db_name);
+        assert!(!mh.body.contains("is an acute trust"), "{}", app.db_name);
+        assert!(mh.body.contains("/reports/board/R8A"), "{}", app.db_name);
+    }
+}

@@ -67,6 +67,9 @@ pub struct OrgPage {
     can_annotate: bool,
     /// Ward pages: what arrived since the user last opened this page.
     since: Option<store::visits::SinceLastVisit>,
+    /// An acute trust (`OrgType` acute, issue 12): it has no mental health wards, so its page
+    /// points to its figures beyond inpatient care instead of empty mental health measures.
+    acute: bool,
 }
 
 /// Where one organisation's series come from: a ward's or a site's with the others of its
@@ -103,6 +106,16 @@ pub fn crumbs(snap: &crate::cache::Snapshot, user: &CurrentUser, org: &Org) -> V
             label: o.name.clone(),
         })
         .collect()
+}
+
+/// Whether the trust's kind, as its organisations upload gave it, is acute.
+async fn is_acute(state: &AppState, trust: &str) -> Result<bool, AppError> {
+    Ok(state
+        .store
+        .organisation_types()
+        .await?
+        .iter()
+        .any(|(code, kind)| code == trust && kind == domain::codes::OrgType::Acute.code()))
 }
 
 pub async fn page(
@@ -147,6 +160,7 @@ pub async fn page(
         children: Vec::new(),
         can_annotate: user.grant.can_annotate(&snap.orgs.place(&org)),
         since: None,
+        acute: false,
         org: org.clone(),
     };
     if org.level == OrgLevel::Ward {
@@ -159,6 +173,10 @@ pub async fn page(
             u.0 = u.0.replace('_', " ");
         }
         page.since = Some(since);
+    }
+    if org.level == OrgLevel::Trust && is_acute(&state, &org.code).await? {
+        page.acute = true;
+        return Ok(page);
     }
     if org.level == OrgLevel::Trust {
         // Wards by measures.
