@@ -283,15 +283,7 @@ async fn an_acute_trusts_page_points_to_its_figures_beyond_inpatient_care() {
             app.db_name,
             r.body
         );
-        let token = r
-            .body
-            .split("name=\"token\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let token = r.upload_token();
         let r = app
             .post_form("/uploads/confirm", Some(&admin), &format!("token={token}"))
             .await;

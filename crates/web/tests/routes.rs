@@ -1213,15 +1213,7 @@ async fn an_upload_is_checked_then_confirmed_and_audited() {
             .await;
         assert!(r.body.contains("Check before importing"), "{}", r.body);
         assert_eq!(data().await, before, "a dry run changes nothing");
-        let token = r
-            .body
-            .split("name=\"token\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let token = r.upload_token();
         let r = app
             .post_form(
                 "/uploads/confirm",

@@ -28,6 +28,20 @@ pub struct Resp {
     pub body: String,
 }
 
+impl Resp {
+    /// The token of an upload's "Check before importing" page, which `/uploads/confirm` takes.
+    pub fn upload_token(&self) -> String {
+        self.body
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no upload token on the page: {}", self.body))
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
 impl App {
     pub async fn new(db: TestDb) -> App {
         let mut keys = key();
