@@ -329,26 +329,22 @@ impl Store {
     /// reference is simply not in the answer), read by key through each table's index on
     /// (service_code, referral_id), a few hundred references a query.
     pub async fn freed_rows_for(&self, service: &str, referrals: &[String]) -> Result<FreedRows> {
-        let mut out = FreedRows::default();
         let mut ids: Vec<&String> = referrals.iter().collect();
         ids.sort_unstable();
         ids.dedup();
-        for chunk in ids.chunks(BY_KEY_CHUNK) {
-            let list = (0..chunk.len())
-                .map(|i| format!("${}", i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut binds = vec![Val::text(service)];
-            binds.extend(chunk.iter().map(|id| Val::text(id.as_str())));
-            let part = self
-                .freed_query(&format!("referral_id IN ({list})"), binds)
-                .await?;
-            out.referrals.extend(part.referrals);
-            out.contacts.extend(part.contacts);
-            out.pauses.extend(part.pauses);
-            out.discharges.extend(part.discharges);
-        }
-        Ok(out)
+        let parts = ids
+            .chunks(BY_KEY_CHUNK)
+            .map(|chunk| {
+                let list = (0..chunk.len())
+                    .map(|i| format!("${}", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut binds = vec![Val::text(service)];
+                binds.extend(chunk.iter().map(|id| Val::text(id.as_str())));
+                (format!("referral_id IN ({list})"), binds)
+            })
+            .collect();
+        self.freed_query(parts).await
     }
 
     /// One referral and its events (for correcting it by hand).
@@ -371,52 +367,68 @@ impl Store {
             Val::text_opt(referral.map(str::to_string)),
             Val::Int(at),
         ];
-        self.freed_query(which, binds).await
+        self.freed_query(vec![(which.to_string(), binds)]).await
     }
 
-    /// The referrals of service `$1` that `which` selects (its other parameters `$2`... in
-    /// `binds` after the service), and their events: on a SQLite file through a connection of
-    /// its own (an upload reads a whole service: see `sqlite_read`), else through the pool.
-    async fn freed_query(&self, which: &str, binds: Vec<Val>) -> Result<FreedRows> {
-        let sql = |columns: &str, table: &str, order: &str| {
-            format!(
-                "SELECT {columns} FROM {table} WHERE service_code = $1 AND {which} ORDER BY {order}"
-            )
-        };
-        let referrals = sql(REFERRAL_COLUMNS, "freed_referrals", "referral_id");
-        let contacts = sql(
-            CONTACT_COLUMNS,
-            "freed_contacts",
-            "referral_id, at_min, contact_id",
-        );
-        let pauses = sql(PAUSE_COLUMNS, "freed_pauses", "referral_id, start_min");
-        let discharges = sql(DISCHARGE_COLUMNS, "freed_discharges", "referral_id, at_min");
-        let read = {
-            let (referrals, contacts, pauses, discharges, binds) = (
-                referrals.clone(),
-                contacts.clone(),
-                pauses.clone(),
-                discharges.clone(),
-                binds.clone(),
-            );
-            move |c: &rusqlite::Connection| {
-                Ok(FreedRows {
-                    referrals: sqlite_read::rows(c, &referrals, &binds)?,
-                    contacts: sqlite_read::rows(c, &contacts, &binds)?,
-                    pauses: sqlite_read::rows(c, &pauses, &binds)?,
-                    discharges: sqlite_read::rows(c, &discharges, &binds)?,
-                })
+    /// For each part, the referrals of service `$1` that its condition selects (its other
+    /// parameters `$2`... in its binds after the service) and their events, one part after
+    /// another. On a SQLite file all parts are read through one connection of its own (an
+    /// upload reads a whole service: see `sqlite_read`), else through the pool.
+    async fn freed_query(&self, parts: Vec<(String, Vec<Val>)>) -> Result<FreedRows> {
+        // Per part: the four tables' SELECTs, each ordered as `FreedRows` promises.
+        let queries: Vec<([String; 4], Vec<Val>)> = parts
+            .into_iter()
+            .map(|(which, binds)| {
+                let sql = |columns: &str, table: &str, order: &str| {
+                    format!(
+                        "SELECT {columns} FROM {table} WHERE service_code = $1 AND {which} ORDER BY {order}"
+                    )
+                };
+                let sqls = [
+                    sql(REFERRAL_COLUMNS, "freed_referrals", "referral_id"),
+                    sql(CONTACT_COLUMNS, "freed_contacts", "referral_id, at_min, contact_id"),
+                    sql(PAUSE_COLUMNS, "freed_pauses", "referral_id, start_min"),
+                    sql(DISCHARGE_COLUMNS, "freed_discharges", "referral_id, at_min"),
+                ];
+                (sqls, binds)
+            })
+            .collect();
+        if self.is_sqlite_file() {
+            let read = move |c: &rusqlite::Connection| {
+                let mut out = FreedRows::default();
+                for ([referrals, contacts, pauses, discharges], binds) in &queries {
+                    out.referrals
+                        .extend(sqlite_read::rows(c, referrals, binds)?);
+                    out.contacts.extend(sqlite_read::rows(c, contacts, binds)?);
+                    out.pauses.extend(sqlite_read::rows(c, pauses, binds)?);
+                    out.discharges
+                        .extend(sqlite_read::rows(c, discharges, binds)?);
+                }
+                Ok(out)
+            };
+            if let Some(rows) = self.sqlite_read(read).await {
+                return rows;
             }
-        };
-        if let Some(rows) = self.sqlite_read(read).await {
-            return rows;
+            return Err(crate::StoreError::Invalid(
+                "FREED rows: the SQLite file could not be opened for reading".into(),
+            ));
         }
-        Ok(FreedRows {
-            referrals: self.fetch_all_bound(&referrals, &binds).await?,
-            contacts: self.fetch_all_bound(&contacts, &binds).await?,
-            pauses: self.fetch_all_bound(&pauses, &binds).await?,
-            discharges: self.fetch_all_bound(&discharges, &binds).await?,
-        })
+        let mut out = FreedRows::default();
+        for ([referrals, contacts, pauses, discharges], binds) in &queries {
+            out.referrals.extend(
+                self.fetch_all_bound::<ReferralRow>(referrals, binds)
+                    .await?,
+            );
+            out.contacts
+                .extend(self.fetch_all_bound::<ContactRow>(contacts, binds).await?);
+            out.pauses
+                .extend(self.fetch_all_bound::<PauseRow>(pauses, binds).await?);
+            out.discharges.extend(
+                self.fetch_all_bound::<DischargeRow>(discharges, binds)
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 
     /// `sql` through the pool, with `binds` as `$1`, `$2`...

@@ -22,6 +22,9 @@ pub struct Directory {
     wards: Vec<WardRow>,
     trusts: Vec<String>,
     region: Option<String>,
+    /// Trusts whose organisations upload gave `OrgType` acute (issue 12): they have no mental
+    /// health wards.
+    acute: std::collections::HashSet<String>,
 }
 
 impl Directory {
@@ -84,12 +87,25 @@ impl Directory {
             );
         }
         trusts.sort();
+        let acute = store
+            .organisation_types()
+            .await?
+            .into_iter()
+            .filter(|(_, kind)| kind == domain::codes::OrgType::Acute.code())
+            .map(|(code, _)| code)
+            .collect();
         Ok(Directory {
             by_code,
             wards,
             trusts,
             region,
+            acute,
         })
+    }
+
+    /// Whether `trust` is an acute trust.
+    pub fn is_acute(&self, trust: &str) -> bool {
+        self.acute.contains(trust)
     }
 
     pub fn get(&self, code: &str) -> Option<&Org> {

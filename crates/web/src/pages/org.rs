@@ -108,16 +108,6 @@ pub fn crumbs(snap: &crate::cache::Snapshot, user: &CurrentUser, org: &Org) -> V
         .collect()
 }
 
-/// Whether the trust's kind, as its organisations upload gave it, is acute.
-async fn is_acute(state: &AppState, trust: &str) -> Result<bool, AppError> {
-    Ok(state
-        .store
-        .organisation_types()
-        .await?
-        .iter()
-        .any(|(code, kind)| code == trust && kind == domain::codes::OrgType::Acute.code()))
-}
-
 pub async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -174,7 +164,7 @@ pub async fn page(
         }
         page.since = Some(since);
     }
-    if org.level == OrgLevel::Trust && is_acute(&state, &org.code).await? {
+    if org.level == OrgLevel::Trust && snap.orgs.is_acute(&org.code) {
         page.acute = true;
         return Ok(page);
     }

@@ -191,19 +191,13 @@ pub async fn beyond_page(
 ) -> Result<BeyondPage, AppError> {
     crate::pages::network::may_use(&user)?;
     let snap = state.cache.current(&state.store).await?;
-    let kinds: std::collections::HashMap<String, String> = state
-        .store
-        .organisation_types()
-        .await?
-        .into_iter()
-        .collect();
     let trusts = snap
         .orgs
         .trusts()
         .map(|t| TrustLine {
             code: t.code.clone(),
             name: t.name.clone(),
-            acute: kinds.get(&t.code).is_some_and(|k| k == "acute"),
+            acute: snap.orgs.is_acute(&t.code),
         })
         .collect();
     let by = match q.by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
