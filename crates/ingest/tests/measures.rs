@@ -464,3 +464,70 @@ async fn completeness_shows_missing_months_and_under_reporting() {
         assert_eq!(rows[5].events, 2);
     }
 }
+
+/// The region's and the ICB's facts added up from the trusts' parts (as the web's cache does
+/// after an upload) are the facts read for them directly, for every measure, monthly and
+/// weekly; and a trust's facts read with its parts (medians from the restraint lengths) are
+/// its facts read alone. A patient with stays in both trusts in January counts once above them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn levels_above_a_trust_added_up_from_trusts_are_read_directly() {
+    for db in databases().await {
+        let mut keys = key();
+        import_all_examples(&db, &mut keys).await;
+        let moved = b"WardStayId,NHSNumber,WardCode,StartDateWardStay,EndDateWardStay\n\
+                      WS90,9990000018,R8B-CEDAR,2024-01-12,2024-01-20\n";
+        let r = import_bytes(
+            &db,
+            &mut keys,
+            ingest::formats::Kind::WardStays,
+            "moved.csv",
+            moved,
+            false,
+        )
+        .await;
+        assert!(r.ok(), "{}: {:?}", db.name, r.error_lines());
+        let all = catalogue();
+        for period in [PeriodKind::Month, PeriodKind::Week] {
+            let trusts = query(OrgLevel::Trust, period);
+            let (trust_facts, parts) = db.store.trust_parts(&trusts, &all).await.unwrap();
+            assert_eq!(
+                trust_facts,
+                db.store.measure_facts(&trusts, &all).await.unwrap(),
+                "{} {period:?}: trusts",
+                db.name
+            );
+            for (level, scope) in [
+                (OrgLevel::Region, None),
+                (OrgLevel::Icb, None),
+                (OrgLevel::Icb, Some((OrgLevel::Region, "Y98".to_string()))),
+            ] {
+                let q = Query {
+                    scope: scope.clone(),
+                    ..query(level, period)
+                };
+                let parents = db
+                    .store
+                    .trust_parents(level, &scope)
+                    .await
+                    .unwrap()
+                    .expect("each trust's wards are in one ICB and one region");
+                let orgs = db.store.orgs_in_scope(&q).await.unwrap();
+                let composed = parts.compose(&parents, orgs);
+                let direct = db.store.measure_facts(&q, &all).await.unwrap();
+                assert_eq!(
+                    composed, direct,
+                    "{} {period:?} {level:?} {scope:?}",
+                    db.name
+                );
+                if level == OrgLevel::Region && period == PeriodKind::Month {
+                    let jan = direct.get("Y98", date!(2024 - 01 - 01));
+                    let trust_sum: f64 = ["R8A", "R8B"]
+                        .iter()
+                        .filter_map(|t| trust_facts.get(t, date!(2024 - 01 - 01)).inpatients)
+                        .sum();
+                    assert_eq!(jan.inpatients, Some(trust_sum - 1.0), "{}", db.name);
+                }
+            }
+        }
+    }
+}

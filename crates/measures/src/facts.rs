@@ -153,6 +153,9 @@ impl Facts {
     }
 }
 
+/// A count per organisation and period.
+pub type Counts = HashMap<(String, Date), f64>;
+
 /// One ward stay of a patient, as day numbers are turned into dates: the organisation it
 /// counts for (at the level asked), a patient key, the first and (if it ended) last day.
 #[derive(Clone, Debug, PartialEq)]
@@ -179,19 +182,63 @@ pub fn inpatients(
 }
 
 /// [`inpatients`] fed one stay at a time (the store streams them: at a national size the
-/// region's stays are over a million rows, never held at once). Each stay keeps 16 bytes: its
-/// organisation and patient as small numbers and the first and last period it touches. At the
-/// end a patient's overlapping stays are merged per organisation, so that they count once in
-/// each period, and the counts are read from a difference array: memory grows with stays, not
-/// with stays times periods.
+/// region's stays are over a million rows, never held at once). Each stay keeps 32 bytes: its
+/// organisation as a small number, its patient's key and the first and last period it touches.
+/// At the end a patient's overlapping stays are merged per organisation, so that they count once
+/// in each period, and the counts are read from a difference array: memory grows with stays,
+/// not with stays times periods.
 pub struct InpatientCount {
     kind: domain::dates::PeriodKind,
     periods: Vec<Date>,
     last_day: Option<Date>,
-    patients: HashMap<String, u32>,
     orgs: HashMap<String, u32>,
-    /// (organisation, patient, first period index, last period index).
-    spans: Vec<(u32, u32, u32, u32)>,
+    spans: Vec<Span>,
+}
+
+/// A patient's run of consecutive periods at one organisation (`org` is an index into the
+/// organisations being counted). Ordered by organisation, patient, then periods, so that a
+/// sort puts each patient's runs at an organisation side by side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Span {
+    pub(crate) org: u32,
+    pub(crate) patient: PatientKey,
+    pub(crate) first: u32,
+    pub(crate) last: u32,
+}
+
+/// A patient's merged run of periods (indices into the periods counted) at one organisation:
+/// what a trust keeps so that the levels above can count their distinct inpatients without
+/// reading the stays again (`crate::compose`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Run {
+    pub patient: PatientKey,
+    pub first: u32,
+    pub last: u32,
+}
+
+/// A patient as a number: the pseudonym's own 128 bits when it is one (32 lower-case hex
+/// digits, which is how `ingest` writes every pseudonym), otherwise a 128-bit hash of the text.
+/// Two patients are one key only if their pseudonyms are one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PatientKey(u64, u64);
+
+impl PatientKey {
+    pub fn of(pseudonym: &str) -> PatientKey {
+        let b = pseudonym.as_bytes();
+        if b.len() == 32 && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            // Checked above: both halves are hex digits.
+            let half = |s: &str| u64::from_str_radix(s, 16).unwrap_or(0);
+            return PatientKey(half(&pseudonym[..16]), half(&pseudonym[16..]));
+        }
+        use std::hash::{Hash, Hasher};
+        let hash = |salt: u8| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            salt.hash(&mut h);
+            pseudonym.hash(&mut h);
+            h.finish()
+        };
+        PatientKey(hash(1), hash(2))
+    }
 }
 
 impl InpatientCount {
@@ -204,7 +251,6 @@ impl InpatientCount {
             kind,
             periods: periods.to_vec(),
             last_day,
-            patients: HashMap::new(),
             orgs: HashMap::new(),
             spans: Vec::new(),
         }
@@ -225,54 +271,92 @@ impl InpatientCount {
             self.periods.partition_point(|&x| x < p) as u32
         };
         let (p0, p1) = (index(from), index(end));
-        let patient = intern(&mut self.patients, patient);
         let org = intern(&mut self.orgs, org);
-        self.spans.push((org, patient, p0, p1));
+        self.spans.push(Span {
+            org,
+            patient: PatientKey::of(patient),
+            first: p0,
+            last: p1,
+        });
     }
 
-    pub fn finish(mut self) -> HashMap<(String, Date), f64> {
-        let n = self.periods.len();
-        self.spans.sort_unstable();
-        // Per organisation, +1 where a patient's (merged) run of periods starts and -1 after it.
-        let mut diff: HashMap<u32, Vec<i64>> = HashMap::new();
-        let mut flush = |org: u32, p0: u32, p1: u32| {
-            let d = diff.entry(org).or_insert_with(|| vec![0; n + 1]);
-            d[p0 as usize] += 1;
-            d[p1 as usize + 1] -= 1;
-        };
-        let mut current: Option<(u32, u32, u32, u32)> = None;
-        for &(org, patient, p0, p1) in &self.spans {
-            current = match current {
-                Some((o, p, a, b)) if o == org && p == patient && p0 <= b => {
-                    Some((o, p, a, b.max(p1)))
-                }
-                Some((o, _, a, b)) => {
-                    flush(o, a, b);
-                    Some((org, patient, p0, p1))
-                }
-                None => Some((org, patient, p0, p1)),
-            };
+    pub fn finish(self) -> Counts {
+        self.finish_with_runs().0
+    }
+
+    /// The counts, and each organisation's merged runs (what [`crate::compose`] adds up).
+    pub fn finish_with_runs(self) -> (Counts, HashMap<String, Vec<Run>>) {
+        let names = names_by_index(self.orgs);
+        let runs = merged(self.spans);
+        let counts = count_runs(&runs, &names, &self.periods);
+        let mut by_org: HashMap<String, Vec<Run>> = HashMap::new();
+        for s in runs {
+            by_org
+                .entry(names[s.org as usize].clone())
+                .or_default()
+                .push(Run {
+                    patient: s.patient,
+                    first: s.first,
+                    last: s.last,
+                });
         }
-        if let Some((o, _, a, b)) = current {
-            flush(o, a, b);
-        }
-        let names: HashMap<u32, String> = self.orgs.into_iter().map(|(k, v)| (v, k)).collect();
-        let mut out = HashMap::new();
-        for (org, d) in diff {
-            let mut running = 0i64;
-            for (i, start) in self.periods.iter().enumerate() {
-                running += d[i];
-                if running > 0 {
-                    out.insert((names[&org].clone(), *start), running as f64);
-                }
-            }
-        }
-        out
+        (counts, by_org)
     }
 }
 
+/// The organisations' names in index order.
+pub(crate) fn names_by_index(ids: HashMap<String, u32>) -> Vec<String> {
+    let mut names = vec![String::new(); ids.len()];
+    for (name, i) in ids {
+        names[i as usize] = name;
+    }
+    names
+}
+
+/// `spans` sorted, with each patient's overlapping runs at one organisation merged into one.
+pub(crate) fn merged(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_unstable();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(m) if m.org == s.org && m.patient == s.patient && s.first <= m.last => {
+                m.last = m.last.max(s.last);
+            }
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// Distinct patients per organisation and period from merged runs (+1 where a run starts, -1
+/// after it ends, summed along the periods). Only periods with somebody are in the map.
+pub(crate) fn count_runs(
+    runs: &[Span],
+    names: &[String],
+    periods: &[Date],
+) -> HashMap<(String, Date), f64> {
+    let n = periods.len();
+    let mut diff: HashMap<u32, Vec<i64>> = HashMap::new();
+    for s in runs {
+        let d = diff.entry(s.org).or_insert_with(|| vec![0; n + 1]);
+        d[s.first as usize] += 1;
+        d[s.last as usize + 1] -= 1;
+    }
+    let mut out = HashMap::new();
+    for (org, d) in diff {
+        let mut running = 0i64;
+        for (i, start) in periods.iter().enumerate() {
+            running += d[i];
+            if running > 0 {
+                out.insert((names[org as usize].clone(), *start), running as f64);
+            }
+        }
+    }
+    out
+}
+
 /// The small number standing for `name` (the next one if it is new).
-fn intern(ids: &mut HashMap<String, u32>, name: &str) -> u32 {
+pub(crate) fn intern(ids: &mut HashMap<String, u32>, name: &str) -> u32 {
     if let Some(&id) = ids.get(name) {
         return id;
     }

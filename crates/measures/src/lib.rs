@@ -4,6 +4,7 @@
 //! `mhsip measures`, `mhsip chart`, the demo and the benchmarks all use. Pure: no I/O.
 
 pub mod chart;
+pub mod compose;
 pub mod facts;
 pub mod freed;
 pub mod ligature;

@@ -3,7 +3,8 @@
 //! period, the set of patients with a stay that overlaps the period.
 
 use domain::dates::PeriodKind;
-use measures::facts::{InpatientCount, StaySpan, inpatients};
+use measures::compose::{Extras, TrustParts};
+use measures::facts::{Facts, InpatientCount, StaySpan, inpatients};
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use time::{Date, Duration, macros::date};
@@ -69,6 +70,49 @@ proptest! {
         let kind = if weekly { PeriodKind::Week } else { PeriodKind::Month };
         let starts = periods(kind, date!(2024 - 01 - 01), n);
         prop_assert_eq!(inpatients(&s, kind, &starts), by_definition(&s, kind, &starts));
+    }
+
+    /// The ICBs' inpatients composed from their trusts' runs are the ICBs' own count, however
+    /// the patients move between trusts.
+    #[test]
+    fn inpatients_composed_from_trusts_are_the_count_above_them(
+        s in stays(),
+        weekly in any::<bool>(),
+        n in 1usize..16,
+    ) {
+        let kind = if weekly { PeriodKind::Week } else { PeriodKind::Month };
+        let starts = periods(kind, date!(2024 - 01 - 01), n);
+        let parent = HashMap::from([
+            ("W0".to_string(), "I0".to_string()),
+            ("W1".to_string(), "I0".to_string()),
+            ("W2".to_string(), "I1".to_string()),
+        ]);
+        let above: Vec<StaySpan> = s
+            .iter()
+            .map(|x| StaySpan { org: parent[&x.org].clone(), ..x.clone() })
+            .collect();
+        let mut count = InpatientCount::new(kind, &starts);
+        for x in &s {
+            count.add(&x.org, &x.patient, x.start, x.end);
+        }
+        let (counts, stays) = count.finish_with_runs();
+        let mut facts = Facts {
+            orgs: vec!["W0".into(), "W1".into(), "W2".into()],
+            periods: starts.clone(),
+            ..Facts::default()
+        };
+        for ((org, d), n) in counts {
+            facts.cell(&org, d).inpatients = Some(n);
+        }
+        let extras = Extras { stays, ..Extras::default() };
+        let composed = TrustParts::new(kind, &facts, extras)
+            .compose(&parent, vec!["I0".into(), "I1".into()]);
+        let composed: HashMap<(String, Date), f64> = composed
+            .cells
+            .iter()
+            .filter_map(|(k, c)| c.inpatients.map(|n| (k.clone(), n)))
+            .collect();
+        prop_assert_eq!(composed, inpatients(&above, kind, &starts));
     }
 }
 

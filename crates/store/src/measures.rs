@@ -133,6 +133,35 @@ impl Store {
     /// The grouped counts and sums the listed measures need, per organisation at `q.level` and
     /// period, by name (one SQL query per source table).
     pub async fn measure_facts(&self, q: &Query, measures: &[Measure]) -> Result<Facts> {
+        Ok(self.read_facts(q, measures, false).await?.0)
+    }
+
+    /// [`Store::measure_facts`] at the trust level, with what the levels above need to be
+    /// composed from it (`measures::compose`): each trust's patients' runs of periods, who was
+    /// restricted in each period, and how long each physical restraint lasted (the trusts'
+    /// medians are then read from those lengths too).
+    pub async fn trust_parts(
+        &self,
+        q: &Query,
+        measures: &[Measure],
+    ) -> Result<(Facts, measures::compose::TrustParts)> {
+        if q.level != OrgLevel::Trust {
+            return Err(crate::StoreError::Invalid(format!(
+                "the parts the levels above are composed from are a trust's, not a {}'s",
+                q.level.as_str()
+            )));
+        }
+        let (facts, extras) = self.read_facts(q, measures, true).await?;
+        let parts = measures::compose::TrustParts::new(q.period, &facts, extras);
+        Ok((facts, parts))
+    }
+
+    async fn read_facts(
+        &self,
+        q: &Query,
+        measures: &[Measure],
+        keep_parts: bool,
+    ) -> Result<(Facts, measures::compose::Extras)> {
         let per = q.period_col("x.month_start", "x.week_start");
         let f = |e: &str| format!("CAST({e} AS DOUBLE PRECISION)");
         let count_if = |cond: &str| f(&format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
@@ -237,16 +266,41 @@ impl Store {
             Table::new()
         };
 
+        let mut extras = measures::compose::Extras::default();
         let inpatients = if needs(&|m| m.denominator == Denominator::Inpatients) {
-            self.inpatients(q).await?
+            let count = self.inpatient_count(q).await?;
+            if keep_parts {
+                let (counts, stays) = count.finish_with_runs();
+                extras.stays = stays;
+                counts
+            } else {
+                count.finish()
+            }
         } else {
             HashMap::new()
         };
-        let medians = if needs(&|m| m.numerator == Numerator::MedianRestraintMinutes) {
-            self.restraint_medians(q).await?
-        } else {
-            HashMap::new()
+        let medians = match (
+            needs(&|m| m.numerator == Numerator::MedianRestraintMinutes),
+            keep_parts,
+        ) {
+            (false, _) => HashMap::new(),
+            (true, false) => self.restraint_medians(q).await?,
+            (true, true) => {
+                extras.restraint_minutes = self.restraint_lengths(q).await?;
+                let periods = q.periods();
+                let mut out = HashMap::new();
+                for (org, lengths) in &extras.restraint_minutes {
+                    for (p, m) in measures::compose::medians_by_period(lengths) {
+                        let day = i64::from(day_number(periods[p as usize]));
+                        out.insert((org.clone(), day), (m.minutes, m.restraints));
+                    }
+                }
+                out
+            }
         };
+        if keep_parts && !ri.is_empty() {
+            extras.restricted = self.restricted_people(q).await?;
+        }
         let gaps = if needs(&|m| m.numerator == Numerator::DaysBetweenSelfHarm) {
             self.self_harm_days(q).await?
         } else {
@@ -317,10 +371,47 @@ impl Store {
                 restraints,
             });
         }
-        Ok(facts)
+        Ok((facts, extras))
     }
 
-    pub(crate) async fn orgs_in_scope(&self, q: &Query) -> Result<Vec<String>> {
+    /// The organisation at `level` each trust's wards are in, for the trusts with wards under
+    /// `scope`: `None` when a trust's wards are in more than one (its figures cannot then be
+    /// added into one parent's).
+    pub async fn trust_parents(
+        &self,
+        level: OrgLevel,
+        scope: &Option<(OrgLevel, String)>,
+    ) -> Result<Option<HashMap<String, String>>> {
+        let lvl = level_column(level);
+        let (filter, bind) = match scope {
+            Some((at, code)) => (
+                format!(" AND {} = $1", level_column(*at)),
+                Some(code.clone()),
+            ),
+            None => (String::new(), None),
+        };
+        let sql = format!("SELECT DISTINCT w.trust_code, {lvl} FROM wards w WHERE 1 = 1{filter}");
+        let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql);
+        if let Some(b) = bind {
+            query = query.bind(b);
+        }
+        // A ward without a parent at the level counts for none (as the grouped queries drop
+        // it): a trust with such a ward beside others cannot be added up whole.
+        let mut seen: HashMap<String, Option<String>> = HashMap::new();
+        for (trust, parent) in query.fetch_all(&self.pool).await? {
+            if seen.insert(trust, parent).is_some() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(
+            seen.into_iter()
+                .filter_map(|(t, p)| p.map(|p| (t, p)))
+                .collect(),
+        ))
+    }
+
+    /// Every organisation at `q.level` with wards in `q.scope`, in order.
+    pub async fn orgs_in_scope(&self, q: &Query) -> Result<Vec<String>> {
         let lvl = level_column(q.level);
         let (sql, bind) = match &q.scope {
             Some((level, code)) => (
@@ -350,7 +441,7 @@ impl Store {
     /// Distinct inpatients per organisation and period: every ward stay overlapping the query's
     /// days, streamed from the database into `measures::facts::InpatientCount` (the region's
     /// stays are over a million rows at a national size: they are never held at once).
-    async fn inpatients(&self, q: &Query) -> Result<HashMap<(String, Date), f64>> {
+    async fn inpatient_count(&self, q: &Query) -> Result<facts::InpatientCount> {
         use futures_util::TryStreamExt;
         let lvl = level_column(q.level);
         let scope = q.scope_sql();
@@ -380,10 +471,10 @@ impl Store {
                 );
             }
         }
-        Ok(count.finish())
+        Ok(count)
     }
 
-    /// [`Store::inpatients`] on a SQLite file: the stays (a trust's are tens of thousands) are
+    /// [`Store::inpatient_count`] on a SQLite file: the stays (a trust's are tens of thousands) are
     /// read in one blocking task, where through the pool each row is a hand-over between
     /// threads (see `sqlite_read`).
     async fn inpatients_from_sqlite(
@@ -391,7 +482,7 @@ impl Store {
         sql: String,
         q: &Query,
         mut count: facts::InpatientCount,
-    ) -> Result<HashMap<(String, Date), f64>> {
+    ) -> Result<facts::InpatientCount> {
         let mut binds = vec![Val::Int(q.first_day()), Val::Int(q.last_day())];
         binds.extend(q.scope.as_ref().map(|(_, code)| Val::text(code.as_str())));
         let read = {
@@ -416,7 +507,7 @@ impl Store {
             }
         };
         match self.sqlite_read(read).await {
-            Some(counted) => Ok(counted?.finish()),
+            Some(counted) => counted,
             None => Err(crate::StoreError::Invalid(
                 "distinct inpatients: the SQLite file could not be opened for reading".into(),
             )),
@@ -454,6 +545,77 @@ impl Store {
             .into_iter()
             .map(|(o, p, median, n)| ((o, p), (median, n)))
             .collect())
+    }
+
+    /// Per organisation, (period index, minutes, how many) of the physical restraints that
+    /// started in each period and ended: the lengths a median is the middle of, by length.
+    async fn restraint_lengths(&self, q: &Query) -> Result<HashMap<String, Vec<(u32, i64, u32)>>> {
+        let lvl = level_column(q.level);
+        let per = q.period_col("x.month_start", "x.week_start");
+        let scope = q.scope_sql();
+        let sql = format!(
+            "SELECT {lvl}, {per}, x.end_min - x.start_min, COUNT(*) \
+             FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
+             WHERE x.day BETWEEN $1 AND $2 AND {physical} AND x.end_min IS NOT NULL{scope} \
+             GROUP BY 1, 2, 3",
+            physical = group_sql(InterventionGroup::Physical)
+        );
+        let rows: Vec<(Option<String>, i64, i64, i64)> = self.bound(q, &sql).await?;
+        let index = period_index(q);
+        let mut out: HashMap<String, Vec<(u32, i64, u32)>> = HashMap::new();
+        for (org, period, minutes, n) in rows {
+            if let (Some(org), Some(p)) = (org, index(period)) {
+                out.entry(org).or_default().push((p, minutes, n as u32));
+            }
+        }
+        for v in out.values_mut() {
+            v.sort_unstable();
+        }
+        Ok(out)
+    }
+
+    /// Per organisation, the (period index, patient) of everyone with a restrictive
+    /// intervention in each period, distinct and in order.
+    async fn restricted_people(
+        &self,
+        q: &Query,
+    ) -> Result<HashMap<String, Vec<(u32, facts::PatientKey)>>> {
+        let lvl = level_column(q.level);
+        let per = q.period_col("x.month_start", "x.week_start");
+        let scope = q.scope_sql();
+        let sql = format!(
+            "SELECT {lvl}, {per}, x.patient FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
+             WHERE x.day BETWEEN $1 AND $2{scope} GROUP BY 1, 2, 3"
+        );
+        let rows: Vec<(Option<String>, i64, String)> = self.bound(q, &sql).await?;
+        let index = period_index(q);
+        let mut out: HashMap<String, Vec<(u32, facts::PatientKey)>> = HashMap::new();
+        for (org, period, patient) in rows {
+            if let (Some(org), Some(p)) = (org, index(period)) {
+                out.entry(org)
+                    .or_default()
+                    .push((p, facts::PatientKey::of(&patient)));
+            }
+        }
+        for v in out.values_mut() {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Ok(out)
+    }
+
+    /// The rows of `sql` with the query's first and last day and scope bound as $1, $2, $3.
+    async fn bound<T>(&self, q: &Query, sql: &str) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut query = sqlx::query_as::<_, T>(sql)
+            .bind(q.first_day())
+            .bind(q.last_day());
+        if let Some((_, code)) = &q.scope {
+            query = query.bind(code.clone());
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// For each org, one point per self-harm incident: days since the previous one.
@@ -644,6 +806,16 @@ impl Store {
         };
         Ok(tokio::try_join!(fetch(num_sql), fetch(den_sql))?)
     }
+}
+
+/// The index among the query's periods of a period given by its first day number.
+fn period_index(q: &Query) -> impl Fn(i64) -> Option<u32> {
+    let periods: Vec<i64> = q
+        .periods()
+        .into_iter()
+        .map(|d| i64::from(day_number(d)))
+        .collect();
+    move |day| periods.binary_search(&day).ok().map(|i| i as u32)
 }
 
 /// Rows of a breakdown: each group's label per characteristic, and the sum.

@@ -6,6 +6,7 @@
 use crate::orgs::Directory;
 use domain::OrgLevel;
 use domain::dates::{PeriodKind, date_from_day};
+use measures::compose::TrustParts;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -79,6 +80,9 @@ struct State {
     snapshot: Arc<Snapshot>,
     checked: Instant,
     series: HashMap<Key, Arc<Vec<MeasureSeries>>>,
+    /// Each trust's part of the levels above (`measures::compose`), kept with the series of the
+    /// trust-level keys across every trust: the region's and ICBs' series are added up from them.
+    parts: HashMap<Key, Arc<TrustParts>>,
     /// Every ward-month's completeness reading over the whole data range.
     completeness: Option<Arc<Vec<WardMonth>>>,
     /// A newer generation is being computed in the background.
@@ -162,15 +166,115 @@ impl Snapshot {
     }
 }
 
+/// A key's series, and for the trust-level key across every trust the parts that the levels
+/// above are added up from.
+struct Computed {
+    series: Arc<Vec<MeasureSeries>>,
+    parts: Option<Arc<TrustParts>>,
+}
+
+/// What a computation may take instead of reading it again.
+#[derive(Default)]
+struct Given {
+    /// The trusts' parts, for a key that adds trusts together.
+    parts: Option<Arc<TrustParts>>,
+    /// The other programmes' series (FREED, ligature registers), when the change cannot have
+    /// moved them (an upload of ward records).
+    other_programmes: Option<Vec<MeasureSeries>>,
+}
+
+/// Whether `key`'s series add trusts together (the region's, an ICB's), so that they can be
+/// added up from the trusts' parts.
+fn adds_trusts(key: &Key) -> bool {
+    matches!(key.level, OrgLevel::Icb | OrgLevel::Region)
+        && matches!(
+            key.scope,
+            None | Some((OrgLevel::Icb | OrgLevel::Region, _))
+        )
+}
+
+/// Whether `key` is read with each trust's part of the levels above.
+fn keeps_parts(key: &Key) -> bool {
+    key.level == OrgLevel::Trust && matches!(key.scope, None | Some((OrgLevel::Trust, _)))
+}
+
+/// The keys across every trust whose parts add up to `key`'s series: every measure's, then
+/// the same measure's.
+fn trusts_keys(key: &Key) -> [Key; 2] {
+    let own = Key {
+        level: OrgLevel::Trust,
+        period: key.period,
+        scope: None,
+        measure: key.measure,
+    };
+    [
+        Key {
+            measure: None,
+            ..own.clone()
+        },
+        own,
+    ]
+}
+
+/// The parts held for `key` (which adds trusts together), if any.
+fn held_parts(parts: &HashMap<Key, Arc<TrustParts>>, key: &Key) -> Option<Arc<TrustParts>> {
+    if !adds_trusts(key) {
+        return None;
+    }
+    trusts_keys(key).iter().find_map(|k| parts.get(k).cloned())
+}
+
+/// The other programmes' series among `held` (they come after the ward measures' series).
+fn other_programmes(held: &[MeasureSeries]) -> Vec<MeasureSeries> {
+    held.iter()
+        .filter(|s| domain::measures::find(s.measure).is_none_or(|m| !m.from_ward_uploads()))
+        .cloned()
+        .collect()
+}
+
+/// Computed keys into the maps of the generation being built (parts of the keys across every
+/// trust only: a trust's own parts are spliced into those).
+fn keep(
+    done: Vec<(Key, Computed)>,
+    series: &mut HashMap<Key, Arc<Vec<MeasureSeries>>>,
+    parts: &mut HashMap<Key, Arc<TrustParts>>,
+) {
+    for (key, c) in done {
+        if let Some(p) = c.parts.filter(|_| key.scope.is_none()) {
+            parts.insert(key.clone(), p);
+        }
+        series.insert(key, c.series);
+    }
+}
+
+/// The facts of a key that adds trusts together, from the trusts' parts: `None` when they
+/// cannot be (the parts are of other periods, or a trust's wards are in two ICBs).
+async fn composed(
+    store: &Store,
+    q: &Query,
+    parts: &TrustParts,
+) -> store::Result<Option<store::measures::Facts>> {
+    if parts.kind != q.period || parts.periods != q.period.starts_between(q.from, q.to) {
+        return Ok(None);
+    }
+    let Some(parent_of) = store.trust_parents(q.level, &q.scope).await? else {
+        return Ok(None);
+    };
+    let orgs = store.orgs_in_scope(q).await?;
+    Ok(Some(parts.compose(&parent_of, orgs)))
+}
+
 async fn compute(
     store: &Store,
     snap: &Snapshot,
     key: &Key,
-) -> store::Result<Arc<Vec<MeasureSeries>>> {
+    given: Given,
+) -> store::Result<Computed> {
     let Some((from, to)) = snap.range else {
-        return Ok(Arc::new(
-            crate::series_sources::series_for(store, snap, key).await?,
-        ));
+        return Ok(Computed {
+            series: Arc::new(crate::series_sources::series_for(store, snap, key).await?),
+            parts: None,
+        });
     };
     let measures: Vec<_> = match key.measure {
         Some(id) => domain::measures::find(id)
@@ -187,12 +291,27 @@ async fn compute(
         scope: key.scope.clone(),
     };
     let started = Instant::now();
-    let facts = store.measure_facts(&q, &measures).await?;
+    let mut parts = None;
+    let mut facts = None;
+    if keeps_parts(key) {
+        let (f, p) = store.trust_parts(&q, &measures).await?;
+        facts = Some(f);
+        parts = Some(Arc::new(p));
+    } else if let Some(held) = given.parts.filter(|_| adds_trusts(key)) {
+        facts = composed(store, &q, &held).await?;
+    }
+    let facts = match facts {
+        Some(f) => f,
+        None => store.measure_facts(&q, &measures).await?,
+    };
     let read = started.elapsed();
     let mut out = measures::series::assemble(&measures, &facts);
     let ward_measures = started.elapsed();
     // The other programmes' measures (FREED, ligature registers) beside the ward measures.
-    out.extend(crate::series_sources::series_for(store, snap, key).await?);
+    match given.other_programmes {
+        Some(held) => out.extend(held),
+        None => out.extend(crate::series_sources::series_for(store, snap, key).await?),
+    }
     // What each key costs, for whoever tunes a large deployment (RUST_LOG=web=debug).
     tracing::debug!(
         level = key.level.as_str(),
@@ -204,7 +323,10 @@ async fn compute(
         other_programmes_ms = (started.elapsed() - ward_measures).as_millis() as u64,
         "computed series"
     );
-    Ok(Arc::new(out))
+    Ok(Computed {
+        series: Arc::new(out),
+        parts,
+    })
 }
 
 async fn compute_completeness(
@@ -334,9 +456,9 @@ fn plan_for(
 
 /// What a rebuild computes for a key before the swap.
 enum Work {
-    Compute,
-    /// Splice the changed trusts into the series held.
-    Splice(Arc<Vec<MeasureSeries>>),
+    Compute(Given),
+    /// Splice the changed trusts into the series held (and into the parts held with them).
+    Splice(Arc<Vec<MeasureSeries>>, Option<Arc<TrustParts>>),
 }
 
 /// Do `work` with as many keys in flight as the machine has cores (each key's queries and its
@@ -347,7 +469,7 @@ async fn run_on_every_core(
     fresh: &Arc<Snapshot>,
     changed: Option<&Arc<HashSet<String>>>,
     work: Vec<(Key, Work)>,
-) -> store::Result<Vec<(Key, Arc<Vec<MeasureSeries>>)>> {
+) -> store::Result<Vec<(Key, Computed)>> {
     let width = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let mut queue = work.into_iter();
     let mut running = tokio::task::JoinSet::new();
@@ -360,10 +482,13 @@ async fn run_on_every_core(
             let (store, fresh, changed) = (store.clone(), fresh.clone(), changed.cloned());
             running.spawn(async move {
                 let value = match (job, changed) {
-                    (Work::Splice(held), Some(trusts)) => {
-                        splice(&store, &fresh, &key, &held, &trusts).await
+                    (Work::Splice(held, parts), Some(trusts)) => {
+                        splice(&store, &fresh, &key, &held, parts.as_deref(), &trusts).await
                     }
-                    _ => compute(&store, &fresh, &key).await,
+                    (Work::Compute(given), _) => compute(&store, &fresh, &key, given).await,
+                    (Work::Splice(..), None) => {
+                        compute(&store, &fresh, &key, Given::default()).await
+                    }
                 };
                 value.map(|v| (key, v))
             });
@@ -388,20 +513,28 @@ async fn splice(
     fresh: &Snapshot,
     key: &Key,
     held: &[MeasureSeries],
+    held_parts: Option<&TrustParts>,
     changed: &HashSet<String>,
-) -> store::Result<Arc<Vec<MeasureSeries>>> {
+) -> store::Result<Computed> {
     let mut trusts: Vec<&String> = changed.iter().collect();
     trusts.sort();
     let mut new: HashMap<(String, &'static str), MeasureSeries> = HashMap::new();
     let mut order: Vec<(String, &'static str)> = Vec::new();
+    let mut parts = held_parts.cloned();
     for t in trusts {
         let scoped = Key {
             scope: Some((OrgLevel::Trust, t.clone())),
             ..key.clone()
         };
-        for s in compute(store, fresh, &scoped).await?.iter() {
+        let c = compute(store, fresh, &scoped, Given::default()).await?;
+        let (series, trust_parts) = (c.series.to_vec(), c.parts);
+        parts = match (parts, trust_parts) {
+            (Some(held), Some(p)) => held.spliced(&p, &HashSet::from([t.clone()])),
+            _ => None,
+        };
+        for s in series {
             order.push((s.org.clone(), s.measure));
-            new.insert((s.org.clone(), s.measure), s.clone());
+            new.insert((s.org.clone(), s.measure), s);
         }
     }
     let trust_of = |code: &str| fresh.trust_of(code);
@@ -418,7 +551,10 @@ async fn splice(
             out.push(n);
         }
     }
-    Ok(Arc::new(out))
+    Ok(Computed {
+        series: Arc::new(out),
+        parts: parts.map(Arc::new),
+    })
 }
 
 impl Cache {
@@ -429,6 +565,7 @@ impl Cache {
                     snapshot: Arc::new(snapshot(store).await?),
                     checked: Instant::now(),
                     series: HashMap::new(),
+                    parts: HashMap::new(),
                     completeness: None,
                     rebuilding: false,
                     again: false,
@@ -548,7 +685,7 @@ impl Cache {
             Some(f) => f,
             None => Arc::new(snapshot(store).await?),
         };
-        let (old, held, had_completeness, held_completeness) = {
+        let (old, held, held_parts_map, had_completeness, held_completeness) = {
             let s = self.lock();
             let held: Vec<(Key, Arc<Vec<MeasureSeries>>)> = s
                 .series
@@ -558,6 +695,7 @@ impl Cache {
             (
                 s.snapshot.clone(),
                 held,
+                s.parts.clone(),
                 s.completeness.is_some(),
                 s.completeness.clone(),
             )
@@ -570,25 +708,54 @@ impl Cache {
         }
         let changed = changed_trusts(&old, &fresh).map(Arc::new);
         let mut series: HashMap<Key, Arc<Vec<MeasureSeries>>> = HashMap::new();
-        let mut deferred: Vec<Key> = Vec::new();
+        let mut parts: HashMap<Key, Arc<TrustParts>> = HashMap::new();
+        let mut deferred: Vec<(Key, Arc<Vec<MeasureSeries>>)> = Vec::new();
         let mut now: Vec<(Key, Work)> = Vec::new();
+        // Everything again: the keys that add trusts together wait for the trusts' parts.
+        let mut adding: Vec<Key> = Vec::new();
         for (key, value) in held {
             match &changed {
-                None => now.push((key, Work::Compute)),
+                None if adds_trusts(&key) => adding.push(key),
+                None => now.push((key, Work::Compute(Given::default()))),
                 Some(trusts) => match plan_for(&key, &value, trusts, &fresh) {
                     Plan::Carry => {
+                        if let Some(p) = held_parts_map.get(&key) {
+                            parts.insert(key.clone(), p.clone());
+                        }
                         series.insert(key, value);
                     }
-                    Plan::Recompute => now.push((key, Work::Compute)),
-                    Plan::Splice => now.push((key, Work::Splice(value))),
+                    Plan::Recompute => now.push((key, Work::Compute(Given::default()))),
+                    Plan::Splice => {
+                        let held = held_parts_map.get(&key).cloned();
+                        now.push((key, Work::Splice(value, held)));
+                    }
                     Plan::Later => {
-                        series.insert(key.clone(), value);
-                        deferred.push(key);
+                        series.insert(key.clone(), value.clone());
+                        deferred.push((key, value));
                     }
                 },
             }
         }
-        series.extend(run_on_every_core(store, &fresh, changed.as_ref(), now).await?);
+        keep(
+            run_on_every_core(store, &fresh, changed.as_ref(), now).await?,
+            &mut series,
+            &mut parts,
+        );
+        let adding: Vec<(Key, Work)> = adding
+            .into_iter()
+            .map(|key| {
+                let given = Given {
+                    parts: held_parts(&parts, &key),
+                    other_programmes: None,
+                };
+                (key, Work::Compute(given))
+            })
+            .collect();
+        keep(
+            run_on_every_core(store, &fresh, changed.as_ref(), adding).await?,
+            &mut series,
+            &mut parts,
+        );
         let completeness = match (had_completeness, &changed) {
             (false, _) => None,
             (true, Some(trusts)) => match &held_completeness {
@@ -602,16 +769,23 @@ impl Cache {
             let mut s = self.lock();
             s.snapshot = fresh.clone();
             s.series = series;
+            s.parts = parts.clone();
             s.completeness = completeness;
             s.checked = Instant::now();
         }
-        for key in deferred {
-            let computed = compute(store, &fresh, &key).await?;
+        // The region's and ICBs' series: their trusts' new parts added up (an upload of ward
+        // records leaves the other programmes' series as they were).
+        for (key, value) in deferred {
+            let given = Given {
+                parts: held_parts(&parts, &key),
+                other_programmes: Some(other_programmes(&value)),
+            };
+            let computed = compute(store, &fresh, &key, given).await?;
             let mut s = self.lock();
             if s.snapshot.generation != generation {
                 break;
             }
-            s.series.insert(key, computed);
+            s.series.insert(key, computed.series);
         }
         Ok(())
     }
@@ -696,7 +870,16 @@ impl Cache {
         if let Some(hit) = self.lock().series.get(&key).cloned() {
             return Ok(hit);
         }
-        let computed = compute(store, snap, &key).await;
+        let computed = match self.parts_for(store, snap, &key).await {
+            Ok(parts) => {
+                let given = Given {
+                    parts,
+                    other_programmes: None,
+                };
+                compute(store, snap, &key, given).await
+            }
+            Err(e) => Err(e),
+        };
         self.inner
             .in_flight
             .lock()
@@ -708,10 +891,35 @@ impl Cache {
         if s.snapshot.generation == snap.generation {
             if s.series.len() >= MAX_ENTRIES {
                 s.series.clear();
+                s.parts.clear();
             }
-            s.series.insert(key, computed.clone());
+            s.series.insert(key.clone(), computed.series.clone());
+            if let Some(parts) = computed.parts.filter(|_| key.scope.is_none()) {
+                s.parts.insert(key, parts);
+            }
         }
-        Ok(computed)
+        Ok(computed.series)
+    }
+
+    /// The trusts' parts that `key`'s series add up (`None` for a key that adds no trusts
+    /// together). When they are not held, the key across every trust is computed first (its
+    /// series are kept too): the region is then its trusts' figures added up, never a second
+    /// read of every row.
+    async fn parts_for(
+        &self,
+        store: &Store,
+        snap: &Snapshot,
+        key: &Key,
+    ) -> store::Result<Option<Arc<TrustParts>>> {
+        if !adds_trusts(key) {
+            return Ok(None);
+        }
+        if let Some(held) = held_parts(&self.lock().parts, key) {
+            return Ok(Some(held));
+        }
+        let [_, own] = trusts_keys(key);
+        Box::pin(self.compute_once(store, snap, own)).await?;
+        Ok(held_parts(&self.lock().parts, key))
     }
 
     /// `key`'s series (every measure) if they are computed; otherwise `measure`'s alone

@@ -1617,9 +1617,11 @@ async fn a_ward_page_says_what_is_new_since_the_last_visit() {
     }
 }
 
-/// An upload bound to one trust is recomputed for that trust only (its series spliced into the
-/// ones across trusts, the region's and ICB's recomputed after the swap), and what is served
-/// then is exactly what a whole recomputation gives, at every level.
+/// An upload bound to one trust is recomputed for that trust only (its series and parts spliced
+/// into the ones across trusts, the region's and ICB's added up again from the parts after the
+/// swap), and what is served then is exactly what a whole recomputation gives, at every level
+/// (that the parts add up to what the store reads directly is
+/// `ingest/tests/measures.rs::levels_above_a_trust_added_up_from_trusts_are_read_directly`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trust_s_upload_recomputed_alone_serves_the_same_figures_as_a_whole_recomputation() {
     for db in databases().await {
@@ -1639,6 +1641,11 @@ async fn a_trust_s_upload_recomputed_alone_serves_the_same_figures_as_a_whole_re
             "/api/summary/Y98",
             "/completeness?org=R8A",
             "/completeness",
+            // Added up from the trusts' parts: distinct inpatients, a median, weeks.
+            "/chart/Y98/pct_inpatients_restricted/download/csv",
+            "/chart/Q98/median_restraint_minutes/download/csv",
+            "/chart/Y98/pct_inpatients_restricted/download/csv?period=week",
+            "/chart/Q98/days_between_self_harm/download/csv",
         ];
         let before = read_all(&app, &admin, &paths).await;
         app.state.settled().await.unwrap();
@@ -1655,6 +1662,11 @@ async fn a_trust_s_upload_recomputed_alone_serves_the_same_figures_as_a_whole_re
         assert_eq!(
             incremental[4], before_settled[4],
             "{}: the other trust's ward is untouched",
+            app.db_name
+        );
+        assert_ne!(
+            incremental[8], before_settled[8],
+            "{}: the region's figures moved with the ward's",
             app.db_name
         );
         assert_eq!(before.len(), incremental.len());
