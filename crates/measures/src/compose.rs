@@ -76,6 +76,21 @@ impl TrustParts {
         }
     }
 
+    /// Roughly how many bytes the parts hold (for whoever sizes a deployment's memory).
+    pub fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.trusts
+            .values()
+            .map(|p| {
+                p.cells.len() * size_of::<(Date, PeriodFacts)>()
+                    + p.self_harm_days.len() * size_of::<Date>()
+                    + p.stays.len() * size_of::<Run>()
+                    + p.restricted.len() * size_of::<(u32, PatientKey)>()
+                    + p.restraint_minutes.len() * size_of::<(u32, i64, u32)>()
+            })
+            .sum()
+    }
+
     /// These parts with the `changed` trusts' taken from `fresh` (read again after their
     /// upload): `None` when the two do not cover the same periods.
     pub fn spliced(&self, fresh: &TrustParts, changed: &HashSet<String>) -> Option<TrustParts> {

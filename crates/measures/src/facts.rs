@@ -314,18 +314,18 @@ pub(crate) fn names_by_index(ids: HashMap<String, u32>) -> Vec<String> {
 }
 
 /// `spans` sorted, with each patient's overlapping runs at one organisation merged into one.
+/// In place: at a national size the region's spans are tens of megabytes, and a second copy
+/// would double them.
 pub(crate) fn merged(mut spans: Vec<Span>) -> Vec<Span> {
     spans.sort_unstable();
-    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
-    for s in spans {
-        match out.last_mut() {
-            Some(m) if m.org == s.org && m.patient == s.patient && s.first <= m.last => {
-                m.last = m.last.max(s.last);
-            }
-            _ => out.push(s),
+    spans.dedup_by(|s, m| {
+        let overlaps = m.org == s.org && m.patient == s.patient && s.first <= m.last;
+        if overlaps {
+            m.last = m.last.max(s.last);
         }
-    }
-    out
+        overlaps
+    });
+    spans
 }
 
 /// Distinct patients per organisation and period from merged runs (+1 where a run starts, -1

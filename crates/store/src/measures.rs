@@ -193,7 +193,12 @@ impl Store {
             count_if(&group_sql(InterventionGroup::Mechanical)),
             count_if(&group_sql(InterventionGroup::Seclusion)),
             count_if(&group_sql(InterventionGroup::Segregation)),
-            f("COUNT(DISTINCT x.patient)"),
+            // With the parts, the people restricted are counted from who was (below).
+            if keep_parts {
+                f("0")
+            } else {
+                f("COUNT(DISTINCT x.patient)")
+            },
             f(&format!("COUNT(DISTINCT {incident})")),
             f(&format!(
                 "COUNT(DISTINCT CASE WHEN x.review_patient = 1 THEN {incident} END)"
@@ -371,6 +376,17 @@ impl Store {
                 restraints,
             });
         }
+        for (org, people) in &extras.restricted {
+            let mut rest = people.as_slice();
+            while let Some(&(p, _)) = rest.first() {
+                let n = rest.partition_point(|x| x.0 == p);
+                let cell = facts.cell(org, facts.periods[p as usize]);
+                if let Some(ri) = cell.interventions.as_mut() {
+                    ri.people = n as f64;
+                }
+                rest = &rest[n..];
+            }
+        }
         Ok((facts, extras))
     }
 
@@ -442,7 +458,6 @@ impl Store {
     /// days, streamed from the database into `measures::facts::InpatientCount` (the region's
     /// stays are over a million rows at a national size: they are never held at once).
     async fn inpatient_count(&self, q: &Query) -> Result<facts::InpatientCount> {
-        use futures_util::TryStreamExt;
         let lvl = level_column(q.level);
         let scope = q.scope_sql();
         let sql = format!(
@@ -450,18 +465,9 @@ impl Store {
              JOIN wards w ON w.code = s.ward_code \
              WHERE s.start_day <= $2 AND (s.end_day IS NULL OR s.end_day >= $1){scope}"
         );
-        let mut count = facts::InpatientCount::new(q.period, &q.periods());
-        if self.is_sqlite_file() {
-            return self.inpatients_from_sqlite(sql, q, count).await;
-        }
-        let mut query = sqlx::query_as::<_, (Option<String>, String, i64, Option<i64>)>(&sql)
-            .bind(q.first_day())
-            .bind(q.last_day());
-        if let Some((_, code)) = &q.scope {
-            query = query.bind(code.clone());
-        }
-        let mut rows = query.fetch(&self.pool);
-        while let Some((org, patient, start, end)) = rows.try_next().await? {
+        let count = facts::InpatientCount::new(q.period, &q.periods());
+        type Stay = (Option<String>, String, i64, Option<i64>);
+        self.fold_rows(q, sql, count, |count, (org, patient, start, end): Stay| {
             if let Some(org) = org {
                 count.add(
                     &org,
@@ -470,48 +476,56 @@ impl Store {
                     end.map(|e| date_from_day(e as i32)),
                 );
             }
-        }
-        Ok(count)
+        })
+        .await
     }
 
-    /// [`Store::inpatient_count`] on a SQLite file: the stays (a trust's are tens of thousands) are
-    /// read in one blocking task, where through the pool each row is a hand-over between
-    /// threads (see `sqlite_read`).
-    async fn inpatients_from_sqlite(
-        &self,
-        sql: String,
-        q: &Query,
-        mut count: facts::InpatientCount,
-    ) -> Result<facts::InpatientCount> {
-        let mut binds = vec![Val::Int(q.first_day()), Val::Int(q.last_day())];
-        binds.extend(q.scope.as_ref().map(|(_, code)| Val::text(code.as_str())));
-        let read = {
-            let sql = sql.clone();
-            move |c: &rusqlite::Connection| {
+    /// Every row of `sql` (the query's first and last day and scope bound as $1, $2, $3) handed
+    /// to `add` in turn, never all held at once: from a SQLite file in one blocking task (where
+    /// through the pool each row is a hand-over between threads, see `sqlite_read`), from
+    /// PostgreSQL as a stream.
+    async fn fold_rows<T, A>(&self, q: &Query, sql: String, acc: A, add: fn(&mut A, T)) -> Result<A>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>
+            + crate::sqlite_read::FromSqlite
+            + Send
+            + Unpin
+            + 'static,
+        A: Send + 'static,
+    {
+        use futures_util::TryStreamExt;
+        if self.is_sqlite_file() {
+            let mut binds = vec![Val::Int(q.first_day()), Val::Int(q.last_day())];
+            binds.extend(q.scope.as_ref().map(|(_, code)| Val::text(code.as_str())));
+            let read = move |c: &rusqlite::Connection| {
+                let mut acc = acc;
                 let mut stmt = c.prepare(&sql)?;
                 crate::sqlite_read::bind_numbered(&mut stmt, &binds)?;
                 let mut rows = stmt.raw_query();
                 while let Some(row) = rows.next()? {
-                    let org: Option<String> = row.get(0)?;
-                    let Some(org) = org else { continue };
-                    let patient: String = row.get(1)?;
-                    let (start, end): (i64, Option<i64>) = (row.get(2)?, row.get(3)?);
-                    count.add(
-                        &org,
-                        &patient,
-                        date_from_day(start as i32),
-                        end.map(|e| date_from_day(e as i32)),
-                    );
+                    add(&mut acc, T::from_sqlite(row)?);
                 }
-                Ok(count)
-            }
-        };
-        match self.sqlite_read(read).await {
-            Some(counted) => counted,
-            None => Err(crate::StoreError::Invalid(
-                "distinct inpatients: the SQLite file could not be opened for reading".into(),
-            )),
+                Ok(acc)
+            };
+            return match self.sqlite_read(read).await {
+                Some(done) => done,
+                None => Err(crate::StoreError::Invalid(
+                    "the SQLite file could not be opened for reading".into(),
+                )),
+            };
         }
+        let mut acc = acc;
+        let mut query = sqlx::query_as::<_, T>(&sql)
+            .bind(q.first_day())
+            .bind(q.last_day());
+        if let Some((_, code)) = &q.scope {
+            query = query.bind(code.clone());
+        }
+        let mut rows = query.fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            add(&mut acc, row);
+        }
+        Ok(acc)
     }
 
     /// Median minutes of physical restraint per (org, period), with the number of restraints
@@ -560,14 +574,21 @@ impl Store {
              GROUP BY 1, 2, 3",
             physical = group_sql(InterventionGroup::Physical)
         );
-        let rows: Vec<(Option<String>, i64, i64, i64)> = self.bound(q, &sql).await?;
-        let index = period_index(q);
-        let mut out: HashMap<String, Vec<(u32, i64, u32)>> = HashMap::new();
-        for (org, period, minutes, n) in rows {
-            if let (Some(org), Some(p)) = (org, index(period)) {
-                out.entry(org).or_default().push((p, minutes, n as u32));
-            }
-        }
+        type Length = (Option<String>, i64, i64, i64);
+        let acc = (period_index(q), HashMap::new());
+        let (_, mut out) = self
+            .fold_rows(
+                q,
+                sql,
+                acc,
+                |(index, out), (org, period, minutes, n): Length| {
+                    if let (Some(org), Some(p)) = (org, index(period)) {
+                        let lengths: &mut Vec<(u32, i64, u32)> = out.entry(org).or_default();
+                        lengths.push((p, minutes, n as u32));
+                    }
+                },
+            )
+            .await?;
         for v in out.values_mut() {
             v.sort_unstable();
         }
@@ -583,39 +604,31 @@ impl Store {
         let lvl = level_column(q.level);
         let per = q.period_col("x.month_start", "x.week_start");
         let scope = q.scope_sql();
+        // Rows, not GROUP BY: a sort in SQLite of every intervention by patient costs more than
+        // keeping each trust's list distinct here as it grows.
         let sql = format!(
             "SELECT {lvl}, {per}, x.patient FROM ri_interventions x JOIN wards w ON w.code = x.ward_code \
-             WHERE x.day BETWEEN $1 AND $2{scope} GROUP BY 1, 2, 3"
+             WHERE x.day BETWEEN $1 AND $2{scope}"
         );
-        let rows: Vec<(Option<String>, i64, String)> = self.bound(q, &sql).await?;
-        let index = period_index(q);
-        let mut out: HashMap<String, Vec<(u32, facts::PatientKey)>> = HashMap::new();
-        for (org, period, patient) in rows {
-            if let (Some(org), Some(p)) = (org, index(period)) {
-                out.entry(org)
-                    .or_default()
-                    .push((p, facts::PatientKey::of(&patient)));
-            }
-        }
-        for v in out.values_mut() {
-            v.sort_unstable();
-            v.dedup();
-        }
-        Ok(out)
-    }
-
-    /// The rows of `sql` with the query's first and last day and scope bound as $1, $2, $3.
-    async fn bound<T>(&self, q: &Query, sql: &str) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-    {
-        let mut query = sqlx::query_as::<_, T>(sql)
-            .bind(q.first_day())
-            .bind(q.last_day());
-        if let Some((_, code)) = &q.scope {
-            query = query.bind(code.clone());
-        }
-        Ok(query.fetch_all(&self.pool).await?)
+        type Person = (Option<String>, i64, String);
+        let acc = (period_index(q), HashMap::<String, Distinct>::new());
+        let (_, lists) = self
+            .fold_rows(
+                q,
+                sql,
+                acc,
+                |(index, lists), (org, period, patient): Person| {
+                    if let (Some(org), Some(p)) = (org, index(period)) {
+                        let key = facts::PatientKey::of(&patient);
+                        match lists.get_mut(&org) {
+                            Some(list) => list.push((p, key)),
+                            None => lists.entry(org).or_default().push((p, key)),
+                        }
+                    }
+                },
+            )
+            .await?;
+        Ok(lists.into_iter().map(|(k, v)| (k, v.finish())).collect())
     }
 
     /// For each org, one point per self-harm incident: days since the previous one.
@@ -808,8 +821,36 @@ impl Store {
     }
 }
 
+/// A list of (period index, patient) kept distinct as it grows: sorted and deduplicated each
+/// time it doubles, so that it never holds much more than its distinct entries.
+#[derive(Default)]
+struct Distinct {
+    items: Vec<(u32, facts::PatientKey)>,
+    distinct: usize,
+}
+
+impl Distinct {
+    fn push(&mut self, item: (u32, facts::PatientKey)) {
+        self.items.push(item);
+        if self.items.len() >= 2 * self.distinct.max(1024) {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        self.items.sort_unstable();
+        self.items.dedup();
+        self.distinct = self.items.len();
+    }
+
+    fn finish(mut self) -> Vec<(u32, facts::PatientKey)> {
+        self.compact();
+        self.items
+    }
+}
+
 /// The index among the query's periods of a period given by its first day number.
-fn period_index(q: &Query) -> impl Fn(i64) -> Option<u32> {
+fn period_index(q: &Query) -> impl Fn(i64) -> Option<u32> + Send + use<> {
     let periods: Vec<i64> = q
         .periods()
         .into_iter()

@@ -15,6 +15,19 @@ pub(crate) trait FromSqlite: Sized {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
+/// Tuples of plain values, read in order (as `sqlx::query_as` reads them from the pool).
+macro_rules! tuple_from_sqlite {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: rusqlite::types::FromSql),+> FromSqlite for ($($t,)+) {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(($(row.get::<_, $t>($i)?,)+))
+            }
+        }
+    };
+}
+tuple_from_sqlite!(A 0, B 1, C 2);
+tuple_from_sqlite!(A 0, B 1, C 2, D 3);
+
 impl Store {
     /// Whether [`Store::sqlite_read`] reads (the store is a SQLite file).
     pub(crate) fn is_sqlite_file(&self) -> bool {

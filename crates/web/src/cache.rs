@@ -240,11 +240,31 @@ fn keep(
     parts: &mut HashMap<Key, Arc<TrustParts>>,
 ) {
     for (key, c) in done {
-        if let Some(p) = c.parts.filter(|_| key.scope.is_none()) {
-            parts.insert(key.clone(), p);
+        if let Some(p) = c.parts {
+            hold_parts(parts, &key, p);
         }
         series.insert(key, c.series);
     }
+}
+
+/// Keep `key`'s parts if they are across every trust and not already covered: every measure's
+/// parts stand for each measure's (a national region's weeks are about 80 MB of them), so
+/// one measure's are dropped once every measure's are held.
+fn hold_parts(held: &mut HashMap<Key, Arc<TrustParts>>, key: &Key, parts: Arc<TrustParts>) {
+    if key.scope.is_some() {
+        return;
+    }
+    let every = Key {
+        measure: None,
+        ..key.clone()
+    };
+    if key.measure.is_some() && held.contains_key(&every) {
+        return;
+    }
+    if key.measure.is_none() {
+        held.retain(|k, _| !(k.period == key.period && k.level == key.level && k.scope.is_none()));
+    }
+    held.insert(key.clone(), parts);
 }
 
 /// The facts of a key that adds trusts together, from the trusts' parts: `None` when they
@@ -321,6 +341,7 @@ async fn compute(
         facts_read_ms = read.as_millis() as u64,
         assembled_ms = (ward_measures - read).as_millis() as u64,
         other_programmes_ms = (started.elapsed() - ward_measures).as_millis() as u64,
+        parts_mb = parts.as_ref().map_or(0, |p| p.bytes() >> 20),
         "computed series"
     );
     Ok(Computed {
@@ -894,8 +915,8 @@ impl Cache {
                 s.parts.clear();
             }
             s.series.insert(key.clone(), computed.series.clone());
-            if let Some(parts) = computed.parts.filter(|_| key.scope.is_none()) {
-                s.parts.insert(key, parts);
+            if let Some(parts) = computed.parts {
+                hold_parts(&mut s.parts, &key, parts);
             }
         }
         Ok(computed.series)
@@ -977,6 +998,45 @@ mod tests {
             uploads,
             ligature: 0,
         }
+    }
+
+    /// Every measure's parts across the trusts stand for each measure's: one measure's are
+    /// not kept beside them, and a trust's own are never kept (they are spliced in).
+    #[test]
+    fn parts_are_kept_once_per_period_across_every_trust() {
+        let parts = || {
+            Arc::new(TrustParts {
+                kind: PeriodKind::Week,
+                periods: Vec::new(),
+                trusts: Default::default(),
+            })
+        };
+        let key = |measure, scope: Option<&str>| Key {
+            level: OrgLevel::Trust,
+            period: PeriodKind::Week,
+            scope: scope.map(|t| (OrgLevel::Trust, t.to_string())),
+            measure,
+        };
+        let mut held = HashMap::new();
+        hold_parts(&mut held, &key(None, Some("R8A")), parts());
+        assert!(held.is_empty(), "a trust's own parts");
+        hold_parts(&mut held, &key(Some("ri_rate"), None), parts());
+        assert_eq!(held.len(), 1);
+        hold_parts(&mut held, &key(None, None), parts());
+        assert_eq!(held.keys().collect::<Vec<_>>(), vec![&key(None, None)]);
+        hold_parts(&mut held, &key(Some("ri_rate"), None), parts());
+        assert_eq!(held.len(), 1, "covered by every measure's");
+        let region = Key {
+            level: OrgLevel::Region,
+            measure: Some("ri_rate"),
+            ..key(None, None)
+        };
+        assert!(held_parts(&held, &region).is_some());
+        let ward = Key {
+            level: OrgLevel::Ward,
+            ..region.clone()
+        };
+        assert!(held_parts(&held, &ward).is_none(), "a ward adds no trusts");
     }
 
     #[test]
