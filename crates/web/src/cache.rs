@@ -700,7 +700,9 @@ impl Cache {
     /// carried over, series across trusts at the trust, site and ward levels have the changed
     /// trusts' organisations spliced in (each series is one organisation's, inside one trust),
     /// and the region's and ICBs' series (which add trusts together) are served as they were
-    /// while they are recomputed, one by one, after the swap.
+    /// while they are added up again, one by one after the swap, from the trusts' parts (the
+    /// changed trusts' spliced in before it). After any other change every key is computed
+    /// again, the trusts' first and the levels above then added up from their fresh parts.
     async fn rebuild(&self, store: &Store, fresh: Option<Arc<Snapshot>>) -> store::Result<()> {
         let fresh = match fresh {
             Some(f) => f,
