@@ -391,37 +391,32 @@ impl Store {
     }
 
     /// The organisation at `level` each trust's wards are in, for the trusts with wards under
-    /// `scope`: `None` when a trust's wards are in more than one (its figures cannot then be
-    /// added into one parent's).
+    /// `scope`: `None` when a trust's wards are in more than one organisation at either level
+    /// (its figures cannot then be added into one parent's, nor be wholly in the scope).
     pub async fn trust_parents(
         &self,
         level: OrgLevel,
         scope: &Option<(OrgLevel, String)>,
     ) -> Result<Option<HashMap<String, String>>> {
         let lvl = level_column(level);
-        let (filter, bind) = match scope {
-            Some((at, code)) => (
-                format!(" AND {} = $1", level_column(*at)),
-                Some(code.clone()),
-            ),
-            None => (String::new(), None),
-        };
-        let sql = format!("SELECT DISTINCT w.trust_code, {lvl} FROM wards w WHERE 1 = 1{filter}");
-        let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql);
-        if let Some(b) = bind {
-            query = query.bind(b);
-        }
+        let within = scope.as_ref().map_or("NULL", |(at, _)| level_column(*at));
+        let sql = format!("SELECT DISTINCT w.trust_code, {lvl}, {within} FROM wards w");
+        let rows = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(&sql)
+            .fetch_all(&self.pool)
+            .await?;
         // A ward without a parent at the level counts for none (as the grouped queries drop
         // it): a trust with such a ward beside others cannot be added up whole.
-        let mut seen: HashMap<String, Option<String>> = HashMap::new();
-        for (trust, parent) in query.fetch_all(&self.pool).await? {
-            if seen.insert(trust, parent).is_some() {
+        let mut seen: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+        for (trust, parent, inside) in rows {
+            if seen.insert(trust, (parent, inside)).is_some() {
                 return Ok(None);
             }
         }
+        let wanted = scope.as_ref().map(|(_, code)| code.as_str());
         Ok(Some(
             seen.into_iter()
-                .filter_map(|(t, p)| p.map(|p| (t, p)))
+                .filter(|(_, (_, inside))| wanted.is_none() || inside.as_deref() == wanted)
+                .filter_map(|(t, (p, _))| p.map(|p| (t, p)))
                 .collect(),
         ))
     }
