@@ -179,52 +179,47 @@ impl TrustParts {
     }
 }
 
+/// `a.f += b.f` for each field named.
+macro_rules! add_fields {
+    ($a:expr, $b:expr; $($f:ident),+ $(,)?) => {{ $( $a.$f += $b.$f; )+ }};
+}
+
 /// Adds what adds up across trusts (distinct inpatients, the people restricted and the median
-/// are composed from the extras instead).
+/// are composed from the extras instead). Every trust numbers its own incidents, so distinct
+/// incidents add up.
 fn add(total: &mut PeriodFacts, more: &PeriodFacts) {
     fn sum<T: Copy + Default>(a: &mut Option<T>, b: &Option<T>, f: impl Fn(&mut T, &T)) {
         if let Some(b) = b {
             f(a.get_or_insert_with(T::default), b);
         }
     }
-    sum(&mut total.bed_days, &more.bed_days, |a, b| {
-        a.occupied += b.occupied;
-        a.on_leave += b.on_leave;
-    });
+    sum(
+        &mut total.bed_days,
+        &more.bed_days,
+        |a, b| add_fields!(a, b; occupied, on_leave),
+    );
     sum(&mut total.interventions, &more.interventions, |a, b| {
-        a.all += b.all;
-        a.physical += b.physical;
-        a.prone += b.prone;
-        a.chemical += b.chemical;
-        a.rapid_tranquillisation += b.rapid_tranquillisation;
-        a.mechanical += b.mechanical;
-        a.seclusion += b.seclusion;
-        a.segregation += b.segregation;
-        // Every trust numbers its own incidents: distinct incidents add up.
-        a.incidents += b.incidents;
-        a.incidents_reviewed_with_patient += b.incidents_reviewed_with_patient;
+        add_fields!(a, b; all, physical, prone, chemical, rapid_tranquillisation, mechanical,
+            seclusion, segregation, incidents, incidents_reviewed_with_patient)
     });
     sum(&mut total.incidents, &more.incidents, |a, b| {
-        a.self_harm += b.self_harm;
-        a.self_harm_moderate_or_worse += b.self_harm_moderate_or_worse;
-        a.self_harm_on_leave += b.self_harm_on_leave;
-        a.sexual_safety += b.sexual_safety;
-        a.sexual_assault += b.sexual_assault;
-        a.sexual_harassment_verbal += b.sexual_harassment_verbal;
-        a.sexual_harassment_non_verbal += b.sexual_harassment_non_verbal;
-        a.sexual_online += b.sexual_online;
+        add_fields!(a, b; self_harm, self_harm_moderate_or_worse, self_harm_on_leave,
+            sexual_safety, sexual_assault, sexual_harassment_verbal,
+            sexual_harassment_non_verbal, sexual_online)
     });
     sum(&mut total.awol_episodes, &more.awol_episodes, |a, b| {
         *a += b
     });
-    sum(&mut total.leave, &more.leave, |a, b| {
-        a.ended += b.ended;
-        a.returned_on_time += b.returned_on_time;
-    });
-    sum(&mut total.survey, &more.survey, |a, b| {
-        a.answers += b.answers;
-        a.felt_safe += b.felt_safe;
-    });
+    sum(
+        &mut total.leave,
+        &more.leave,
+        |a, b| add_fields!(a, b; ended, returned_on_time),
+    );
+    sum(
+        &mut total.survey,
+        &more.survey,
+        |a, b| add_fields!(a, b; answers, felt_safe),
+    );
 }
 
 /// Each distinct value of a sorted sequence with how many times it comes.
