@@ -304,6 +304,21 @@ async fn an_acute_trusts_page_points_to_its_figures_beyond_inpatient_care() {
             app.db_name
         );
         assert!(!page.body.contains("/reports/board/RK9"), "{}", app.db_name);
+        // Typed by hand, its board report says where its figures are instead.
+        for path in ["/reports/board/RK9", "/reports/board/RK9/pdf"] {
+            let r = app.get(path, Some(&admin)).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}: {path}", app.db_name);
+            assert!(
+                r.body.contains("is an acute trust"),
+                "{}: {path}",
+                app.db_name
+            );
+            assert!(
+                r.body.contains("/network/beyond?org=RK9"),
+                "{}",
+                app.db_name
+            );
+        }
         assert!(!page.body.contains("Wards by measure"), "{}", app.db_name);
         let mh = app.get("/org/R8A", Some(&admin)).await;
         assert_eq!(mh.status, StatusCode::OK, "{}", app.db_name);

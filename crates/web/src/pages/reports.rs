@@ -118,6 +118,15 @@ async fn build(
             wanted.label().to_lowercase()
         )));
     }
+    // An acute trust has no mental health wards: a board report of ward measures would be a
+    // page of empty charts. Its figures are beyond inpatient care.
+    if matches!(kind, Kind::Board) && snap.orgs.is_acute(&org.code) {
+        return Err(AppError::BadRequest(format!(
+            "{} is an acute trust with no mental health wards, so it has no board report of ward \
+             measures; its patients' and staff's self-harm figures are at /network/beyond?org={}",
+            org.code, org.code
+        )));
+    }
     let all = state
         .cache
         .series(
