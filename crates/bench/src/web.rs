@@ -293,8 +293,18 @@ async fn run_on_copy(
     let qi_project = sequential(addr, &cookie, &["/qi/1".to_string()], few).await?;
     let qi_api = sequential(addr, &cookie, &["/api/qi/projects".to_string()], few).await?;
     let trusts: Vec<String> = state_trusts(&state).await?;
+    // An acute trust has no board report of ward measures (its page says where its figures are).
+    let acute: Vec<String> = state
+        .store()
+        .organisation_types()
+        .await?
+        .into_iter()
+        .filter(|(_, kind)| kind == "acute")
+        .map(|(code, _)| code)
+        .collect();
     let board_paths: Vec<String> = trusts
         .iter()
+        .filter(|t| !acute.contains(t))
         .map(|t| format!("/reports/board/{t}/pdf"))
         .collect();
     let board_pdf = sequential(addr, &cookie, &board_paths, (trusts.len() * 5).max(1)).await?;
